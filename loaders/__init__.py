@@ -1,0 +1,1 @@
+"""Veilig Thuis warehouse: loader and CLI."""

@@ -1,0 +1,156 @@
+"""Synthetic national deliveries for any half-years 2019H1-2023H2, deterministic for a seed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from loaders.generate.deliveries import add_defects, cut, drop_some, render
+from loaders.generate.world import Volumes, simulate
+from loaders.layout import Layout, default_layout, read_csv
+from loaders.periods import Periode
+
+CORRECTION_RATE = 0.1
+
+
+@dataclass
+class GeneratedFile:
+    path: Path
+    vt_code: str
+    periode: str
+    leveringsnummer: int
+    records: int
+    defects: dict[str, int] = field(default_factory=dict)
+
+
+def regions_per_year() -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for row in read_csv("vt_regio.csv"):
+        out.setdefault(int(row["jaar"]), []).append(row["vt_code"])
+    return out
+
+
+def volumes_per_region() -> dict[str, Volumes]:
+    """Started per half-year at scale 1, from the CBS kerncijfers 2019 (VT27 = VT16 + VT26)."""
+    rows: dict[str, list[dict[str, str]]] = {}
+    for name in ("kerncijfers_2019H1_cbs.csv", "kerncijfers_2019H2_cbs.csv"):
+        for row in read_csv(name):
+            rows.setdefault(row["vt_code"], []).append(row)
+
+    def pair(codes: list[str], column: str) -> tuple[float, float]:
+        return tuple(float(sum(int(rows[c][h][column]) for c in codes)) for h in (0, 1))  # type: ignore[return-value]
+
+    out = {}
+    for vt in [c for c in rows if c != "NL"] + ["VT27"]:
+        codes = ["VT16", "VT26"] if vt == "VT27" else [vt]
+        out[vt] = Volumes(
+            adviezen=pair(codes, "gestarte_adviezen"),
+            casussen=pair(codes, "gestarte_casussen"),
+            meldingen=pair(codes, "ontvangen_meldingen"),
+            onderzoeken=pair(codes, "gestarte_onderzoeken"),
+            vv=pair(codes, "gestarte_vv"),
+        )
+    return out
+
+
+def gemeenten_per_year(vt_code: str, rng: np.random.Generator) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The gemeenten an organisation's records name per year, with weights: its region's gemeenten, now and
+    then the old code of a merged gemeente (organisations' systems lag behind), and 9999 (onbekend)."""
+    per_year: dict[int, list[str]] = {}
+    for row in read_csv("gemeente_vt.csv"):
+        if row["vt_code"] == vt_code:
+            per_year.setdefault(int(row["jaar"]), []).append(row["gemeentecode"])
+    merged: dict[str, list[str]] = {}
+    for row in read_csv("herindelingen.csv"):
+        merged.setdefault(row["nieuwe_code"], []).append(row["oude_code"])
+    size = {}
+    out = {}
+    for year, codes in sorted(per_year.items()):
+        for c in codes:
+            size.setdefault(c, float(rng.pareto(1.2) + 1))
+        names = list(codes)
+        weights = [size[c] for c in codes]
+        for c in codes:
+            for old in sorted(set(merged.get(c, []))):
+                names.append(old)
+                weights.append(size[c] * 0.04)
+        names.append("9999")
+        weights.append(sum(weights) * 0.02)
+        w = np.array(weights) / sum(weights)
+        out[year] = (np.array(names, dtype=object), w)
+    return out
+
+
+def generate(
+    out: Path,
+    periods: list[Periode],
+    scale: float = 1.0,
+    seed: int = 1,
+    defects: float = 0.0,
+    corrections: float = CORRECTION_RATE,
+    layout: Layout | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[GeneratedFile]:
+    """Write one delivery per organisation per period into `out`, plus correction deliveries.
+
+    A correction (leveringsnummer 002) is made for a share `corrections` of the organisation-periods that
+    have a later period in the same run (corrections arrive after the period was first delivered): its
+    first delivery (001) then misses a few records and has more defects. A manifest.json lists every file.
+    """
+    layout = layout or default_layout()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    periods = sorted(set(periods))
+    years = regions_per_year()
+    volumes = volumes_per_region()
+    orgs = sorted({vt for p in periods for vt in years[p.jaar]})
+    written: list[GeneratedFile] = []
+    for k, vt in enumerate(orgs):
+        if progress:
+            progress(k, len(orgs), vt)
+        own = [p for p in periods if vt in years[p.jaar]]
+        later_years = [y for y in years if y > own[-1].jaar]
+        until = date(own[-1].jaar, 12, 31) if later_years and vt not in years[min(later_years)] else None
+        vt_num = int(vt[2:])
+        rng = np.random.default_rng([seed, vt_num])
+        world = simulate(vt, volumes[vt], gemeenten_per_year(vt, rng), own[0], own[-1], scale, rng, until)
+        for p in own:
+            prng = np.random.default_rng([seed, vt_num, p.jaar, p.helft])
+            records = cut(world, p)
+            corrected = p != periods[-1] and prng.random() < corrections
+            versions = []
+            if corrected:
+                first = drop_some(records, 0.02, prng)
+                versions.append((1, first, defects * 2 or 0.002, 20))
+                versions.append((2, records, defects, 90))
+            else:
+                versions.append((1, records, defects, 20))
+            for nummer, recs, rate, days in versions:
+                recs = {c: {f: v.copy() for f, v in cols.items()} for c, cols in recs.items()}
+                found = add_defects(recs, rate, prng)
+                made = (p.end + timedelta(days=days)).strftime("%Y%m%d")
+                text = render(layout, vt, p, nummer, made, recs)
+                path = out / f"{vt}_{p}_{nummer:03d}.txt"
+                path.write_text(text, encoding="ascii")
+                n = sum(len(next(iter(c.values()), [])) for c in recs.values())
+                written.append(GeneratedFile(path, vt, str(p), nummer, n, dict(found)))
+    if progress:
+        progress(len(orgs), len(orgs), "")
+    manifest = {
+        "periods": [str(p) for p in periods],
+        "scale": scale,
+        "seed": seed,
+        "defects": defects,
+        "files": [
+            {"file": f.path.name, "vt_code": f.vt_code, "verslagperiode": f.periode,
+             "leveringsnummer": f.leveringsnummer, "records": f.records, "defects": f.defects}
+            for f in written
+        ],
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return written

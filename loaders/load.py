@@ -1,0 +1,198 @@
+"""The load step: the only code that writes delivered data into DuckDB.
+
+One transaction per file: a file is loaded whole or not at all. Values go in through registered Arrow
+tables and query parameters; the only identifiers in the SQL are table names from the layout table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from loaders import faults
+from loaders.layout import Layout
+from loaders.parse import DeliveryRejected, ParsedDelivery, Violation, parse_delivery
+from loaders.pseudonym import has_personal_data, pseudonymise_table, resolve_key
+from loaders.warehouse import RAW_SCHEMA, Warehouse, create_raw_schema
+
+GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
+
+
+@dataclass
+class LoadResult:
+    file: Path
+    outcome: str
+    message: str
+    levering_id: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    rules: list[int] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome != GEWEIGERD
+
+
+def expand_inputs(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; a directory stands for every *.txt in it, in name order."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        out += sorted(p.glob("*.txt")) if p.is_dir() else [p]
+    return out
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def load_files(
+    paths: Iterable[Path],
+    warehouse: Warehouse,
+    layout: Layout,
+    received_at: datetime | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[LoadResult]:
+    """Load every file; a rejected file loads nothing and does not stop the others."""
+    files = expand_inputs(paths)
+    key = resolve_key(warehouse.home)
+    results = []
+    with warehouse.connect() as con:
+        create_raw_schema(con, layout)
+        for i, path in enumerate(files):
+            if progress:
+                progress(i, len(files), path.name)
+            results.append(_load_one(con, path, warehouse, layout, key, received_at))
+        if progress:
+            progress(len(files), len(files), "")
+    return results
+
+
+def _load_one(con, path: Path, warehouse: Warehouse, layout: Layout, key, received_at) -> LoadResult:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _reject(con, path, None, f"{path}: cannot be read: {exc.strerror}", [])
+    checksum = hashlib.sha256(data).hexdigest()
+
+    loaded = con.execute(
+        f"select levering_id from {RAW_SCHEMA}.leveringen where checksum_sha256 = ?", [checksum]
+    ).fetchone()
+    if loaded:
+        message = f"{path.name}: identical to delivery {loaded[0]}, already loaded; nothing changed"
+        _log(con, path.name, checksum, loaded[0], ONGEWIJZIGD, None, message)
+        return LoadResult(path, ONGEWIJZIGD, message, loaded[0])
+
+    try:
+        parsed = parse_delivery(data, path.name, layout)
+    except DeliveryRejected as rejected:
+        return _reject(con, path, checksum, rejected.message, rejected.rules)
+
+    personal = [code for code, t in parsed.tables.items() if has_personal_data(t)]
+    if personal and key is None:
+        message = (
+            f"{path.name}: refused, nothing loaded: it holds personal records ({', '.join(personal)}) and no "
+            f"pseudonymisation key is set (VT_PSEUDONYM_KEY, or a key file {warehouse.home}/pseudonym.key "
+            "readable by its owner only)"
+        )
+        return _reject(con, path, checksum, message, [])
+    tables = {
+        code: pseudonymise_table(key, t) if has_personal_data(t) else t for code, t in parsed.tables.items()
+    }
+
+    con.execute("begin transaction")
+    try:
+        (highest,) = con.execute(
+            f"select max(leveringsnummer) from {RAW_SCHEMA}.leveringen where vt_code = ? and verslagperiode = ?",
+            [parsed.vt_code, parsed.verslagperiode],
+        ).fetchone()
+        if highest is not None and parsed.leveringsnummer <= highest:
+            con.execute("rollback")
+            detail = f"{parsed.leveringsnummer:03d} is not higher than {highest:03d}, already loaded"
+            rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
+            return _reject(con, path, checksum, rejected.message, rejected.rules)
+        _insert_delivery(con, parsed, path.name, checksum, received_at or now_utc(), layout)
+        for rt in layout.data_types:
+            con.register("levering_batch", tables[rt.code])
+            con.execute(
+                f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
+                "select ?::varchar as levering_id, * from levering_batch",
+                [parsed.levering_id],
+            )
+            con.unregister("levering_batch")
+            faults.checkpoint(f"load:{rt.entiteit}")
+        _archive(warehouse, parsed, data)
+        message = f"{path.name}: loaded as {parsed.levering_id}, {sum(parsed.counts.values())} records"
+        _log(con, path.name, checksum, parsed.levering_id, GELADEN, None, message)
+        faults.checkpoint("load:before-commit")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return LoadResult(path, GELADEN, message, parsed.levering_id, parsed.counts)
+
+
+def _insert_delivery(con, parsed: ParsedDelivery, file_name, checksum, received_at, layout: Layout) -> None:
+    counts = [parsed.counts[rt.code] for rt in layout.data_types]
+    count_cols = ", ".join(f"aantal_{rt.code.lower()}" for rt in layout.data_types)
+    values = [
+        parsed.levering_id,
+        parsed.vt_code,
+        parsed.verslagperiode,
+        parsed.leveringsnummer,
+        file_name,
+        checksum,
+        parsed.aanmaakdatum,
+        parsed.versie_bestandsdefinitie,
+        received_at,
+        now_utc(),
+        sum(counts),
+        *counts,
+    ]
+    placeholders = ", ".join("?" for _ in values)
+    con.execute(
+        f"insert into {RAW_SCHEMA}.leveringen (levering_id, vt_code, verslagperiode, leveringsnummer, "
+        "bestandsnaam, checksum_sha256, aanmaakdatum, versie_bestandsdefinitie, ontvangen_op, geladen_op, "
+        f"aantal_records, {count_cols}) values ({placeholders})",
+        values,
+    )
+
+
+def archive_path(warehouse: Warehouse, verslagperiode: str, file_name: str) -> Path:
+    return warehouse.archive / verslagperiode / file_name
+
+
+def _archive(warehouse: Warehouse, parsed: ParsedDelivery, data: bytes) -> None:
+    """Keep the delivered bytes unchanged, owner-only; written atomically so a crash leaves no half file."""
+    target = archive_path(warehouse, parsed.verslagperiode, parsed.file_name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.chmod(0o700)
+    tmp = target.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+
+
+def _reject(con, path: Path, checksum, message: str, rules: list[int]) -> LoadResult:
+    _log(con, path.name, checksum, None, GEWEIGERD, ",".join(map(str, rules)) or None, message)
+    return LoadResult(path, GEWEIGERD, message, rules=rules)
+
+
+def _log(con, file_name, checksum, levering_id, outcome, rules, message) -> None:
+    con.execute(
+        f"insert into {RAW_SCHEMA}.laadlog values (?, ?, ?, ?, ?, ?, ?)",
+        [now_utc(), file_name, checksum, levering_id, outcome, rules, message],
+    )
+
+
+def loaded_deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.execute(
+        f"select levering_id, aantal_records from {RAW_SCHEMA}.leveringen order by levering_id"
+    ).fetchall()

@@ -1,0 +1,99 @@
+"""Where the warehouse lives ($VT_HOME) and the raw schema that the loader writes."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from loaders.layout import Layout
+from loaders.pseudonym import BSN_FIELD
+
+HOME_ENV, DATABASE_ENV = "VT_HOME", "VT_DATABASE"
+DEFAULT_HOME = "warehouse"
+DATABASE_FILE = "vt.duckdb"
+RAW_SCHEMA = "raw"
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    home: Path
+
+    @classmethod
+    def from_env(cls) -> Warehouse:
+        return cls(Path(os.environ.get(HOME_ENV) or DEFAULT_HOME))
+
+    @property
+    def database(self) -> Path:
+        # the same rule as profiles.yml: VT_DATABASE, else vt.duckdb inside VT_HOME
+        return Path(os.environ.get(DATABASE_ENV) or self.home / DATABASE_FILE)
+
+    @property
+    def archive(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    def ensure(self) -> None:
+        for d in (self.home, self.archive, self.logs):
+            d.mkdir(parents=True, exist_ok=True)
+        # the archive holds delivered files with clear BSNs: owner only
+        self.archive.chmod(0o700)
+
+    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+        if not read_only:
+            self.ensure()
+            self.database.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(self.database), read_only=read_only)
+
+
+def raw_columns(layout: Layout, code: str) -> list[str]:
+    """Columns of the raw table of a record type: every delivered field, the BSN as pseudonym and status."""
+    columns = ["levering_id", "regelnummer"]
+    for f in layout.record_types[code].fields:
+        columns += ["bsn_pseudoniem", "bsn_status"] if f.name == BSN_FIELD else [f.name]
+    return columns
+
+
+def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+    """Create the raw tables if missing. Identifiers come from the layout table, never from a file."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    counts = ",\n".join(f"aantal_{rt.code.lower()} integer not null" for rt in layout.data_types)
+    con.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}.leveringen (
+            levering_id varchar primary key,
+            vt_code varchar not null,
+            verslagperiode varchar not null,
+            leveringsnummer integer not null,
+            bestandsnaam varchar not null,
+            checksum_sha256 varchar not null unique,
+            aanmaakdatum varchar,
+            versie_bestandsdefinitie varchar,
+            ontvangen_op timestamp not null,
+            geladen_op timestamp not null,
+            aantal_records integer not null,
+            {counts}
+        )"""
+    )
+    con.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}.laadlog (
+            tijdstip timestamp not null,
+            bestandsnaam varchar not null,
+            checksum_sha256 varchar,
+            levering_id varchar,
+            uitkomst varchar not null,
+            overtreden_regels varchar,
+            melding varchar not null
+        )"""
+    )
+    for rt in layout.data_types:
+        cols = ",\n".join(
+            f"{c} {'integer' if c == 'regelnummer' else 'varchar'}" for c in raw_columns(layout, rt.code)
+        )
+        con.execute(f"create table if not exists {RAW_SCHEMA}.{rt.entiteit} ({cols})")
