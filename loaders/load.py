@@ -18,7 +18,7 @@ import duckdb
 from loaders import faults
 from loaders.layout import Layout
 from loaders.parse import DeliveryRejected, ParsedDelivery, Violation, parse_delivery
-from loaders.pseudonym import has_personal_data, pseudonymise_table, resolve_key
+from loaders.pseudonym import BSN_FIELD, has_personal_data, pseudonymise_table, resolve_key
 from loaders.warehouse import RAW_SCHEMA, Warehouse, create_raw_schema
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
@@ -100,9 +100,9 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layout, key, receiv
             "readable by its owner only)"
         )
         return _reject(con, path, checksum, message, [])
-    tables = {
-        code: pseudonymise_table(key, t) if has_personal_data(t) else t for code, t in parsed.tables.items()
-    }
+    # every table with a BSN column is rewritten, an empty one too, so the raw schema never has `bsn`
+    tables = {code: pseudonymise_table(key, t) if BSN_FIELD in t.column_names else t
+              for code, t in parsed.tables.items()}
 
     con.execute("begin transaction")
     try:

@@ -77,13 +77,15 @@ def bsn_status(bsn: np.ndarray) -> np.ndarray:
     return status
 
 
-def pseudonymise_column(key: bytes, bsn: pa.Array) -> tuple[pa.Array, pa.Array]:
+def pseudonymise_column(key: bytes | None, bsn: pa.Array) -> tuple[pa.Array, pa.Array]:
     """(bsn_pseudoniem, bsn_status) for a column of delivered BSN fields."""
     values = np.array(bsn.to_numpy(zero_copy_only=False), dtype="S9")
     status = bsn_status(values)
     coded = np.full(len(values), None, dtype=object)
     needs = (status == "geldig") | (status == "ongeldig")
     if needs.any():
+        if key is None:
+            raise PseudonymKeyError("no pseudonymisation key")
         base = hmac.new(key, digestmod=hashlib.sha256)
         uniques, inverse = np.unique(values[needs], return_inverse=True)
         digests = []
@@ -95,7 +97,7 @@ def pseudonymise_column(key: bytes, bsn: pa.Array) -> tuple[pa.Array, pa.Array]:
     return pa.array(coded, type=pa.string()), pa.array(status, type=pa.string())
 
 
-def pseudonymise_table(key: bytes, table: pa.Table) -> pa.Table:
+def pseudonymise_table(key: bytes | None, table: pa.Table) -> pa.Table:
     """Replace the `bsn` column by `bsn_pseudoniem` and `bsn_status`, in its place."""
     i = table.schema.get_field_index(BSN_FIELD)
     coded, status = pseudonymise_column(key, table.column(BSN_FIELD).combine_chunks())

@@ -20,6 +20,8 @@ Cols = dict[str, np.ndarray]
 
 def ymd(d: np.ndarray) -> np.ndarray:
     """datetime64[D] -> 'JJJJMMDD', NaT -> ''."""
+    if len(d) == 0:
+        return np.array([], dtype=object)
     text = np.char.replace(np.datetime_as_string(d, unit="D").astype(str), "-", "").astype(object)
     text[np.isnat(d)] = ""
     return text

@@ -92,6 +92,8 @@ def simulate(
         return out
 
     def numbers(prefix: str, dates: np.ndarray) -> np.ndarray:
+        if len(dates) == 0:
+            return np.array([], dtype=object)
         years = (dates.astype("datetime64[Y]").astype(int) + 1970).astype(str)
         seq = np.char.zfill(np.arange(1, len(dates) + 1).astype(str), 7)
         return np.char.add(np.char.add(years, prefix), seq).astype(object)
@@ -107,10 +109,10 @@ def simulate(
         **_kenmerken(rng, len(ad_start)),
     }
 
-    # Casussen: lognormal durations (median about two months).
+    # Casussen: lognormal durations (median about six weeks; events below make some longer).
     ca_start = starts(volumes.casussen)
     n_ca = len(ca_start)
-    ca_end = ca_start + np.minimum(rng.lognormal(4.0, 0.9, n_ca).astype(int) + 1, 900) * DAY
+    ca_end = ca_start + np.minimum(rng.lognormal(3.7, 0.9, n_ca).astype(int) + 1, 900) * DAY
     casus_nr = numbers("C", ca_start)
 
     # Meldingen: the first at the casus start, extra ones during the casus.
@@ -142,7 +144,7 @@ def simulate(
     di_type = np.where(rng.random(n_di) < on_share, "ON", "VV")
     di_start = vb_date[di_vb] + rng.integers(0, 15, n_di) * DAY
     on_dur = np.where(rng.random(n_di) < 0.8, rng.integers(20, 71, n_di), rng.integers(71, 150, n_di))
-    di_end = di_start + np.where(di_type == "ON", on_dur, rng.integers(30, 270, n_di)) * DAY
+    di_end = di_start + np.where(di_type == "ON", on_dur, rng.integers(20, 150, n_di)) * DAY
     di_uitkomst = _uitkomst(rng, n_di)
 
     # Overdrachten: after a VB with inhoud 2, or at the end of most diensten; one record per person.
@@ -176,9 +178,11 @@ def simulate(
 
     ov_rows = np.repeat(ov_key, persons[ov_casus])
     ov_person = first_person[ov_casus[ov_rows]] + _ranks(persons[ov_casus])
-    ov_bronnummer = np.where(
-        ov_bron[ov_rows] == "VB", melding_nr[ov_bron_index[ov_rows] % max(n_me, 1)], dienst_nr[ov_bron_index[ov_rows] % max(n_di, 1)]
-    )
+    # bronnummer: the melding of a VB, else the dienst
+    ov_bronnummer = np.empty(len(ov_rows), dtype=object)
+    from_vb = ov_bron[ov_rows] == "VB"
+    ov_bronnummer[from_vb] = melding_nr[ov_bron_index[ov_rows][from_vb]]
+    ov_bronnummer[~from_vb] = dienst_nr[ov_bron_index[ov_rows][~from_vb]]
     keep_ov = ov_date[ov_rows] <= window_end
     ov_rows, ov_person, ov_bronnummer = ov_rows[keep_ov], ov_person[keep_ov], ov_bronnummer[keep_ov]
 
@@ -223,9 +227,10 @@ def simulate(
             "nummer": numbers("T", mo_date),
             "casusnummer": casus_nr[mo_casus],
             "datum": mo_date,
-            "veiligheidsscore": np.where(
-                rng.random(len(mo_date)) < 0.1, "", np.char.zfill(rng.integers(0, 11, len(mo_date)).astype(str), 2)
-            ).astype(object),
+            "veiligheidsscore": np.array(
+                [f"{s:02d}" if s >= 0 else "" for s in np.where(rng.random(len(mo_date)) < 0.1, -1,
+                                                                rng.integers(0, 11, len(mo_date)))],
+                dtype=object),
         },
         betrokkene=_betrokkenen(rng, person_nr, casus_nr[person_casus], ca_start[person_casus]),
     )

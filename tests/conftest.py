@@ -1,0 +1,79 @@
+"""Shared fixtures: a small valid delivery written record by record, and an empty warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from loaders.generate.deliveries import render_records
+from loaders.layout import default_layout
+
+KEY = "test-key-" + "0123456789abcdef" * 3
+# BSNs that pass the elfproef; the loader must never write them to the database in clear
+VALID_BSNS = ("123456782", "111222333")
+
+
+def record(code: str, vt_code: str = "VT05", **values: str) -> str:
+    """One 120-character record of type `code`, fields given by layout name."""
+    rt = default_layout().record_types[code]
+    cols = {k: np.array([v], dtype=object) for k, v in values.items()}
+    if not cols:
+        cols = {"recordtype": np.array([code], dtype=object)}
+    return render_records(rt, vt_code, cols)[0]
+
+
+def small_delivery(vt_code: str = "VT05", periode: str = "2020H1", nummer: str = "001") -> list[str]:
+    """A valid delivery with every record type: 2 CA, 1 AD, 2 ME, 1 VB, 1 VV, 1 ON, 1 OV, 1 MO, 2 BT."""
+    v = vt_code
+    body = [
+        record("CA", v, casusnummer="C1", startdatum="20200110", einddatum="20200501", gemeentecode="0202"),
+        record("CA", v, casusnummer="C2", startdatum="20191201", einddatum="", gemeentecode="0200"),
+        record("AD", v, adviesnummer="A1", startdatum="20200301", einddatum="20200302", gemeentecode="0202",
+               aard="1000000", aanvullende_informatie="00000000", duur="1", rol="10", organisatie="01"),
+        record("ME", v, meldingnummer="M1", casusnummer="C1", datum_melding="20200110", rol="22",
+               organisatie="", anoniem="N", aard="0100000", aanvullende_informatie="", duur="2"),
+        record("ME", v, meldingnummer="M2", casusnummer="C2", datum_melding="20200115", rol="10",
+               organisatie="13", anoniem="N", aard="1000000", aanvullende_informatie="10000000", duur="3"),
+        record("VB", v, meldingnummer="M1", casusnummer="C1", datum_beoordeling="20200113", inhoud="1",
+               veiligheidstaxatie="2"),
+        record("VV", v, dienstnummer="D1", casusnummer="C1", startdatum="20200120", einddatum="",
+               aard="0100000", aanvullende_informatie="00000000", duur="2"),
+        record("ON", v, dienstnummer="D2", casusnummer="C1", startdatum="20200120", einddatum="20200320",
+               aard="0100000", aanvullende_informatie="00000000", duur="2", uitkomst="001000000"),
+        record("OV", v, overdrachtnummer="O1", casusnummer="C1", bron="ON", bronnummer="D2", persoonsnummer="P1",
+               datum_overdracht="20200321", partij="05", hulp="2"),
+        record("MO", v, monitoringnummer="T1", casusnummer="C1", datum_monitoring="20200420", veiligheidsscore="07"),
+        record("BT", v, persoonsnummer="P1", casusnummer="C1", bsn=VALID_BSNS[0], geboortedatum="20150600",
+               geslacht="1"),
+        record("BT", v, persoonsnummer="P2", casusnummer="C2", bsn=VALID_BSNS[1], geboortedatum="19800101",
+               geslacht="2"),
+    ]
+    head = record("VL", v, verslagperiode=periode, aanmaakdatum="20200720",
+                  versie_bestandsdefinitie="0200", leveringsnummer=nummer)
+    counts = {"CA": 2, "AD": 1, "ME": 2, "VB": 1, "VV": 1, "ON": 1, "OV": 1, "MO": 1, "BT": 2}
+    tail = record("SL", v, **{f"aantal_{c.lower()}": f"{n:07d}" for c, n in counts.items()})
+    return [head, *body, tail]
+
+
+def write_delivery(folder: Path, lines: list[str], name: str | None = None, newline: str = "\n",
+                   final_newline: bool = True) -> Path:
+    if name is None:
+        vl = lines[0]
+        name = f"{vl[2:6]}_{vl[6:12]}_{vl[24:27]}.txt"
+    path = Path(folder) / name
+    text = newline.join(lines) + (newline if final_newline else "")
+    path.write_bytes(text.encode("latin-1"))
+    return path
+
+
+@pytest.fixture
+def warehouse_env(tmp_path, monkeypatch):
+    """An empty warehouse in tmp_path with a key in the environment."""
+    home = tmp_path / "warehouse"
+    monkeypatch.setenv("VT_HOME", str(home))
+    monkeypatch.delenv("VT_DATABASE", raising=False)
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    monkeypatch.delenv("VT_KILL_AT", raising=False)
+    return home

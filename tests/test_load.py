@@ -1,0 +1,191 @@
+"""The load step: transactions per file, rule 7, identical reloads, the key, the archive, crash safety."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from loaders.layout import default_layout
+from loaders.load import GELADEN, GEWEIGERD, ONGEWIJZIGD, load_files
+from loaders.pseudonym import hmac_hex
+from loaders.warehouse import Warehouse
+from tests.conftest import KEY, VALID_BSNS, small_delivery, write_delivery
+
+
+def load(*paths, received_at=None):
+    return load_files(paths, Warehouse.from_env(), default_layout(), received_at)
+
+
+def query(sql: str, params=None):
+    with duckdb.connect(str(Warehouse.from_env().database), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def vt(*args, env_extra=None, **kwargs):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=env,
+                          **kwargs)
+
+
+def test_load_writes_raw_tables_register_and_log(warehouse_env, tmp_path):
+    path = write_delivery(tmp_path, small_delivery())
+    [result] = load(path, received_at=datetime(2020, 7, 21, 9, 30))
+    assert (result.outcome, result.levering_id) == (GELADEN, "VT05_2020H1_001")
+    assert query("select vt_code, verslagperiode, leveringsnummer, bestandsnaam, ontvangen_op, aantal_records, "
+                 "aantal_ca, aantal_bt from raw.leveringen") == [
+        ("VT05", "2020H1", 1, "VT05_2020H1_001.txt", datetime(2020, 7, 21, 9, 30), 12, 2, 2)
+    ]
+    assert query("select count(*) from raw.casus") == [(2,)]
+    assert query("select casusnummer, einddatum from raw.casus order by regelnummer") == [
+        ("C1".ljust(20), "20200501"), ("C2".ljust(20), " " * 8)
+    ]
+    assert query("select uitkomst, levering_id from raw.laadlog") == [(GELADEN, "VT05_2020H1_001")]
+
+
+def test_bsn_is_pseudonymised_with_status(warehouse_env, tmp_path):
+    lines = small_delivery()
+    lines[11] = lines[11][:46] + "000000000" + lines[11][55:]  # P1: onbekend
+    load(write_delivery(tmp_path, lines))
+    rows = query("select persoonsnummer, bsn_pseudoniem, bsn_status from raw.betrokkene order by regelnummer")
+    assert rows == [
+        ("P1".ljust(20), None, "onbekend"),
+        ("P2".ljust(20), hmac_hex(KEY.encode(), VALID_BSNS[1]), "geldig"),
+    ]
+    assert "bsn" not in [c for (c,) in query("select column_name from information_schema.columns "
+                                             "where table_name = 'betrokkene'")]
+
+
+def test_clear_bsn_appears_nowhere_in_the_database_file(warehouse_env, tmp_path):
+    load(write_delivery(tmp_path, small_delivery()))
+    load(write_delivery(tmp_path, small_delivery(nummer="002")))
+    home = Warehouse.from_env()
+    files = [p for p in home.database.parent.iterdir() if p.name.startswith(home.database.name)]
+    content = b"".join(p.read_bytes() for p in files)
+    assert len(content) > 100_000
+    for bsn in VALID_BSNS:
+        assert bsn.encode() not in content
+    # the archive keeps the delivered file unchanged (owner-only), so the BSN is there and only there
+    archived = home.archive / "2020H1" / "VT05_2020H1_001.txt"
+    assert VALID_BSNS[0].encode() in archived.read_bytes()
+
+
+def test_identical_file_is_a_noop(warehouse_env, tmp_path):
+    path = write_delivery(tmp_path, small_delivery())
+    load(path)
+    copy = tmp_path / "again"
+    copy.mkdir()
+    [result] = load(write_delivery(copy, small_delivery()))
+    assert result.outcome == ONGEWIJZIGD
+    assert "already loaded" in result.message
+    assert query("select count(*) from raw.leveringen") == [(1,)]
+    assert query("select count(*) from raw.casus") == [(2,)]
+    proc = vt("load", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "identical to delivery VT05_2020H1_001" in proc.stdout
+
+
+def test_rule7_leveringsnummer_must_increase(warehouse_env, tmp_path):
+    load(write_delivery(tmp_path, small_delivery(nummer="002")))
+    lines = small_delivery(nummer="001")
+    [low] = load(write_delivery(tmp_path, lines))
+    assert (low.outcome, low.rules) == (GEWEIGERD, [7])
+    assert "001 is not higher than 002" in low.message
+    changed = small_delivery(nummer="002")
+    changed[1] = changed[1].replace("20200501", "20200502")
+    [same] = load(write_delivery(tmp_path / "..", changed, name="VT05_2020H1_002.txt"))
+    assert same.rules == [7]
+    [higher] = load(write_delivery(tmp_path, small_delivery(nummer="003")))
+    assert higher.outcome == GELADEN
+    # another organisation or half-year has its own numbering
+    [other] = load(write_delivery(tmp_path, small_delivery(periode="2020H2", nummer="001")))
+    assert other.outcome == GELADEN
+    assert query("select levering_id from raw.leveringen order by 1") == [
+        ("VT05_2020H1_002",), ("VT05_2020H1_003",), ("VT05_2020H2_001",)
+    ]
+
+
+def test_rejected_file_loads_nothing_and_others_still_load(warehouse_env, tmp_path):
+    good = write_delivery(tmp_path, small_delivery())
+    bad_lines = small_delivery(vt_code="VT06")
+    bad_lines[3] = bad_lines[3][:100]
+    bad = write_delivery(tmp_path, bad_lines)
+    other = write_delivery(tmp_path, small_delivery(vt_code="VT07"))
+    proc = vt("load", str(tmp_path))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert f"{bad.name}: rejected, nothing loaded" in proc.stderr
+    assert "rule 2 (every record is exactly 120 printable ASCII characters); line 4 (1 line)" in proc.stderr
+    assert query("select levering_id from raw.leveringen order by 1") == [("VT05_2020H1_001",), ("VT07_2020H1_001",)]
+    assert query("select count(*) from raw.casus where levering_id like 'VT06%'") == [(0,)]
+    assert query("select uitkomst, overtreden_regels from raw.laadlog where bestandsnaam = ?", [bad.name]) == [
+        (GEWEIGERD, "2")
+    ]
+    assert not (Warehouse.from_env().archive / "2020H1" / bad.name).exists()
+    assert good.name in proc.stdout and other.name in proc.stdout
+
+
+def test_personal_records_without_key_are_refused(warehouse_env, tmp_path, monkeypatch):
+    monkeypatch.delenv("VT_PSEUDONYM_KEY")
+    lines = small_delivery()
+    no_bt = [line for line in lines if not line.startswith("BT")]
+    no_bt[-1] = no_bt[-1][:62] + "0000000" + no_bt[-1][69:]
+    no_bt_file = write_delivery(tmp_path, no_bt, name="VT06_2020H1_001.txt")
+    no_bt_file.write_text("\n".join(line[:2] + "VT06" + line[6:] for line in no_bt) + "\n")
+    proc = vt("load", str(write_delivery(tmp_path, lines)), str(no_bt_file))
+    assert proc.returncode == 1
+    assert "holds personal records (BT) and no pseudonymisation key is set" in proc.stderr
+    assert query("select levering_id from raw.leveringen") == [("VT06_2020H1_001",)]
+
+
+def test_key_file_must_be_owner_only(warehouse_env, tmp_path, monkeypatch):
+    monkeypatch.delenv("VT_PSEUDONYM_KEY")
+    warehouse_env.mkdir(parents=True)
+    key = warehouse_env / "pseudonym.key"
+    key.write_text("x" * 64)
+    key.chmod(0o644)
+    proc = vt("load", str(write_delivery(tmp_path, small_delivery())))
+    assert proc.returncode == 2
+    assert "readable by its owner only" in proc.stderr
+    key.chmod(0o600)
+    assert vt("load", str(tmp_path)).returncode == 0
+
+
+def test_archive_is_owner_only_and_unchanged(warehouse_env, tmp_path):
+    path = write_delivery(tmp_path, small_delivery(), newline="\r\n")
+    load(path)
+    archived = Warehouse.from_env().archive / "2020H1" / path.name
+    assert archived.read_bytes() == path.read_bytes()
+    assert stat.S_IMODE(archived.stat().st_mode) == 0o600
+    assert stat.S_IMODE(Warehouse.from_env().archive.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("point", ["load:casus", "load:melding", "load:betrokkene", "load:before-commit"])
+def test_load_killed_halfway_leaves_nothing_and_rerun_completes(warehouse_env, tmp_path, point):
+    first = write_delivery(tmp_path, small_delivery())
+    write_delivery(tmp_path, small_delivery(vt_code="VT06"))
+    proc = vt("load", str(tmp_path), env_extra={"VT_KILL_AT": point})
+    assert proc.returncode == -9
+    assert query("select count(*) from raw.leveringen") == [(0,)]
+    assert query("select count(*) from raw.casus") == [(0,)]
+    assert query("select count(*) from raw.betrokkene") == [(0,)]
+    proc = vt("load", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert query("select levering_id, aantal_records from raw.leveringen order by 1") == [
+        ("VT05_2020H1_001", 12), ("VT06_2020H1_001", 12)
+    ]
+    assert query("select count(*) from raw.casus") == [(4,)]
+    assert (Warehouse.from_env().archive / "2020H1" / first.name).read_bytes() == first.read_bytes()
+
+
+def test_unreadable_input_names_the_problem(warehouse_env, tmp_path):
+    proc = vt("load", str(tmp_path / "missing.txt"))
+    assert proc.returncode == 2
+    assert "does not exist" in proc.stderr
+    proc = vt("load", "--received-at", "yesterday", str(tmp_path))
+    assert proc.returncode == 2 and "not an ISO date" in proc.stderr
