@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +19,7 @@ import duckdb
 from loaders import faults
 from loaders.layout import Layout
 from loaders.parse import DeliveryRejected, ParsedDelivery, Violation, parse_delivery
-from loaders.pseudonym import BSN_FIELD, has_personal_data, pseudonymise_table, resolve_key
+from loaders.pseudonym import BSN_FIELD, has_personal_data, hmac_pads, resolve_key, with_bsn_status
 from loaders.warehouse import RAW_SCHEMA, Warehouse, create_raw_schema
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
@@ -100,9 +101,8 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layout, key, receiv
             "readable by its owner only)"
         )
         return _reject(con, path, checksum, message, [])
-    # every table with a BSN column is rewritten, an empty one too, so the raw schema never has `bsn`
-    tables = {code: pseudonymise_table(key, t) if BSN_FIELD in t.column_names else t
-              for code, t in parsed.tables.items()}
+    tables = {code: with_bsn_status(t) if BSN_FIELD in t.column_names else t for code, t in parsed.tables.items()}
+    ipad, opad = hmac_pads(key) if key else (None, None)
 
     con.execute("begin transaction")
     try:
@@ -116,16 +116,29 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layout, key, receiv
             rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
             return _reject(con, path, checksum, rejected.message, rejected.rules)
         _insert_delivery(con, parsed, path.name, checksum, received_at or now_utc(), layout)
+        archiving = _background(_archive, warehouse, parsed, data)  # file I/O overlaps the inserts
         for rt in layout.data_types:
-            con.register("levering_batch", tables[rt.code])
-            con.execute(
-                f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
-                "select ?::varchar as levering_id, * from levering_batch",
-                [parsed.levering_id],
-            )
+            table = tables[rt.code]
+            con.register("levering_batch", table)
+            if BSN_FIELD in table.column_names:
+                # The clear BSN exists only in this in-memory scan; what is written is its keyed pseudonym.
+                con.execute(
+                    f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
+                    "select ?::varchar as levering_id, * exclude (bsn), "
+                    "case when bsn_status in ('geldig', 'ongeldig') "
+                    "then sha256(?::blob || unhex(sha256(?::blob || bsn::blob))) end as bsn_pseudoniem "
+                    "from levering_batch",
+                    [parsed.levering_id, opad, ipad],
+                )
+            else:
+                con.execute(
+                    f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
+                    "select ?::varchar as levering_id, * from levering_batch",
+                    [parsed.levering_id],
+                )
             con.unregister("levering_batch")
             faults.checkpoint(f"load:{rt.entiteit}")
-        _archive(warehouse, parsed, data)
+        archiving.result()
         message = f"{path.name}: loaded as {parsed.levering_id}, {sum(parsed.counts.values())} records"
         _log(con, path.name, checksum, parsed.levering_id, GELADEN, None, message)
         faults.checkpoint("load:before-commit")
@@ -160,6 +173,13 @@ def _insert_delivery(con, parsed: ParsedDelivery, file_name, checksum, received_
         f"aantal_records, {count_cols}) values ({placeholders})",
         values,
     )
+
+
+def _background(fn, *args) -> Future:
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(fn, *args)
+    pool.shutdown(wait=False)
+    return future
 
 
 def archive_path(warehouse: Warehouse, verslagperiode: str, file_name: str) -> Path:

@@ -108,15 +108,10 @@ def parse_delivery(data: bytes, file_name: str, layout: Layout) -> ParsedDeliver
     violations: list[Violation] = []
 
     # Rule 2: length and bytes. A CR is allowed only as part of a CRLF terminator (already cut off).
-    outside = (buf < 0x20) | (buf > 0x7E)
-    outside[buf == LF] = False
-    bad_pos = np.flatnonzero(outside)
-    keep = np.ones(len(bad_pos), dtype=bool)
+    bad_pos = _byte_positions(buf, BAD)
     if len(bad_pos):
-        # a CR that ends a line (before its LF) is a terminator, not content
         line_of_bad = np.searchsorted(starts, bad_pos, side="right") - 1
-        keep = bad_pos < ends[line_of_bad]
-        bad_lines = np.unique(line_of_bad[keep])
+        bad_lines = np.unique(line_of_bad[bad_pos < ends[line_of_bad]])
     else:
         bad_lines = np.array([], dtype=np.int64)
     malformed = lengths != RECORD_LENGTH
@@ -199,9 +194,23 @@ def parse_delivery(data: bytes, file_name: str, layout: Layout) -> ParsedDeliver
     )
 
 
+# Byte classes: 0 printable ASCII, 1 anything else, 2 LF.
+BAD, NEWLINE = 1, 2
+BYTE_CLASS = np.ones(256, dtype=np.uint8)
+BYTE_CLASS[0x20:0x7F] = 0
+BYTE_CLASS[LF] = NEWLINE
+CHUNK = 1 << 23
+
+
+def _byte_positions(buf: np.ndarray, cls: int) -> np.ndarray:
+    """Positions of the bytes of one class, in chunks: whole-file temporaries would cost more than the work."""
+    found = [np.flatnonzero(BYTE_CLASS[buf[lo : lo + CHUNK]] == cls) + lo for lo in range(0, len(buf), CHUNK)]
+    return np.concatenate(found).astype(np.int64) if found else np.array([], dtype=np.int64)
+
+
 def _line_bounds(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive, without LF or CRLF) of every line; a final terminator is optional."""
-    newlines = np.flatnonzero(buf == LF)
+    newlines = _byte_positions(buf, NEWLINE)
     starts = np.concatenate(([0], newlines + 1)).astype(np.int64)
     ends = np.concatenate((newlines, [len(buf)])).astype(np.int64)
     if len(buf) == 0 or buf[-1] == LF:

@@ -77,33 +77,19 @@ def bsn_status(bsn: np.ndarray) -> np.ndarray:
     return status
 
 
-def pseudonymise_column(key: bytes | None, bsn: pa.Array) -> tuple[pa.Array, pa.Array]:
-    """(bsn_pseudoniem, bsn_status) for a column of delivered BSN fields."""
-    values = np.array(bsn.to_numpy(zero_copy_only=False), dtype="S9")
-    status = bsn_status(values)
-    coded = np.full(len(values), None, dtype=object)
-    needs = (status == "geldig") | (status == "ongeldig")
-    if needs.any():
-        if key is None:
-            raise PseudonymKeyError("no pseudonymisation key")
-        base = hmac.new(key, digestmod=hashlib.sha256)
-        uniques, inverse = np.unique(values[needs], return_inverse=True)
-        digests = []
-        for value in uniques:
-            h = base.copy()  # the keyed state is computed once, not per value
-            h.update(bytes(value).ljust(9))
-            digests.append(h.hexdigest())
-        coded[needs] = np.array(digests, dtype=object)[inverse]
-    return pa.array(coded, type=pa.string()), pa.array(status, type=pa.string())
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The inner and outer padded keys of HMAC-SHA256 (RFC 2104), so the load step can compute
+    HMAC = SHA256(opad || SHA256(ipad || message)) vectorised inside DuckDB; hmac_hex is the reference."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
-def pseudonymise_table(key: bytes | None, table: pa.Table) -> pa.Table:
-    """Replace the `bsn` column by `bsn_pseudoniem` and `bsn_status`, in its place."""
-    i = table.schema.get_field_index(BSN_FIELD)
-    coded, status = pseudonymise_column(key, table.column(BSN_FIELD).combine_chunks())
-    table = table.remove_column(i)
-    table = table.add_column(i, "bsn_status", status)
-    return table.add_column(i, "bsn_pseudoniem", coded)
+def with_bsn_status(table: pa.Table) -> pa.Table:
+    """Add `bsn_status` beside the delivered `bsn` column (which the load step replaces by its pseudonym)."""
+    values = np.array(table.column(BSN_FIELD).to_numpy(zero_copy_only=False), dtype="S9")
+    return table.append_column("bsn_status", pa.array(bsn_status(values), type=pa.string()))
 
 
 def has_personal_data(table: pa.Table) -> bool:
