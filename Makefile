@@ -23,7 +23,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed
-	$(BIN)/python bench/bench_loader.py
+	$(BIN)/python bench/bench_loader.py --repeat 3
 
 # Regenerate the lock after changing pyproject.toml (needs the package registry).
 lock: $(VENV)/.installed

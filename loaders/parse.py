@@ -102,18 +102,12 @@ def parse_delivery(data: bytes, file_name: str, layout: Layout) -> ParsedDeliver
     Raises DeliveryRejected with every violated rule and its line numbers.
     """
     buf = np.frombuffer(data, dtype=np.uint8)
-    starts, ends = _line_bounds(buf)
+    starts, ends, bad_lines = _uniform_lines(buf) or _scan_lines(buf)
     lengths = ends - starts
     n = len(starts)
     violations: list[Violation] = []
 
-    # Rule 2: length and bytes. A CR is allowed only as part of a CRLF terminator (already cut off).
-    bad_pos = _byte_positions(buf, BAD)
-    if len(bad_pos):
-        line_of_bad = np.searchsorted(starts, bad_pos, side="right") - 1
-        bad_lines = np.unique(line_of_bad[bad_pos < ends[line_of_bad]])
-    else:
-        bad_lines = np.array([], dtype=np.int64)
+    # Rule 2: length and bytes.
     malformed = lengths != RECORD_LENGTH
     malformed[bad_lines] = True
     if malformed.any():
@@ -208,6 +202,46 @@ def _byte_positions(buf: np.ndarray, cls: int) -> np.ndarray:
     return np.concatenate(found).astype(np.int64) if found else np.array([], dtype=np.int64)
 
 
+def _uniform_lines(buf: np.ndarray):
+    """The fast path for a well-formed file: every line 120 characters and the same terminator throughout.
+
+    Checks terminators only at their expected places (O(lines)) and counts the bytes outside printable
+    ASCII with plain comparisons; when that count equals the number of terminator bytes, nothing else is
+    wrong with the bytes. Returns None when the file is not like that: the general scan decides then.
+    """
+    size = len(buf)
+    outside = sum(
+        int(np.count_nonzero((c < 0x20) | (c > 0x7E))) for c in (buf[lo : lo + CHUNK] for lo in range(0, size, CHUNK))
+    )
+    for terminator in (b"\n", b"\r\n"):
+        stride = RECORD_LENGTH + len(terminator)
+        n, rest = divmod(size, stride)
+        if rest == RECORD_LENGTH:
+            n += 1  # the last line has no terminator
+        elif rest != 0 or n == 0:
+            continue
+        terminated = n if rest == 0 else n - 1
+        if outside != terminated * len(terminator):
+            continue
+        if all((buf[RECORD_LENGTH + i :: stride][:terminated] == b).all() for i, b in enumerate(terminator)):
+            starts = np.arange(n, dtype=np.int64) * stride
+            return starts, starts + RECORD_LENGTH, np.array([], dtype=np.int64)
+    return None
+
+
+def _scan_lines(buf: np.ndarray):
+    """The general path: find every line and every byte outside printable ASCII."""
+    starts, ends = _line_bounds(buf)
+    # A CR is allowed only as part of a CRLF terminator (already cut off the line).
+    bad_pos = _byte_positions(buf, BAD)
+    if len(bad_pos):
+        line_of_bad = np.searchsorted(starts, bad_pos, side="right") - 1
+        bad_lines = np.unique(line_of_bad[bad_pos < ends[line_of_bad]])
+    else:
+        bad_lines = np.array([], dtype=np.int64)
+    return starts, ends, bad_lines
+
+
 def _line_bounds(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (exclusive, without LF or CRLF) of every line; a final terminator is optional."""
     newlines = _byte_positions(buf, NEWLINE)
@@ -276,19 +310,39 @@ def _check_naming(file_name: str, header: dict[str, str]) -> list[Violation]:
 
 
 def _duplicate_rows(matrix: np.ndarray, rows: np.ndarray, rt: RecordType) -> np.ndarray:
+    """Rows whose record key occurs more than once: a 64-bit hash of the key finds the candidates, an
+    exact comparison of the key bytes decides (a hash collision is not a duplicate)."""
     if len(rows) < 2:
         return np.array([], dtype=np.int64)
-    parts = [matrix[rows, f.offset : f.offset + f.length] for f in map(rt.field, rt.sleutel)]
-    keys = np.ascontiguousarray(np.hstack(parts))
-    keys = keys.view(np.dtype((np.void, keys.shape[1]))).reshape(-1)
-    _, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    return rows[counts[inverse] > 1]
+    sub = _rows(matrix, rows)
+    keys = np.hstack([sub[:, f.offset : f.offset + f.length] for f in map(rt.field, rt.sleutel)])
+    width = -(-keys.shape[1] // 8) * 8
+    words = np.zeros((len(rows), width), dtype=np.uint8)
+    words[:, : keys.shape[1]] = keys
+    h = np.full(len(rows), 0xCBF29CE484222325, dtype=np.uint64)
+    for word in words.view(np.uint64).T:
+        h = (h ^ word) * np.uint64(0x100000001B3)
+    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    candidates = np.flatnonzero(counts[inverse] > 1)
+    if len(candidates) == 0:
+        return np.array([], dtype=np.int64)
+    exact = np.ascontiguousarray(keys[candidates]).view(np.dtype((np.void, keys.shape[1]))).reshape(-1)
+    _, inverse, counts = np.unique(exact, return_inverse=True, return_counts=True)
+    return rows[candidates[counts[inverse] > 1]]
+
+
+def _rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The records at `rows`: a view when they are consecutive (the usual file), else a copy."""
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        return matrix[rows[0] : rows[-1] + 1]
+    return matrix[rows]
 
 
 def _table(matrix: np.ndarray, rows: np.ndarray, rt: RecordType) -> pa.Table:
     columns = {"regelnummer": pa.array(rows + 1, type=pa.int32())}
+    sub = _rows(matrix, rows)
     for f in rt.fields:
-        columns[f.name] = _string_array(matrix[rows, f.offset : f.offset + f.length])
+        columns[f.name] = _string_array(sub[:, f.offset : f.offset + f.length])
     return pa.table(columns)
 
 
