@@ -258,7 +258,7 @@ def _kenmerken(rng: np.random.Generator, n: int) -> Cols:
     rol = rng.choice(ROL[0], n, p=ROL[1])
     organisatie = np.where(rol == "10", rng.choice(ORGANISATIE, n), "")
     aanvullend = _flags(rng, n, AANVULLEND_P)
-    aanvullend[rng.random(n) < 0.6] = "00000000"  # mostly nothing extra to report
+    aanvullend[rng.random(n) < 0.6] = ""  # mostly nothing extra to report: left blank
     return {
         "aard": _flags(rng, n, AARD_P),
         "aanvullende_informatie": aanvullend,

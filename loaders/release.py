@@ -1,0 +1,226 @@
+"""Building and freezing releases: dbt as of the peildatum, then exports that never change once published.
+
+`build_release` runs the dbt project for one release of the calendar (`loaders/data/releasekalender.csv`).
+`freeze_release` builds it and exports its nine microdata tables to `$VT_HOME/releases/<release>/`: Parquet
+and CSV per table, a codebook, a manifest with checksums, row counts and the deliveries used, and a DuckDB
+file with only the released tables. A frozen release is never rewritten: an identical export is a no-op,
+a different one is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from loaders.codebook import write_codebook
+from loaders.layout import read_csv
+from loaders.pseudonym import resolve_key
+from loaders.warehouse import RAW_SCHEMA, Warehouse
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TABLES = (
+    "casus", "advies", "melding", "veiligheidsbeoordeling", "voorwaardenvervolg", "onderzoek", "overdracht",
+    "monitoring", "betrokkene",
+)
+STATUS_MARK = {"voorlopig": "*", "nader voorlopig": "**", "definitief": ""}
+
+
+class ReleaseError(Exception):
+    """A release cannot be built or frozen; the message says why."""
+
+
+@dataclass(frozen=True)
+class Release:
+    name: str
+    perioden: tuple[str, ...]
+    status: str
+    peildatum: date
+
+    @property
+    def mark(self) -> str:
+        return STATUS_MARK[self.status]
+
+
+def calendar() -> dict[str, Release]:
+    rows: dict[str, list[dict[str, str]]] = {}
+    for row in read_csv("releasekalender.csv"):
+        rows.setdefault(row["release"], []).append(row)
+    return {
+        name: Release(name, tuple(r["verslagperiode"] for r in rs), rs[0]["status"],
+                      date.fromisoformat(rs[0]["peildatum"]))
+        for name, rs in rows.items()
+    }
+
+
+def get_release(name: str) -> Release:
+    known = calendar()
+    if name not in known:
+        raise ReleaseError(f"unknown release {name!r}; the calendar has {', '.join(sorted(known))}")
+    return known[name]
+
+
+def table_name(entity: str, release: str) -> str:
+    return f"VT_{entity}_{release}"
+
+
+@dataclass
+class BuildResult:
+    release: Release
+    peildatum: date
+    leveringen: list[tuple] = field(default_factory=list)  # (levering_id, checksum, ontvangen_op)
+
+
+def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date) -> list[tuple]:
+    """The deliveries that count: per organisation and half-year the latest received by the peildatum."""
+    if not warehouse.database.exists():
+        return []
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = 'leveringen'",
+            [RAW_SCHEMA],
+        ).fetchone()[0]
+        if not exists:
+            return []
+        return con.execute(
+            f"""select levering_id, checksum_sha256, ontvangen_op from {RAW_SCHEMA}.leveringen
+                where list_contains(?, verslagperiode) and ontvangen_op < ?::date + interval 1 day
+                qualify leveringsnummer = max(leveringsnummer) over (partition by vt_code, verslagperiode)
+                order by levering_id""",
+            [list(release.perioden), peildatum],
+        ).fetchall()
+
+
+def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None, echo: bool = False) -> BuildResult:
+    """Run dbt (seeds, models, tests) for one release as of its peildatum."""
+    release = get_release(name)
+    as_of = peildatum or release.peildatum
+    used = selected_deliveries(warehouse, release, as_of)
+    if not used:
+        raise ReleaseError(
+            f"release {name} has no deliveries: none for {', '.join(release.perioden)} received on or before {as_of}"
+        )
+    if resolve_key(warehouse.home) is None:
+        raise ReleaseError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
+                           "identificatienummers need it")
+    dbt_vars = {"release": name, "peildatum": as_of.isoformat() if peildatum else None}
+    run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)], echo)
+    return BuildResult(release, as_of, used)
+
+
+def run_dbt(warehouse: Warehouse, args: list[str], echo: bool = False) -> str:
+    """dbt in a child process (it then holds the DuckDB file only while it runs)."""
+    env = {**os.environ, "VT_DATABASE": str(warehouse.database.resolve()), "DO_NOT_TRACK": "1",
+           "VT_HOME": str(warehouse.home.resolve())}
+    warehouse.ensure()
+    cmd = [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(PROJECT_DIR),
+           "--profiles-dir", str(PROJECT_DIR), "--target-path", str(warehouse.home.resolve() / "dbt-target"),
+           "--log-path", str(warehouse.logs.resolve())]
+    proc = subprocess.run(cmd, env=env, text=True, stdout=None if echo else subprocess.PIPE,
+                          stderr=subprocess.STDOUT, cwd=PROJECT_DIR)
+    if proc.returncode != 0:
+        output = proc.stdout or ""
+        errors = [line for line in output.splitlines() if "ERROR" in line or "Error" in line or "FAIL" in line]
+        raise ReleaseError("dbt failed:\n" + "\n".join(errors[-30:] or output.splitlines()[-30:]))
+    return proc.stdout or ""
+
+
+def releases_dir(warehouse: Warehouse) -> Path:
+    return warehouse.home / "releases"
+
+
+@dataclass
+class FreezeResult:
+    release: str
+    folder: Path
+    outcome: str  # "bevroren" (new) or "ongewijzigd"
+    manifest: dict
+
+
+def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> FreezeResult:
+    """Build the release, export it, and freeze it; refuse when a frozen release would change."""
+    built = build_release(warehouse, name, echo=echo)
+    target = releases_dir(warehouse) / name
+    staging = releases_dir(warehouse) / f".{name}.tmp"
+    if staging.exists():
+        shutil.rmtree(staging)  # left by an interrupted run
+    staging.mkdir(parents=True)
+    files = export_tables(warehouse, name, staging)
+    manifest = {
+        "release": name,
+        "status": built.release.status,
+        "perioden": list(built.release.perioden),
+        "peildatum": built.peildatum.isoformat(),
+        "files": files,
+        "leveringen": [
+            {"levering_id": lid, "checksum_sha256": checksum, "ontvangen_op": received.isoformat(sep=" ")}
+            for lid, checksum, received in built.leveringen
+        ],
+    }
+    frozen = target / "manifest.json"
+    if frozen.exists():
+        old = json.loads(frozen.read_text())
+        shutil.rmtree(staging)
+        if old["files"] == files:
+            return FreezeResult(name, target, "ongewijzigd", old)
+        changed = sorted({f["name"] for f in files} ^ {f["name"] for f in old["files"]}
+                         | {f["name"] for f in files if f not in old["files"]})
+        raise ReleaseError(
+            f"release {name} is frozen and its output would change ({', '.join(changed)}); a frozen release "
+            "never changes: a correction goes into the next version of this year"
+        )
+    write_codebook(staging / f"codebook_{name}.md", built.release, files, warehouse)
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    analyst_database(staging, name, files)
+    for p in staging.iterdir():
+        p.chmod(0o444)  # published files are read-only
+    staging.rename(target)
+    return FreezeResult(name, target, "bevroren", manifest)
+
+
+def export_tables(warehouse: Warehouse, name: str, folder: Path) -> list[dict]:
+    """One Parquet and one CSV per microdata table, rows in a fixed order, so equal data gives equal bytes."""
+    files = []
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        con.execute("set threads = 1")  # one writer thread: row groups and bytes do not depend on scheduling
+        for entity in TABLES:
+            table = table_name(entity, name)
+            columns = [c for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
+                [table],
+            ).fetchall()]
+            if not columns:
+                raise ReleaseError(f"table {table} was not built")
+            order = ", ".join(f'"{c}"' for c in columns)
+            rows = con.execute(f'select count(*) from "{table}"').fetchone()[0]
+            for fmt, options in (("parquet", "format parquet, compression zstd"), ("csv", "format csv, header true")):
+                path = folder / f"{table}.{fmt}"
+                con.execute(f"copy (select * from \"{table}\" order by {order}) to '{path}' ({options})")
+                files.append({"name": path.name, "rows": rows, "sha256": sha256_file(path)})
+    return files
+
+
+def analyst_database(folder: Path, name: str, files: list[dict]) -> None:
+    """vt_<release>.duckdb with only the released tables, read from the exported Parquet files."""
+    path = folder / f"vt_{name}.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for f in files:
+            if f["name"].endswith(".parquet"):
+                table = f["name"].removesuffix(".parquet")
+                con.execute(f"create table \"{table}\" as select * from read_parquet('{folder / f['name']}')")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

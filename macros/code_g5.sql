@@ -1,0 +1,4 @@
+{#- G5 flag for one code field: a delivered value that is not in its code list. -#}
+{% macro code_g5(column, codelijst) -%}
+    ({{ column }} is not null and {{ column }} not in (select c.code from {{ ref('codes') }} as c where c.codelijst = '{{ codelijst }}'))
+{%- endmacro %}

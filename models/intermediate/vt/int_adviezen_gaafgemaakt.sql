@@ -1,0 +1,55 @@
+-- Adviezen of the release, cleaned (G1-G6, G8), with a flag per rule.
+with
+
+adviezen as (
+    {{ selected_records('stg_loader__adviezen', ['adviesnummer']) }}
+),
+
+gemeenten as (
+    select * from {{ ref('int_gemeentecodes_vertaald') }}
+),
+
+gedateerd as (
+    select
+        *,
+        {{ date_gaaf('startdatum') }} as startdatum_g1,
+        {{ date_gaaf('einddatum') }} as einddatum_g1,
+        {{ code_gaaf('rol', 'ROL') }} as rol_gaaf
+    from adviezen
+),
+
+gaafgemaakt as (
+    select
+        gedateerd.levering_id,
+        gedateerd.regelnummer,
+        gedateerd.vt_code,
+        gedateerd.adviesnummer,
+        gedateerd.verslagperiode,
+        gedateerd.startdatum_g1 as startdatum_gaaf,
+        case when gedateerd.einddatum_g1 >= gedateerd.startdatum_g1 then gedateerd.einddatum_g1 end
+            as einddatum_gaaf,
+        coalesce(gemeenten.gemeente_gaaf, '9999') as gemeente_gaaf,
+        coalesce(gemeenten.vtcode_gemeente, gedateerd.vt_code) as vtcode_gaaf,
+        {% for i in range(1, 8) %}gedateerd.aard_{{ i }},
+        {% endfor %}
+        {%- for i in range(1, 9) %}gedateerd.aanvullende_informatie_{{ i }},
+        {% endfor -%}
+        {{ code_gaaf('gedateerd.duur', 'DUUR') }} as duur_gaaf,
+        gedateerd.rol_gaaf,
+        case when gedateerd.rol_gaaf = '10' then {{ code_gaaf('gedateerd.organisatie', 'ORGANISATIE') }} end
+            as organisatie_gaaf,
+        {{ date_g1('startdatum') }} or {{ date_g1('einddatum') }} as g1_datum,
+        coalesce(gedateerd.einddatum_g1 < gedateerd.startdatum_g1, false) as g2_volgorde,
+        gedateerd.gemeentecode is distinct from coalesce(gemeenten.gemeente_gaaf, '9999') as g3_gemeente,
+        gemeenten.vtcode_gemeente is null as g4_regio_van_organisatie,
+        {{ code_g5('gedateerd.duur', 'DUUR') }} or {{ code_g5('gedateerd.rol', 'ROL') }}
+        or {{ code_g5('gedateerd.organisatie', 'ORGANISATIE') }}
+        or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }} as g5_code,
+        gedateerd.organisatie is not null and gedateerd.rol_gaaf is distinct from '10' as g6_organisatie,
+        gedateerd.in_meerdere_halfjaren as g8_meerdere_halfjaren
+    from gedateerd
+    left join gemeenten
+        on gedateerd.verslagperiode = gemeenten.verslagperiode and gedateerd.gemeentecode = gemeenten.gemeentecode
+)
+
+select * from gaafgemaakt

@@ -1,0 +1,61 @@
+-- G3 and G4 for every known gemeentecode in every half-year of the calendar: the code after mergers and
+-- the VT-regio it lies in. A code not in this table is unknown: 9999 and the delivering organisation's region.
+with
+
+perioden as (
+    select distinct
+        verslagperiode,
+        jaar,
+        make_date(jaar, case when right(verslagperiode, 1) = '1' then 6 else 12 end, 1)
+        + interval 1 month - interval 1 day as periode_einde
+    from {{ ref('releasekalender') }}
+),
+
+gemeenten as (
+    select * from {{ ref('gemeente_vt') }}
+),
+
+codes as (
+    select gemeentecode from gemeenten
+    union
+    select oude_code from {{ ref('herindelingen') }}
+),
+
+-- merged away on or before the end of the half-year: its successor, or 9999 when it was split
+opgeheven as (
+    select
+        perioden.verslagperiode,
+        herindelingen.oude_code,
+        case when bool_or(herindelingen.splitsing = 'J') then '9999' else min(herindelingen.nieuwe_code) end
+            as opvolger
+    from {{ ref('herindelingen') }} as herindelingen
+    inner join perioden on herindelingen.ingangsdatum <= perioden.periode_einde
+    group by perioden.verslagperiode, herindelingen.oude_code
+),
+
+vertaald as (
+    select
+        perioden.verslagperiode,
+        codes.gemeentecode,
+        coalesce(opgeheven.opvolger, geldig.gemeentecode, '9999') as gemeente_gaaf,
+        perioden.jaar
+    from perioden
+    cross join codes
+    left join opgeheven
+        on perioden.verslagperiode = opgeheven.verslagperiode and codes.gemeentecode = opgeheven.oude_code
+    left join gemeenten as geldig
+        on perioden.jaar = geldig.jaar and codes.gemeentecode = geldig.gemeentecode
+),
+
+final as (
+    select
+        vertaald.verslagperiode,
+        vertaald.gemeentecode,
+        vertaald.gemeente_gaaf,
+        regio.vt_code as vtcode_gemeente
+    from vertaald
+    left join gemeenten as regio
+        on vertaald.jaar = regio.jaar and vertaald.gemeente_gaaf = regio.gemeentecode
+)
+
+select * from final

@@ -1,0 +1,55 @@
+-- Meldingen of the release, cleaned (G1, G4-G6, G8) and linked to their casus (orphans kept and flagged).
+with
+
+meldingen as (
+    {{ selected_records('stg_loader__meldingen', ['meldingnummer']) }}
+),
+
+casussen as (
+    select * from {{ ref('int_casussen_gaafgemaakt') }}
+),
+
+gecodeerd as (
+    select
+        *,
+        {{ date_gaaf('datum_melding') }} as datum_melding_gaaf,
+        {{ code_gaaf('rol', 'ROL') }} as rol_gaaf
+    from meldingen
+),
+
+gaafgemaakt as (
+    select
+        gecodeerd.levering_id,
+        gecodeerd.regelnummer,
+        gecodeerd.vt_code,
+        gecodeerd.meldingnummer,
+        gecodeerd.casusnummer,
+        gecodeerd.verslagperiode,
+        gecodeerd.datum_melding_gaaf,
+        coalesce(casussen.vtcode_gaaf, gecodeerd.vt_code) as vtcode_gaaf,
+        gecodeerd.rol_gaaf,
+        case when gecodeerd.rol_gaaf = '10' then {{ code_gaaf('gecodeerd.organisatie', 'ORGANISATIE') }} end
+            as organisatie_gaaf,
+        {{ code_gaaf('gecodeerd.anoniem', 'JANEE') }} as anoniem_gaaf,
+        {% for i in range(1, 8) %}gecodeerd.aard_{{ i }},
+        {% endfor %}
+        {%- for i in range(1, 9) %}gecodeerd.aanvullende_informatie_{{ i }},
+        {% endfor -%}
+        {{ code_gaaf('gecodeerd.duur', 'DUUR') }} as duur_gaaf,
+        row_number() over (
+            partition by gecodeerd.vt_code, gecodeerd.casusnummer
+            order by gecodeerd.datum_melding_gaaf nulls last, gecodeerd.meldingnummer
+        ) = 1 as eerste_melding,
+        casussen.casusnummer is null as wees_casus,
+        {{ date_g1('datum_melding') }} as g1_datum,
+        casussen.casusnummer is null as g4_regio_van_organisatie,
+        {{ code_g5('gecodeerd.duur', 'DUUR') }} or {{ code_g5('gecodeerd.rol', 'ROL') }}
+        or {{ code_g5('gecodeerd.organisatie', 'ORGANISATIE') }} or {{ code_g5('gecodeerd.anoniem', 'JANEE') }}
+        or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }} as g5_code,
+        gecodeerd.organisatie is not null and gecodeerd.rol_gaaf is distinct from '10' as g6_organisatie,
+        gecodeerd.in_meerdere_halfjaren as g8_meerdere_halfjaren
+    from gecodeerd
+    left join casussen on gecodeerd.vt_code = casussen.vt_code and gecodeerd.casusnummer = casussen.casusnummer
+)
+
+select * from gaafgemaakt

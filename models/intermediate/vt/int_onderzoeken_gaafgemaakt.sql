@@ -1,0 +1,49 @@
+-- Diensten Onderzoek of the release, cleaned (G1, G2, G4, G5, G8) and linked to their casus.
+with
+
+diensten as (
+    {{ selected_records('stg_loader__onderzoeken', ['dienstnummer']) }}
+),
+
+casussen as (
+    select * from {{ ref('int_casussen_gaafgemaakt') }}
+),
+
+gedateerd as (
+    select
+        *,
+        {{ date_gaaf('startdatum') }} as startdatum_g1,
+        {{ date_gaaf('einddatum') }} as einddatum_g1
+    from diensten
+),
+
+gaafgemaakt as (
+    select
+        diensten.levering_id,
+        diensten.regelnummer,
+        diensten.vt_code,
+        diensten.dienstnummer,
+        diensten.casusnummer,
+        diensten.verslagperiode,
+        diensten.startdatum_g1 as startdatum_gaaf,
+        case when diensten.einddatum_g1 >= diensten.startdatum_g1 then diensten.einddatum_g1 end as einddatum_gaaf,
+        coalesce(casussen.vtcode_gaaf, diensten.vt_code) as vtcode_gaaf,
+        {% for i in range(1, 8) %}diensten.aard_{{ i }},
+        {% endfor %}
+        {%- for i in range(1, 9) %}diensten.aanvullende_informatie_{{ i }},
+        {% endfor -%}
+        {% for i in range(1, 10) %}diensten.uitkomst_{{ i }},
+        {% endfor -%}
+        {{ code_gaaf('diensten.duur', 'DUUR') }} as duur_gaaf,
+        casussen.casusnummer is null as wees_casus,
+        {{ date_g1('startdatum') }} or {{ date_g1('einddatum') }} as g1_datum,
+        coalesce(diensten.einddatum_g1 < diensten.startdatum_g1, false) as g2_volgorde,
+        casussen.casusnummer is null as g4_regio_van_organisatie,
+        {{ code_g5('diensten.duur', 'DUUR') }} or {{ flags_g5('aard') }}
+        or {{ flags_g5('aanvullende_informatie') }} or {{ flags_g5('uitkomst') }} as g5_code,
+        diensten.in_meerdere_halfjaren as g8_meerdere_halfjaren
+    from gedateerd as diensten
+    left join casussen on diensten.vt_code = casussen.vt_code and diensten.casusnummer = casussen.casusnummer
+)
+
+select * from gaafgemaakt

@@ -1,0 +1,28 @@
+{{ config(alias='VT_advies_' ~ var('release')) }}
+
+with
+
+adviezen as (
+    select * from {{ ref('int_adviezen_gaafgemaakt') }}
+),
+
+final as (
+    select
+        {{ coded_id('vt_code', 'AD', 'adviesnummer') }} as identificatienummer_advies,
+        verslagperiode,
+        {{ ymd('startdatum_gaaf') }} as startdatum_gaaf,
+        {{ ymd('einddatum_gaaf') }} as einddatum_gaaf,
+        gemeente_gaaf,
+        vtcode_gaaf,
+        {% for i in range(1, 8) %}aard_{{ i }},
+        {% endfor -%}
+        {% for i in range(1, 9) %}aanvullende_informatie_{{ i }},
+        {% endfor -%}
+        duur_gaaf,
+        rol_gaaf,
+        organisatie_gaaf
+    from adviezen
+)
+
+select * from final
+order by identificatienummer_advies

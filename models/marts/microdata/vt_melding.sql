@@ -1,0 +1,29 @@
+{{ config(alias='VT_melding_' ~ var('release')) }}
+
+with
+
+meldingen as (
+    select * from {{ ref('int_meldingen_gaafgemaakt') }}
+),
+
+final as (
+    select
+        {{ coded_id('vt_code', 'ME', 'meldingnummer') }} as identificatienummer_melding,
+        {{ coded_id('vt_code', 'CA', 'casusnummer') }} as identificatienummer_casus,
+        verslagperiode,
+        {{ ymd('datum_melding_gaaf') }} as datum_melding_gaaf,
+        vtcode_gaaf,
+        rol_gaaf,
+        organisatie_gaaf,
+        anoniem_gaaf,
+        {% for i in range(1, 8) %}aard_{{ i }},
+        {% endfor -%}
+        {% for i in range(1, 9) %}aanvullende_informatie_{{ i }},
+        {% endfor -%}
+        duur_gaaf,
+        eerste_melding
+    from meldingen
+)
+
+select * from final
+order by identificatienummer_melding

@@ -1,0 +1,31 @@
+{{ config(alias='VT_overdracht_' ~ var('release')) }}
+
+-- One row per overgedragen persoon. The bron is coded like the record it points to: a
+-- veiligheidsbeoordeling by its melding, a dienst by its own number.
+with
+
+overdrachten as (
+    select * from {{ ref('int_overdrachten_gaafgemaakt') }}
+),
+
+final as (
+    select
+        {{ coded_id('vt_code', 'OV', 'overdrachtnummer') }} as identificatienummer_overdracht,
+        {{ coded_id('vt_code', 'BT', 'persoonsnummer') }} as identificatienummer_persoon,
+        {{ coded_id('vt_code', 'CA', 'casusnummer') }} as identificatienummer_casus,
+        verslagperiode,
+        bron_gaaf,
+        case bron_gaaf
+            when 'VB' then {{ coded_id('vt_code', 'ME', 'bronnummer') }}
+            when 'VV' then {{ coded_id('vt_code', 'VV', 'bronnummer') }}
+            when 'ON' then {{ coded_id('vt_code', 'ON', 'bronnummer') }}
+        end as identificatienummer_bron,
+        {{ ymd('datum_overdracht_gaaf') }} as datum_overdracht_gaaf,
+        vtcode_gaaf,
+        partij_gaaf,
+        hulp_gaaf
+    from overdrachten
+)
+
+select * from final
+order by identificatienummer_overdracht, identificatienummer_persoon

@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('loader', 'melding') }}
+),
+
+renamed as (
+    select
+        levering_id,
+        regelnummer,
+        trim(vt_code) as vt_code,
+        {{ text_value('meldingnummer') }} as meldingnummer,
+        {{ text_value('casusnummer') }} as casusnummer,
+        {{ date_value('datum_melding') }} as datum_melding,
+        {{ text_value('datum_melding') }} is not null as datum_melding_ingevuld,
+        {{ text_value('rol') }} as rol,
+        {{ text_value('organisatie') }} as organisatie,
+        {{ text_value('anoniem') }} as anoniem,
+        {{ flag_columns('aard', 'aard', 7) }}
+        {{ text_value('aard') }} is not null as aard_ingevuld,
+        {{ flag_columns('aanvullende_informatie', 'aanvullende_informatie', 8) }}
+        {{ text_value('aanvullende_informatie') }} is not null as aanvullende_informatie_ingevuld,
+        {{ text_value('duur') }} as duur
+    from source
+)
+
+select * from renamed
