@@ -7,7 +7,7 @@ missing key, a locked database).
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -20,10 +20,11 @@ from loaders.load import GEWEIGERD, load_files
 from loaders.periods import periode_range
 from loaders.progress import Progress
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
+from loaders.release import ReleaseError, build_release, freeze_release, get_release
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
-DEMO_PERIODS = "2020H1"
+DEMO_PERIODS, DEMO_RELEASE = "2020H1", "2020V1"
 
 
 class ConfigError(click.ClickException):
@@ -92,7 +93,54 @@ def generate(out: Path, periods, scale: float, seed: int, defects: float) -> Non
     click.echo(f"{len(files)} files, {sum(f.records for f in files)} records written to {out}")
 
 
-@main.command(help="The main job on embedded defaults: generate a national half-year, load it, report.")
+def _release_name(_ctx, _param, value: str) -> str:
+    try:
+        return get_release(value).name
+    except ReleaseError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _date(_ctx, _param, value: str | None):
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD") from None
+
+
+@main.command(help="Build a release of the calendar (e.g. 2020V2) as of its peildatum: dbt seeds, models and "
+              "tests. Exit 0 when built.")
+@click.option("--release", "name", required=True, callback=_release_name, help="Release name JJJJVn.")
+@click.option("--peildatum", callback=_date, metavar="YYYY-MM-DD",
+              help="Another cut-off than the calendar's, to rebuild an as-of state (not for publishing).")
+def build(name: str, peildatum) -> None:
+    warehouse = Warehouse.from_env()
+    try:
+        result = build_release(warehouse, name, peildatum, echo=sys.stderr.isatty())
+    except (ReleaseError, PseudonymKeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"built {name} as of {result.peildatum} from {len(result.leveringen)} deliveries")
+
+
+@main.command(help="Build a release and freeze it: Parquet and CSV per table, codebook, manifest and an analysts' "
+              "DuckDB file in $VT_HOME/releases/<release>/. Releasing an unchanged release again does nothing; "
+              "a frozen release that would change is refused.")
+@click.argument("name", callback=_release_name)
+def release(name: str) -> None:
+    warehouse = Warehouse.from_env()
+    try:
+        result = freeze_release(warehouse, name, echo=sys.stderr.isatty())
+    except (ReleaseError, PseudonymKeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if result.outcome == "ongewijzigd":
+        click.echo(f"release {name} is frozen and unchanged: nothing to do ({result.folder})")
+    else:
+        click.echo(f"release {name} frozen in {result.folder}")
+
+
+@main.command(help="The main job on embedded defaults: generate a national half-year, load it, build and "
+              "release it, report.")
 @click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Where to generate the deliveries (default: $VT_HOME/demo-inbox).")
 def demo(out: Path | None) -> None:
@@ -106,7 +154,13 @@ def demo(out: Path | None) -> None:
     out = out or warehouse.home / "demo-inbox"
     files = generate_files(out, periode_range(DEMO_PERIODS), progress=Progress("generating"))
     click.echo(f"generated {len(files)} deliveries for {DEMO_PERIODS} in {out}")
-    results = _load(warehouse, [out], None)
+    # back-load as received in reality (the manifest's dates), so the release's peildatum sees them
+    results = []
+    by_date: dict[str, list[Path]] = {}
+    for f in files:
+        by_date.setdefault(f.ontvangen_op, []).append(f.path)
+    for received, paths in sorted(by_date.items()):
+        results += _load(warehouse, paths, datetime.fromisoformat(received))
     with warehouse.connect(read_only=True) as con:
         summary = con.execute(
             f"""select verslagperiode, count(*), sum(aantal_records), sum(aantal_ca), sum(aantal_me),
@@ -118,6 +172,13 @@ def demo(out: Path | None) -> None:
         click.echo(f"  {periode}: {n} deliveries, {records} records ({ca} casussen, {me} meldingen, {bt} betrokkenen)")
     if any(r.outcome == GEWEIGERD for r in results):
         sys.exit(EXIT_REJECTED)
+    try:
+        frozen = freeze_release(warehouse, DEMO_RELEASE, echo=False)
+    except ReleaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    casus = frozen.folder / f"VT_casus_{DEMO_RELEASE}.parquet"
+    click.echo(f"release {DEMO_RELEASE}: {frozen.folder} ({casus.name}, codebook_{DEMO_RELEASE}.md, "
+               f"vt_{DEMO_RELEASE}.duckdb)")
 
 
 if __name__ == "__main__":

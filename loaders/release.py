@@ -203,7 +203,7 @@ def export_tables(warehouse: Warehouse, name: str, folder: Path) -> list[dict]:
             rows = con.execute(f'select count(*) from "{table}"').fetchone()[0]
             for fmt, options in (("parquet", "format parquet, compression zstd"), ("csv", "format csv, header true")):
                 path = folder / f"{table}.{fmt}"
-                con.execute(f"copy (select * from \"{table}\" order by {order}) to '{path}' ({options})")
+                con.execute(f"copy (select * from \"{table}\" order by {order}) to {sql_string(path)} ({options})")
                 files.append({"name": path.name, "rows": rows, "sha256": sha256_file(path)})
     return files
 
@@ -215,7 +215,12 @@ def analyst_database(folder: Path, name: str, files: list[dict]) -> None:
         for f in files:
             if f["name"].endswith(".parquet"):
                 table = f["name"].removesuffix(".parquet")
-                con.execute(f"create table \"{table}\" as select * from read_parquet('{folder / f['name']}')")
+                con.execute(f'create table "{table}" as select * from read_parquet(?)', [str(folder / f["name"])])
+
+
+def sql_string(path: Path) -> str:
+    """A path as an SQL string literal (COPY takes no parameter for its target)."""
+    return "'" + str(path).replace("'", "''") + "'"
 
 
 def sha256_file(path: Path) -> str:

@@ -25,6 +25,7 @@ class GeneratedFile:
     periode: str
     leveringsnummer: int
     records: int
+    ontvangen_op: str  # when such a file would arrive: a few days after it was made
     defects: dict[str, int] = field(default_factory=dict)
 
 
@@ -138,7 +139,8 @@ def generate(
                 path = out / f"{vt}_{p}_{nummer:03d}.txt"
                 path.write_text(text, encoding="ascii")
                 n = sum(len(next(iter(c.values()), [])) for c in recs.values())
-                written.append(GeneratedFile(path, vt, str(p), nummer, n, dict(found)))
+                received = (p.end + timedelta(days=days + 5)).isoformat() + "T09:00:00"
+                written.append(GeneratedFile(path, vt, str(p), nummer, n, received, dict(found)))
     if progress:
         progress(len(orgs), len(orgs), "")
     manifest = {
@@ -148,7 +150,8 @@ def generate(
         "defects": defects,
         "files": [
             {"file": f.path.name, "vt_code": f.vt_code, "verslagperiode": f.periode,
-             "leveringsnummer": f.leveringsnummer, "records": f.records, "defects": f.defects}
+             "leveringsnummer": f.leveringsnummer, "records": f.records, "ontvangen_op": f.ontvangen_op,
+             "defects": f.defects}
             for f in written
         ],
     }
