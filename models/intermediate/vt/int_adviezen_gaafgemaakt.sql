@@ -40,12 +40,12 @@ gaafgemaakt as (
             as organisatie_gaaf,
         {{ date_g1('startdatum') }} or {{ date_g1('einddatum') }} as g1_datum,
         coalesce(gedateerd.einddatum_g1 < gedateerd.startdatum_g1, false) as g2_volgorde,
-        gedateerd.gemeentecode is distinct from coalesce(gemeenten.gemeente_gaaf, '9999') as g3_gemeente,
+        coalesce(gedateerd.gemeentecode <> coalesce(gemeenten.gemeente_gaaf, '9999'), true) as g3_gemeente,
         gemeenten.vtcode_gemeente is null as g4_regio_van_organisatie,
         {{ code_g5('gedateerd.duur', 'DUUR') }} or {{ code_g5('gedateerd.rol', 'ROL') }}
         or {{ code_g5('gedateerd.organisatie', 'ORGANISATIE') }}
         or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }} as g5_code,
-        gedateerd.organisatie is not null and gedateerd.rol_gaaf is distinct from '10' as g6_organisatie,
+        gedateerd.organisatie is not null and coalesce(gedateerd.rol_gaaf <> '10', true) as g6_organisatie,
         gedateerd.in_meerdere_halfjaren as g8_meerdere_halfjaren
     from gedateerd
     left join gemeenten

@@ -17,13 +17,15 @@ geboorte as (
             when geboortedatum = '99999999' then 'ongeboren'
             when geboortedatum is null or geboortedatum = '00000000' then 'onbekend'
             when not regexp_full_match(geboortedatum, '[0-9]{8}') then 'ongeldig'
-            when cast(left(geboortedatum, 4) as integer) < 1900
+            when
+                cast(left(geboortedatum, 4) as integer) < 1900
                 or make_date(cast(left(geboortedatum, 4) as integer), 1, 1) > periode_einde then 'ongeldig'
             when substr(geboortedatum, 5, 4) = '0000' then 'jaar'
             when not substr(geboortedatum, 5, 2) between '01' and '12' then 'ongeldig'
             when right(geboortedatum, 2) = '00' then 'maand'
-            when try_strptime(geboortedatum, '%Y%m%d') is null
-                or try_strptime(geboortedatum, '%Y%m%d')::date > periode_einde then 'ongeldig'
+            when
+                try_strptime(geboortedatum, '%Y%m%d') is null
+                or cast(try_strptime(geboortedatum, '%Y%m%d') as date) > periode_einde then 'ongeldig'
             else 'dag'
         end as precisie
     from betrokkenen
@@ -41,12 +43,18 @@ gaafgemaakt as (
         geboorte.bsn_status,
         case when geboorte.precisie = 'ongeldig' then 'onbekend' else geboorte.precisie end
             as geboortedatum_precisie,
-        case when geboorte.precisie in ('dag', 'maand', 'jaar')
-                then cast(left(geboorte.geboortedatum, 4) as integer) end as geboortejaar_gaaf,
-        case when geboorte.precisie in ('dag', 'maand')
-                then cast(substr(geboorte.geboortedatum, 5, 2) as integer) end as geboortemaand_gaaf,
-        case when geboorte.precisie = 'dag'
-                then try_strptime(geboorte.geboortedatum, '%Y%m%d')::date end as geboortedatum_gaaf,
+        case
+            when geboorte.precisie in ('dag', 'maand', 'jaar')
+                then cast(left(geboorte.geboortedatum, 4) as integer)
+        end as geboortejaar_gaaf,
+        case
+            when geboorte.precisie in ('dag', 'maand')
+                then cast(substr(geboorte.geboortedatum, 5, 2) as integer)
+        end as geboortemaand_gaaf,
+        case
+            when geboorte.precisie = 'dag'
+                then cast(try_strptime(geboorte.geboortedatum, '%Y%m%d') as date)
+        end as geboortedatum_gaaf,
         {{ code_gaaf('geboorte.geslacht', 'GESLACHT') }} as geslacht_gaaf,
         coalesce(casussen.vtcode_gaaf, geboorte.vt_code) as vtcode_gaaf,
         casussen.casusnummer is null as wees_casus,

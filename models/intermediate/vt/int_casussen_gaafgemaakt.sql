@@ -31,7 +31,7 @@ gaafgemaakt as (
         coalesce(gemeenten.vtcode_gemeente, gedateerd.vt_code) as vtcode_gaaf,
         {{ date_g1('startdatum') }} or {{ date_g1('einddatum') }} as g1_datum,
         coalesce(gedateerd.einddatum_g1 < gedateerd.startdatum_g1, false) as g2_volgorde,
-        gedateerd.gemeentecode is distinct from coalesce(gemeenten.gemeente_gaaf, '9999') as g3_gemeente,
+        coalesce(gedateerd.gemeentecode <> coalesce(gemeenten.gemeente_gaaf, '9999'), true) as g3_gemeente,
         gemeenten.vtcode_gemeente is null as g4_regio_van_organisatie,
         gedateerd.in_meerdere_halfjaren as g8_meerdere_halfjaren
     from gedateerd

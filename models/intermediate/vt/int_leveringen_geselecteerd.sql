@@ -5,7 +5,10 @@ with
 kalender as (
     select
         verslagperiode,
-        {% if var('peildatum') %}date '{{ var("peildatum") }}'{% else %}peildatum{% endif %} as peildatum
+        -- an explicit peildatum (var) overrides the calendar's
+        coalesce(
+            cast({{ "'" ~ var('peildatum') ~ "'" if var('peildatum') else 'null' }} as date), peildatum
+        ) as peildatum
     from {{ ref('releasekalender') }}
     where release = '{{ var("release") }}'
 ),
@@ -16,7 +19,18 @@ leveringen as (
 
 geselecteerd as (
     select
-        leveringen.*,
+        leveringen.levering_id,
+        leveringen.vt_code,
+        leveringen.verslagperiode,
+        leveringen.leveringsnummer,
+        leveringen.bestandsnaam,
+        leveringen.checksum_sha256,
+        leveringen.ontvangen_op,
+        leveringen.geladen_op,
+        leveringen.aantal_records,
+        leveringen.jaar,
+        leveringen.periode_start,
+        leveringen.periode_einde,
         kalender.peildatum
     from leveringen
     inner join kalender on leveringen.verslagperiode = kalender.verslagperiode

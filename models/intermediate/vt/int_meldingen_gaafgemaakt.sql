@@ -46,7 +46,7 @@ gaafgemaakt as (
         {{ code_g5('gecodeerd.duur', 'DUUR') }} or {{ code_g5('gecodeerd.rol', 'ROL') }}
         or {{ code_g5('gecodeerd.organisatie', 'ORGANISATIE') }} or {{ code_g5('gecodeerd.anoniem', 'JANEE') }}
         or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }} as g5_code,
-        gecodeerd.organisatie is not null and gecodeerd.rol_gaaf is distinct from '10' as g6_organisatie,
+        gecodeerd.organisatie is not null and coalesce(gecodeerd.rol_gaaf <> '10', true) as g6_organisatie,
         gecodeerd.in_meerdere_halfjaren as g8_meerdere_halfjaren
     from gecodeerd
     left join casussen on gecodeerd.vt_code = casussen.vt_code and gecodeerd.casusnummer = casussen.casusnummer

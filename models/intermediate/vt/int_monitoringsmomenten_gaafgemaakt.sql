@@ -17,11 +17,14 @@ gaafgemaakt as (
         momenten.monitoringnummer,
         momenten.casusnummer,
         momenten.verslagperiode,
-        case when momenten.datum_monitoring <= momenten.periode_einde
-                then momenten.datum_monitoring end as datum_monitoring_gaaf,
+        case
+            when momenten.datum_monitoring <= momenten.periode_einde
+                then momenten.datum_monitoring
+        end as datum_monitoring_gaaf,
         coalesce(casussen.vtcode_gaaf, momenten.vt_code) as vtcode_gaaf,
         case
-            when regexp_full_match(momenten.veiligheidsscore, '[0-9]{1,2}')
+            when
+                regexp_full_match(momenten.veiligheidsscore, '[0-9]{1,2}')
                 and cast(momenten.veiligheidsscore as integer) <= 10
                 then cast(momenten.veiligheidsscore as integer)
         end as veiligheidsscore_gaaf,

@@ -11,13 +11,22 @@ casussen as (
 ),
 
 bronnen as (
-    select vt_code, 'VB' as bron, meldingnummer as bronnummer
+    select
+        vt_code,
+        'VB' as bron,
+        meldingnummer as bronnummer
     from {{ ref('int_veiligheidsbeoordelingen_gaafgemaakt') }}
     union all
-    select vt_code, 'VV' as bron, dienstnummer as bronnummer
+    select
+        vt_code,
+        'VV' as bron,
+        dienstnummer as bronnummer
     from {{ ref('int_voorwaardenvervolg_gaafgemaakt') }}
     union all
-    select vt_code, 'ON' as bron, dienstnummer as bronnummer
+    select
+        vt_code,
+        'ON' as bron,
+        dienstnummer as bronnummer
     from {{ ref('int_onderzoeken_gaafgemaakt') }}
 ),
 
@@ -36,8 +45,10 @@ gaafgemaakt as (
         overdrachten.verslagperiode,
         {{ code_gaaf('overdrachten.bron', 'BRON') }} as bron_gaaf,
         overdrachten.bronnummer,
-        case when overdrachten.datum_overdracht <= overdrachten.periode_einde
-                then overdrachten.datum_overdracht end as datum_overdracht_gaaf,
+        case
+            when overdrachten.datum_overdracht <= overdrachten.periode_einde
+                then overdrachten.datum_overdracht
+        end as datum_overdracht_gaaf,
         coalesce(casussen.vtcode_gaaf, overdrachten.vt_code) as vtcode_gaaf,
         {{ code_gaaf('overdrachten.partij', 'PARTIJ') }} as partij_gaaf,
         {{ code_gaaf('overdrachten.hulp', 'HULP') }} as hulp_gaaf,

@@ -21,8 +21,10 @@ gaafgemaakt as (
         beoordelingen.meldingnummer,
         beoordelingen.casusnummer,
         beoordelingen.verslagperiode,
-        case when beoordelingen.datum_beoordeling <= beoordelingen.periode_einde
-                then beoordelingen.datum_beoordeling end as datum_beoordeling_gaaf,
+        case
+            when beoordelingen.datum_beoordeling <= beoordelingen.periode_einde
+                then beoordelingen.datum_beoordeling
+        end as datum_beoordeling_gaaf,
         coalesce(casussen.vtcode_gaaf, beoordelingen.vt_code) as vtcode_gaaf,
         {{ code_gaaf('beoordelingen.inhoud', 'VB_INHOUD') }} as inhoud_gaaf,
         {{ code_gaaf('beoordelingen.veiligheidstaxatie', 'TAXATIE') }} as veiligheidstaxatie_gaaf,
