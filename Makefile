@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint bench lock clean
+.PHONY: demo test lint docs bench lock clean
 
 # The stamp file makes the set-up run once, and again when the lock changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -19,8 +19,20 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/vt demo
 
-test: $(VENV)/.installed
+test: lint
 	$(BIN)/python -m pytest -q
+
+# sqlfluff renders the models with dbt itself; it gets a throw-away warehouse folder of its own.
+lint: $(VENV)/.installed
+	mkdir -p build/lint
+	VT_HOME=build/lint $(BIN)/sqlfluff lint models tests/dbt
+
+# The dbt documentation as one self-contained page (docs/dbt/index.html), built from the demo warehouse.
+docs: $(VENV)/.installed
+	$(BIN)/vt demo > /dev/null
+	VT_HOME=warehouse $(BIN)/dbt docs generate --static --profiles-dir . --target-path build/docs --vars '{release: 2020V1}'
+	mkdir -p docs/dbt
+	cp build/docs/static_index.html docs/dbt/index.html
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_loader.py --repeat 3
@@ -30,4 +42,4 @@ lock: $(VENV)/.installed
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:
-	rm -rf $(VENV) warehouse
+	rm -rf $(VENV) warehouse build target

@@ -14,7 +14,7 @@ import click
 import duckdb
 
 from loaders import __doc__ as package_doc
-from loaders.generate import generate as generate_files
+from loaders.generate import generate as generate_files, received_groups
 from loaders.layout import default_layout
 from loaders.load import GEWEIGERD, load_files
 from loaders.periods import periode_range
@@ -156,11 +156,8 @@ def demo(out: Path | None) -> None:
     click.echo(f"generated {len(files)} deliveries for {DEMO_PERIODS} in {out}")
     # back-load as received in reality (the manifest's dates), so the release's peildatum sees them
     results = []
-    by_date: dict[str, list[Path]] = {}
-    for f in files:
-        by_date.setdefault(f.ontvangen_op, []).append(f.path)
-    for received, paths in sorted(by_date.items()):
-        results += _load(warehouse, paths, datetime.fromisoformat(received))
+    for received, paths in received_groups(out).items():
+        results += _load(warehouse, paths, received)
     with warehouse.connect(read_only=True) as con:
         summary = con.execute(
             f"""select verslagperiode, count(*), sum(aantal_records), sum(aantal_ca), sum(aantal_me),

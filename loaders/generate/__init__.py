@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,16 @@ class GeneratedFile:
     records: int
     ontvangen_op: str  # when such a file would arrive: a few days after it was made
     defects: dict[str, int] = field(default_factory=dict)
+
+
+def received_groups(folder: Path) -> dict[datetime, list[Path]]:
+    """The generated files of a folder grouped by when they would have been received (from its manifest),
+    oldest first: for back-loading with `--received-at`."""
+    manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    groups: dict[datetime, list[Path]] = {}
+    for f in manifest["files"]:
+        groups.setdefault(datetime.fromisoformat(f["ontvangen_op"]), []).append(Path(folder) / f["file"])
+    return dict(sorted(groups.items()))
 
 
 def regions_per_year() -> dict[int, list[str]]:

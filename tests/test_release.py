@@ -1,0 +1,153 @@
+"""Builds and releases from a small generated year: identical output, frozen releases, the analysts' file,
+and dbt's own unit tests (gaafmaak rules, selection, mergers) run against the built project."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from loaders.generate import generate, received_groups
+from loaders.layout import default_layout
+from loaders.load import load_files
+from loaders.periods import periode_range
+from loaders.release import TABLES, ReleaseError, build_release, freeze_release, run_dbt
+from loaders.warehouse import Warehouse
+from tests.conftest import KEY, small_delivery, write_delivery
+
+RELEASE = "2020V2"
+CBS_CASUS = ["identificatienummer_casus", "startdatum_gaaf", "einddatum_gaaf", "gemeente_gaaf", "vtcode_gaaf"]
+
+
+def vt(*args, home):
+    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY}
+    env.pop("VT_DATABASE", None)
+    return subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=env)
+
+
+def load_generated(folder, home):
+    warehouse = Warehouse(home)
+    for received, paths in received_groups(folder).items():
+        load_files(paths, warehouse, default_layout(), received)
+    return warehouse
+
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("year")
+    generate(folder, periode_range("2020H1:2020H2"), scale=0.02, seed=4, defects=0.01)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def released(year, tmp_path_factory):
+    """The year loaded and released twice, each time into a new warehouse."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VT_PSEUDONYM_KEY", KEY)
+    mp.delenv("VT_DATABASE", raising=False)
+    homes = []
+    for i in range(2):
+        home = tmp_path_factory.mktemp(f"wh{i}")
+        load_generated(year, home)
+        freeze_release(Warehouse(home), RELEASE)
+        homes.append(home)
+    yield homes
+    mp.undo()
+
+
+def test_release_twice_gives_identical_files(released):
+    a, b = (home / "releases" / RELEASE for home in released)
+    manifest = json.loads((a / "manifest.json").read_text())
+    names = sorted(f["name"] for f in manifest["files"])
+    assert names == sorted(f"VT_{t}_{RELEASE}.{ext}" for t in TABLES for ext in ("parquet", "csv"))
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    assert (a / "manifest.json").read_text() == (b / "manifest.json").read_text()
+    assert all(f["rows"] > 0 for f in manifest["files"])
+    assert manifest["perioden"] == ["2020H1", "2020H2"] and manifest["peildatum"] == "2021-03-31"
+    # the correction deliveries replaced their first versions
+    used = {d["levering_id"] for d in manifest["leveringen"]}
+    assert len(used) == 52
+    assert any(lid.endswith("_002") for lid in used)
+
+
+def test_vt_casus_has_exactly_the_cbs_variables(released):
+    folder = released[0] / "releases" / RELEASE
+    with duckdb.connect() as con:
+        rel = con.execute("select * from read_parquet(?) limit 1", [str(folder / f"VT_casus_{RELEASE}.parquet")])
+        assert [d[0] for d in rel.description] == CBS_CASUS
+        lengths = con.execute(
+            "select min(length(identificatienummer_casus)), max(length(identificatienummer_casus)), "
+            "max(length(startdatum_gaaf)), max(length(gemeente_gaaf)), count(*) filter (where vtcode_gaaf is null) "
+            "from read_parquet(?)", [str(folder / f"VT_casus_{RELEASE}.parquet")]).fetchone()
+    assert lengths == (64, 64, 8, 4, 0)
+    header = (folder / f"VT_casus_{RELEASE}.csv").read_text().splitlines()[0]
+    assert header == ",".join(CBS_CASUS)
+
+
+def test_analyst_database_holds_only_released_tables(released):
+    path = released[0] / "releases" / RELEASE / f"vt_{RELEASE}.duckdb"
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = sorted(t for (t,) in con.execute("select table_name from information_schema.tables").fetchall())
+        columns = {c for (c,) in con.execute("select column_name from information_schema.columns").fetchall()}
+    assert tables == sorted(f"VT_{t}_{RELEASE}" for t in TABLES)
+    # coded numbers only: no organisation's own number, no BSN pseudonym
+    assert not {c for c in columns if "nummer" in c and not c.startswith("identificatienummer")}
+    assert "bsn_pseudoniem" not in columns
+
+
+def test_releasing_again_is_a_noop_and_a_changed_frozen_release_is_refused(released, tmp_path):
+    home = released[0]
+    proc = vt("release", RELEASE, home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert "frozen and unchanged" in proc.stdout
+    # a correction received after the peildatum does not touch the frozen release
+    late = small_delivery(vt_code="VT05", periode="2020H2", nummer="009")
+    write_delivery(tmp_path, late)
+    assert vt("load", "--received-at", "2021-06-01", str(tmp_path), home=home).returncode == 0
+    assert vt("release", RELEASE, home=home).returncode == 0
+    # back-loading one dated before the peildatum would change it: refused, and the files stay as they were
+    before = {p.name: p.read_bytes() for p in (home / "releases" / RELEASE).iterdir()}
+    early = tmp_path / "early"
+    early.mkdir()
+    write_delivery(early, small_delivery(vt_code="VT06", periode="2020H2", nummer="009"))
+    assert vt("load", "--received-at", "2021-02-01", str(early), home=home).returncode == 0
+    proc = vt("release", RELEASE, home=home)
+    assert proc.returncode == 1
+    assert f"release {RELEASE} is frozen and its output would change" in proc.stderr
+    assert "a correction goes into the next version" in proc.stderr
+    assert {p.name: p.read_bytes() for p in (home / "releases" / RELEASE).iterdir()} == before
+
+
+def test_build_errors_are_clear(released, tmp_path):
+    proc = vt("build", "--release", "2020V7", home=released[0])
+    assert proc.returncode == 2 and "unknown release '2020V7'" in proc.stderr
+    proc = vt("build", "--release", "2021V1", home=released[0])
+    assert proc.returncode == 1
+    assert "release 2021V1 has no deliveries: none for 2021H1 received on or before 2021-09-30" in proc.stderr
+    proc = vt("build", "--release", "2020V1", home=tmp_path / "empty")
+    assert proc.returncode == 1 and "has no deliveries" in proc.stderr
+
+
+def test_peildatum_cut_off_in_a_real_build(released, monkeypatch):
+    """2020V1 as of 2020-07-01 sees no 2020H1 delivery (they arrive late July); as of its calendar date all."""
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    warehouse = Warehouse(released[1])
+    with pytest.raises(ReleaseError, match="has no deliveries"):
+        build_release(warehouse, "2020V1", datetime(2020, 7, 1).date())
+    result = build_release(warehouse, "2020V1")
+    assert len(result.leveringen) == 26
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        periods = con.execute("select distinct verslagperiode from int_leveringen_geselecteerd").fetchall()
+    assert periods == [("2020H1",)]
+
+
+def test_dbt_unit_tests_pass(released, monkeypatch):
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    out = run_dbt(Warehouse(released[1]), ["test", "--select", "test_type:unit"])
+    assert "PASS=7" in out and "ERROR=0" in out
