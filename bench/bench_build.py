@@ -1,0 +1,112 @@
+"""Release build benchmark: one full national year (2020H1 + 2020H2 at real volume, 52 deliveries plus their
+corrections) loaded, then release 2020V2 built by dbt, against the same compiled SQL run directly in DuckDB.
+
+    .venv/bin/python bench/bench_build.py [--scale 1] [--repeat 2]
+
+Prints a Markdown table; BENCHMARKS.md records the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from loaders.generate import generate, received_groups  # noqa: E402
+from loaders.layout import default_layout  # noqa: E402
+from loaders.load import load_files  # noqa: E402
+from loaders.periods import periode_range  # noqa: E402
+from loaders.pseudonym import hmac_pads, resolve_key  # noqa: E402
+from loaders.release import run_dbt  # noqa: E402
+from loaders.warehouse import Warehouse  # noqa: E402
+
+RELEASE = "2020V2"
+
+
+def direct_sql(warehouse: Warehouse) -> float:
+    """Every model's compiled SQL, in dependency order, on one DuckDB connection: the floor without dbt."""
+    manifest = json.loads((warehouse.home / "dbt-target" / "manifest.json").read_text())
+    models = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
+    order, done = [], set()
+
+    def visit(key: str) -> None:
+        if key in done or key not in models:
+            return
+        for dep in models[key]["depends_on"]["nodes"]:
+            visit(dep)
+        done.add(key)
+        order.append(key)
+
+    for key in sorted(models):
+        visit(key)
+    compiled = {}
+    for key in order:
+        node = models[key]
+        path = warehouse.home / "dbt-target" / "compiled" / node["package_name"] / node["original_file_path"]
+        compiled[key] = path.read_text()
+    ipad, opad = hmac_pads(resolve_key(warehouse.home))
+    with duckdb.connect(str(warehouse.database)) as con:
+        con.execute("set variable vt_hmac_ipad = ?", [ipad])
+        con.execute("set variable vt_hmac_opad = ?", [opad])
+        started = time.perf_counter()
+        for key in order:
+            node = models[key]
+            kind = "view" if node["config"]["materialized"] == "view" else "table"
+            name = f'"{node["schema"]}"."{node["alias"]}"'
+            con.execute(f"create or replace {kind} {name} as {compiled[key]}")
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    os.environ.setdefault("VT_PSEUDONYM_KEY", "bench-" + "k" * 40)
+    os.environ.pop("VT_DATABASE", None)
+    with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
+        inbox = Path(tmp) / "inbox"
+        files = generate(inbox, periode_range("2020H1:2020H2"), scale=args.scale, seed=1)
+        warehouse = Warehouse(Path(tmp) / "wh")
+        started = time.perf_counter()
+        for received, paths in received_groups(inbox).items():
+            load_files(paths, warehouse, default_layout(), received)
+        load_seconds = time.perf_counter() - started
+        dbt_vars = json.dumps({"release": RELEASE})
+        run_dbt(warehouse, ["seed"])
+        best = {}
+        for _ in range(args.repeat):  # interleaved: dbt run, the same SQL directly, dbt build (with tests)
+            for label, fn in (
+                ("dbt run (models)", lambda: run_dbt(warehouse, ["run", "--vars", dbt_vars])),
+                ("same SQL directly in DuckDB", lambda: direct_sql(warehouse)),
+                ("dbt build (seeds, models, data tests)",
+                 lambda: run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars])),
+            ):
+                t = time.perf_counter()
+                inner = fn()
+                seconds = inner if isinstance(inner, float) else time.perf_counter() - t
+                best[label] = min(best.get(label, seconds), seconds)
+        with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            casussen = con.execute(f'select count(*) from "VT_casus_{RELEASE}"').fetchone()[0]
+        records = sum(f.records for f in files)
+        print(f"{len(files)} deliveries, {records:,} records (scale {args.scale}); loaded in {load_seconds:.1f} s; "
+              f"VT_casus_{RELEASE}: {casussen:,} rows; best of {args.repeat}")
+        print()
+        print("| step | seconds | vs direct SQL |")
+        print("|---|---:|---:|")
+        floor = best["same SQL directly in DuckDB"]
+        for label, seconds in best.items():
+            print(f"| {label} | {seconds:.1f} | {seconds / floor:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
