@@ -46,7 +46,8 @@ gaafgemaakt as (
         or {{ code_g5('gedateerd.organisatie', 'ORGANISATIE') }}
         or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }} as g5_code,
         gedateerd.organisatie is not null and coalesce(gedateerd.rol_gaaf <> '10', true) as g6_organisatie,
-        gedateerd.in_meerdere_halfjaren as g8_meerdere_halfjaren
+        gedateerd.in_meerdere_halfjaren as g8_meerdere_halfjaren,
+        gedateerd.laatste_versie
     from gedateerd
     left join gemeenten
         on gedateerd.verslagperiode = gemeenten.verslagperiode and gedateerd.gemeentecode = gemeenten.gemeentecode

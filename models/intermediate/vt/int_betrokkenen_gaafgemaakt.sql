@@ -7,6 +7,7 @@ betrokkenen as (
 
 casussen as (
     select * from {{ ref('int_casussen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 -- G7: keep the birth date with its precision: dag, maand, jaar, onbekend or ongeboren
@@ -61,7 +62,8 @@ gaafgemaakt as (
         casussen.casusnummer is null as g4_regio_van_organisatie,
         {{ code_g5('geboorte.geslacht', 'GESLACHT') }} as g5_code,
         geboorte.precisie = 'ongeldig' as g7_geboortedatum,
-        geboorte.in_meerdere_halfjaren as g8_meerdere_halfjaren
+        geboorte.in_meerdere_halfjaren as g8_meerdere_halfjaren,
+        geboorte.laatste_versie
     from geboorte
     left join casussen on geboorte.vt_code = casussen.vt_code and geboorte.casusnummer = casussen.casusnummer
 )

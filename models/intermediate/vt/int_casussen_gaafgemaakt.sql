@@ -33,7 +33,8 @@ gaafgemaakt as (
         coalesce(gedateerd.einddatum_g1 < gedateerd.startdatum_g1, false) as g2_volgorde,
         coalesce(gedateerd.gemeentecode <> coalesce(gemeenten.gemeente_gaaf, '9999'), true) as g3_gemeente,
         gemeenten.vtcode_gemeente is null as g4_regio_van_organisatie,
-        gedateerd.in_meerdere_halfjaren as g8_meerdere_halfjaren
+        gedateerd.in_meerdere_halfjaren as g8_meerdere_halfjaren,
+        gedateerd.laatste_versie
     from gedateerd
     left join gemeenten
         on gedateerd.verslagperiode = gemeenten.verslagperiode and gedateerd.gemeentecode = gemeenten.gemeentecode

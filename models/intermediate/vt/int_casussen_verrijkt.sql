@@ -4,6 +4,7 @@ with
 
 casussen as (
     select * from {{ ref('int_casussen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 meldingen as (
@@ -13,6 +14,7 @@ meldingen as (
         count(*) as aantal,
         min(datum_melding_gaaf) as eerste_melding_datum
     from {{ ref('int_meldingen_gaafgemaakt') }}
+    where laatste_versie
     group by vt_code, casusnummer
 ),
 
@@ -22,6 +24,7 @@ vv as (
         casusnummer,
         count(*) as aantal
     from {{ ref('int_voorwaardenvervolg_gaafgemaakt') }}
+    where laatste_versie
     group by vt_code, casusnummer
 ),
 
@@ -31,6 +34,7 @@ onderzoeken as (
         casusnummer,
         count(*) as aantal
     from {{ ref('int_onderzoeken_gaafgemaakt') }}
+    where laatste_versie
     group by vt_code, casusnummer
 ),
 
@@ -40,6 +44,7 @@ overdrachten as (
         casusnummer,
         count(distinct overdrachtnummer) as aantal
     from {{ ref('int_overdrachten_gaafgemaakt') }}
+    where laatste_versie
     group by vt_code, casusnummer
 ),
 
@@ -49,6 +54,7 @@ monitoringsmomenten as (
         casusnummer,
         count(*) as aantal
     from {{ ref('int_monitoringsmomenten_gaafgemaakt') }}
+    where laatste_versie
     group by vt_code, casusnummer
 ),
 
@@ -58,6 +64,7 @@ betrokkenen as (
         casusnummer,
         count(*) as aantal
     from {{ ref('int_betrokkenen_gaafgemaakt') }}
+    where laatste_versie
     group by vt_code, casusnummer
 ),
 

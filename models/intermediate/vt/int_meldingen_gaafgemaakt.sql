@@ -7,6 +7,7 @@ meldingen as (
 
 casussen as (
     select * from {{ ref('int_casussen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 gecodeerd as (
@@ -37,7 +38,7 @@ gaafgemaakt as (
         {% endfor -%}
         {{ code_gaaf('gecodeerd.duur', 'DUUR') }} as duur_gaaf,
         row_number() over (
-            partition by gecodeerd.vt_code, gecodeerd.casusnummer
+            partition by gecodeerd.laatste_versie, gecodeerd.vt_code, gecodeerd.casusnummer
             order by gecodeerd.datum_melding_gaaf nulls last, gecodeerd.meldingnummer
         ) = 1 as eerste_melding,
         casussen.casusnummer is null as wees_casus,
@@ -47,7 +48,8 @@ gaafgemaakt as (
         or {{ code_g5('gecodeerd.organisatie', 'ORGANISATIE') }} or {{ code_g5('gecodeerd.anoniem', 'JANEE') }}
         or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }} as g5_code,
         gecodeerd.organisatie is not null and coalesce(gecodeerd.rol_gaaf <> '10', true) as g6_organisatie,
-        gecodeerd.in_meerdere_halfjaren as g8_meerdere_halfjaren
+        gecodeerd.in_meerdere_halfjaren as g8_meerdere_halfjaren,
+        gecodeerd.laatste_versie
     from gecodeerd
     left join casussen on gecodeerd.vt_code = casussen.vt_code and gecodeerd.casusnummer = casussen.casusnummer
 )

@@ -7,6 +7,7 @@ momenten as (
 
 casussen as (
     select * from {{ ref('int_casussen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 gaafgemaakt as (
@@ -35,7 +36,8 @@ gaafgemaakt as (
             not regexp_full_match(momenten.veiligheidsscore, '[0-9]{1,2}')
             or cast(momenten.veiligheidsscore as integer) > 10
         ) as g5_code,
-        momenten.in_meerdere_halfjaren as g8_meerdere_halfjaren
+        momenten.in_meerdere_halfjaren as g8_meerdere_halfjaren,
+        momenten.laatste_versie
     from momenten
     left join casussen on momenten.vt_code = casussen.vt_code and momenten.casusnummer = casussen.casusnummer
 )

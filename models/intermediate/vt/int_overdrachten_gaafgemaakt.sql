@@ -8,6 +8,7 @@ overdrachten as (
 
 casussen as (
     select * from {{ ref('int_casussen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 bronnen as (
@@ -16,22 +17,26 @@ bronnen as (
         'VB' as bron,
         meldingnummer as bronnummer
     from {{ ref('int_veiligheidsbeoordelingen_gaafgemaakt') }}
+    where laatste_versie
     union all
     select
         vt_code,
         'VV' as bron,
         dienstnummer as bronnummer
     from {{ ref('int_voorwaardenvervolg_gaafgemaakt') }}
+    where laatste_versie
     union all
     select
         vt_code,
         'ON' as bron,
         dienstnummer as bronnummer
     from {{ ref('int_onderzoeken_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 betrokkenen as (
     select * from {{ ref('int_betrokkenen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 gaafgemaakt as (
@@ -59,7 +64,8 @@ gaafgemaakt as (
         casussen.casusnummer is null as g4_regio_van_organisatie,
         {{ code_g5('overdrachten.bron', 'BRON') }} or {{ code_g5('overdrachten.partij', 'PARTIJ') }}
         or {{ code_g5('overdrachten.hulp', 'HULP') }} as g5_code,
-        overdrachten.in_meerdere_halfjaren as g8_meerdere_halfjaren
+        overdrachten.in_meerdere_halfjaren as g8_meerdere_halfjaren,
+        overdrachten.laatste_versie
     from overdrachten
     left join casussen
         on overdrachten.vt_code = casussen.vt_code and overdrachten.casusnummer = casussen.casusnummer

@@ -7,10 +7,12 @@ beoordelingen as (
 
 meldingen as (
     select * from {{ ref('int_meldingen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 casussen as (
     select * from {{ ref('int_casussen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 gaafgemaakt as (
@@ -34,7 +36,8 @@ gaafgemaakt as (
         casussen.casusnummer is null as g4_regio_van_organisatie,
         {{ code_g5('beoordelingen.inhoud', 'VB_INHOUD') }}
         or {{ code_g5('beoordelingen.veiligheidstaxatie', 'TAXATIE') }} as g5_code,
-        beoordelingen.in_meerdere_halfjaren as g8_meerdere_halfjaren
+        beoordelingen.in_meerdere_halfjaren as g8_meerdere_halfjaren,
+        beoordelingen.laatste_versie
     from beoordelingen
     left join meldingen
         on beoordelingen.vt_code = meldingen.vt_code and beoordelingen.meldingnummer = meldingen.meldingnummer

@@ -7,6 +7,7 @@ diensten as (
 
 casussen as (
     select * from {{ ref('int_casussen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 gedateerd as (
@@ -39,7 +40,8 @@ gaafgemaakt as (
         casussen.casusnummer is null as g4_regio_van_organisatie,
         {{ code_g5('diensten.duur', 'DUUR') }} or {{ flags_g5('aard') }}
         or {{ flags_g5('aanvullende_informatie') }} as g5_code,
-        diensten.in_meerdere_halfjaren as g8_meerdere_halfjaren
+        diensten.in_meerdere_halfjaren as g8_meerdere_halfjaren,
+        diensten.laatste_versie
     from gedateerd as diensten
     left join casussen on diensten.vt_code = casussen.vt_code and diensten.casusnummer = casussen.casusnummer
 )

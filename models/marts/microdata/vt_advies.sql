@@ -4,6 +4,7 @@ with
 
 adviezen as (
     select * from {{ ref('int_adviezen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 final as (

@@ -5,6 +5,7 @@ with
 
 betrokkenen as (
     select * from {{ ref('int_betrokkenen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 final as (

@@ -4,6 +4,7 @@ with
 
 meldingen as (
     select * from {{ ref('int_meldingen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 final as (

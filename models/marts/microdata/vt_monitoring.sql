@@ -4,6 +4,7 @@ with
 
 momenten as (
     select * from {{ ref('int_monitoringsmomenten_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 final as (

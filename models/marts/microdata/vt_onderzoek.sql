@@ -4,6 +4,7 @@ with
 
 diensten as (
     select * from {{ ref('int_onderzoeken_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 final as (

@@ -6,6 +6,7 @@ with
 
 overdrachten as (
     select * from {{ ref('int_overdrachten_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 final as (

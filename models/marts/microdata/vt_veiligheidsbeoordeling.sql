@@ -5,6 +5,7 @@ with
 
 beoordelingen as (
     select * from {{ ref('int_veiligheidsbeoordelingen_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 final as (

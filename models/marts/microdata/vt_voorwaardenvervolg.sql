@@ -4,6 +4,7 @@ with
 
 diensten as (
     select * from {{ ref('int_voorwaardenvervolg_gaafgemaakt') }}
+    where laatste_versie
 ),
 
 final as (
