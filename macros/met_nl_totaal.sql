@@ -10,7 +10,7 @@
     select
         verslagperiode,
         'NL' as vt_code,
-        {% for m in measures %}sum({{ m }}) as {{ m }}{{ "," if not loop.last }}
+        {% for m in measures %}cast(sum({{ m }}) as bigint) as {{ m }}{{ "," if not loop.last }}
         {% endfor %}
     from {{ cte }}
     group by verslagperiode
