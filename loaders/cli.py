@@ -20,6 +20,8 @@ from loaders.load import GEWEIGERD, load_files
 from loaders.periods import periode_range
 from loaders.progress import Progress
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
+from loaders.publish import publish as publish_files
+from loaders.publish import read_release_tables
 from loaders.release import ReleaseError, build_release, freeze_release, get_release
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
@@ -139,8 +141,30 @@ def release(name: str) -> None:
         click.echo(f"release {name} frozen in {result.folder}")
 
 
-@main.command(help="The main job on embedded defaults: generate a national half-year, load it, build and "
-              "release it, report.")
+@main.command(help="Publish a release: per half-year kerncijfers_<P>.csv and indicatoren_<P>.csv, one Excel "
+              "workbook and one offline HTML page, rounded to multiples of 5 with CBS symbols.")
+@click.option("--release", "name", required=True, callback=_release_name, help="Release name JJJJVn.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+@click.option("--unrounded", is_flag=True, help="Also kerncijfers_<P>_onafgerond.csv with exact counts, for "
+              "checking only; never part of a publication.")
+@click.option("--suppress", default=0, show_default=True, type=click.IntRange(min=0), metavar="T",
+              help="Show '.' for counts below T and percentages whose denominator is below T (0: no suppression).")
+def publish(name: str, out: Path, unrounded: bool, suppress: int) -> None:
+    written = _publish(Warehouse.from_env(), name, out, unrounded, suppress)
+    click.echo(f"published {name}: {len(written)} files in {out}")
+
+
+def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False, suppress: int = 0):
+    try:
+        build_release(warehouse, name, echo=sys.stderr.isatty())
+    except (ReleaseError, PseudonymKeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+    tables = read_release_tables(warehouse, name, get_release(name).mark)
+    return publish_files(tables, out, suppress, unrounded)
+
+
+@main.command(help="The main job on embedded defaults: generate a national half-year, load it, build, "
+              "release and publish it, report.")
 @click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Where to generate the deliveries (default: $VT_HOME/demo-inbox).")
 def demo(out: Path | None) -> None:
@@ -176,6 +200,10 @@ def demo(out: Path | None) -> None:
     casus = frozen.folder / f"VT_casus_{DEMO_RELEASE}.parquet"
     click.echo(f"release {DEMO_RELEASE}: {frozen.folder} ({casus.name}, codebook_{DEMO_RELEASE}.md, "
                f"vt_{DEMO_RELEASE}.duckdb)")
+    publicatie = warehouse.home / "publicatie" / DEMO_RELEASE
+    _publish(warehouse, DEMO_RELEASE, publicatie)
+    click.echo(f"publication {DEMO_RELEASE}: {publicatie} (kerncijfers_2020H1.csv, tabellen_{DEMO_RELEASE}.xlsx, "
+               f"publicatie_{DEMO_RELEASE}.html)")
 
 
 if __name__ == "__main__":
