@@ -15,6 +15,8 @@ import duckdb
 
 from loaders import __doc__ as package_doc
 from loaders.generate import generate as generate_files, received_groups
+from loaders.generate.calibrate import CalibrationError
+from loaders.generate.calibrate import calibrate as calibrate_files
 from loaders.layout import default_layout
 from loaders.load import GEWEIGERD, load_files
 from loaders.periods import periode_range
@@ -90,7 +92,18 @@ def _load(warehouse: Warehouse, files, received_at):
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--defects", default=0.0, show_default=True, type=click.FloatRange(0, 0.5),
               help="Chance per record and kind of defect (impossible dates, unknown codes, orphans, ...).")
-def generate(out: Path, periods, scale: float, seed: int, defects: float) -> None:
+@click.option("--calibrate", metavar="2019H1,2019H2", default=None,
+              help="Instead: a national population whose publication equals the CBS kerncijfers of these "
+              "half-years (--periods, --scale and --defects do not apply).")
+def generate(out: Path, periods, scale: float, seed: int, defects: float, calibrate: str | None) -> None:
+    if calibrate:
+        try:
+            written = calibrate_files(out, [p.strip() for p in calibrate.split(",")], seed)
+        except CalibrationError as exc:
+            raise click.BadParameter(str(exc), param_hint="--calibrate") from None
+        click.echo(f"{len(written)} files, {sum(f['records'] for f in written)} records written to {out} "
+                   f"(calibrated to the CBS kerncijfers of {calibrate})")
+        return
     files = generate_files(out, periods, scale, seed, defects, progress=Progress("generating"))
     click.echo(f"{len(files)} files, {sum(f.records for f in files)} records written to {out}")
 
