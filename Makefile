@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint docs bench lock clean
+.PHONY: demo test lint browser docs bench lock clean
 
 # The stamp file makes the set-up run once, and again when the lock changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -19,8 +19,12 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/vt demo
 
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest -q
+
+# The publication test opens the HTML page in Debian's chromium (a test tool's own browser download fails here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # sqlfluff renders the models with dbt itself; it gets a throw-away warehouse folder of its own.
 lint: $(VENV)/.installed

@@ -246,6 +246,7 @@ table {{ border-collapse: collapse; margin: 1em 0; font-size: 13px; }}
 th, td {{ border: 1px solid #bbb; padding: 3px 6px; }}
 td {{ text-align: right; }}
 thead th {{ background: #eef2f7; vertical-align: bottom; }}
+tbody th {{ text-align: left; font-weight: normal; }}
 tr.totaal th, tr.totaal td {{ font-weight: bold; background: #f6f6f6; }}
 </style></head>
 <body>
