@@ -5,14 +5,7 @@
 with
 
 perioden as (
-    select distinct
-        verslagperiode,
-        jaar,
-        make_date(jaar, case when right(verslagperiode, 1) = '1' then 1 else 7 end, 1) as periode_start,
-        make_date(jaar, case when right(verslagperiode, 1) = '1' then 6 else 12 end, 1)
-        + interval 1 month - interval 1 day as periode_einde
-    from {{ ref('releasekalender') }}
-    where release = '{{ var("release") }}'
+    select * from {{ ref('int_perioden_afgebakend') }}
 ),
 
 regios as (
@@ -64,20 +57,13 @@ vv_per_regio as (
     {{ activiteit_tellingen('int_voorwaardenvervolg_gaafgemaakt', 'vv') }}
 ),
 
--- overdracht records (one per person) of the casussen closed in the half-year
 overdrachten_per_regio as (
     select
-        gesloten.verslagperiode,
-        overdrachten.vtcode_gaaf as vt_code,
+        verslagperiode,
+        vtcode_gaaf as vt_code,
         count(*) as overdrachten
-    from {{ ref('int_overdrachten_gaafgemaakt') }} as overdrachten
-    inner join {{ ref('int_casussen_gaafgemaakt') }} as gesloten
-        on overdrachten.vt_code = gesloten.vt_code and overdrachten.casusnummer = gesloten.casusnummer
-    inner join perioden on gesloten.verslagperiode = perioden.verslagperiode
-    where
-        overdrachten.laatste_versie
-        and gesloten.einddatum_gaaf between perioden.periode_start and perioden.periode_einde
-    group by gesloten.verslagperiode, overdrachten.vtcode_gaaf
+    from {{ ref('int_overdrachten_toegerekend') }}
+    group by verslagperiode, vtcode_gaaf
 ),
 
 adviezen as (
