@@ -24,6 +24,7 @@ from loaders.progress import Progress
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
 from loaders.publish import publish as publish_files
 from loaders.publish import read_release_tables
+from loaders.quality import QualityError, run_quality, select_deliveries
 from loaders.release import ReleaseError, build_release, freeze_release, get_release
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
@@ -174,6 +175,32 @@ def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False
         raise click.ClickException(str(exc)) from None
     tables = read_release_tables(warehouse, name, get_release(name).mark)
     return publish_files(tables, out, suppress, unrounded)
+
+
+@main.command(help="Quality reports per delivery: kwaliteitsrapport (rules KR01-KR22, by Great Expectations) and "
+              "spiegelrapport, as HTML for the organisation and JSON/CSV, in DIR/<delivery>/.")
+@click.option("--delivery", metavar="VT05_2020H1_002", help="One delivery.")
+@click.option("--periode", metavar="2020H1", help="Every loaded delivery of a half-year.")
+@click.option("--all", "all_", is_flag=True, help="Every loaded delivery.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any delivery breaks a 'fout' rule.")
+def quality(delivery, periode, all_, out: Path, strict: bool) -> None:
+    if sum(bool(x) for x in (delivery, periode, all_)) != 1:
+        raise click.UsageError("give exactly one of --delivery, --periode and --all")
+    summaries = _quality(Warehouse.from_env(), delivery, periode, all_, out)
+    for s in summaries:
+        verdict = "goedgekeurd" if s.passed else f"afgekeurd ({', '.join(s.failed_rules)})"
+        click.echo(f"{s.delivery}: {verdict}: {s.folder}")
+    if strict and not all(s.passed for s in summaries):
+        sys.exit(EXIT_REJECTED)
+
+
+def _quality(warehouse: Warehouse, delivery, periode, all_, out: Path):
+    try:
+        deliveries = select_deliveries(warehouse, delivery, periode, all_)
+        return run_quality(warehouse, deliveries, out)
+    except (QualityError, ReleaseError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command(help="The main job on embedded defaults: generate a national half-year, load it, build, "

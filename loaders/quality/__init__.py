@@ -1,0 +1,62 @@
+"""Quality reports per delivery: the kwaliteitsrapport (GX suite over the warehouse) and the spiegelrapport."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from loaders.layout import code_lists, default_layout
+from loaders.quality.gx_runner import run_suite
+from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
+from loaders.release import run_dbt
+from loaders.warehouse import Warehouse
+
+# what the rules read: the staging views, the gemeente lookup, the working-day calendar and the seeds
+DBT_SELECTION = ["path:models/staging", "int_gemeentecodes_vertaald", "int_werkdagen_genummerd",
+                 "resource_type:seed"]
+
+
+class QualityError(Exception):
+    pass
+
+
+@dataclass
+class Summary:
+    delivery: str
+    passed: bool
+    failed_rules: list[str]
+    folder: Path
+
+
+def select_deliveries(warehouse: Warehouse, delivery: str | None, periode: str | None, all_: bool) -> list[str]:
+    if not warehouse.database.exists():
+        raise QualityError(f"no warehouse at {warehouse.database}: load deliveries first")
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        rows = con.execute(
+            "select levering_id from raw.leveringen where (? or levering_id = ? or verslagperiode = ?) "
+            "order by levering_id", [all_, delivery, periode]).fetchall()
+    found = [r[0] for r in rows]
+    if not found:
+        wanted = delivery or periode or "any"
+        raise QualityError(f"no loaded delivery matches {wanted}")
+    return found
+
+
+def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[Summary]:
+    run_dbt(warehouse, ["build", "--select", *DBT_SELECTION, "--exclude-resource-type", "unit_test"])
+    layout = default_layout()
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        applies = {lid: applies_to(con, lid) for lid in deliveries}
+        spiegels = {lid: spiegelrapport(con, layout, lid) for lid in deliveries}
+    # GX opens the database itself (read-only) and releases it before returning
+    outcomes = run_suite(warehouse.database, warehouse.home / "quality-work", deliveries)
+    names = dict(code_lists()["VT_ORGANISATIE"])
+    summaries = []
+    for lid in deliveries:
+        report = kwaliteitsrapport(lid, outcomes[lid], applies[lid])
+        folder = write_reports(out, report, spiegels[lid], names.get(lid[:4], lid[:4]))
+        failed = [r["id"] for r in report["rules"] if r["severity"] == "fout" and r["violations"]]
+        summaries.append(Summary(lid, report["passed"], failed, folder))
+    return summaries

@@ -1,0 +1,139 @@
+"""Run the kwaliteitsrapport suite with Great Expectations against the DuckDB warehouse, one query asset and
+validation definition per delivery, all in one checkpoint.
+
+GX 1.24 on DuckDB needs one workaround (stack-facts): GX only keeps a connection open for the dialects in
+`_PERSISTED_CONNECTION_DIALECTS`; for any other it reads results from a connection it already closed, and
+every expectation fails with "list index out of range" (upstream #10738, #11579). `enable_duckdb` adds
+DuckDB to that private tuple; GX is pinned exactly and tests/quality/test_gx_duckdb.py fails if this stops
+working.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loaders.quality.rules import RULES, Rule
+
+PROJECT_GX = Path(__file__).resolve().parents[2] / "gx"
+SUITE_NAME = "kwaliteitsrapport"
+SUITE_FILE = PROJECT_GX / "expectations" / f"{SUITE_NAME}.json"
+LEVERING_ID = re.compile(r"^VT\d{2}_\d{4}H[12]_\d{3}$")
+MAX_EXAMPLES = 20
+
+
+class _DuckDBDialect(str):
+    """Quacks like a GXSqlDialect member (GX reads `.value` and compares with the engine's dialect name)."""
+
+    @property
+    def value(self) -> str:
+        return str(self)
+
+
+def enable_duckdb() -> None:
+    import great_expectations.execution_engine.sqlalchemy_execution_engine as engine
+
+    if "duckdb" not in [str(getattr(d, "value", d)) for d in engine._PERSISTED_CONNECTION_DIALECTS]:
+        engine._PERSISTED_CONNECTION_DIALECTS = (*engine._PERSISTED_CONNECTION_DIALECTS, _DuckDBDialect("duckdb"))
+
+
+def suite_dict() -> dict:
+    """The suite as GX stores it: one UnexpectedRowsExpectation per rule, rule id and severity in meta."""
+    return {
+        "name": SUITE_NAME,
+        "expectations": [
+            {
+                "type": "unexpected_rows_expectation",
+                "kwargs": {"unexpected_rows_query": rule.violations},
+                "meta": {"rule": rule.id, "severity": rule.severity, "description": rule.description},
+                "description": f"{rule.id} ({rule.severity}): {rule.description}",
+            }
+            for rule in RULES
+        ],
+        "meta": {"source": "loaders/quality/rules.py (kwaliteit.md, KR01-KR22)"},
+    }
+
+
+@dataclass
+class RuleOutcome:
+    rule: Rule
+    violations: int
+    examples: list[str] = field(default_factory=list)
+
+
+def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str, list[RuleOutcome]]:
+    """Validate every delivery with the committed suite; returns per delivery the outcome of every rule."""
+    import great_expectations as gx
+
+    enable_duckdb()
+    for lid in deliveries:
+        if not LEVERING_ID.match(lid):
+            raise ValueError(f"not a delivery id: {lid!r}")
+    # the committed context is copied: runs never write into the repository
+    root = work_dir / "gx-run"
+    if root.exists():
+        shutil.rmtree(root)
+    shutil.copytree(PROJECT_GX, root / "gx", ignore=shutil.ignore_patterns("uncommitted"))
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    suite = context.suites.get(SUITE_NAME)
+    source = context.data_sources.add_sql(
+        name="warehouse", connection_string=f"duckdb:///{database.resolve()}",
+        kwargs={"connect_args": {"read_only": True}},
+    )
+    definitions = []
+    for lid in deliveries:
+        asset = source.add_query_asset(name=lid, query=f"select * from stg_loader__leveringen where levering_id = '{lid}'")
+        batch = asset.add_batch_definition_whole_table("levering")
+        definitions.append(context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"kwaliteit_{lid}", data=batch, suite=suite)))
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name="kwaliteitsrapporten", validation_definitions=definitions,
+        result_format={"result_format": "COMPLETE", "unexpected_rows_limit": MAX_EXAMPLES}))
+    try:
+        result = checkpoint.run()
+    finally:
+        _release(source)
+    by_rule = {r.id: r for r in RULES}
+    outcomes: dict[str, list[RuleOutcome]] = {}
+    for run in result.run_results.values():
+        lid = run.asset_name if hasattr(run, "asset_name") else None
+        lid = lid or run.meta.get("active_batch_definition", {}).get("data_asset_name")
+        rules = []
+        for er in run.results:
+            meta = er.expectation_config.meta
+            if "observed_value" not in er.result:  # the query failed: a defect in the rule, never bad data
+                messages = [str(v.get("exception_message", v)) for v in (er.exception_info or {}).values()
+                            if isinstance(v, dict)]
+                raise RuntimeError(f"{lid}: {meta['rule']} could not run: {'; '.join(messages)[:2000]}")
+            rows = er.result.get("details", {}).get("unexpected_rows") or []
+            examples = [f"{row['recordtype']} {row['nummer']}" for row in rows[:MAX_EXAMPLES]]
+            rules.append(RuleOutcome(by_rule[meta["rule"]], int(er.result["observed_value"]), examples))
+        outcomes[lid] = sorted(rules, key=lambda o: o.rule.id)
+    return outcomes
+
+
+def _release(source) -> None:
+    """Close the connection GX keeps (see enable_duckdb), so the database file is free again."""
+    engine = source.get_execution_engine()
+    connection = getattr(engine, "_connection", None)
+    if connection is not None:
+        connection.close()
+        engine._connection = None
+    engine.engine.dispose()
+
+
+def write_suite_file() -> None:
+    """Regenerate the committed suite in gx/ from rules.py, through GX itself (a test checks they agree)."""
+    import great_expectations as gx
+    from great_expectations.expectations import UnexpectedRowsExpectation
+
+    context = gx.get_context(mode="file", project_root_dir=str(PROJECT_GX.parent))
+    if any(s.name == SUITE_NAME for s in context.suites.all()):
+        context.suites.delete(SUITE_NAME)
+    suite = context.suites.add(gx.ExpectationSuite(name=SUITE_NAME, meta=suite_dict()["meta"]))
+    for e in suite_dict()["expectations"]:
+        suite.add_expectation(UnexpectedRowsExpectation(
+            unexpected_rows_query=e["kwargs"]["unexpected_rows_query"], meta=e["meta"], description=e["description"]))
+    suite.save()
