@@ -41,6 +41,7 @@ docs: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_loader.py --repeat 3
 	$(BIN)/python bench/bench_build.py --repeat 2
+	$(BIN)/python bench/bench_quality.py
 
 # Regenerate the lock after changing pyproject.toml (needs the package registry).
 lock: $(VENV)/.installed

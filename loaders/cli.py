@@ -29,7 +29,7 @@ from loaders.release import ReleaseError, build_release, freeze_release, get_rel
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
-DEMO_PERIODS, DEMO_RELEASE = "2020H1", "2020V1"
+DEMO_PERIODS, DEMO_RELEASE, DEMO_DEFECTS = "2020H1", "2020V1", 0.002
 
 
 class ConfigError(click.ClickException):
@@ -216,7 +216,8 @@ def demo(out: Path | None) -> None:
     except PseudonymKeyError as exc:
         raise ConfigError(str(exc)) from None
     out = out or warehouse.home / "demo-inbox"
-    files = generate_files(out, periode_range(DEMO_PERIODS), progress=Progress("generating"))
+    # with defects, so the quality reports have something to show
+    files = generate_files(out, periode_range(DEMO_PERIODS), defects=DEMO_DEFECTS, progress=Progress("generating"))
     click.echo(f"generated {len(files)} deliveries for {DEMO_PERIODS} in {out}")
     # back-load as received in reality (the manifest's dates), so the release's peildatum sees them
     results = []
@@ -244,6 +245,11 @@ def demo(out: Path | None) -> None:
     _publish(warehouse, DEMO_RELEASE, publicatie)
     click.echo(f"publication {DEMO_RELEASE}: {publicatie} (kerncijfers_2020H1.csv, tabellen_{DEMO_RELEASE}.xlsx, "
                f"publicatie_{DEMO_RELEASE}.html)")
+    kwaliteit = warehouse.home / "kwaliteit"
+    summaries = _quality(warehouse, None, DEMO_PERIODS, False, kwaliteit)
+    failed = [s.delivery for s in summaries if not s.passed]
+    click.echo(f"quality reports: {kwaliteit}/<delivery>/ (kwaliteitsrapport.html, spiegelrapport.html); "
+               f"{len(summaries) - len(failed)} deliveries pass, {len(failed)} break a fout rule")
 
 
 if __name__ == "__main__":

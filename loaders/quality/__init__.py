@@ -45,7 +45,8 @@ def select_deliveries(warehouse: Warehouse, delivery: str | None, periode: str |
 
 
 def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[Summary]:
-    run_dbt(warehouse, ["build", "--select", *DBT_SELECTION, "--exclude-resource-type", "unit_test"])
+    run_dbt(warehouse, ["build", "--select", *DBT_SELECTION, "--indirect-selection", "cautious",
+                        "--exclude-resource-type", "unit_test"])
     layout = default_layout()
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
         applies = {lid: applies_to(con, lid) for lid in deliveries}

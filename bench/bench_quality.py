@@ -1,0 +1,70 @@
+"""Quality benchmark: kwaliteitsrapport and spiegelrapport for the 26 deliveries of a national half-year.
+
+    .venv/bin/python bench/bench_quality.py
+
+Prints the time per step; BENCHMARKS.md records the figures.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from loaders.generate import generate, received_groups  # noqa: E402
+from loaders.layout import default_layout  # noqa: E402
+from loaders.load import load_files  # noqa: E402
+from loaders.periods import periode_range  # noqa: E402
+from loaders.quality import DBT_SELECTION, select_deliveries  # noqa: E402
+from loaders.quality.gx_runner import run_suite  # noqa: E402
+from loaders.quality.report import applies_to, spiegelrapport  # noqa: E402
+from loaders.release import run_dbt  # noqa: E402
+from loaders.warehouse import Warehouse  # noqa: E402
+
+
+def main() -> None:
+    os.environ.setdefault("VT_PSEUDONYM_KEY", "bench-" + "k" * 40)
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
+        inbox = Path(tmp) / "inbox"
+        generate(inbox, periode_range("2020H1"), scale=1.0, seed=1, defects=0.002)
+        warehouse = Warehouse(Path(tmp) / "wh")
+        for received, paths in received_groups(inbox).items():
+            load_files(paths, warehouse, default_layout(), received)
+        lids = select_deliveries(warehouse, None, "2020H1", False)
+        timings = {}
+        t = time.perf_counter()
+        run_dbt(warehouse, ["build", "--select", *DBT_SELECTION, "--indirect-selection", "cautious",
+                            "--exclude-resource-type", "unit_test"])
+        timings["dbt: staging views, lookups, seeds"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            for lid in lids:
+                applies_to(con, lid)
+        timings["applies_to counts (SQL)"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            for lid in lids:
+                spiegelrapport(con, default_layout(), lid)
+        timings["spiegelrapport (SQL)"] = time.perf_counter() - t
+        t = time.perf_counter()
+        run_suite(warehouse.database, Path(tmp) / "work", lids)
+        timings["GX checkpoint, 22 rules x 26 deliveries"] = time.perf_counter() - t
+        print(f"{len(lids)} deliveries of 2020H1 at scale 1")
+        print()
+        print("| step | seconds |")
+        print("|---|---:|")
+        for step, seconds in timings.items():
+            print(f"| {step} | {seconds:.1f} |")
+        print(f"| total | {sum(timings.values()):.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Quality reports: every rule broken a known number of times by a crafted delivery, and only that rule; a clean
+generated delivery passes; the GX-on-DuckDB workaround; the committed suite equals the rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loaders.quality.gx_runner import SUITE_FILE, suite_dict
+from loaders.quality.rules import RULES
+from tests.conftest import KEY, record, small_delivery, write_delivery
+
+COUNTS = ("CA", "AD", "ME", "VB", "VV", "ON", "OV", "MO", "BT")
+
+
+def finish(lines: list[str]) -> list[str]:
+    """Recompute the SL counts after records were added or removed."""
+    body = lines[1:-1]
+    counts = {f"aantal_{c.lower()}": f"{sum(line.startswith(c) for line in body):07d}" for c in COUNTS}
+    return [lines[0], *body, record("SL", lines[0][2:6], **counts)]
+
+
+def field(line: str, start: int, length: int, value: str) -> str:
+    return line[: start - 1] + value.ljust(length)[:length] + line[start - 1 + length:]
+
+
+def clean(vt: str) -> list[str]:
+    """small_delivery, with the open VV dienst closed before its casus (else KR14): breaks no rule at all."""
+    lines = small_delivery(vt_code=vt)
+    lines[7] = field(lines[7], 55, 8, "20200415")
+    return lines
+
+
+def set_field(lines, index, code, name, value):
+    from loaders.layout import default_layout
+
+    f = default_layout().record_types[code].field(name)
+    lines[index] = field(lines[index], f.start, f.length, value)
+    return lines
+
+
+# line indexes in small_delivery: 1 CA C1, 2 CA C2, 3 AD A1, 4 ME M1, 5 ME M2, 6 VB M1, 7 VV D1, 8 ON D2,
+# 9 OV O1, 10 MO T1, 11 BT P1, 12 BT P2
+def mutate(rule: str, lines: list[str]) -> list[str]:
+    v = lines[0][2:6]
+    if rule == "KR01":  # two adviezen that end before they start
+        set_field(lines, 3, "AD", "einddatum", "20200201")
+        lines.insert(4, set_field([lines[3]], 0, "AD", "adviesnummer", "A2")[0])
+    elif rule == "KR02":  # an impossible date and one after the period
+        lines.insert(4, record("AD", v, adviesnummer="A2", startdatum="20200231", gemeentecode="0202",
+                               aard="1000000", duur="1", rol="99"))
+        lines.insert(4, record("AD", v, adviesnummer="A3", startdatum="20200701", gemeentecode="0202",
+                               aard="1000000", duur="1", rol="99"))
+    elif rule == "KR03":  # a monitoringsmoment and a person of a casus not in the delivery
+        set_field(lines, 10, "MO", "casusnummer", "C9")
+        lines.insert(12, record("BT", v, persoonsnummer="P3", casusnummer="C9", bsn="000000000",
+                                geboortedatum="00000000", geslacht="9"))
+    elif rule == "KR04":
+        set_field(lines, 6, "VB", "meldingnummer", "M9")
+    elif rule == "KR05":
+        set_field(lines, 9, "OV", "bronnummer", "D9")
+    elif rule == "KR06":  # C2 now starts after its melding
+        set_field(lines, 2, "CA", "startdatum", "20200201")
+    elif rule == "KR07":  # Friday 10 January -> Monday 20 January: 6 working days
+        set_field(lines, 6, "VB", "datum_beoordeling", "20200120")
+    elif rule == "KR08":  # no veiligheidsbeoordeling with inhoud 1 before the two diensten
+        set_field(lines, 6, "VB", "inhoud", "3")
+    elif rule == "KR09":  # 91 days
+        set_field(lines, 8, "ON", "einddatum", "20200420")
+    elif rule == "KR10":
+        set_field(lines, 8, "ON", "uitkomst", "")
+    elif rule == "KR11":  # geen kindermishandeling, yet an aard
+        set_field(lines, 8, "ON", "uitkomst", "000100000")
+    elif rule == "KR12":
+        set_field(lines, 4, "ME", "organisatie", "05")
+    elif rule == "KR13":
+        set_field(lines, 6, "VB", "veiligheidstaxatie", "7")
+        set_field(lines, 12, "BT", "geslacht", "5")
+    elif rule == "KR14":  # the VV dienst is open in a closed casus
+        set_field(lines, 7, "VV", "einddatum", "")
+    elif rule == "KR15":
+        set_field(lines, 10, "MO", "datum_monitoring", "20200520")
+    elif rule == "KR16":
+        set_field(lines, 10, "MO", "veiligheidsscore", "12")
+    elif rule == "KR17":
+        set_field(lines, 2, "CA", "gemeentecode", "0001")
+        set_field(lines, 3, "AD", "gemeentecode", "1234")
+    elif rule == "KR18":
+        set_field(lines, 12, "BT", "bsn", "111222334")
+    elif rule == "KR19":
+        set_field(lines, 11, "BT", "geboortedatum", "20151301")
+    elif rule == "KR20":
+        set_field(lines, 5, "ME", "aard", "0000000")
+    elif rule == "KR21":  # after the veiligheidsbeoordeling of M1, whose inhoud is 1
+        set_field(lines, 9, "OV", "bron", "VB")
+        set_field(lines, 9, "OV", "bronnummer", "M1")
+    elif rule == "KR22":
+        lines.insert(3, record("CA", v, casusnummer="C3", startdatum="20200301", gemeentecode="0202"))
+    return finish(lines)
+
+
+EXPECTED = {"KR01": 2, "KR02": 2, "KR03": 2, "KR13": 2, "KR17": 2, "KR08": 2}
+RULE_IDS = [r.id for r in RULES]
+
+
+def vt(*args, home, check=True):
+    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "GX_ANALYTICS_ENABLED": "false"}
+    env.pop("VT_DATABASE", None)
+    proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=env)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """One crafted delivery per rule (VT01 breaks KR01, ...) plus a clean one (VT23), all reported at once."""
+    home = tmp_path_factory.mktemp("quality")
+    inbox = home / "inbox"
+    inbox.mkdir()
+    for i, rule in enumerate(RULE_IDS, start=1):
+        write_delivery(inbox, mutate(rule, clean(f"VT{i:02d}")))
+    write_delivery(inbox, clean("VT23"))
+    vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+    out = home / "reports"
+    proc = vt("quality", "--periode", "2020H1", "--out", str(out), "--strict", home=home, check=False)
+    return proc, out
+
+
+def load_report(out: Path, vt_code: str) -> dict:
+    return json.loads((out / f"{vt_code}_2020H1_001" / "kwaliteitsrapport.json").read_text())
+
+
+def test_clean_crafted_delivery_breaks_no_rule(reports):
+    _, out = reports
+    report = load_report(out, "VT23")
+    assert [r["id"] for r in report["rules"]] == RULE_IDS
+    assert {r["id"]: r["violations"] for r in report["rules"]} == dict.fromkeys(RULE_IDS, 0)
+    assert report["passed"] is True
+
+
+@pytest.mark.parametrize("rule", RULE_IDS)
+def test_each_rule_counts_exactly_its_violations(reports, rule):
+    _, out = reports
+    report = load_report(out, f"VT{RULE_IDS.index(rule) + 1:02d}")
+    counts = {r["id"]: r["violations"] for r in report["rules"]}
+    assert counts == {**dict.fromkeys(RULE_IDS, 0), rule: EXPECTED.get(rule, 1)}
+    entry = next(r for r in report["rules"] if r["id"] == rule)
+    assert len(entry["examples"]) == entry["violations"] and entry["applies_to"] >= entry["violations"]
+    assert report["passed"] is (entry["severity"] == "waarschuwing")
+
+
+def test_report_contents_and_strict_exit(reports):
+    proc, out = reports
+    assert proc.returncode == 1  # --strict: some deliveries break a fout rule
+    assert "VT23_2020H1_001: goedgekeurd" in proc.stdout
+    assert "VT18_2020H1_001: afgekeurd (KR18)" in proc.stdout
+    report = load_report(out, "VT18")
+    kr18 = next(r for r in report["rules"] if r["id"] == "KR18")
+    assert kr18 == {"id": "KR18", "severity": "fout", "description": kr18["description"], "violations": 1,
+                    "applies_to": 2, "examples": ["BT P2"]}
+    page = (out / "VT18_2020H1_001" / "kwaliteitsrapport.html").read_text()
+    assert "Aan: Veilig Thuis Rotterdam-Rijnmond" in page and "afgekeurd" in page and "KR18" in page
+    assert "111222334" not in page and "111222334" not in json.dumps(report)
+    spiegel = (out / "VT18_2020H1_001" / "spiegelrapport.csv").read_text().splitlines()
+    assert spiegel[0] == "recordtype,veld,maat,deze_levering,vorige_levering,landelijk,vorig_halfjaar,afwijkend"
+    # 23 deliveries of 2 persons, one with an unknown BSN (KR03's extra person), one with an invalid one:
+    # 46 of 47 filled, 46 of 47 valid nationally; here 1 of 2 valid, marked (more than 10 points off)
+    assert "BT,bsn,gevuld,100.0,,97.9,,N" in spiegel
+    assert "BT,bsn,geldig,50.0,,97.9,,J" in spiegel
+    assert "CA,*,aantal,2,,47,,N" in spiegel  # 23 x 2 casussen, plus KR22's extra one
+
+
+def test_generated_clean_delivery_passes(tmp_path):
+    from loaders.generate import generate, received_groups
+    from loaders.periods import periode_range
+
+    home = tmp_path / "wh"
+    inbox = tmp_path / "inbox"
+    # with the half-year before: a veiligheidsbeoordeling may follow a melding of the previous delivery
+    generate(inbox, periode_range("2019H2:2020H1"), scale=0.02, seed=3, corrections=0)
+    for received, paths in received_groups(inbox).items():
+        vt("load", "--received-at", received.isoformat(), *map(str, paths), home=home)
+    proc = vt("quality", "--delivery", "VT05_2020H1_001", "--out", str(tmp_path / "out"), "--strict", home=home)
+    assert "VT05_2020H1_001: goedgekeurd" in proc.stdout
+
+
+def test_gx_on_duckdb_needs_and_gets_the_workaround(tmp_path):
+    """GX 1.24 reads results from a connection it closed on DuckDB; with the workaround the count is right."""
+    import duckdb
+    import great_expectations as gx
+    import great_expectations.execution_engine.sqlalchemy_execution_engine as engine
+    from great_expectations.expectations import UnexpectedRowsExpectation
+
+    from loaders.quality.gx_runner import enable_duckdb
+
+    db = tmp_path / "t.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table t as select range as x from range(10)")
+
+    def count_odd() -> object:
+        context = gx.get_context(mode="ephemeral")
+        source = context.data_sources.add_sql(name="db", connection_string=f"duckdb:///{db}")
+        batch = source.add_table_asset(name="t", table_name="t").add_batch_definition_whole_table("all")
+        result = batch.get_batch().validate(
+            UnexpectedRowsExpectation(unexpected_rows_query="select * from {batch} where x % 2 = 1"))
+        return result.result.get("observed_value")
+
+    original = engine._PERSISTED_CONNECTION_DIALECTS
+    try:
+        engine._PERSISTED_CONNECTION_DIALECTS = tuple(d for d in original if getattr(d, "value", d) != "duckdb")
+        assert count_odd() != 5  # without it: no result (the upstream defect)
+        enable_duckdb()
+        assert count_odd() == 5
+    finally:
+        engine._PERSISTED_CONNECTION_DIALECTS = original
+
+
+def test_committed_suite_equals_the_rules():
+    committed = json.loads(SUITE_FILE.read_text())
+    assert committed["name"] == "kwaliteitsrapport"
+    got = [(e["meta"]["rule"], e["meta"]["severity"], e["kwargs"]["unexpected_rows_query"])
+           for e in committed["expectations"]]
+    want = [(e["meta"]["rule"], e["meta"]["severity"], e["kwargs"]["unexpected_rows_query"])
+            for e in suite_dict()["expectations"]]
+    assert got == want
+    assert [r[0] for r in got] == [f"KR{i:02d}" for i in range(1, 23)]
