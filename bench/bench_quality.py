@@ -21,7 +21,7 @@ from loaders.layout import default_layout  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 from loaders.quality import DBT_SELECTION, select_deliveries  # noqa: E402
-from loaders.quality.gx_runner import run_suite  # noqa: E402
+from loaders.quality.gx_runner import run_suite_isolated  # noqa: E402
 from loaders.quality.report import applies_to, spiegelrapport  # noqa: E402
 from loaders.release import run_dbt  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> None:
                 spiegelrapport(con, default_layout(), lid)
         timings["spiegelrapport (SQL)"] = time.perf_counter() - t
         t = time.perf_counter()
-        run_suite(warehouse.database, Path(tmp) / "work", lids)
+        run_suite_isolated(warehouse.database, Path(tmp) / "work", lids)
         timings["GX checkpoint, 22 rules x 26 deliveries"] = time.perf_counter() - t
         print(f"{len(lids)} deliveries of 2020H1 at scale 1")
         print()

@@ -25,11 +25,13 @@ from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_k
 from loaders.publish import publish as publish_files
 from loaders.publish import read_release_tables
 from loaders.quality import QualityError, run_quality, select_deliveries
+from loaders.refresh import EXIT_LOCKED, RefreshLocked
+from loaders.refresh import refresh as run_refresh
 from loaders.release import ReleaseError, build_release, freeze_release, get_release
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
-DEMO_PERIODS, DEMO_RELEASE, DEMO_DEFECTS = "2020H1", "2020V1", 0.002
+DEMO_PERIODS, DEMO_RELEASE, DEMO_DEFECTS, DEMO_TODAY = "2020H1", "2020V1", 0.002, date(2020, 10, 1)
 
 
 class ConfigError(click.ClickException):
@@ -203,6 +205,30 @@ def _quality(warehouse: Warehouse, delivery, periode, all_, out: Path):
         raise click.ClickException(str(exc)) from None
 
 
+@main.command(help="The scheduled job: load new files from the inbox, write their quality reports, rebuild the "
+              "releases they affect, freeze and publish every release whose peildatum has passed. Safe to run "
+              "every hour; exit 1 when a file was rejected, 3 when another refresh is running.")
+@click.option("--inbox", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Folder the deliveries arrive in; a file arrives at its modification time.")
+@click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Run as on this day (default: today).")
+def refresh(inbox: Path, today) -> None:
+    summary = _refresh(Warehouse.from_env(), inbox, today or date.today())
+    click.echo(summary.text())
+    if summary.rejected:
+        sys.exit(EXIT_REJECTED)
+
+
+def _refresh(warehouse: Warehouse, inbox: Path, today: date):
+    echo = (lambda m: click.echo(m, err=True)) if sys.stderr.isatty() else None
+    try:
+        return run_refresh(warehouse, inbox, today, echo)
+    except RefreshLocked as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_LOCKED)
+    except (ReleaseError, QualityError, PseudonymKeyError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.command(help="The main job on embedded defaults: generate a national half-year, load it, build, "
               "release and publish it, report.")
 @click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),
@@ -215,41 +241,30 @@ def demo(out: Path | None) -> None:
             click.echo(f"created a demo pseudonymisation key in {create_key(warehouse.home)}")
     except PseudonymKeyError as exc:
         raise ConfigError(str(exc)) from None
-    out = out or warehouse.home / "demo-inbox"
+    out = out or warehouse.home / "inbox"
     # with defects, so the quality reports have something to show
     files = generate_files(out, periode_range(DEMO_PERIODS), defects=DEMO_DEFECTS, progress=Progress("generating"))
     click.echo(f"generated {len(files)} deliveries for {DEMO_PERIODS} in {out}")
-    # back-load as received in reality (the manifest's dates), so the release's peildatum sees them
-    results = []
-    for received, paths in received_groups(out).items():
-        results += _load(warehouse, paths, received)
+    # the scheduled path, run as on a day after the first release's peildatum
+    summary = _refresh(warehouse, out, DEMO_TODAY)
+    click.echo(f"refresh as on {DEMO_TODAY}: {summary.text()}")
     with warehouse.connect(read_only=True) as con:
-        summary = con.execute(
+        overview = con.execute(
             f"""select verslagperiode, count(*), sum(aantal_records), sum(aantal_ca), sum(aantal_me),
                        sum(aantal_bt)
                 from {RAW_SCHEMA}.leveringen group by 1 order by 1"""
         ).fetchall()
     click.echo(f"warehouse {warehouse.database} (key: {key_path(warehouse.home)}):")
-    for periode, n, records, ca, me, bt in summary:
+    for periode, n, records, ca, me, bt in overview:
         click.echo(f"  {periode}: {n} deliveries, {records} records ({ca} casussen, {me} meldingen, {bt} betrokkenen)")
-    if any(r.outcome == GEWEIGERD for r in results):
+    home = warehouse.home
+    click.echo(f"release {DEMO_RELEASE}: {home / 'releases' / DEMO_RELEASE} (VT_casus_{DEMO_RELEASE}.parquet, "
+               f"codebook_{DEMO_RELEASE}.md, vt_{DEMO_RELEASE}.duckdb)")
+    click.echo(f"publication {DEMO_RELEASE}: {home / 'publicatie' / DEMO_RELEASE} (kerncijfers_2020H1.csv, "
+               f"tabellen_{DEMO_RELEASE}.xlsx, publicatie_{DEMO_RELEASE}.html)")
+    click.echo(f"quality reports: {home / 'kwaliteit'}/<delivery>/ (kwaliteitsrapport.html, spiegelrapport.html)")
+    if summary.rejected:
         sys.exit(EXIT_REJECTED)
-    try:
-        frozen = freeze_release(warehouse, DEMO_RELEASE, echo=False)
-    except ReleaseError as exc:
-        raise click.ClickException(str(exc)) from None
-    casus = frozen.folder / f"VT_casus_{DEMO_RELEASE}.parquet"
-    click.echo(f"release {DEMO_RELEASE}: {frozen.folder} ({casus.name}, codebook_{DEMO_RELEASE}.md, "
-               f"vt_{DEMO_RELEASE}.duckdb)")
-    publicatie = warehouse.home / "publicatie" / DEMO_RELEASE
-    _publish(warehouse, DEMO_RELEASE, publicatie)
-    click.echo(f"publication {DEMO_RELEASE}: {publicatie} (kerncijfers_2020H1.csv, tabellen_{DEMO_RELEASE}.xlsx, "
-               f"publicatie_{DEMO_RELEASE}.html)")
-    kwaliteit = warehouse.home / "kwaliteit"
-    summaries = _quality(warehouse, None, DEMO_PERIODS, False, kwaliteit)
-    failed = [s.delivery for s in summaries if not s.passed]
-    click.echo(f"quality reports: {kwaliteit}/<delivery>/ (kwaliteitsrapport.html, spiegelrapport.html); "
-               f"{len(summaries) - len(failed)} deliveries pass, {len(failed)} break a fout rule")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,21 @@
-"""Fault injection for the crash tests: a process can be told to kill itself at a named point.
+"""Fault injection for the crash and concurrency tests: a process can be told to die, or to pause, at a
+named point.
 
 `VT_KILL_AT=load:melding vt load ...` dies by SIGKILL right after the melding table of the first file was
-written, before its commit: exactly what a power cut or OOM kill would do there. Unset, this costs a
-dictionary lookup.
+written, before its commit: exactly what a power cut or OOM kill would do there. `VT_PAUSE_AT=name=seconds`
+sleeps there (to hold a lock while a second process starts). Unset, this costs two dictionary lookups.
 """
 
 import os
 import signal
+import time
 
-KILL_ENV = "VT_KILL_AT"
+KILL_ENV, PAUSE_ENV = "VT_KILL_AT", "VT_PAUSE_AT"
 
 
 def checkpoint(name: str) -> None:
     if os.environ.get(KILL_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    pause = os.environ.get(PAUSE_ENV)
+    if pause and pause.partition("=")[0] == name:
+        time.sleep(float(pause.partition("=")[2]))

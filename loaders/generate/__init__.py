@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,13 @@ class GeneratedFile:
     records: int
     ontvangen_op: str  # when such a file would arrive: a few days after it was made
     defects: dict[str, int] = field(default_factory=dict)
+
+
+def stamp_received(path: Path, received: str) -> None:
+    """Give a generated file the modification time of its arrival (UTC): the refresh reads that as the
+    moment it landed in the inbox."""
+    ts = datetime.fromisoformat(received).replace(tzinfo=timezone.utc).timestamp()
+    os.utime(path, (ts, ts))
 
 
 def received_groups(folder: Path) -> dict[datetime, list[Path]]:
@@ -150,6 +158,7 @@ def generate(
                 path.write_text(text, encoding="ascii")
                 n = sum(len(next(iter(c.values()), [])) for c in recs.values())
                 received = (p.end + timedelta(days=days + 5)).isoformat() + "T09:00:00"
+                stamp_received(path, received)
                 written.append(GeneratedFile(path, vt, str(p), nummer, n, received, dict(found)))
     if progress:
         progress(len(orgs), len(orgs), "")

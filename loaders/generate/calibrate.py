@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from loaders.generate.deliveries import render
+from loaders.generate import stamp_received
 from loaders.generate.world import AANVULLEND_P, AARD_P, ORGANISATIE, PARTIJ, ROL, TAXATIE, VB_INHOUD, valid_bsns
 from loaders.layout import Layout, default_layout, read_csv
 from loaders.periods import Periode
@@ -320,9 +321,11 @@ def calibrate(out: Path, periods: list[str], seed: int = 1, layout: Layout | Non
                 path = out / f"{vt}_{p}_{nummer:03d}.txt"
                 path.write_text(render(layout, vt, p, nummer, made.strftime("%Y%m%d"), _columns(records)),
                                 encoding="ascii")
+                received = (made + timedelta(days=5)).isoformat() + "T09:00:00"
+                stamp_received(path, received)
                 files.append({"file": path.name, "vt_code": vt, "verslagperiode": text, "leveringsnummer": nummer,
-                              "records": sum(len(r) for r in records.values()),
-                              "ontvangen_op": (made + timedelta(days=5)).isoformat() + "T09:00:00", "defects": {}})
+                              "records": sum(len(r) for r in records.values()), "ontvangen_op": received,
+                              "defects": {}})
             open_casussen = [c for c in casussen if not c.end]
             open_diensten = {"ON": [d for d in on if not d.end], "VV": [d for d in vv if not d.end]}
     manifest = {"periods": periods, "calibrated_to": "CBS kerncijfers 2019", "seed": seed, "files": files}

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.layout import code_lists, default_layout
-from loaders.quality.gx_runner import run_suite
+from loaders.quality.gx_runner import run_suite_isolated
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
 from loaders.release import run_dbt
 from loaders.warehouse import Warehouse
@@ -51,8 +51,8 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
         applies = {lid: applies_to(con, lid) for lid in deliveries}
         spiegels = {lid: spiegelrapport(con, layout, lid) for lid in deliveries}
-    # GX opens the database itself (read-only) and releases it before returning
-    outcomes = run_suite(warehouse.database, warehouse.home / "quality-work", deliveries)
+    # GX opens the database itself (read-only), in a child process
+    outcomes = run_suite_isolated(warehouse.database, warehouse.home / "quality-work", deliveries)
     names = dict(code_lists()["VT_ORGANISATIE"])
     summaries = []
     for lid in deliveries:

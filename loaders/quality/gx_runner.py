@@ -10,7 +10,11 @@ working.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +118,30 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str
     return outcomes
 
 
+def run_suite_isolated(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str, list[RuleOutcome]]:
+    """run_suite in a child process: GX keeps DuckDB handles alive in the process that used it, which would
+    stop this process from opening the database again (read-write) afterwards."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    request = work_dir / "request.json"
+    request.write_text(json.dumps({"database": str(database), "work_dir": str(work_dir), "deliveries": deliveries}))
+    proc = subprocess.run([sys.executable, "-m", "loaders.quality.gx_runner", str(request)], capture_output=True,
+                          text=True, env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+    if proc.returncode != 0:
+        raise RuntimeError(f"the quality rules could not run:\n{proc.stderr[-3000:]}")
+    by_rule = {r.id: r for r in RULES}
+    answer = json.loads((work_dir / "outcomes.json").read_text())
+    return {lid: [RuleOutcome(by_rule[o["rule"]], o["violations"], o["examples"]) for o in outcomes]
+            for lid, outcomes in answer.items()}
+
+
+def _child(request_path: str) -> None:
+    request = json.loads(Path(request_path).read_text())
+    outcomes = run_suite(Path(request["database"]), Path(request["work_dir"]), request["deliveries"])
+    answer = {lid: [{"rule": o.rule.id, "violations": o.violations, "examples": o.examples} for o in rules]
+              for lid, rules in outcomes.items()}
+    (Path(request["work_dir"]) / "outcomes.json").write_text(json.dumps(answer))
+
+
 def _release(source) -> None:
     """Close the connection GX keeps (see enable_duckdb), so the database file is free again."""
     engine = source.get_execution_engine()
@@ -137,3 +165,7 @@ def write_suite_file() -> None:
         suite.add_expectation(UnexpectedRowsExpectation(
             unexpected_rows_query=e["kwargs"]["unexpected_rows_query"], meta=e["meta"], description=e["description"]))
     suite.save()
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1])

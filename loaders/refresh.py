@@ -1,0 +1,210 @@
+"""The scheduled refresh: from an inbox of delivered files to frozen, published releases, unattended.
+
+Every step can be interrupted (a crash, SIGKILL, a reboot) and is completed by the next run, because each
+decision is taken from durable state rather than from what this run did:
+- a file in the inbox is new until it is loaded (its checksum is in the register) or rejected; a loaded file
+  is removed from the inbox after its commit, a rejected one moved to $VT_HOME/rejected/ with its reason;
+- a delivery without a quality report folder gets one;
+- a release is rebuilt when its selected deliveries differ from those of its last build
+  ($VT_HOME/releases/.builds/<release>.json), frozen when its peildatum has passed and it has no manifest
+  yet (freezing is an atomic rename), and published when frozen without a publication folder.
+A file "arrives" at its modification time: the time it landed in the inbox, so history can be back-loaded
+with its real reception dates (the generator sets them), and files dated after --today are not there yet.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from loaders import faults
+from loaders.layout import default_layout
+from loaders.load import GEWEIGERD, load_files
+from loaders.publish import publish, read_release_tables
+from loaders.quality import run_quality
+from loaders.release import (ReleaseError, build_release, calendar, freeze_release, releases_dir,
+                             selected_deliveries)
+from loaders.warehouse import Warehouse
+
+EXIT_LOCKED = 3
+
+
+class RefreshLocked(Exception):
+    """Another refresh holds the lock."""
+
+
+@dataclass
+class Summary:
+    loaded: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+    reported: list[str] = field(default_factory=list)
+    built: list[str] = field(default_factory=list)
+    frozen: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_done(self) -> bool:
+        return not any((self.loaded, self.rejected, self.reported, self.built, self.frozen, self.published))
+
+    def text(self) -> str:
+        if self.nothing_done:
+            return "nothing new: no files to load, no reports, releases or publications due"
+        parts = [f"{len(self.loaded)} files loaded", f"{len(self.rejected)} rejected",
+                 f"{len(self.reported)} quality reports", f"releases built: {', '.join(self.built) or '-'}",
+                 f"frozen: {', '.join(self.frozen) or '-'}", f"published: {', '.join(self.published) or '-'}"]
+        return "; ".join(parts)
+
+
+@contextmanager
+def refresh_lock(warehouse: Warehouse):
+    warehouse.ensure()
+    path = warehouse.home / "refresh.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise RefreshLocked(f"another refresh is running (pid {holder}); nothing done") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock; a killed process releases it too
+
+
+class StepLog:
+    """Each step with its duration, appended to $VT_HOME/logs/refresh.log; echoed to `echo` if given."""
+
+    def __init__(self, warehouse: Warehouse, echo: Callable[[str], None] | None):
+        warehouse.logs.mkdir(parents=True, exist_ok=True)
+        self.path = warehouse.logs / "refresh.log"
+        self.echo = echo
+
+    def write(self, message: str) -> None:
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(f"{stamp} {message}\n")
+        if self.echo:
+            self.echo(message)
+
+    @contextmanager
+    def step(self, name: str):
+        started = time.monotonic()
+        yield
+        self.write(f"{name} ({time.monotonic() - started:.1f}s)")
+
+
+def arrived(inbox: Path, today: date) -> list[Path]:
+    """The inbox's files that had arrived by the end of `today`, in name order."""
+    return [p for p in sorted(inbox.glob("*.txt"))
+            if datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).date() <= today]
+
+
+def received_at(path: Path) -> datetime:
+    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def _build_record(warehouse: Warehouse, name: str) -> Path:
+    return releases_dir(warehouse) / ".builds" / f"{name}.json"
+
+
+def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str], None] | None = None) -> Summary:
+    """One refresh run; raises RefreshLocked when another one is running."""
+    with refresh_lock(warehouse):
+        log = StepLog(warehouse, echo)
+        summary = Summary()
+        log.write(f"refresh started: inbox {inbox}, today {today}")
+        _load_inbox(warehouse, inbox, today, log, summary)
+        faults.checkpoint("refresh:after-load")
+        _quality_reports(warehouse, log, summary)
+        faults.checkpoint("refresh:after-quality")
+        _releases(warehouse, today, log, summary)
+        log.write(f"refresh done: {summary.text()}")
+        return summary
+
+
+def _load_inbox(warehouse: Warehouse, inbox: Path, today: date, log: StepLog, summary: Summary) -> None:
+    rejected_dir = warehouse.home / "rejected"
+    for path in arrived(inbox, today):
+        with log.step(f"load {path.name}"):
+            [result] = load_files([path], warehouse, default_layout(), received_at(path))
+        if result.outcome == GEWEIGERD:
+            rejected_dir.mkdir(parents=True, exist_ok=True)
+            (rejected_dir / f"{path.name}.reden.txt").write_text(result.message + "\n", encoding="utf-8")
+            os.replace(path, rejected_dir / path.name)
+            summary.rejected.append(path.name)
+            log.write(f"rejected {path.name}: moved to {rejected_dir}")
+        else:
+            # loaded now or earlier (identical file): the archive has it, the inbox no longer needs it
+            path.unlink()
+            if result.outcome != "ongewijzigd":
+                summary.loaded.append(result.levering_id)
+
+
+def _quality_reports(warehouse: Warehouse, log: StepLog, summary: Summary) -> None:
+    import duckdb
+
+    out = warehouse.home / "kwaliteit"
+    if not warehouse.database.exists():
+        return
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        lids = [r[0] for r in con.execute("select levering_id from raw.leveringen order by 1").fetchall()]
+    todo = [lid for lid in lids if not (out / lid / "spiegelrapport.html").exists()]
+    if todo:
+        with log.step(f"quality reports for {len(todo)} deliveries"):
+            run_quality(warehouse, todo, out)
+        summary.reported += todo
+
+
+def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary) -> None:
+    for name, release in sorted(calendar().items()):
+        frozen = (releases_dir(warehouse) / name / "manifest.json").exists()
+        publication = warehouse.home / "publicatie" / name
+        if frozen:
+            if not publication.exists():
+                _publish(warehouse, name, release.mark, publication, log, summary)
+            continue
+        used = selected_deliveries(warehouse, release, release.peildatum)
+        if not used:
+            continue
+        if release.peildatum < today:
+            faults.checkpoint("refresh:before-freeze")
+            with log.step(f"release {name}: built and frozen"):
+                freeze_release(warehouse, name)
+            summary.frozen.append(name)
+            faults.checkpoint("refresh:after-freeze")
+            _publish(warehouse, name, release.mark, publication, log, summary)
+            continue
+        record = _build_record(warehouse, name)
+        ids = [lid for lid, _, _ in used]
+        if record.exists() and json.loads(record.read_text()) == ids:
+            continue  # built from exactly these deliveries already
+        with log.step(f"release {name}: built (not frozen before its peildatum {release.peildatum})"):
+            build_release(warehouse, name)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(ids) + "\n")
+        summary.built.append(name)
+
+
+def _publish(warehouse: Warehouse, name: str, mark: str, target: Path, log: StepLog, summary: Summary) -> None:
+    """Publish a frozen release from its tables, into a folder that appears whole or not at all."""
+    staging = target.with_name(f".{name}.tmp")
+    if staging.exists():
+        shutil.rmtree(staging)
+    with log.step(f"release {name}: published"):
+        publish(read_release_tables(warehouse, name, mark), staging)
+        faults.checkpoint("refresh:before-publish-rename")
+        staging.rename(target)
+    summary.published.append(name)
+
+
+__all__ = ["EXIT_LOCKED", "RefreshLocked", "ReleaseError", "refresh"]
