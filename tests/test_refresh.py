@@ -182,3 +182,22 @@ def test_history_backloaded_to_every_release_and_corrections_never_touch_a_froze
     manifest = json.loads((home / "releases" / "2023V3" / "manifest.json").read_text())
     assert "VT01_2023H1_009" in [d["levering_id"] for d in manifest["leveringen"]]
     assert {name: (home / "releases" / name / "manifest.json").read_text() for name in frozen} == before
+
+
+def test_the_readme_cron_line_works_as_written(half_year, tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    line = readme.split("```cron\n", 1)[1].split("\n", 1)[0]
+    command = line.split(" ", 5)[5]  # after the five time fields
+    root = tmp_path / "srv"
+    (root / "warehouse" / "logs").mkdir(parents=True)
+    (root / ".venv").symlink_to(Path(__file__).resolve().parents[1] / ".venv")
+    key = root / "warehouse" / "pseudonym.key"
+    key.write_text("k" * 64)
+    key.chmod(0o600)
+    inbox_copy(half_year, root / "inbox")
+    env = {k: v for k, v in os.environ.items() if k not in ("VT_HOME", "VT_PSEUDONYM_KEY", "VT_DATABASE")}
+    proc = subprocess.run(["sh", "-c", command.replace("/srv/vt", str(root))], env=env)
+    assert proc.returncode == 0
+    log = (root / "warehouse" / "logs" / "cron.log").read_text()
+    assert log.startswith("3 files loaded; 0 rejected; 3 quality reports;")
+    assert list((root / "inbox").iterdir()) == []
