@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +16,20 @@ from loaders.layout import default_layout
 KEY = "test-key-" + "0123456789abcdef" * 3
 # BSNs that pass the elfproef; the loader must never write them to the database in clear
 VALID_BSNS = ("123456782", "111222333")
+
+
+def run_vt(*args: str, home: Path | None = None, env: dict | None = None, check: bool = True):
+    """`vt` in a child process, as a user or the scheduler runs it. With `home`: that warehouse and the test
+    key (and no VT_DATABASE). With `check`: fail the test unless it exits 0."""
+    full = {**os.environ, "GX_ANALYTICS_ENABLED": "false"}
+    if home is not None:
+        full.update(VT_HOME=str(home), VT_PSEUDONYM_KEY=KEY)
+        full.pop("VT_DATABASE", None)
+    full.update(env or {})
+    proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=full)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
 
 
 def record(code: str, vt_code: str = "VT05", **values: str) -> str:

@@ -6,42 +6,35 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import KEY
+from tests.conftest import run_vt
 
 
-def vt(*args, home):
-    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY}
-    env.pop("VT_DATABASE", None)
-    proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     home = tmp_path_factory.mktemp("cbs")
     inbox = home / "inbox"
-    vt("generate", "--calibrate", "2019H1,2019H2", "--out", str(inbox), home=home)
+    run_vt("generate", "--calibrate", "2019H1,2019H2", "--out", str(inbox), home=home)
     manifest = json.loads((inbox / "manifest.json").read_text())
     by_date: dict[str, list[str]] = {}
     for f in manifest["files"]:
         by_date.setdefault(f["ontvangen_op"], []).append(str(inbox / f["file"]))
     for received, files in sorted(by_date.items()):
-        vt("load", "--received-at", received, *files, home=home)
-    vt("build", "--release", "2019V1", home=home)
+        run_vt("load", "--received-at", received, *files, home=home)
+    run_vt("build", "--release", "2019V1", home=home)
     out = home / "publicatie"
-    vt("publish", "--release", "2019V1", "--out", str(out), home=home)
+    run_vt("publish", "--release", "2019V1", "--out", str(out), home=home)
     return home, manifest, out
+
 
 
 def test_calibrated_deliveries_look_real(published):

@@ -1,18 +1,15 @@
 """The CLI as a user meets it: help on every command, and the demo end to end."""
 
 import json
-import os
 import stat
-import subprocess
-import sys
+from functools import partial
 
 import duckdb
 import pytest
 
+from tests.conftest import run_vt
 
-def vt(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+
 
 
 @pytest.mark.parametrize("command", [[], ["load"], ["generate"], ["build"], ["release"], ["publish"], ["quality"],
@@ -21,6 +18,9 @@ def test_help_on_every_command(command):
     proc = vt(*command, "--help")
     assert proc.returncode == 0
     assert "Usage: " in proc.stdout
+
+
+vt = partial(run_vt, check=False)  # these tests check exit codes themselves
 
 
 def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):

@@ -5,9 +5,6 @@ CBS reproduction are in test_calibration.py.)"""
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,13 +14,14 @@ from openpyxl import load_workbook
 from loaders.generate.calibrate import cbs_table, exact_targets
 from loaders.publish import count_cell, pct_cell, periode_label, round5
 from loaders.release import calendar
-from tests.conftest import KEY, record, small_delivery, write_delivery
+from tests.conftest import record, run_vt, small_delivery, write_delivery
 
 
 @pytest.mark.parametrize("value,expected", [(0, 0), (2, 0), (3, 5), (7, 5), (8, 10), (12, 10), (13, 15),
                                             (Decimal("2.5"), 5), (Decimal("7.5"), 10), (Decimal("12.49"), 10)])
 def test_round5_halves_upward(value, expected):
     assert round5(value) == expected
+
 
 
 def test_counts_and_suppression():
@@ -57,13 +55,6 @@ def test_calibration_targets_round_to_the_cbs_cells_and_add_up():
                 assert round5(t[column]) == table[vt][column], (vt, column)
 
 
-def vt(*args, home, check=True):
-    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY}
-    env.pop("VT_DATABASE", None)
-    proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=env)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 def read_csv(path: Path) -> dict[str, dict[str, str]]:
@@ -77,11 +68,11 @@ def small_release(tmp_path_factory):
     inbox = home / "inbox"
     inbox.mkdir()
     write_delivery(inbox, small_delivery())
-    vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+    run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
     out = home / "out"
-    vt("publish", "--release", "2020V1", "--out", str(out), "--unrounded", home=home)
+    run_vt("publish", "--release", "2020V1", "--out", str(out), "--unrounded", home=home)
     suppressed = home / "suppressed"
-    vt("publish", "--release", "2020V1", "--out", str(suppressed), "--suppress", "2", home=home)
+    run_vt("publish", "--release", "2020V1", "--out", str(suppressed), "--suppress", "2", home=home)
     return home, out, suppressed
 
 
@@ -161,8 +152,8 @@ def test_the_2023_year_has_25_regions(tmp_path):
                       gemeentecode="9999")  # onbekend: the region of the delivering organisation
     write_delivery(tmp_path, lines, name="VT27_2023H1_001.txt")
     home = tmp_path / "wh"
-    vt("load", "--received-at", "2023-07-25", str(tmp_path / "VT27_2023H1_001.txt"), home=home)
-    vt("publish", "--release", "2023V1", "--out", str(tmp_path / "out"), "--unrounded", home=home)
+    run_vt("load", "--received-at", "2023-07-25", str(tmp_path / "VT27_2023H1_001.txt"), home=home)
+    run_vt("publish", "--release", "2023V1", "--out", str(tmp_path / "out"), "--unrounded", home=home)
     rows = read_csv(tmp_path / "out" / "kerncijfers_2023H1_onafgerond.csv")
     assert len(rows) == 26 and "VT27" in rows and not {"VT16", "VT26"} & set(rows)
     assert rows["VT27"]["vt_naam"] == "Oost-Brabant"

@@ -4,18 +4,16 @@ generated delivery passes; the GX-on-DuckDB workaround; the committed suite equa
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from loaders.quality.gx_runner import SUITE_FILE, suite_dict
 from loaders.quality.rules import RULES
-from tests.conftest import KEY, record, small_delivery, write_delivery
+from tests.conftest import record, run_vt, small_delivery, write_delivery
 
 COUNTS = ("CA", "AD", "ME", "VB", "VV", "ON", "OV", "MO", "BT")
+
 
 
 def finish(lines: list[str]) -> list[str]:
@@ -108,13 +106,6 @@ EXPECTED = {"KR01": 2, "KR02": 2, "KR03": 2, "KR13": 2, "KR17": 2, "KR08": 2}
 RULE_IDS = [r.id for r in RULES]
 
 
-def vt(*args, home, check=True):
-    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "GX_ANALYTICS_ENABLED": "false"}
-    env.pop("VT_DATABASE", None)
-    proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=env)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 @pytest.fixture(scope="module")
@@ -126,9 +117,9 @@ def reports(tmp_path_factory):
     for i, rule in enumerate(RULE_IDS, start=1):
         write_delivery(inbox, mutate(rule, clean(f"VT{i:02d}")))
     write_delivery(inbox, clean("VT23"))
-    vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+    run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
     out = home / "reports"
-    proc = vt("quality", "--periode", "2020H1", "--out", str(out), "--strict", home=home, check=False)
+    proc = run_vt("quality", "--periode", "2020H1", "--out", str(out), "--strict", home=home, check=False)
     return proc, out
 
 
@@ -185,8 +176,8 @@ def test_generated_clean_delivery_passes(tmp_path):
     # with the half-year before: a veiligheidsbeoordeling may follow a melding of the previous delivery
     generate(inbox, periode_range("2019H2:2020H1"), scale=0.02, seed=3, corrections=0)
     for received, paths in received_groups(inbox).items():
-        vt("load", "--received-at", received.isoformat(), *map(str, paths), home=home)
-    proc = vt("quality", "--delivery", "VT05_2020H1_001", "--out", str(tmp_path / "out"), "--strict", home=home)
+        run_vt("load", "--received-at", received.isoformat(), *map(str, paths), home=home)
+    proc = run_vt("quality", "--delivery", "VT05_2020H1_001", "--out", str(tmp_path / "out"), "--strict", home=home)
     assert "VT05_2020H1_001: goedgekeurd" in proc.stdout
 
 

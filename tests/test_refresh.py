@@ -16,19 +16,11 @@ import pytest
 
 from loaders.generate import generate, stamp_received
 from loaders.periods import periode_range
-from tests.conftest import KEY, small_delivery, write_delivery
+from tests.conftest import KEY, run_vt, small_delivery, write_delivery
 
 ORGS = ("VT01", "VT02", "VT05")
 
 
-def vt(*args, home, extra=None, check=True):
-    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "GX_ANALYTICS_ENABLED": "false",
-           **(extra or {})}
-    env.pop("VT_DATABASE", None)
-    proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=env)
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +34,7 @@ def half_year(tmp_path_factory):
         if p.name[:4] in ORGS:
             shutil.copy2(p, keep / p.name)
     return keep
+
 
 
 def inbox_copy(source: Path, target: Path) -> Path:
@@ -65,8 +58,8 @@ def state(home: Path) -> dict:
 def reference(half_year, tmp_path_factory):
     home = tmp_path_factory.mktemp("reference")
     inbox = inbox_copy(half_year, home / "inbox")
-    first = vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
-    second = vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
+    first = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
+    second = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
     return home, first, second
 
 
@@ -96,7 +89,7 @@ def test_malformed_file_is_rejected_with_its_reason_and_others_load(half_year, t
     lines[4] = lines[4][:80]
     bad = write_delivery(inbox, lines)
     stamp_received(bad, "2020-07-20T09:00:00")
-    proc = vt("refresh", "--inbox", str(inbox), "--today", "2020-08-01", home=home, check=False)
+    proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-08-01", home=home, check=False)
     assert proc.returncode == 1
     assert proc.stdout.startswith("3 files loaded; 1 rejected;")
     assert (home / "rejected" / bad.name).exists() and not bad.exists()
@@ -107,7 +100,7 @@ def test_malformed_file_is_rejected_with_its_reason_and_others_load(half_year, t
 def test_files_dated_after_today_have_not_arrived(half_year, tmp_path):
     home = tmp_path / "wh"
     inbox = inbox_copy(half_year, tmp_path / "inbox")
-    proc = vt("refresh", "--inbox", str(inbox), "--today", "2020-07-01", home=home)
+    proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-07-01", home=home)
     assert proc.stdout.startswith("nothing new")
     assert len(list(inbox.iterdir())) == 3
 
@@ -123,7 +116,7 @@ def test_a_second_refresh_while_one_runs_refuses(half_year, tmp_path):
         if lock.exists() and lock.read_text().strip():
             break
         time.sleep(0.1)
-    second = vt("refresh", "--inbox", str(inbox), "--today", "2020-08-01", home=home, check=False)
+    second = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-08-01", home=home, check=False)
     assert second.returncode == 3
     assert "another refresh is running" in second.stderr
     out, err = first.communicate(timeout=300)
@@ -132,7 +125,7 @@ def test_a_second_refresh_while_one_runs_refuses(half_year, tmp_path):
     with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.leveringen").fetchone() == (3,)
     # the lock is free again: a third run works and finds nothing to do
-    assert vt("refresh", "--inbox", str(inbox), "--today", "2020-08-01", home=home).stdout.startswith("nothing new")
+    assert run_vt("refresh", "--inbox", str(inbox), "--today", "2020-08-01", home=home).stdout.startswith("nothing new")
     with open(lock) as fh:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
@@ -142,10 +135,10 @@ def test_killed_refresh_resumes_to_the_same_state(reference, half_year, tmp_path
     inbox = inbox_copy(half_year, tmp_path / "inbox")
     for point in ("load:melding", "refresh:after-load", "refresh:after-quality", "refresh:after-freeze",
                   "refresh:before-publish-rename"):
-        proc = vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home,
-                  extra={"VT_KILL_AT": point}, check=False)
+        proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home,
+                  env={"VT_KILL_AT": point}, check=False)
         assert proc.returncode == -9, (point, proc.stderr)
-    vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
+    run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
     assert state(home) == state(reference[0])
 
 
@@ -158,7 +151,7 @@ def test_history_backloaded_to_every_release_and_corrections_never_touch_a_froze
         if p.name[:4] in ("VT01", "VT27"):
             shutil.copy2(p, inbox / p.name)
     home = tmp_path / "wh"
-    vt("refresh", "--inbox", str(inbox), "--today", "2024-06-01", home=home)
+    run_vt("refresh", "--inbox", str(inbox), "--today", "2024-06-01", home=home)
     frozen = sorted(p.name for p in (home / "releases").iterdir() if (p / "manifest.json").exists())
     assert frozen == ["2019V1", "2020V1", "2020V2", "2020V3", "2021V1", "2021V2", "2021V3", "2022V1", "2022V2",
                       "2022V3", "2023V1", "2023V2"]
@@ -175,10 +168,10 @@ def test_history_backloaded_to_every_release_and_corrections_never_touch_a_froze
 
     fixed.write_text("\n".join(finish(fixed.read_text().splitlines())) + "\n")
     stamp_received(fixed, "2024-06-02T09:00:00")
-    proc = vt("refresh", "--inbox", str(inbox), "--today", "2024-06-03", home=home)
+    proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2024-06-03", home=home)
     assert "releases built: 2023V3" in proc.stdout
     assert {name: (home / "releases" / name / "manifest.json").read_text() for name in frozen} == before
-    vt("refresh", "--inbox", str(inbox), "--today", "2025-01-01", home=home)
+    run_vt("refresh", "--inbox", str(inbox), "--today", "2025-01-01", home=home)
     manifest = json.loads((home / "releases" / "2023V3" / "manifest.json").read_text())
     assert "VT01_2023H1_009" in [d["levering_id"] for d in manifest["leveringen"]]
     assert {name: (home / "releases" / name / "manifest.json").read_text() for name in frozen} == before

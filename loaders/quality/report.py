@@ -129,28 +129,11 @@ def _measures(layout: Layout) -> list[Measure]:
     return out
 
 
-def _values(con, layout: Layout, levering_id: str | None, measures: list[Measure]) -> dict[tuple, float | None]:
-    """Every measure for one delivery; for levering_id None: nothing (no such delivery)."""
-    if levering_id is None:
+def _values(con, layout: Layout, lids: list[str], measures: list[Measure]) -> dict[tuple, float | None]:
+    """Every measure over the records of the given deliveries together (none: no values)."""
+    if not lids:
         return {}
     out = {}
-    for rt in layout.data_types:
-        ms = [m for m in measures if m.recordtype == rt.code]
-        select = ", ".join(m.expression for m in ms)
-        row = con.execute(
-            f"select {select} from raw.{rt.entiteit} as r join stg_loader__leveringen as l "
-            "on r.levering_id = l.levering_id where r.levering_id = ?", [levering_id]).fetchone()
-        for m, v in zip(ms, row):
-            out[(m.recordtype, m.veld, m.maat)] = v
-    return out
-
-
-def _national(con, layout: Layout, verslagperiode: str, measures: list[Measure]) -> dict[tuple, float | None]:
-    """Shares over the latest delivery of every organisation for the half-year, weighted by records."""
-    lids = [r[0] for r in con.execute(
-        "select levering_id from stg_loader__leveringen where verslagperiode = ? "
-        "qualify leveringsnummer = max(leveringsnummer) over (partition by vt_code)", [verslagperiode]).fetchall()]
-    out: dict[tuple, float | None] = {}
     for rt in layout.data_types:
         ms = [m for m in measures if m.recordtype == rt.code]
         select = ", ".join(m.expression for m in ms)
@@ -160,6 +143,13 @@ def _national(con, layout: Layout, verslagperiode: str, measures: list[Measure])
         for m, v in zip(ms, row):
             out[(m.recordtype, m.veld, m.maat)] = v
     return out
+
+
+def _national(con, verslagperiode: str) -> list[str]:
+    """The latest delivery of every organisation for the half-year: together they are 'landelijk'."""
+    return [r[0] for r in con.execute(
+        "select levering_id from stg_loader__leveringen where verslagperiode = ? "
+        "qualify leveringsnummer = max(leveringsnummer) over (partition by vt_code)", [verslagperiode]).fetchall()]
 
 
 def _previous(con, levering_id: str) -> tuple[str | None, str | None]:
@@ -179,10 +169,10 @@ def _previous(con, levering_id: str) -> tuple[str | None, str | None]:
 def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN) -> list[dict]:
     measures = _measures(layout)
     earlier, previous = _previous(con, levering_id)
-    own = _values(con, layout, levering_id, measures)
-    before = _values(con, layout, earlier, measures)
-    prev = _values(con, layout, previous, measures)
-    national = _national(con, layout, levering_id.split("_")[1], measures)
+    own = _values(con, layout, [levering_id], measures)
+    before = _values(con, layout, [earlier] if earlier else [], measures)
+    prev = _values(con, layout, [previous] if previous else [], measures)
+    national = _values(con, layout, _national(con, levering_id.split("_")[1]), measures)
     rows = []
     for m in measures:
         key = (m.recordtype, m.veld, m.maat)
