@@ -1,0 +1,118 @@
+"""End-to-end and incremental refresh benchmark.
+
+    .venv/bin/python bench/bench_refresh.py [--first 2019H1] [--last 2023H2] [--scale 1]
+
+1. Generates the national history FIRST..LAST at SCALE into an inbox, then runs `vt refresh --today
+   2025-01-01` on an empty warehouse: every release frozen and published, with quality reports. Wall time
+   per step (from the refresh log) and in total, and peak memory of the refresh process.
+2. Incremental: one correction delivery for one organisation's last half-year arrives; the next refresh
+   (quality report, rebuild of the affected non-frozen release) is timed. Run with --first 2023H1 for the
+   one-year history to see how that time depends on the size of the history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from loaders.generate import generate, stamp_received  # noqa: E402
+from loaders.periods import periode_range  # noqa: E402
+
+
+def refresh(home: Path, inbox: Path, today: str) -> tuple[float, float, str]:
+    env = {**os.environ, "VT_HOME": str(home), "GX_ANALYTICS_ENABLED": "false"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", today],
+                          env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode not in (0, 1):
+        raise SystemExit(proc.stderr)
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    return seconds, peak, proc.stdout.strip()
+
+
+def steps(log: Path, since: int) -> dict[str, float]:
+    """Seconds per kind of step, from the refresh log lines written after byte `since`."""
+    out: dict[str, float] = {}
+    text = log.read_text()[since:]
+    for line in text.splitlines():
+        m = re.match(r"\S+ (.*) \(([\d.]+)s\)$", line)
+        if not m:
+            continue
+        kind = ("load" if m[1].startswith("load ") else "quality reports" if m[1].startswith("quality")
+                else "release build+freeze+export" if "frozen" in m[1] else "release publish" if "published" in m[1]
+                else "release build (not frozen)" if "built" in m[1] else m[1])
+        out[kind] = out.get(kind, 0.0) + float(m[2])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--first", default="2019H1")
+    ap.add_argument("--last", default="2023H2")
+    ap.add_argument("--scale", type=float, default=1.0)
+    args = ap.parse_args()
+    os.environ.setdefault("VT_PSEUDONYM_KEY", "bench-" + "k" * 40)
+    os.environ.pop("VT_DATABASE", None)
+    with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
+        inbox, home = Path(tmp) / "inbox", Path(tmp) / "wh"
+        t = time.perf_counter()
+        files = generate(inbox, periode_range(f"{args.first}:{args.last}"), scale=args.scale, seed=1)
+        gen_seconds = time.perf_counter() - t
+        records = sum(f.records for f in files)
+        # the history up to mid-2024: every release frozen but the last V3, which is built
+        first_s, peak1, summary1 = refresh(home, inbox, "2024-06-01")
+        size1 = (home / "logs" / "refresh.log").stat().st_size
+
+        # incremental: a correction for the last half-year of one organisation, for the non-frozen last V3
+        last = max((f for f in files if f.vt_code == "VT05"), key=lambda f: (f.periode, f.leveringsnummer))
+        lines = (home / "archive" / last.periode / last.path.name).read_text().splitlines()
+        nummer = last.leveringsnummer + 1
+        lines[0] = lines[0][:24] + f"{nummer:03d}" + lines[0][27:]
+        target = inbox / f"VT05_{last.periode}_{nummer:03d}.txt"
+        target.write_text("\n".join(lines) + "\n")
+        stamp_received(target, "2024-06-02T09:00:00")
+        inc_s, _, inc_summary = refresh(home, inbox, "2024-06-03")
+        size2 = (home / "logs" / "refresh.log").stat().st_size
+
+        # the rest of the way: the last V3 frozen and published
+        final_s, peak2, summary2 = refresh(home, inbox, "2025-01-01")
+        log = home / "logs" / "refresh.log"
+        per_step = steps(log, 0)
+        inc_steps = steps(log, size1)
+        for kind, sec in steps(log, size2).items():
+            inc_steps[kind] -= sec
+        for kind, sec in inc_steps.items():
+            per_step[kind] -= sec  # the end-to-end figures leave the incremental run out
+        print(f"history {args.first}..{args.last} at scale {args.scale}: {len(files)} files, {records:,} records "
+              f"(generated in {gen_seconds:.0f} s)")
+        print(f"refresh --today 2024-06-01: {summary1}")
+        print(f"refresh --today 2025-01-01: {summary2}")
+        print()
+        print("| step (end to end, empty warehouse to every release frozen and published) | seconds |")
+        print("|---|---:|")
+        for kind, sec in sorted(per_step.items(), key=lambda kv: -kv[1]):
+            print(f"| {kind} | {sec:.1f} |")
+        print(f"| total (wall, two refresh runs incl. start-up) | {first_s + final_s:.1f} |")
+        print(f"\npeak memory of a refresh process: {max(peak1, peak2):.0f} MB")
+        print(f"\nincremental (one correction, VT05 {last.periode}, release not frozen): {inc_s:.1f} s wall: "
+              f"{inc_summary}")
+        for kind, sec in inc_steps.items():
+            print(f"  {kind}: {sec:.1f} s")
+        shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
