@@ -139,8 +139,10 @@ def _load_inbox(warehouse: Warehouse, inbox: Path, today: date, log: StepLog, su
             [result] = load_files([path], warehouse, default_layout(), received_at(path))
         if result.outcome == GEWEIGERD:
             rejected_dir.mkdir(parents=True, exist_ok=True)
+            rejected_dir.chmod(0o700)  # a rejected file may hold clear BSNs, like the archive
             (rejected_dir / f"{path.name}.reden.txt").write_text(result.message + "\n", encoding="utf-8")
             os.replace(path, rejected_dir / path.name)
+            (rejected_dir / path.name).chmod(0o600)
             summary.rejected.append(path.name)
             log.write(f"rejected {path.name}: moved to {rejected_dir}")
         else:
