@@ -14,7 +14,7 @@ import click
 import duckdb
 
 from loaders import __doc__ as package_doc
-from loaders.generate import generate as generate_files, received_groups
+from loaders.generate import generate as generate_files
 from loaders.generate.calibrate import CalibrationError
 from loaders.generate.calibrate import calibrate as calibrate_files
 from loaders.layout import default_layout

@@ -30,8 +30,7 @@ from loaders.layout import default_layout
 from loaders.load import GEWEIGERD, load_files
 from loaders.publish import publish, read_release_tables
 from loaders.quality import run_quality
-from loaders.release import (ReleaseError, build_release, calendar, freeze_release, releases_dir,
-                             selected_deliveries)
+from loaders.release import build_release, calendar, freeze_release, releases_dir, selected_deliveries
 from loaders.warehouse import Warehouse
 
 EXIT_LOCKED = 3
@@ -208,5 +207,3 @@ def _publish(warehouse: Warehouse, name: str, mark: str, target: Path, log: Step
         staging.rename(target)
     summary.published.append(name)
 
-
-__all__ = ["EXIT_LOCKED", "RefreshLocked", "ReleaseError", "refresh"]
