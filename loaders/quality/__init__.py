@@ -50,7 +50,8 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[
     layout = default_layout()
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
         applies = {lid: applies_to(con, lid) for lid in deliveries}
-        spiegels = {lid: spiegelrapport(con, layout, lid) for lid in deliveries}
+        national: dict = {}
+        spiegels = {lid: spiegelrapport(con, layout, lid, national_cache=national) for lid in deliveries}
     # GX opens the database itself (read-only), in a child process
     outcomes = run_suite_isolated(warehouse.database, warehouse.home / "quality-work", deliveries)
     names = dict(code_lists()["VT_ORGANISATIE"])

@@ -166,13 +166,20 @@ def _previous(con, levering_id: str) -> tuple[str | None, str | None]:
     return (earlier[0] if earlier else None), (prev[0] if prev else None)
 
 
-def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN) -> list[dict]:
+def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN,
+                   national_cache: dict | None = None) -> list[dict]:
+    """The mirror report of one delivery; pass one `national_cache` dict for many deliveries, so the national
+    figures of a half-year are computed once."""
     measures = _measures(layout)
     earlier, previous = _previous(con, levering_id)
     own = _values(con, layout, [levering_id], measures)
     before = _values(con, layout, [earlier] if earlier else [], measures)
     prev = _values(con, layout, [previous] if previous else [], measures)
-    national = _values(con, layout, _national(con, levering_id.split("_")[1]), measures)
+    periode = levering_id.split("_")[1]
+    cache = national_cache if national_cache is not None else {}
+    if periode not in cache:
+        cache[periode] = _values(con, layout, _national(con, periode), measures)
+    national = cache[periode]
     rows = []
     for m in measures:
         key = (m.recordtype, m.veld, m.maat)
