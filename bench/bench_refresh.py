@@ -52,7 +52,8 @@ def steps(log: Path, since: int) -> dict[str, float]:
         if not m:
             continue
         kind = ("load" if m[1].startswith("load ") else "quality reports" if m[1].startswith("quality")
-                else "release build+freeze+export" if "frozen" in m[1] else "release publish" if "published" in m[1]
+                else "release build+freeze+export" if "built and frozen" in m[1]
+                else "release publish" if "published" in m[1]
                 else "release build (not frozen)" if "built" in m[1] else m[1])
         out[kind] = out.get(kind, 0.0) + float(m[2])
     return out
