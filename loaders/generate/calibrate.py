@@ -28,12 +28,8 @@ from loaders.generate import stamp_received
 from loaders.generate.world import AANVULLEND_P, AARD_P, ORGANISATIE, PARTIJ, ROL, TAXATIE, VB_INHOUD, valid_bsns
 from loaders.layout import Layout, default_layout, read_csv
 from loaders.periods import Periode
+from loaders.publish import KERNCIJFERS
 
-KERNCIJFERS = [
-    "gestarte_adviezen", "ontvangen_meldingen", "actieve_casussen", "gestarte_casussen", "gesloten_casussen",
-    "actieve_onderzoeken", "gestarte_onderzoeken", "gesloten_onderzoeken", "actieve_vv", "gestarte_vv",
-    "gesloten_vv", "overdrachten",
-]
 KINDS = (("casussen", "CA"), ("onderzoeken", "ON"), ("vv", "VV"))
 CALIBRATED = ("2019H1", "2019H2")
 CORRECTED_REGIONS = ("VT03", "VT11", "VT24")
