@@ -167,6 +167,59 @@ def test_report_contents_and_strict_exit(reports):
     assert "CA,*,aantal,2,,47,,N" in spiegel  # 23 x 2 casussen, plus KR22's extra one
 
 
+def test_rules_look_only_at_their_own_scope_of_the_history(tmp_path):
+    """KR04 finds a melding in this delivery or the latest one of the previous half-year, of this organisation
+    only; KR22 in any delivery of this organisation. Checks that restricting the subqueries to these scopes
+    (for speed) dropped nothing and admitted nothing."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+
+    def melding(vt, nummer, casus):
+        return record("ME", vt, meldingnummer=nummer, casusnummer=casus, datum_melding="20190801", rol="22",
+                      anoniem="N", aard="0100000", duur="2")
+
+    def with_records(lines, *extra):
+        return finish([lines[0], *lines[1:-1], *extra, lines[-1]])
+
+    write_delivery(inbox, with_records(small_delivery("VT01", "2019H1"), melding("VT01", "M6", "C6")))
+    write_delivery(inbox, with_records(small_delivery("VT01", "2019H2"), melding("VT01", "M5", "C1"),
+                                       melding("VT01", "M8", "C1")))
+    write_delivery(inbox, with_records(small_delivery("VT01", "2019H2", "002"), melding("VT01", "M5", "C1")))
+    write_delivery(inbox, with_records(small_delivery("VT02", "2019H2"), melding("VT02", "M7", "C7")))
+    vb = [record("VB", "VT01", meldingnummer=m, casusnummer="C1", datum_beoordeling="20200113", inhoud="2",
+                 veiligheidstaxatie="2") for m in ("M5", "M6", "M7", "M8")]
+    casussen = [record("CA", "VT01", casusnummer=c, startdatum="20200110", gemeentecode="0202") for c in ("C6", "C7")]
+    personen = [record("BT", "VT01", persoonsnummer=p, casusnummer=c, bsn="000000000", geboortedatum="00000000",
+                       geslacht="9") for p, c in (("P6", "C6"), ("P7", "C7"))]
+    write_delivery(inbox, with_records(clean("VT01"), *vb, *casussen, *personen))
+    home = tmp_path / "wh"
+    run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+    out = tmp_path / "out"
+    run_vt("quality", "--delivery", "VT01_2020H1_001", "--out", str(out), home=home)
+    rules = {r["id"]: r for r in load_report(out, "VT01")["rules"]}
+    # M1: the latest 2019H2 delivery has a veiligheidsbeoordeling for it already; M5: its melding is in that
+    # delivery; M6: two half-years back; M7: another organisation's; M8: only in the superseded 2019H2 one
+    assert (rules["KR04"]["violations"], sorted(rules["KR04"]["examples"])) == \
+        (4, ["VB M1", "VB M6", "VB M7", "VB M8"])
+    # C6 has its melding in the organisation's 2019H1 delivery; C7 only in another organisation's
+    assert (rules["KR22"]["violations"], rules["KR22"]["examples"]) == (1, ["CA C7"])
+
+
+def test_split_over_workers_gives_the_same_outcomes(reports):
+    from loaders.quality.gx_runner import run_suite_isolated
+
+    _, out = reports
+    home = out.parent
+    database = home / "vt.duckdb"
+    lids = sorted(p.name for p in out.iterdir())[:7]  # more than 2 per worker: split
+    one = run_suite_isolated(database, home / "w1", lids, workers=1)
+    three = run_suite_isolated(database, home / "w3", lids, workers=3)
+    assert sorted((home / "w3").glob("worker-*")) == [home / "w3" / f"worker-{i}" for i in range(3)]
+    assert sorted(three) == lids
+    assert {lid: [(o.rule.id, o.violations, o.examples) for o in rules] for lid, rules in one.items()} == \
+        {lid: [(o.rule.id, o.violations, o.examples) for o in rules] for lid, rules in three.items()}
+
+
 def test_generated_clean_delivery_passes(tmp_path):
     from loaders.generate import generate, received_groups
     from loaders.periods import periode_range

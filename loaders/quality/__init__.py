@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.layout import code_lists, default_layout
-from loaders.quality.gx_runner import run_suite_isolated
+from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
 from loaders.release import run_dbt
 from loaders.warehouse import Warehouse
@@ -47,13 +47,17 @@ def select_deliveries(warehouse: Warehouse, delivery: str | None, periode: str |
 def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[Summary]:
     run_dbt(warehouse, ["build", "--select", *DBT_SELECTION, "--indirect-selection", "cautious",
                         "--exclude-resource-type", "unit_test"])
-    layout = default_layout()
-    with duckdb.connect(str(warehouse.database), read_only=True) as con:
-        applies = {lid: applies_to(con, lid) for lid in deliveries}
-        national: dict = {}
-        spiegels = {lid: spiegelrapport(con, layout, lid, national_cache=national) for lid in deliveries}
-    # GX opens the database itself (read-only), in a child process
-    outcomes = run_suite_isolated(warehouse.database, warehouse.home / "quality-work", deliveries)
+    # GX opens the database itself (read-only), in child processes that run while the SQL here runs
+    suite = SuiteRun(warehouse.database, warehouse.home / "quality-work", deliveries)
+    try:
+        layout = default_layout()
+        with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            applies = {lid: applies_to(con, lid) for lid in deliveries}
+            national: dict = {}
+            spiegels = {lid: spiegelrapport(con, layout, lid, national_cache=national) for lid in deliveries}
+        outcomes = suite.wait()
+    finally:
+        suite.kill()
     names = dict(code_lists()["VT_ORGANISATIE"])
     summaries = []
     for lid in deliveries:

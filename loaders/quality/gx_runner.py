@@ -118,20 +118,67 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str
     return outcomes
 
 
-def run_suite_isolated(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str, list[RuleOutcome]]:
-    """run_suite in a child process: GX keeps DuckDB handles alive in the process that used it, which would
-    stop this process from opening the database again (read-write) afterwards."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    request = work_dir / "request.json"
-    request.write_text(json.dumps({"database": str(database), "work_dir": str(work_dir), "deliveries": deliveries}))
-    proc = subprocess.run([sys.executable, "-m", "loaders.quality.gx_runner", str(request)], capture_output=True,
-                          text=True, env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
-    if proc.returncode != 0:
-        raise RuntimeError(f"the quality rules could not run:\n{proc.stderr[-3000:]}")
-    by_rule = {r.id: r for r in RULES}
-    answer = json.loads((work_dir / "outcomes.json").read_text())
-    return {lid: [RuleOutcome(by_rule[o["rule"]], o["violations"], o["examples"]) for o in outcomes]
-            for lid, outcomes in answer.items()}
+class SuiteRun:
+    """run_suite in child processes, started at once so the caller can work meanwhile; `wait` collects.
+
+    Children because GX keeps DuckDB handles alive in the process that used it, which would stop this process
+    from opening the database again (read-write) afterwards. GX spends most of a validation in Python, so
+    many deliveries are split over one child per core (each opens the database read-only)."""
+
+    def __init__(self, database: Path, work_dir: Path, deliveries: list[str], workers: int | None = None):
+        workers = workers or min(os.cpu_count() or 1, 4)
+        # a child costs seconds to start: only worth it for more than a handful of deliveries
+        chunks = [deliveries[i::workers] for i in range(workers)] if len(deliveries) > 2 * workers else [deliveries]
+        self._children = []
+        for i, chunk in enumerate(c for c in chunks if c):
+            child_dir = work_dir / f"worker-{i}"
+            child_dir.mkdir(parents=True, exist_ok=True)
+            (child_dir / "outcomes.json").unlink(missing_ok=True)  # never read a former run's answer
+            request = child_dir / "request.json"
+            request.write_text(json.dumps({"database": str(database), "work_dir": str(child_dir),
+                                           "deliveries": chunk}))
+            with open(child_dir / "stderr.txt", "w") as stderr:
+                proc = subprocess.Popen([sys.executable, "-m", "loaders.quality.gx_runner", str(request)],
+                                        stdout=subprocess.DEVNULL, stderr=stderr,
+                                        env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+                                        preexec_fn=_die_with_parent)
+            self._children.append((proc, child_dir))
+
+    def wait(self) -> dict[str, list[RuleOutcome]]:
+        failures = []
+        for proc, child_dir in self._children:
+            if proc.wait() != 0:
+                failures.append((child_dir / "stderr.txt").read_text()[-3000:])
+        if failures:
+            raise RuntimeError("the quality rules could not run:\n" + "\n".join(failures))
+        by_rule = {r.id: r for r in RULES}
+        outcomes: dict[str, list[RuleOutcome]] = {}
+        for _, child_dir in self._children:
+            answer = json.loads((child_dir / "outcomes.json").read_text())
+            outcomes.update({lid: [RuleOutcome(by_rule[o["rule"]], o["violations"], o["examples"]) for o in rules]
+                             for lid, rules in answer.items()})
+        return outcomes
+
+    def kill(self) -> None:
+        for proc, _ in self._children:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def _die_with_parent() -> None:
+    """A child outlives a killed refresh otherwise, and its read-only handle blocks the next refresh's writes."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def run_suite_isolated(database: Path, work_dir: Path, deliveries: list[str],
+                       workers: int | None = None) -> dict[str, list[RuleOutcome]]:
+    """run_suite for the deliveries, in child processes (see SuiteRun)."""
+    return SuiteRun(database, work_dir, deliveries, workers).wait()
 
 
 def _child(request_path: str) -> None:

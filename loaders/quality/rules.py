@@ -45,7 +45,7 @@ VV, ON, OV = "stg_loader__voorwaardenvervolg", "stg_loader__onderzoeken", "stg_l
 MO, BT = "stg_loader__monitoringsmomenten", "stg_loader__betrokkenen"
 CODES = "main_reference.codes"
 
-# the valid delivery of the same organisation for the previous half-year (the latest one loaded)
+# The valid delivery of the same organisation for the previous half-year (the latest one loaded).
 PREVIOUS = (
     "(select p.levering_id from stg_loader__leveringen as p where p.vt_code = l.vt_code and p.verslagperiode = "
     "case when right(l.verslagperiode, 1) = '2' then left(l.verslagperiode, 4) || 'H1' "
@@ -54,9 +54,30 @@ PREVIOUS = (
 )
 SAME_OR_PREVIOUS = f"(x.levering_id = l.levering_id or x.levering_id = {PREVIOUS})"
 
+# Subqueries read a table through one of these scopes: the records of the batch's delivery, of it and the
+# previous half-year's, or of every delivery of the organisation. The correlation on `l` alone would make
+# DuckDB join the whole history; the scope's join on the batch lets it skip all other deliveries' row groups,
+# so the cost of a rule follows the size of the delivery, not of the warehouse.
+_SCOPES = {
+    "delivery": "select levering_id from {batch}",
+    "previous": (
+        "select levering_id from {batch} union all "
+        "select p.levering_id from {batch} as pl join stg_loader__leveringen as p on p.vt_code = pl.vt_code "
+        "and p.verslagperiode = case when right(pl.verslagperiode, 1) = '2' then left(pl.verslagperiode, 4) || 'H1' "
+        "else cast(cast(left(pl.verslagperiode, 4) as integer) - 1 as varchar) || 'H2' end"
+    ),
+    "organisation": ("select p.levering_id from {batch} as pl join stg_loader__leveringen as p "
+                     "on p.vt_code = pl.vt_code"),
+}
+
+
+def _scoped(table: str, scope: str = "delivery") -> str:
+    return (f"(select t.* from ({_SCOPES[scope]}) as scope join {table} as t "
+            "on t.levering_id = scope.levering_id)")
+
 
 def _casus_exists(alias: str = "r") -> str:
-    return (f"exists (select 1 from {CA} as c where c.levering_id = l.levering_id "
+    return (f"exists (select 1 from {_scoped(CA)} as c where c.levering_id = l.levering_id "
             f"and c.casusnummer = {alias}.casusnummer)")
 
 
@@ -144,20 +165,20 @@ RULES: list[Rule] = [
     Rule("KR04", FOUT, "Elke veiligheidsbeoordeling verwijst naar een melding van de organisatie (in deze levering "
          "of de geldige levering van het vorige halfjaar), met ten hoogste een veiligheidsbeoordeling per melding.",
          _records(VB, "VB", "meldingnummer",
-                  f"not exists (select 1 from {ME} as x where {SAME_OR_PREVIOUS} and x.meldingnummer = r.meldingnummer) "
-                  f"or exists (select 1 from {VB} as x where x.levering_id = {PREVIOUS} "
+                  f"not exists (select 1 from {_scoped(ME, 'previous')} as x where {SAME_OR_PREVIOUS} and x.meldingnummer = r.meldingnummer) "
+                  f"or exists (select 1 from {_scoped(VB, 'previous')} as x where x.levering_id = {PREVIOUS} "
                   "and x.meldingnummer = r.meldingnummer)"),
          _count(VB)),
     Rule("KR05", FOUT, "Elke overdracht verwijst naar haar bron (de melding van de veiligheidsbeoordeling, of de "
          "dienst; in deze levering of die van het vorige halfjaar) en naar een directbetrokkene van dezelfde casus.",
          _records(OV, "OV", "overdrachtnummer",
-                  f"not (case r.bron when 'VB' then exists (select 1 from {VB} as x where {SAME_OR_PREVIOUS} "
+                  f"not (case r.bron when 'VB' then exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
                   "and x.meldingnummer = r.bronnummer) "
-                  f"when 'VV' then exists (select 1 from {VV} as x where {SAME_OR_PREVIOUS} "
+                  f"when 'VV' then exists (select 1 from {_scoped(VV, 'previous')} as x where {SAME_OR_PREVIOUS} "
                   "and x.dienstnummer = r.bronnummer) "
-                  f"when 'ON' then exists (select 1 from {ON} as x where {SAME_OR_PREVIOUS} "
+                  f"when 'ON' then exists (select 1 from {_scoped(ON, 'previous')} as x where {SAME_OR_PREVIOUS} "
                   "and x.dienstnummer = r.bronnummer) else false end) "
-                  f"or not exists (select 1 from {BT} as b where b.levering_id = l.levering_id "
+                  f"or not exists (select 1 from {_scoped(BT)} as b where b.levering_id = l.levering_id "
                   "and b.casusnummer = r.casusnummer and b.persoonsnummer = r.persoonsnummer)"),
          _count(OV)),
     Rule("KR06", WAARSCHUWING, "De meldingsdatum ligt binnen de casus (startdatum tot en met einddatum).",
@@ -171,12 +192,12 @@ RULES: list[Rule] = [
                   f"r.datum_beoordeling < m.datum_melding or {_werkdag('r.datum_beoordeling')} "
                   f"- {_werkdag('m.datum_melding')} > 5",
                   f"join {ME} as m on m.levering_id = l.levering_id and m.meldingnummer = r.meldingnummer"),
-         _count(VB, f"exists (select 1 from {ME} as m where m.levering_id = l.levering_id "
+         _count(VB, f"exists (select 1 from {_scoped(ME)} as m where m.levering_id = l.levering_id "
                     "and m.meldingnummer = r.meldingnummer)")),
     Rule("KR08", WAARSCHUWING, "Een dienst volgt op een veiligheidsbeoordeling met inhoud 1 (vervolgstappen door "
          "Veilig Thuis) in dezelfde casus.",
          _union(*(_records(t, c, "dienstnummer",
-                           f"not exists (select 1 from {VB} as x where {SAME_OR_PREVIOUS} "
+                           f"not exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
                            "and x.casusnummer = r.casusnummer and x.inhoud = '1' "
                            "and x.datum_beoordeling <= r.startdatum)") for t, c in ((VV, "VV"), (ON, "ON")))),
          _sum(_count(VV), _count(ON))),
@@ -199,9 +220,9 @@ RULES: list[Rule] = [
     Rule("KR13", FOUT, "Elke code staat in haar codelijst; elk vlaggenveld bevat alleen 0 en 1.", *_kr13()),
     Rule("KR14", WAARSCHUWING, "Een gesloten casus heeft geen dienst die nog loopt of na de casus eindigt.",
          _records(CA, "CA", "casusnummer",
-                  "r.einddatum is not null and exists (select 1 from (select * from " + VV + " union all by name "
+                  "r.einddatum is not null and exists (select 1 from (select * from " + _scoped(VV) + " union all by name "
                   "select * exclude (uitkomst_1, uitkomst_2, uitkomst_3, uitkomst_4, uitkomst_5, uitkomst_6, "
-                  "uitkomst_7, uitkomst_8, uitkomst_9, uitkomst_ingevuld, uitkomst_nul_een) from " + ON + ") as d "
+                  "uitkomst_7, uitkomst_8, uitkomst_9, uitkomst_ingevuld, uitkomst_nul_een) from " + _scoped(ON) + ") as d "
                   "where d.levering_id = l.levering_id and d.casusnummer = r.casusnummer "
                   "and (d.einddatum is null or d.einddatum > r.einddatum))"),
          _count(CA, "r.einddatum is not null")),
@@ -242,14 +263,14 @@ RULES: list[Rule] = [
     Rule("KR21", WAARSCHUWING, "Een overdracht na een veiligheidsbeoordeling volgt op een beoordeling met inhoud 2 "
          "(overdracht).",
          _records(OV, "OV", "overdrachtnummer",
-                  f"exists (select 1 from {VB} as x where {SAME_OR_PREVIOUS} and x.meldingnummer = r.bronnummer "
+                  f"exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} and x.meldingnummer = r.bronnummer "
                   "and x.inhoud is distinct from '2')"),
          _count(OV, "r.bron = 'VB'")),
     Rule("KR22", WAARSCHUWING, "Elke casus heeft ten minste een melding en ten minste een directbetrokkene.",
          _records(CA, "CA", "casusnummer",
-                  f"not exists (select 1 from {ME} as x join stg_loader__leveringen as xl "
+                  f"not exists (select 1 from {_scoped(ME, 'organisation')} as x join stg_loader__leveringen as xl "
                   "on x.levering_id = xl.levering_id where xl.vt_code = l.vt_code and x.casusnummer = r.casusnummer) "
-                  f"or not exists (select 1 from {BT} as b where b.levering_id = l.levering_id "
+                  f"or not exists (select 1 from {_scoped(BT)} as b where b.levering_id = l.levering_id "
                   "and b.casusnummer = r.casusnummer)"),
          _count(CA)),
 ]

@@ -6,8 +6,7 @@ perioden as (
     select distinct
         verslagperiode,
         jaar,
-        make_date(jaar, case when right(verslagperiode, 1) = '1' then 6 else 12 end, 1)
-        + interval 1 month - interval 1 day as periode_einde
+        {{ periode_einde('verslagperiode') }} as periode_einde
     from {{ ref('releasekalender') }}
 ),
 

@@ -10,9 +10,8 @@ afgebakend as (
     select distinct
         verslagperiode,
         jaar,
-        make_date(jaar, case when right(verslagperiode, 1) = '1' then 1 else 7 end, 1) as periode_start,
-        make_date(jaar, case when right(verslagperiode, 1) = '1' then 6 else 12 end, 1)
-        + interval 1 month - interval 1 day as periode_einde
+        {{ periode_start('verslagperiode') }} as periode_start,
+        {{ periode_einde('verslagperiode') }} as periode_einde
     from kalender
 )
 
