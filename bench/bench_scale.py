@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,8 +26,8 @@ from loaders.generate import generate, received_groups  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 
 
-def timed(cmd: list[str], env: dict) -> tuple[float, float]:
-    """(seconds, peak MB) of one command, measured by GNU time."""
+def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
+    """(seconds, peak MB, stdout) of one command, measured by GNU time (peak: its largest process)."""
     out = Path(tempfile.mktemp())
     started = time.perf_counter()
     proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(out), *cmd], env=env, capture_output=True,
@@ -34,7 +35,7 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stderr[-2000:]}")
-    return seconds, int(out.read_text().split()[-1]) / 1024
+    return seconds, int(out.read_text().split()[-1]) / 1024, proc.stdout
 
 
 def layers(target: Path) -> dict[str, float]:
@@ -66,23 +67,25 @@ def main() -> None:
             records = sum(f.records for f in files)
             load_s, load_mb = 0.0, 0.0
             for received, paths in received_groups(inbox).items():
-                s, mb = timed([*vt, "load", "--received-at", received.isoformat(), *map(str, paths)], env)
+                s, mb, _ = timed([*vt, "load", "--received-at", received.isoformat(), *map(str, paths)], env)
                 load_s, load_mb = load_s + s, max(load_mb, mb)
-            release_s, release_mb = timed([*vt, "release", "2020V2"], env)
+            release_s, release_mb, said = timed([*vt, "release", "2020V2"], env)
+            export_s = float(re.search(r"export ([\d.]+) s", said)[1])
             per_layer = layers(home / "dbt-target")
-            quality_s, quality_mb = timed([*vt, "quality", "--periode", "2020H2", "--out", str(Path(tmp) / "q")], env)
-            rows.append((scale, records, gen, load_s, load_mb, release_s, release_mb, per_layer, quality_s,
+            quality_s, quality_mb, _ = timed([*vt, "quality", "--periode", "2020H2", "--out", str(Path(tmp) / "q")], env)
+            rows.append((scale, records, gen, load_s, load_mb, release_s, release_mb, per_layer, export_s, quality_s,
                          quality_mb))
             print(f"scale {scale:g}: {records:,} records done", file=sys.stderr)
     base = rows[0]
-    print("| scale | records | load s (peak MB) | release s (peak MB) | quality s (peak MB) | "
-          "dbt: staging / intermediate / marts / tests s | s per million records (load+release) | vs scale 1 |")
-    print("|---:|---:|---:|---:|---:|---|---:|---:|")
-    for scale, records, gen, load_s, load_mb, rel_s, rel_mb, per_layer, q_s, q_mb in rows:
-        per_m = (load_s + rel_s) / (records / 1e6)
-        base_per_m = (base[3] + base[5]) / (base[1] / 1e6)
+    print("| scale | records | load s (peak MB) | release s (peak MB) | of which export s | quality s (peak MB) | "
+          "dbt node time: staging / intermediate / marts / tests s | s per million records (load+release+quality) | "
+          "vs scale 1 |")
+    print("|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    for scale, records, gen, load_s, load_mb, rel_s, rel_mb, per_layer, export_s, q_s, q_mb in rows:
+        per_m = (load_s + rel_s + q_s) / (records / 1e6)
+        base_per_m = (base[3] + base[5] + base[9]) / (base[1] / 1e6)
         layer_text = " / ".join(f"{per_layer.get(k, 0):.0f}" for k in ("staging", "intermediate", "marts", "tests"))
-        print(f"| {scale:g} | {records:,} | {load_s:.0f} ({load_mb:.0f}) | {rel_s:.0f} ({rel_mb:.0f}) | "
+        print(f"| {scale:g} | {records:,} | {load_s:.0f} ({load_mb:.0f}) | {rel_s:.0f} ({rel_mb:.0f}) | {export_s:.0f} | "
               f"{q_s:.0f} ({q_mb:.0f}) | {layer_text} | {per_m:.1f} | {per_m / base_per_m:.2f}x |")
 
 

@@ -151,10 +151,11 @@ def release(name: str) -> None:
         result = freeze_release(warehouse, name, echo=sys.stderr.isatty())
     except (ReleaseError, PseudonymKeyError) as exc:
         raise click.ClickException(str(exc)) from None
+    took = f"build {result.seconds['build']:.1f} s, export {result.seconds['export']:.1f} s"
     if result.outcome == "ongewijzigd":
-        click.echo(f"release {name} is frozen and unchanged: nothing to do ({result.folder})")
+        click.echo(f"release {name} is frozen and unchanged: nothing to do ({result.folder}; {took})")
     else:
-        click.echo(f"release {name} frozen in {result.folder}")
+        click.echo(f"release {name} frozen in {result.folder} ({took})")
 
 
 @main.command(help="Publish a release: per half-year kerncijfers_<P>.csv and indicatoren_<P>.csv, one Excel "

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -143,11 +144,15 @@ class FreezeResult:
     folder: Path
     outcome: str  # "bevroren" (new) or "ongewijzigd"
     manifest: dict
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time of "build" and "export"
 
 
 def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> FreezeResult:
     """Build the release, export it, and freeze it; refuse when a frozen release would change."""
+    started = time.perf_counter()
     built = build_release(warehouse, name, echo=echo)
+    seconds = {"build": time.perf_counter() - started}
+    started = time.perf_counter()
     target = releases_dir(warehouse) / name
     staging = releases_dir(warehouse) / f".{name}.tmp"
     if staging.exists():
@@ -170,7 +175,7 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> Freez
         old = json.loads(frozen.read_text())
         shutil.rmtree(staging)
         if old["files"] == files:
-            return FreezeResult(name, target, "ongewijzigd", old)
+            return FreezeResult(name, target, "ongewijzigd", old, {**seconds, "export": time.perf_counter() - started})
         changed = sorted({f["name"] for f in files} ^ {f["name"] for f in old["files"]}
                          | {f["name"] for f in files if f not in old["files"]})
         raise ReleaseError(
@@ -183,7 +188,7 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> Freez
     for p in staging.iterdir():
         p.chmod(0o444)  # published files are read-only
     staging.rename(target)
-    return FreezeResult(name, target, "bevroren", manifest)
+    return FreezeResult(name, target, "bevroren", manifest, {**seconds, "export": time.perf_counter() - started})
 
 
 def export_tables(warehouse: Warehouse, name: str, folder: Path) -> list[dict]:
