@@ -2,7 +2,9 @@
 
     .venv/bin/python bench/bench_quality.py
 
-Prints the time per step; BENCHMARKS.md records the figures.
+Prints the time of each part on its own (GX with one child process and with one per core, side by side),
+then of `run_quality` as `vt quality` and the refresh run it (GX children beside the SQL reports, files
+written); BENCHMARKS.md records the figures.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from loaders.generate import generate, received_groups  # noqa: E402
 from loaders.layout import default_layout  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
-from loaders.quality import DBT_SELECTION, select_deliveries  # noqa: E402
+from loaders.quality import DBT_SELECTION, run_quality, select_deliveries  # noqa: E402
 from loaders.quality.gx_runner import run_suite_isolated  # noqa: E402
 from loaders.quality.report import applies_to, spiegelrapport  # noqa: E402
 from loaders.release import run_dbt  # noqa: E402
@@ -51,19 +53,26 @@ def main() -> None:
         timings["applies_to counts (SQL)"] = time.perf_counter() - t
         t = time.perf_counter()
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            national: dict = {}
             for lid in lids:
-                spiegelrapport(con, default_layout(), lid)
+                spiegelrapport(con, default_layout(), lid, national_cache=national)
         timings["spiegelrapport (SQL)"] = time.perf_counter() - t
+        for workers in (1, os.cpu_count() or 1):
+            t = time.perf_counter()
+            run_suite_isolated(warehouse.database, Path(tmp) / "work", lids, workers=workers)
+            timings[f"GX checkpoint, 22 rules x {len(lids)} deliveries, {workers} child process(es)"] = \
+                time.perf_counter() - t
         t = time.perf_counter()
-        run_suite_isolated(warehouse.database, Path(tmp) / "work", lids)
-        timings["GX checkpoint, 22 rules x 26 deliveries"] = time.perf_counter() - t
+        run_quality(warehouse, lids, Path(tmp) / "out")
+        whole = time.perf_counter() - t
         print(f"{len(lids)} deliveries of 2020H1 at scale 1")
         print()
         print("| step | seconds |")
         print("|---|---:|")
         for step, seconds in timings.items():
             print(f"| {step} | {seconds:.1f} |")
-        print(f"| total | {sum(timings.values()):.1f} |")
+        print()
+        print(f"run_quality (dbt, then GX children beside the SQL reports, files written): {whole:.1f} s")
 
 
 if __name__ == "__main__":
