@@ -143,7 +143,10 @@ def test_peildatum_cut_off_in_a_real_build(released, monkeypatch):
     assert len(result.leveringen) == 26
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
         periods = con.execute("select distinct verslagperiode from int_leveringen_geselecteerd").fetchall()
+        in_dbt = con.execute("select levering_id from int_leveringen_geselecteerd order by 1").fetchall()
     assert periods == [("2020H1",)]
+    # latest-delivery-wins is written twice (release.selected_deliveries runs before dbt): both must agree
+    assert [lid for (lid,) in in_dbt] == [lid for lid, _, _ in result.leveringen]
 
 
 def test_dbt_unit_tests_pass(released, monkeypatch):
