@@ -220,6 +220,51 @@ def test_split_over_workers_gives_the_same_outcomes(reports):
         {lid: [(o.rule.id, o.violations, o.examples) for o in rules] for lid, rules in three.items()}
 
 
+def test_gx_children_die_with_a_killed_run(tmp_path):
+    """A killed refresh must not leave GX children behind: their read-only handles would block its next run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import KEY
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for vt in ("VT01", "VT02"):
+        write_delivery(inbox, clean(vt))
+    home = tmp_path / "wh"
+    run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+
+    def children() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if "loaders.quality.gx_runner" in cmdline and str(home) in cmdline:
+                found.append(int(entry.name))
+        return found
+
+    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "GX_ANALYTICS_ENABLED": "false",
+           "VT_PAUSE_AT": "quality:gx-running=120"}
+    env.pop("VT_DATABASE", None)
+    parent = subprocess.Popen([sys.executable, "-m", "loaders.cli", "quality", "--periode", "2020H1", "--out",
+                               str(tmp_path / "out")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not children() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert children(), "the GX child never started"
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    time.sleep(2)  # a GX child needs far longer than this to import GX and validate
+    assert children() == []
+
+
 def test_generated_clean_delivery_passes(tmp_path):
     from loaders.generate import generate, received_groups
     from loaders.periods import periode_range

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 
+from loaders import faults
 from loaders.layout import code_lists, default_layout
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
@@ -49,6 +50,7 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[
                         "--exclude-resource-type", "unit_test"])
     # GX opens the database itself (read-only), in child processes that run while the SQL here runs
     suite = SuiteRun(warehouse.database, warehouse.home / "quality-work", deliveries)
+    faults.checkpoint("quality:gx-running")
     try:
         layout = default_layout()
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
