@@ -104,7 +104,7 @@ def test_releasing_again_is_a_noop_and_a_changed_frozen_release_is_refused(relea
     proc = vt("release", RELEASE, home=home)
     assert proc.returncode == 0, proc.stderr
     assert "frozen and unchanged" in proc.stdout
-    assert re.search(r"\(build \d+\.\d s, export \d+\.\d s\)$", proc.stdout.strip()), proc.stdout
+    assert re.search(r"; build \d+\.\d s, export \d+\.\d s\)$", proc.stdout.strip()), proc.stdout
     # a correction received after the peildatum does not touch the frozen release
     late = small_delivery(vt_code="VT05", periode="2020H2", nummer="009")
     write_delivery(tmp_path, late)
