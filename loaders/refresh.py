@@ -104,8 +104,7 @@ class StepLog:
 
 def arrived(inbox: Path, today: date) -> list[Path]:
     """The inbox's files that had arrived by the end of `today`, in name order."""
-    return [p for p in sorted(inbox.glob("*.txt"))
-            if datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).date() <= today]
+    return [p for p in sorted(inbox.glob("*.txt")) if received_at(p).date() <= today]
 
 
 def received_at(path: Path) -> datetime:

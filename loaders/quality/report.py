@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.layout import Layout, code_lists
+from loaders.periods import Periode
 from loaders.quality.gx_runner import RuleOutcome
 from loaders.quality.rules import FOUT, RULES
 
@@ -158,8 +159,7 @@ def _previous(con, levering_id: str) -> tuple[str | None, str | None]:
     earlier = con.execute(
         "select levering_id from stg_loader__leveringen where vt_code = ? and verslagperiode = ? "
         "and leveringsnummer < ? order by leveringsnummer desc limit 1", [vt, periode, int(nummer)]).fetchone()
-    year, half = int(periode[:4]), periode[5]
-    prev_periode = f"{year}H1" if half == "2" else f"{year - 1}H2"
+    prev_periode = str(Periode.parse(periode).previous())
     prev = con.execute(
         "select levering_id from stg_loader__leveringen where vt_code = ? and verslagperiode = ? "
         "order by leveringsnummer desc limit 1", [vt, prev_periode]).fetchone()
