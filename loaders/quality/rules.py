@@ -45,12 +45,17 @@ VV, ON, OV = "stg_loader__voorwaardenvervolg", "stg_loader__onderzoeken", "stg_l
 MO, BT = "stg_loader__monitoringsmomenten", "stg_loader__betrokkenen"
 CODES = "main_reference.codes"
 
+
+def _previous_periode(alias: str) -> str:
+    """The half-year before `alias`.verslagperiode, as text JJJJHn."""
+    return (f"case when right({alias}.verslagperiode, 1) = '2' then left({alias}.verslagperiode, 4) || 'H1' "
+            f"else cast(cast(left({alias}.verslagperiode, 4) as integer) - 1 as varchar) || 'H2' end")
+
+
 # The valid delivery of the same organisation for the previous half-year (the latest one loaded).
 PREVIOUS = (
     "(select p.levering_id from stg_loader__leveringen as p where p.vt_code = l.vt_code and p.verslagperiode = "
-    "case when right(l.verslagperiode, 1) = '2' then left(l.verslagperiode, 4) || 'H1' "
-    "else cast(cast(left(l.verslagperiode, 4) as integer) - 1 as varchar) || 'H2' end "
-    "order by p.leveringsnummer desc limit 1)"
+    f"{_previous_periode('l')} order by p.leveringsnummer desc limit 1)"
 )
 SAME_OR_PREVIOUS = f"(x.levering_id = l.levering_id or x.levering_id = {PREVIOUS})"
 
@@ -63,8 +68,7 @@ _SCOPES = {
     "previous": (
         "select levering_id from {batch} union all "
         "select p.levering_id from {batch} as pl join stg_loader__leveringen as p on p.vt_code = pl.vt_code "
-        "and p.verslagperiode = case when right(pl.verslagperiode, 1) = '2' then left(pl.verslagperiode, 4) || 'H1' "
-        "else cast(cast(left(pl.verslagperiode, 4) as integer) - 1 as varchar) || 'H2' end"
+        "and p.verslagperiode = " + _previous_periode("pl")
     ),
     "organisation": ("select p.levering_id from {batch} as pl join stg_loader__leveringen as p "
                      "on p.vt_code = pl.vt_code"),
@@ -76,9 +80,9 @@ def _scoped(table: str, scope: str = "delivery") -> str:
             "on t.levering_id = scope.levering_id)")
 
 
-def _casus_exists(alias: str = "r") -> str:
+def _casus_exists() -> str:
     return (f"exists (select 1 from {_scoped(CA)} as c where c.levering_id = l.levering_id "
-            f"and c.casusnummer = {alias}.casusnummer)")
+            "and c.casusnummer = r.casusnummer)")
 
 
 def _date_bad(column: str) -> str:
@@ -91,7 +95,7 @@ def _code_bad(column: str, codelijst: str) -> str:
             f"(select code from {CODES} where codelijst = '{codelijst}'))")
 
 
-def _flags_bad(prefix: str, n: int) -> str:
+def _flags_bad(prefix: str) -> str:
     return f"(r.{prefix}_ingevuld and not r.{prefix}_nul_een)"
 
 
@@ -137,7 +141,7 @@ def _kr13() -> tuple[str, str]:
     for key in sorted(set(CODE_FIELDS) | set(FLAG_FIELDS)):
         table, code, nummer = key
         bad = [_code_bad(c, lst) for c, lst in CODE_FIELDS.get(key, [])]
-        bad += [_flags_bad(p, n) for p, n in FLAG_FIELDS.get(key, [])]
+        bad += [_flags_bad(p) for p, _ in FLAG_FIELDS.get(key, [])]
         parts.append(_records(table, code, nummer, " or ".join(bad)))
         counts.append(_count(table))
     return _union(*parts), _sum(*counts)
