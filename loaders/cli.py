@@ -14,12 +14,15 @@ import click
 import duckdb
 
 from loaders import __doc__ as package_doc
+from loaders import referentie
+from loaders.generate import NEW_LAYOUT_FROM, years_without_reference
 from loaders.generate import generate as generate_files
 from loaders.generate.calibrate import CalibrationError
 from loaders.generate.calibrate import calibrate as calibrate_files
-from loaders.layout import default_layout
+from loaders.layout import layouts
 from loaders.load import GEWEIGERD, load_files
-from loaders.periods import periode_range
+from loaders.kalender import releases as calendar_releases
+from loaders.periods import FIRST_YEAR, Periode, periode_range
 from loaders.progress import Progress
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
 from loaders.publish import publish as publish_files
@@ -27,7 +30,7 @@ from loaders.publish import read_release_tables
 from loaders.quality import QualityError, run_quality, select_deliveries
 from loaders.refresh import EXIT_LOCKED, RefreshLocked
 from loaders.refresh import refresh as run_refresh
-from loaders.release import ReleaseError, build_release, freeze_release, get_release
+from loaders.release import ReleaseError, build_release, freeze_release, get_release, release_status
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
@@ -38,7 +41,10 @@ class ConfigError(click.ClickException):
     exit_code = EXIT_CONFIG
 
 
-def _periods(_ctx, _param, value: str):
+def _periods(_ctx, _param, value: str | None):
+    if value is None:  # 2019H1 up to the current half-year
+        today = date.today()
+        value = f"{FIRST_YEAR}H1:{today.year}H{1 if today.month <= 6 else 2}"
     try:
         return periode_range(value)
     except ValueError as exc:
@@ -73,7 +79,7 @@ def load(files: tuple[Path, ...], received_at: datetime | None) -> None:
 
 def _load(warehouse: Warehouse, files, received_at):
     try:
-        results = load_files(files, warehouse, default_layout(), received_at, Progress("loading"))
+        results = load_files(files, warehouse, layouts(), received_at, Progress("loading"))
     except PseudonymKeyError as exc:
         raise ConfigError(str(exc)) from None
     except duckdb.IOException as exc:
@@ -88,17 +94,21 @@ def _load(warehouse: Warehouse, files, received_at):
 
 @main.command(help="Generate synthetic deliveries of every Veilig Thuis-organisatie (deterministic for a seed).")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
-@click.option("--periods", default="2019H1:2023H2", show_default=True, callback=_periods,
-              help="A half-year or a range FIRST:LAST.")
+@click.option("--periods", default=None, callback=_periods,
+              help="A half-year or a range FIRST:LAST (default: 2019H1 up to the current half-year).")
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(min=0.001),
               help="Volume relative to the real national volume.")
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--defects", default=0.0, show_default=True, type=click.FloatRange(0, 0.5),
               help="Chance per record and kind of defect (impossible dates, unknown codes, orphans, ...).")
+@click.option("--new-layout-from", "new_layout_from", default=str(NEW_LAYOUT_FROM), show_default=True,
+              metavar="HALF-YEAR", help="Write layout version 0300 (with ME.aanleiding) from this half-year on, "
+              "0200 before it; 'never' for 0200 throughout.")
 @click.option("--calibrate", metavar="2019H1,2019H2", default=None,
               help="Instead: a national population whose publication equals the CBS kerncijfers of these "
               "half-years (--periods, --scale and --defects do not apply).")
-def generate(out: Path, periods, scale: float, seed: int, defects: float, calibrate: str | None) -> None:
+def generate(out: Path, periods, scale: float, seed: int, defects: float, new_layout_from: str,
+             calibrate: str | None) -> None:
     if calibrate:
         try:
             written = calibrate_files(out, [p.strip() for p in calibrate.split(",")], seed)
@@ -107,7 +117,15 @@ def generate(out: Path, periods, scale: float, seed: int, defects: float, calibr
         click.echo(f"{len(written)} files, {sum(f['records'] for f in written)} records written to {out} "
                    f"(calibrated to the CBS kerncijfers of {calibrate})")
         return
-    files = generate_files(out, periods, scale, seed, defects, progress=Progress("generating"))
+    try:
+        switch = None if new_layout_from == "never" else Periode.parse(new_layout_from)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--new-layout-from") from None
+    for jaar, used in years_without_reference(periods).items():
+        click.echo(f"note: the project has no reference data for {jaar}; the synthetic {jaar} deliveries use the "
+                   f"regions and gemeenten of {used}", err=True)
+    files = generate_files(out, periods, scale, seed, defects, progress=Progress("generating"),
+                           new_layout_from=switch)
     click.echo(f"{len(files)} files, {sum(f.records for f in files)} records written to {out}")
 
 
@@ -215,6 +233,10 @@ def _quality(warehouse: Warehouse, delivery, periode, all_, out: Path):
 def refresh(inbox: Path, today) -> None:
     summary = _refresh(Warehouse.from_env(), inbox, today or date.today())
     click.echo(summary.text())
+    for problem in summary.problems:
+        click.echo(problem, err=True)
+    if summary.problems:
+        sys.exit(EXIT_CONFIG)
     if summary.rejected:
         sys.exit(EXIT_REJECTED)
 
@@ -228,6 +250,133 @@ def _refresh(warehouse: Warehouse, inbox: Path, today: date):
         sys.exit(EXIT_LOCKED)
     except (ReleaseError, QualityError, PseudonymKeyError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _years(_ctx, _param, value: str | None):
+    if value is None:
+        return FIRST_YEAR, date.today().year
+    first, _, last = value.partition(":")
+    try:
+        lo, hi = int(first), int(last or first)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a year or a range FIRST:LAST (2019:2026)") from None
+    if lo < FIRST_YEAR or hi < lo:
+        raise click.BadParameter(f"{value!r}: years from {FIRST_YEAR} on, the first not after the last")
+    return lo, hi
+
+
+@main.command(help="Every release of a range of years, by the calendar's rule and its exceptions: its half-years, "
+              "status and peildatum, when it was last built, whether it is frozen and published, and how many "
+              "deliveries it would select today.")
+@click.option("--years", "years", callback=_years, metavar="2019:2026",
+              help=f"A year or a range FIRST:LAST (default: {FIRST_YEAR} to this year).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per release, with the delivery ids.")
+def releases(years, as_json: bool) -> None:
+    import json
+
+    warehouse = Warehouse.from_env()
+    try:
+        rows = release_status(warehouse, calendar_releases(*years))
+    except duckdb.Error as exc:
+        raise ConfigError(f"cannot read the warehouse database {warehouse.database}: {exc}") from None
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    click.echo(f"{'release':<8} {'perioden':<15} {'status':<15} {'peildatum':<10}  {'gebouwd':<20} "
+               f"{'bevroren':<8} {'gepubl.':<7} leveringen")
+    for r in rows:
+        extra = f" ({len(r['niet_in_bevroren'])} newer than the frozen release)" if r["niet_in_bevroren"] else ""
+        note = f"  [{r['toelichting']}]" if r["toelichting"] else ""
+        click.echo(f"{r['release']:<8} {' + '.join(r['perioden']):<15} {r['status']:<15} {r['peildatum']:<10}  "
+                   f"{r['gebouwd_op'] or '-':<20} {'ja' if r['bevroren'] else 'nee':<8} "
+                   f"{'ja' if r['gepubliceerd'] else 'nee':<7} {len(r['leveringen'])}{extra}{note}")
+
+
+@main.group(help="Reference data per year (gemeenten with their VT-regio, VT-regio's, mergers) in the warehouse. "
+            "The project ships 2019-2024; later years are added here. A release or quality report of a year "
+            "without a gemeente list and a VT-regio list is refused, never defaulted.")
+def reference() -> None:
+    pass
+
+
+def _reference(action):
+    """Run an import on the warehouse: exit 1 with every finding when refused (nothing is written then)."""
+    warehouse = Warehouse.from_env()
+    try:
+        with warehouse.connect() as con:
+            message = action(con)
+    except referentie.ReferenceError as exc:
+        _reference_log(warehouse, f"refused: {exc}")
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_REJECTED)
+    except duckdb.IOException as exc:
+        raise ConfigError(f"cannot open the warehouse database {warehouse.database}: {exc}") from None
+    _reference_log(warehouse, message)
+    click.echo(message)
+
+
+def _reference_log(warehouse: Warehouse, message: str) -> None:
+    """Imports, refused ones too, in $VT_HOME/logs/reference.log (the database logs the ones that were written)."""
+    stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
+    warehouse.logs.mkdir(parents=True, exist_ok=True)
+    with open(warehouse.logs / "reference.log", "a", encoding="utf-8") as fh:
+        fh.write(f"{stamp} {message}\n")
+
+
+_year_option = click.option("--year", "jaar", required=True, type=click.IntRange(min=FIRST_YEAR), help="The year.")
+_file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+_replace_option = click.option("--replace", is_flag=True, help="Replace the year's list that the warehouse has.")
+
+
+@reference.command("list", help="Per year: gemeenten, VT-regio's and mergers in the warehouse, and their sources.")
+def reference_list() -> None:
+    warehouse = Warehouse.from_env()
+    try:
+        with warehouse.connect() as con:
+            referentie.ensure(con)
+            rows = referentie.overview(con)
+    except duckdb.IOException as exc:
+        raise ConfigError(f"cannot open the warehouse database {warehouse.database}: {exc}") from None
+    click.echo(f"{'jaar':<5} {'gemeenten':>9} {'VT-regio':>8} {'herindelingen':>13}  bron")
+    for r in rows:
+        click.echo(f"{r['jaar']:<5} {r['gemeenten']:>9} {r['vt_regios']:>8} {r['herindelingen']:>13}  {r['bron']}")
+
+
+@reference.command("add-gemeenten", help="Import a year's gemeenten with their VT-regio from a CSV shaped like CBS's "
+                   "'Gebieden in Nederland' (columns gemeentecode, gemeentenaam, VT-regio code and, optionally, "
+                   "VT-regio naam; ',' or ';'; GM and VT prefixes allowed). With names, the year's VT-regio list "
+                   "comes from the file too. Validated whole; refused files change nothing (exit 1).")
+@_year_option
+@_file_argument
+@_replace_option
+def reference_add_gemeenten(jaar: int, file: Path, replace: bool) -> None:
+    _reference(lambda con: referentie.import_gemeenten(con, jaar, file, replace))
+
+
+@reference.command("add-regions", help="Import a year's VT-regio's (columns vt_code, vt_naam).")
+@_year_option
+@_file_argument
+@_replace_option
+def reference_add_regions(jaar: int, file: Path, replace: bool) -> None:
+    _reference(lambda con: referentie.import_regios(con, jaar, file, replace))
+
+
+@reference.command("add-mergers", help="Import municipal mergers from a CSV shaped like herindelingen.csv "
+                   "(ingangsdatum, oude_code, oude_naam, nieuwe_code, nieuwe_naam, splitsing J/N). The successor "
+                   "must be a gemeente of the year the merger takes effect.")
+@_file_argument
+def reference_add_mergers(file: Path) -> None:
+    _reference(lambda con: referentie.import_herindelingen(con, file))
+
+
+@reference.command("carry-forward", help="Copy the gemeente and VT-regio lists of the year before (or --from) to "
+                   "--year, stating that nothing changed. Refused when the year has lists or mergers removed a "
+                   "gemeente of the copied list.")
+@_year_option
+@click.option("--from", "van", type=click.IntRange(min=FIRST_YEAR), help="The year to copy (default: the year before).")
+def reference_carry_forward(jaar: int, van: int | None) -> None:
+    _reference(lambda con: referentie.carry_forward(con, jaar, van))
 
 
 @main.command(help="The main job on embedded defaults: generate a national half-year, load it, build, "

@@ -11,8 +11,9 @@ import yaml
 
 from loaders.layout import code_lists
 
+from loaders.kalender import Release, releases
+
 if TYPE_CHECKING:
-    from loaders.release import Release
     from loaders.warehouse import Warehouse
 
 MODELS_YAML = Path(__file__).resolve().parent.parent / "models" / "marts" / "microdata" / "_microdata__models.yml"
@@ -21,6 +22,7 @@ CODE_LISTS = {
     "duur_gaaf": "DUUR", "rol_gaaf": "ROL", "organisatie_gaaf": "ORGANISATIE", "anoniem_gaaf": "JANEE",
     "inhoud_gaaf": "VB_INHOUD", "veiligheidstaxatie_gaaf": "TAXATIE", "bron_gaaf": "BRON", "partij_gaaf": "PARTIJ",
     "hulp_gaaf": "HULP", "geslacht_gaaf": "GESLACHT", "vtcode_gaaf": "VT_ORGANISATIE",
+    "aanleiding_gaaf": "AANLEIDING",
 }
 
 
@@ -41,7 +43,7 @@ def _format(con: duckdb.DuckDBPyConnection, table: str, column: str, data_type: 
 
 
 def write_codebook(path: Path, release: Release, files: list[dict], warehouse: Warehouse) -> None:
-    from loaders.release import TABLES, calendar, releases_dir, table_name
+    from loaders.release import TABLES, releases_dir, table_name
 
     lists = code_lists()
     used: set[str] = set()
@@ -75,8 +77,7 @@ def write_codebook(path: Path, release: Release, files: list[dict], warehouse: W
         lines.append("")
     lines += ["## Version history", "", "| release | status | verslagperioden | peildatum | frozen |",
               "| --- | --- | --- | --- | --- |"]
-    year = release.name[:4]
-    for other in sorted((r for r in calendar().values() if r.name.startswith(year)), key=lambda r: r.name):
+    for other in releases(release.jaar, release.jaar):
         frozen = "yes" if (releases_dir(warehouse) / other.name / "manifest.json").exists() else (
             "this release" if other.name == release.name else "no")
         lines.append(f"| {other.name} | {other.status} | {', '.join(other.perioden)} | {other.peildatum} | {frozen} |")

@@ -1,8 +1,10 @@
-"""The delivery layout (Bestandsdefinitie) as data.
+"""The delivery layout (Bestandsdefinitie) as data, one layout per version.
 
-The loader is driven by `data/layout.csv` (the project's copy of the specification's layout), so a changed
-Bestandsdefinitie is a data change. `data/recordtypes.csv` adds what the layout does not say: the entity
-name of each record type and its record key (rule 8).
+The loader is driven by `data/layout.csv` (the specification's layout with a column `versie`), so a new
+version of the Bestandsdefinitie is a data change: a delivery is parsed with the layout of its VL record's
+`versie_bestandsdefinitie`. The VL record sits at the same positions in every version (checked here).
+`data/recordtypes.csv` adds what the layout does not say: the entity name of each record type and its
+record key (rule 8). The raw tables hold the fields of every version (`Layouts.raw`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pathlib import Path
 
 RECORD_LENGTH = 120
 HEADER, TRAILER = "VL", "SL"
+# the version of the specification's Bestandsdefinitie (bestandsdefinitie.md); 0300 proves the mechanism
+CURRENT_VERSION = "0200"
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class RecordType:
 @dataclass(frozen=True)
 class Layout:
     record_types: dict[str, RecordType]
+    versie: str = CURRENT_VERSION
 
     @property
     def data_types(self) -> list[RecordType]:
@@ -67,16 +72,60 @@ class Layout:
         return self.trailer.field(f"aantal_{code.lower()}")
 
 
-def data_path(name: str) -> Path:
-    return Path(str(resources.files("loaders") / "data" / name))
+def data_path(name: str, folder: str = "data") -> Path:
+    return Path(str(resources.files("loaders") / folder / name))
 
 
-def read_csv(name: str) -> list[dict[str, str]]:
-    with data_path(name).open(newline="", encoding="utf-8") as fh:
+def read_csv(name: str, folder: str = "data") -> list[dict[str, str]]:
+    """A CSV file of the package's data (`data/`: layout, codes, seeds; `referentiedata/`: reference data)."""
+    with data_path(name, folder).open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
-def parse_layout(layout_rows: list[dict[str, str]], type_rows: list[dict[str, str]]) -> Layout:
+@dataclass(frozen=True)
+class Layouts:
+    """Every version of the layout, by `versie_bestandsdefinitie`, oldest first."""
+
+    versions: dict[str, Layout]
+
+    def get(self, versie: str) -> Layout | None:
+        return self.versions.get(versie)
+
+    @property
+    def newest(self) -> Layout:
+        return self.versions[max(self.versions)]
+
+    @property
+    def raw(self) -> Layout:
+        """What the raw tables hold: per record type the fields of every version (a field only one version has
+        is NULL in the rows of the others), in the order of the first version that has them."""
+        types: dict[str, RecordType] = {}
+        for layout in self.versions.values():
+            for code, rt in layout.record_types.items():
+                if code not in types:
+                    types[code] = rt
+                else:
+                    have = {f.name for f in types[code].fields}
+                    extra = tuple(f for f in rt.fields if f.name not in have)
+                    types[code] = RecordType(code, types[code].fields + extra, rt.entiteit, rt.sleutel)
+        return Layout(types, "raw")
+
+
+def parse_layouts(layout_rows: list[dict[str, str]], type_rows: list[dict[str, str]]) -> Layouts:
+    """One Layout per value of the `versie` column (a table without it is version 0200)."""
+    per_version: dict[str, list[dict[str, str]]] = {}
+    for row in layout_rows:
+        per_version.setdefault(row.get("versie") or CURRENT_VERSION, []).append(row)
+    versions = {v: parse_layout(rows, type_rows, v) for v, rows in sorted(per_version.items())}
+    headers = {v: layout.header.fields for v, layout in versions.items()}
+    if len(set(headers.values())) > 1:
+        raise ValueError(f"layout: the VL record differs between versions {', '.join(headers)}; it must sit at the "
+                         "same positions in every version")
+    return Layouts(versions)
+
+
+def parse_layout(layout_rows: list[dict[str, str]], type_rows: list[dict[str, str]],
+                 versie: str = CURRENT_VERSION) -> Layout:
     fields: dict[str, list[Field]] = {}
     for row in layout_rows:
         fields.setdefault(row["recordtype"], []).append(
@@ -105,12 +154,18 @@ def parse_layout(layout_rows: list[dict[str, str]], type_rows: list[dict[str, st
     for required in (HEADER, TRAILER):
         if required not in record_types:
             raise ValueError(f"layout: record type {required} is missing")
-    return Layout(record_types)
+    return Layout(record_types, versie)
 
 
 @cache
+def layouts() -> Layouts:
+    """Every layout version of the project's layout table."""
+    return parse_layouts(read_csv("layout.csv"), read_csv("recordtypes.csv"))
+
+
 def default_layout() -> Layout:
-    return parse_layout(read_csv("layout.csv"), read_csv("recordtypes.csv"))
+    """The layout of the current Bestandsdefinitie (version 0200)."""
+    return layouts().versions[CURRENT_VERSION]
 
 
 @cache

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import faults
-from loaders.layout import Layout
+from loaders import faults, referentie
+from loaders.layout import Layout, Layouts
 from loaders.parse import DeliveryRejected, ParsedDelivery, Violation, parse_delivery
 from loaders.pseudonym import BSN_FIELD, has_personal_data, hmac_pads, resolve_key, with_bsn_status
 from loaders.warehouse import RAW_SCHEMA, Warehouse, create_raw_schema
@@ -54,16 +54,19 @@ def now_utc() -> datetime:
 def load_files(
     paths: Iterable[Path],
     warehouse: Warehouse,
-    layout: Layout,
+    layout: Layout | Layouts,
     received_at: datetime | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[LoadResult]:
-    """Load every file; a rejected file loads nothing and does not stop the others."""
+    """Load every file, each parsed by the layout of its version; a rejected file loads nothing and does not
+    stop the others."""
     files = expand_inputs(paths)
     key = resolve_key(warehouse.home)
     results = []
+    layout = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout})
     with warehouse.connect() as con:
-        create_raw_schema(con, layout)
+        create_raw_schema(con, layout.raw)
+        referentie.ensure(con)
         for i, path in enumerate(files):
             if progress:
                 progress(i, len(files), path.name)
@@ -73,7 +76,7 @@ def load_files(
     return results
 
 
-def _load_one(con, path: Path, warehouse: Warehouse, layout: Layout, key, received_at) -> LoadResult:
+def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at) -> LoadResult:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -115,9 +118,11 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layout, key, receiv
             detail = f"{parsed.leveringsnummer:03d} is not higher than {highest:03d}, already loaded"
             rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
             return _reject(con, path, checksum, rejected.message, rejected.rules)
-        _insert_delivery(con, parsed, path.name, checksum, received_at or now_utc(), layout)
+        _insert_delivery(con, parsed, path.name, checksum, received_at or now_utc(), layout.raw)
         archiving = _background(_archive, warehouse, parsed, data)  # file I/O overlaps the inserts
-        for rt in layout.data_types:
+        for rt in layout.raw.data_types:
+            if rt.code not in tables:
+                continue  # a record type this version does not have
             table = tables[rt.code]
             con.register("levering_batch", table)
             if BSN_FIELD in table.column_names:
@@ -150,7 +155,7 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layout, key, receiv
 
 
 def _insert_delivery(con, parsed: ParsedDelivery, file_name, checksum, received_at, layout: Layout) -> None:
-    counts = [parsed.counts[rt.code] for rt in layout.data_types]
+    counts = [parsed.counts.get(rt.code, 0) for rt in layout.data_types]
     count_cols = ", ".join(f"aantal_{rt.code.lower()}" for rt in layout.data_types)
     values = [
         parsed.levering_id,

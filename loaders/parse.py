@@ -1,9 +1,10 @@
-"""Parse and validate one delivery file: bytes and a layout in, typed-as-text columns out. No database.
+"""Parse and validate one delivery file: bytes and the layouts in, typed-as-text columns out. No database.
 
 Everything is vectorised with NumPy over the whole file: the lines are found once, the records are viewed
 as a (records x 120) byte matrix, and each field becomes an Arrow string column straight from a slice of
-that matrix. Rules 1-6 and 8 of the Bestandsdefinitie are checked here; rule 7 needs the register of
-loaded deliveries and is checked by the load step.
+that matrix. Rules 1-6, 8 and 9 of the Bestandsdefinitie are checked here; rule 7 needs the register of
+loaded deliveries and is checked by the load step. The VL record (at the same positions in every layout
+version) names the version whose layout parses the rest of the file (rule 9).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from loaders.layout import HEADER, RECORD_LENGTH, TRAILER, Layout, RecordType
+from loaders.layout import HEADER, RECORD_LENGTH, TRAILER, Layout, Layouts, RecordType
 
 LF, CR = 0x0A, 0x0D
 MAX_LINES_SHOWN = 10
@@ -29,6 +30,7 @@ RULES = {
     6: "the verslagperiode is JJJJH1/JJJJH2 from 2019 on, and the file name agrees with the VL record",
     7: "the leveringsnummer is higher than that of every loaded delivery of the same organisation and half-year",
     8: "every record key occurs once per record type",
+    9: "the versie_bestandsdefinitie of the VL record is a known layout version",
 }
 
 FILE_NAME = re.compile(r"^(?P<vt_code>[A-Z0-9]{4})_(?P<verslagperiode>\d{4}H[12])_(?P<leveringsnummer>\d{3})\.txt$")
@@ -92,15 +94,18 @@ class ParsedDelivery:
         return {code: t.num_rows for code, t in self.tables.items()}
 
 
-def parse_file(path: Path, layout: Layout) -> ParsedDelivery:
+def parse_file(path: Path, layout: Layout | Layouts) -> ParsedDelivery:
     return parse_delivery(Path(path).read_bytes(), Path(path).name, layout)
 
 
-def parse_delivery(data: bytes, file_name: str, layout: Layout) -> ParsedDelivery:
-    """Validate rules 1-6 and 8 and split the records into one table per record type.
+def parse_delivery(data: bytes, file_name: str, layout: Layout | Layouts) -> ParsedDelivery:
+    """Validate rules 1-6, 8 and 9 and split the records into one table per record type, by the layout of the
+    file's version (one Layout given: the only version known).
 
     Raises DeliveryRejected with every violated rule and its line numbers.
     """
+    versions = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout})
+    layout = versions.newest  # until the VL record says which version the file has
     buf = np.frombuffer(data, dtype=np.uint8)
     starts, ends, bad_lines = _uniform_lines(buf) or _scan_lines(buf)
     lengths = ends - starts
@@ -133,13 +138,23 @@ def parse_delivery(data: bytes, file_name: str, layout: Layout) -> ParsedDeliver
     if n == 0:
         raise DeliveryRejected(file_name, violations)
 
+    # Rule 9: the layout version; the VL record has the same positions in every version.
+    header = _record_values(matrix, 0, layout.header) if is_vl[0] and wellformed[0] else None
+    layout_known = True
+    if header is not None:
+        chosen = versions.get(header["versie_bestandsdefinitie"])
+        if chosen is None:
+            layout_known = False
+            violations.append(Violation(9, (1,), f"version {header['versie_bestandsdefinitie']!r} is not known "
+                                                  f"(known: {', '.join(versions.versions)})"))
+        else:
+            layout = chosen
+
     # Rule 3: known record types.
     known = np.isin(types, [code.encode() for code in layout.record_types])
     unknown = ~known & wellformed
-    if unknown.any():
+    if unknown.any() and layout_known:
         violations.append(Violation(3, _line_numbers(unknown)))
-
-    header = _record_values(matrix, 0, layout.header) if is_vl[0] and wellformed[0] else None
 
     # Rule 4: every record carries the VL's vt_code.
     if header is not None:
@@ -158,11 +173,11 @@ def parse_delivery(data: bytes, file_name: str, layout: Layout) -> ParsedDeliver
     duplicates = np.zeros(n, dtype=bool)
     for rt in layout.data_types:
         duplicates[_duplicate_rows(matrix, rows_by_type[rt.code], rt)] = True
-    if duplicates.any():
+    if duplicates.any() and layout_known:
         violations.append(Violation(8, _line_numbers(duplicates)))
 
-    # Rule 5: SL counts.
-    if is_sl[-1] and wellformed[-1]:
+    # Rule 5: SL counts (in the version's SL record).
+    if is_sl[-1] and wellformed[-1] and layout_known:
         trailer = _record_values(matrix, n - 1, layout.trailer)
         wrong = []
         for rt in layout.data_types:

@@ -15,7 +15,6 @@ with its real reception dates (the generator sets them), and files dated after -
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import shutil
 import time
@@ -25,12 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from loaders import faults
-from loaders.layout import default_layout
+from loaders import faults, referentie
+from loaders.layout import layouts
 from loaders.load import GEWEIGERD, load_files
 from loaders.publish import publish, read_release_tables
-from loaders.quality import run_quality
-from loaders.release import build_release, calendar, freeze_release, releases_dir, selected_deliveries
+from loaders.quality import jaar_of, run_quality
+from loaders.kalender import releases_up_to
+from loaders.release import build_release, freeze_release, last_build, releases_dir, selected_deliveries
 from loaders.warehouse import Warehouse
 
 EXIT_LOCKED = 3
@@ -48,10 +48,13 @@ class Summary:
     built: list[str] = field(default_factory=list)
     frozen: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
+    # what is held back until the operator acts (reference data of a year), each with what to do
+    problems: list[str] = field(default_factory=list)
 
     @property
     def nothing_done(self) -> bool:
-        return not any((self.loaded, self.rejected, self.reported, self.built, self.frozen, self.published))
+        return not any((self.loaded, self.rejected, self.reported, self.built, self.frozen, self.published,
+                        self.problems))
 
     def text(self) -> str:
         if self.nothing_done:
@@ -59,6 +62,8 @@ class Summary:
         parts = [f"{len(self.loaded)} files loaded", f"{len(self.rejected)} rejected",
                  f"{len(self.reported)} quality reports", f"releases built: {', '.join(self.built) or '-'}",
                  f"frozen: {', '.join(self.frozen) or '-'}", f"published: {', '.join(self.published) or '-'}"]
+        if self.problems:
+            parts.append(f"held back: {len(self.problems)} (see the messages)")
         return "; ".join(parts)
 
 
@@ -111,10 +116,6 @@ def received_at(path: Path) -> datetime:
     return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
-def _build_record(warehouse: Warehouse, name: str) -> Path:
-    return releases_dir(warehouse) / ".builds" / f"{name}.json"
-
-
 def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str], None] | None = None) -> Summary:
     """One refresh run; raises RefreshLocked when another one is running."""
     with refresh_lock(warehouse):
@@ -134,7 +135,7 @@ def _load_inbox(warehouse: Warehouse, inbox: Path, today: date, log: StepLog, su
     rejected_dir = warehouse.home / "rejected"
     for path in arrived(inbox, today):
         with log.step(f"load {path.name}"):
-            [result] = load_files([path], warehouse, default_layout(), received_at(path))
+            [result] = load_files([path], warehouse, layouts(), received_at(path))
         if result.outcome == GEWEIGERD:
             rejected_dir.mkdir(parents=True, exist_ok=True)
             rejected_dir.chmod(0o700)  # a rejected file may hold clear BSNs, like the archive
@@ -151,14 +152,20 @@ def _load_inbox(warehouse: Warehouse, inbox: Path, today: date, log: StepLog, su
 
 
 def _quality_reports(warehouse: Warehouse, log: StepLog, summary: Summary) -> None:
-    import duckdb
-
     out = warehouse.home / "kwaliteit"
     if not warehouse.database.exists():
         return
-    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+    with warehouse.connect() as con:
         lids = [r[0] for r in con.execute("select levering_id from raw.leveringen order by 1").fetchall()]
-    todo = [lid for lid in lids if not (out / lid / "spiegelrapport.html").exists()]
+        referentie.ensure(con)
+        todo = [lid for lid in lids if not (out / lid / "spiegelrapport.html").exists()]
+        gaps = referentie.missing(con, {jaar_of(lid) for lid in todo})
+    if gaps:
+        held = [lid for lid in todo if jaar_of(lid) in gaps]
+        todo = [lid for lid in todo if jaar_of(lid) not in gaps]
+        _hold(log, summary, referentie.missing_message(
+            f"quality reports of {len(held)} deliveries ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}) "
+            "wait", gaps))
     if todo:
         with log.step(f"quality reports for {len(todo)} deliveries"):
             run_quality(warehouse, todo, out)
@@ -166,7 +173,8 @@ def _quality_reports(warehouse: Warehouse, log: StepLog, summary: Summary) -> No
 
 
 def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary) -> None:
-    for name, release in sorted(calendar().items()):
+    for release in releases_up_to(today):
+        name = release.name
         frozen = (releases_dir(warehouse) / name / "manifest.json").exists()
         publication = warehouse.home / "publicatie" / name
         if frozen:
@@ -176,6 +184,11 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary)
         used = selected_deliveries(warehouse, release, release.peildatum)
         if not used:
             continue
+        with warehouse.connect(read_only=True) as con:
+            gaps = referentie.missing(con, {int(p[:4]) for p in release.perioden})
+        if gaps:
+            _hold(log, summary, referentie.missing_message(f"release {name} waits", gaps))
+            continue
         if release.peildatum < today:
             faults.checkpoint("refresh:before-freeze")
             with log.step(f"release {name}: built and frozen"):
@@ -184,15 +197,17 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary)
             faults.checkpoint("refresh:after-freeze")
             _publish(warehouse, name, release.mark, publication, log, summary)
             continue
-        record = _build_record(warehouse, name)
-        ids = [lid for lid, _, _ in used]
-        if record.exists() and json.loads(record.read_text()) == ids:
+        last = last_build(warehouse, name)
+        if last and last["leveringen"] == [lid for lid, _, _ in used] and last["peildatum"] == str(release.peildatum):
             continue  # built from exactly these deliveries already
         with log.step(f"release {name}: built (not frozen before its peildatum {release.peildatum})"):
             build_release(warehouse, name)
-        record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps(ids) + "\n")
         summary.built.append(name)
+
+
+def _hold(log: StepLog, summary: Summary, message: str) -> None:
+    summary.problems.append(message)
+    log.write(message)
 
 
 def _publish(warehouse: Warehouse, name: str, mark: str, target: Path, log: StepLog, summary: Summary) -> None:

@@ -1,6 +1,6 @@
 """Building and freezing releases: dbt as of the peildatum, then exports that never change once published.
 
-`build_release` runs the dbt project for one release of the calendar (`loaders/data/releasekalender.csv`).
+`build_release` runs the dbt project for one release of the calendar (`loaders/kalender.py`).
 `freeze_release` builds it and exports its nine microdata tables to `$VT_HOME/releases/<release>/`: Parquet
 and CSV per table, a codebook, a manifest with checksums, row counts and the deliveries used, and a DuckDB
 file with only the released tables. A frozen release is never rewritten: an identical export is a no-op,
@@ -17,13 +17,14 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 
+from loaders import kalender, referentie
 from loaders.codebook import write_codebook
-from loaders.layout import read_csv
+from loaders.kalender import Release
 from loaders.pseudonym import resolve_key
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
@@ -32,41 +33,17 @@ TABLES = (
     "casus", "advies", "melding", "veiligheidsbeoordeling", "voorwaardenvervolg", "onderzoek", "overdracht",
     "monitoring", "betrokkene",
 )
-STATUS_MARK = {"voorlopig": "*", "nader voorlopig": "**", "definitief": ""}
 
 
 class ReleaseError(Exception):
     """A release cannot be built or frozen; the message says why."""
 
 
-@dataclass(frozen=True)
-class Release:
-    name: str
-    perioden: tuple[str, ...]
-    status: str
-    peildatum: date
-
-    @property
-    def mark(self) -> str:
-        return STATUS_MARK[self.status]
-
-
-def calendar() -> dict[str, Release]:
-    rows: dict[str, list[dict[str, str]]] = {}
-    for row in read_csv("releasekalender.csv"):
-        rows.setdefault(row["release"], []).append(row)
-    return {
-        name: Release(name, tuple(r["verslagperiode"] for r in rs), rs[0]["status"],
-                      date.fromisoformat(rs[0]["peildatum"]))
-        for name, rs in rows.items()
-    }
-
-
 def get_release(name: str) -> Release:
-    known = calendar()
-    if name not in known:
-        raise ReleaseError(f"unknown release {name!r}; the calendar has {', '.join(sorted(known))}")
-    return known[name]
+    try:
+        return kalender.get_release(name)
+    except kalender.CalendarError as exc:
+        raise ReleaseError(str(exc)) from None
 
 
 def table_name(entity: str, release: str) -> str:
@@ -109,19 +86,79 @@ def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None
         raise ReleaseError(
             f"release {name} has no deliveries: none for {', '.join(release.perioden)} received on or before {as_of}"
         )
+    require_reference(warehouse, {int(p[:4]) for p in release.perioden}, f"release {name} cannot be built")
     if resolve_key(warehouse.home) is None:
         raise ReleaseError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
                            "identificatienummers need it")
     dbt_vars = {"release": name, "peildatum": as_of.isoformat() if peildatum else None}
     run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)], echo)
+    _write_build_record(warehouse, name, as_of, used)
     return BuildResult(release, as_of, used)
+
+
+def _build_record(warehouse: Warehouse, name: str) -> Path:
+    return releases_dir(warehouse) / ".builds" / f"{name}.json"
+
+
+def _write_build_record(warehouse: Warehouse, name: str, as_of: date, used: list[tuple]) -> None:
+    """What the warehouse's tables of a release were last built from (the refresh skips a rebuild that would
+    read the same deliveries; `vt releases` shows it). Written whole or not at all."""
+    path = _build_record(warehouse, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"release": name, "peildatum": as_of.isoformat(),
+                               "gebouwd_op": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                               "leveringen": [lid for lid, _, _ in used]}) + "\n")
+    os.replace(tmp, path)
+
+
+def last_build(warehouse: Warehouse, name: str) -> dict | None:
+    """The record of the release's last build, or None (never built, or built before records had this form)."""
+    try:
+        record = json.loads(_build_record(warehouse, name).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and {"peildatum", "leveringen"} <= set(record) else None
+
+
+def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
+    """Per release: the calendar's facts, whether it was built, frozen and published, and the deliveries it
+    would select today (per organisation and half-year the latest received by the peildatum)."""
+    out = []
+    for r in releases:
+        used = selected_deliveries(warehouse, r, r.peildatum)
+        manifest = releases_dir(warehouse) / r.name / "manifest.json"
+        last = last_build(warehouse, r.name)
+        frozen = json.loads(manifest.read_text()) if manifest.exists() else None
+        out.append({
+            "release": r.name, "perioden": list(r.perioden), "status": r.status,
+            "peildatum": r.peildatum.isoformat(), "toelichting": r.toelichting,
+            "gebouwd_op": last["gebouwd_op"] if last else None,
+            "bevroren": frozen is not None,
+            "gepubliceerd": (warehouse.home / "publicatie" / r.name).is_dir(),
+            "leveringen": [lid for lid, _, _ in used],
+            # deliveries a build today would take that the frozen release does not have (they go to the next version)
+            "niet_in_bevroren": sorted({lid for lid, _, _ in used}
+                                       - {d["levering_id"] for d in frozen["leveringen"]}) if frozen else [],
+        })
+    return out
+
+
+def require_reference(warehouse: Warehouse, jaren: set[int], what: str) -> None:
+    """ReleaseError naming every year that lacks a gemeente or VT-regio list, and how to add it."""
+    with warehouse.connect() as con:
+        referentie.ensure(con)
+        gaps = referentie.missing(con, jaren)
+    if gaps:
+        raise ReleaseError(referentie.missing_message(what, gaps))
 
 
 def run_dbt(warehouse: Warehouse, args: list[str], echo: bool = False) -> str:
     """dbt in a child process (it then holds the DuckDB file only while it runs)."""
     env = {**os.environ, "VT_DATABASE": str(warehouse.database.resolve()), "DO_NOT_TRACK": "1",
            "VT_HOME": str(warehouse.home.resolve())}
-    warehouse.ensure()
+    with warehouse.connect() as con:
+        referentie.ensure(con)  # dbt reads the reference schema
     cmd = [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(PROJECT_DIR),
            "--profiles-dir", str(PROJECT_DIR), "--target-path", str(warehouse.home.resolve() / "dbt-target"),
            "--log-path", str(warehouse.logs.resolve())]

@@ -60,7 +60,8 @@ def raw_columns(layout: Layout, code: str) -> list[str]:
 
 
 def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
-    """Create the raw tables if missing. Identifiers come from the layout table, never from a file."""
+    """Create the raw tables if missing, and the columns a newer layout version added. Identifiers come from the
+    layout table, never from a file."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     counts = ",\n".join(f"aantal_{rt.code.lower()} integer not null" for rt in layout.data_types)
     con.execute(
@@ -97,3 +98,11 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
             f"{c} {'integer' if c == 'regelnummer' else 'varchar'}" for c in raw_columns(layout, rt.code)
         )
         con.execute(f"create table if not exists {RAW_SCHEMA}.{rt.entiteit} ({cols})")
+    # a warehouse made before a layout version existed: add its columns (NULL in the older rows)
+    have = set(con.execute("select table_name, column_name from information_schema.columns where table_schema = ?",
+                           [RAW_SCHEMA]).fetchall())
+    wanted = [("leveringen", f"aantal_{rt.code.lower()}", "integer default 0") for rt in layout.data_types]
+    wanted += [(rt.entiteit, c, "varchar") for rt in layout.data_types for c in raw_columns(layout, rt.code)]
+    for table, column, kind in wanted:
+        if (table, column) not in have:
+            con.execute(f"alter table {RAW_SCHEMA}.{table} add column {column} {kind}")

@@ -1,4 +1,10 @@
-"""Synthetic national deliveries for any half-years 2019H1-2023H2, deterministic for a seed."""
+"""Synthetic national deliveries for any half-years from 2019H1 on, deterministic for a seed.
+
+Regions and gemeenten are those of each year in the project's reference data (2019-2024); a later year has
+none there, so the generator uses the latest earlier year's (the CLI says so). That is a choice for synthetic
+data only: the warehouse itself never defaults a missing year. From a configurable half-year on, files are
+written in the newest layout version (0300, with ME.aanleiding).
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,13 @@ import numpy as np
 
 from loaders.generate.deliveries import add_defects, cut, drop_some, render
 from loaders.generate.world import Volumes, simulate
-from loaders.layout import Layout, default_layout, read_csv
+from loaders.layout import CURRENT_VERSION, Layout, Layouts, layouts, read_csv
 from loaders.periods import Periode
 
 CORRECTION_RATE = 0.1
+# from this half-year on the generator writes the newest layout version (vt generate --new-layout-from)
+NEW_LAYOUT_FROM = Periode(2026, 1)
+AANLEIDING = (["01", "02", "03", "04", "05", "99"], [0.30, 0.35, 0.05, 0.20, 0.07, 0.03])
 
 
 @dataclass
@@ -48,10 +57,22 @@ def received_groups(folder: Path) -> dict[datetime, list[Path]]:
 
 
 def regions_per_year() -> dict[int, list[str]]:
+    """The VT-regio's of every year of the project's reference data."""
     out: dict[int, list[str]] = {}
-    for row in read_csv("vt_regio.csv"):
+    for row in read_csv("vt_regio.csv", "referentiedata"):
         out.setdefault(int(row["jaar"]), []).append(row["vt_code"])
     return out
+
+
+def reference_year(jaar: int, known: dict[int, list[str]]) -> int:
+    """The year whose reference data the generator uses for `jaar`: itself, or the latest earlier one."""
+    return jaar if jaar in known else max(y for y in known if y <= jaar)
+
+
+def years_without_reference(periods: list[Periode]) -> dict[int, int]:
+    """Years of `periods` the project's reference data lacks -> the year used instead."""
+    known = regions_per_year()
+    return {p.jaar: reference_year(p.jaar, known) for p in periods if p.jaar not in known}
 
 
 def volumes_per_region() -> dict[str, Volumes]:
@@ -81,11 +102,11 @@ def gemeenten_per_year(vt_code: str, rng: np.random.Generator) -> dict[int, tupl
     """The gemeenten an organisation's records name per year, with weights: its region's gemeenten, now and
     then the old code of a merged gemeente (organisations' systems lag behind), and 9999 (onbekend)."""
     per_year: dict[int, list[str]] = {}
-    for row in read_csv("gemeente_vt.csv"):
+    for row in read_csv("gemeente_vt.csv", "referentiedata"):
         if row["vt_code"] == vt_code:
             per_year.setdefault(int(row["jaar"]), []).append(row["gemeentecode"])
     merged: dict[str, list[str]] = {}
-    for row in read_csv("herindelingen.csv"):
+    for row in read_csv("herindelingen.csv", "referentiedata"):
         merged.setdefault(row["nieuwe_code"], []).append(row["oude_code"])
     size = {}
     out = {}
@@ -112,20 +133,29 @@ def generate(
     seed: int = 1,
     defects: float = 0.0,
     corrections: float = CORRECTION_RATE,
-    layout: Layout | None = None,
+    layout: Layout | Layouts | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    new_layout_from: Periode | None = NEW_LAYOUT_FROM,
 ) -> list[GeneratedFile]:
     """Write one delivery per organisation per period into `out`, plus correction deliveries.
 
     A correction (leveringsnummer 002) is made for a share `corrections` of the organisation-periods that
     have a later period in the same run (corrections arrive after the period was first delivered): its
     first delivery (001) then misses a few records and has more defects. A manifest.json lists every file.
+    Files of periods before `new_layout_from` (None: every period) are in the current layout (0200), later
+    ones in the newest; one Layout given is used for every file.
     """
-    layout = layout or default_layout()
+    known_layouts = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout}) if layout else layouts()
+    current = known_layouts.get(CURRENT_VERSION) or known_layouts.newest
+
+    def layout_of(p: Periode) -> Layout:
+        return known_layouts.newest if new_layout_from is not None and p >= new_layout_from else current
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     periods = sorted(set(periods))
-    years = regions_per_year()
+    known = regions_per_year()
+    years = {p.jaar: known[reference_year(p.jaar, known)] for p in periods} | known
     volumes = volumes_per_region()
     orgs = sorted({vt for p in periods for vt in years[p.jaar]})
     written: list[GeneratedFile] = []
@@ -153,7 +183,13 @@ def generate(
                 recs = {c: {f: v.copy() for f, v in cols.items()} for c, cols in recs.items()}
                 found = add_defects(recs, rate, prng)
                 made = (p.end + timedelta(days=days)).strftime("%Y%m%d")
-                text = render(layout, vt, p, nummer, made, recs)
+                file_layout = layout_of(p)
+                if "aanleiding" in {f.name for f in file_layout.record_types["ME"].fields} and "ME" in recs:
+                    # its own generator, so the files of earlier periods stay as they were
+                    arng = np.random.default_rng([seed, vt_num, p.jaar, p.helft, nummer, 300])
+                    n_me = len(next(iter(recs["ME"].values()), []))
+                    recs["ME"]["aanleiding"] = arng.choice(AANLEIDING[0], size=n_me, p=AANLEIDING[1]).astype(object)
+                text = render(file_layout, vt, p, nummer, made, recs)
                 path = out / f"{vt}_{p}_{nummer:03d}.txt"
                 path.write_text(text, encoding="ascii")
                 n = sum(len(next(iter(c.values()), [])) for c in recs.values())

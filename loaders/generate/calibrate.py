@@ -289,7 +289,7 @@ def calibrate(out: Path, periods: list[str], seed: int = 1, layout: Layout | Non
         raise CalibrationError(f"calibration needs both half-years {','.join(CALIBRATED)} (one population)")
     targets = {p: exact_targets(cbs_table(p)) for p in periods}
     gemeenten: dict[str, list[str]] = {}
-    for row in read_csv("gemeente_vt.csv"):
+    for row in read_csv("gemeente_vt.csv", "referentiedata"):
         if row["jaar"] == "2019":
             gemeenten.setdefault(row["vt_code"], []).append(row["gemeentecode"])
     out = Path(out)

@@ -177,7 +177,7 @@ def render(
         "vt_code": vt_code,
         "verslagperiode": str(periode),
         "aanmaakdatum": aanmaakdatum,
-        "versie_bestandsdefinitie": "0200",
+        "versie_bestandsdefinitie": layout.versie,
         "leveringsnummer": f"{leveringsnummer:03d}",
     }
     lines = render_records(layout.header, vt_code, {k: np.array([v], dtype=object) for k, v in header.items()})

@@ -8,15 +8,16 @@ from pathlib import Path
 import duckdb
 
 from loaders import faults
-from loaders.layout import code_lists, default_layout
+from loaders.layout import code_lists, layouts
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
-from loaders.release import run_dbt
+from loaders.release import ReleaseError, require_reference, run_dbt
 from loaders.warehouse import Warehouse
 
-# what the rules read: the staging views, the gemeente lookup, the working-day calendar and the seeds
-DBT_SELECTION = ["path:models/staging", "int_gemeentecodes_vertaald", "int_werkdagen_genummerd",
-                 "resource_type:seed"]
+# what the rules read: the staging views, the gemeente lookup (and the calendar it reads), the working-day
+# calendar and the seeds
+DBT_SELECTION = ["path:models/staging", "int_releases_gepland", "int_gemeentecodes_vertaald",
+                 "int_werkdagen_genummerd", "resource_type:seed"]
 
 
 class QualityError(Exception):
@@ -45,18 +46,33 @@ def select_deliveries(warehouse: Warehouse, delivery: str | None, periode: str |
     return found
 
 
+def jaar_of(levering_id: str) -> int:
+    """The year of a delivery id vt_code_JJJJHn_nnn."""
+    return int(levering_id.split("_")[1][:4])
+
+
 def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[Summary]:
+    # KR17 and the spiegelrapport judge gemeentecodes by the year's list: never without one
+    try:
+        require_reference(warehouse, {jaar_of(lid) for lid in deliveries},
+                          f"quality reports of {', '.join(deliveries[:3])}{', ...' if len(deliveries) > 3 else ''} "
+                          "cannot be made")
+    except ReleaseError as exc:
+        raise QualityError(str(exc)) from None
     run_dbt(warehouse, ["build", "--select", *DBT_SELECTION, "--indirect-selection", "cautious",
                         "--exclude-resource-type", "unit_test"])
     # GX opens the database itself (read-only), in child processes that run while the SQL here runs
     suite = SuiteRun(warehouse.database, warehouse.home / "quality-work", deliveries)
     faults.checkpoint("quality:gx-running")
     try:
-        layout = default_layout()
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            versie = dict(con.execute("select levering_id, versie_bestandsdefinitie from raw.leveringen "
+                                      "where list_contains(?, levering_id)", [deliveries]).fetchall())
             applies = {lid: applies_to(con, lid) for lid in deliveries}
             national: dict = {}
-            spiegels = {lid: spiegelrapport(con, layout, lid, national_cache=national) for lid in deliveries}
+            # every field of the delivery's own layout version
+            spiegels = {lid: spiegelrapport(con, layouts().get(versie[lid]), lid, national_cache=national)
+                        for lid in deliveries}
         outcomes = suite.wait()
     finally:
         suite.kill()

@@ -177,9 +177,9 @@ def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN
     prev = _values(con, layout, [previous] if previous else [], measures)
     periode = levering_id.split("_")[1]
     cache = national_cache if national_cache is not None else {}
-    if periode not in cache:
-        cache[periode] = _values(con, layout, _national(con, periode), measures)
-    national = cache[periode]
+    if (periode, layout.versie) not in cache:
+        cache[(periode, layout.versie)] = _values(con, layout, _national(con, periode), measures)
+    national = cache[(periode, layout.versie)]
     rows = []
     for m in measures:
         key = (m.recordtype, m.veld, m.maat)

@@ -116,7 +116,7 @@ DATES = {
 CODE_FIELDS = {
     (AD, "AD", "adviesnummer"): [("duur", "DUUR"), ("rol", "ROL"), ("organisatie", "ORGANISATIE")],
     (ME, "ME", "meldingnummer"): [("duur", "DUUR"), ("rol", "ROL"), ("organisatie", "ORGANISATIE"),
-                                  ("anoniem", "JANEE")],
+                                  ("anoniem", "JANEE"), ("aanleiding", "AANLEIDING")],
     (VB, "VB", "meldingnummer"): [("inhoud", "VB_INHOUD"), ("veiligheidstaxatie", "TAXATIE")],
     (VV, "VV", "dienstnummer"): [("duur", "DUUR")],
     (ON, "ON", "dienstnummer"): [("duur", "DUUR")],

@@ -1,23 +1,64 @@
--- G3 and G4 for every known gemeentecode in every half-year of the calendar: the code after mergers and
--- the VT-regio it lies in. A code not in this table is unknown: 9999 and the delivering organisation's region.
+-- G3 and G4 for every known gemeentecode in every half-year of the release and of the loaded deliveries: the
+-- code after mergers and the VT-regio it lies in. A code not in this table is unknown: 9999 and the delivering
+-- organisation's region. A year without a gemeente list or VT-regio list is never defaulted to 9999: a
+-- half-year of the release in such a year stops the build, and a delivered one is left out (its quality
+-- report is refused before this model is read).
 with
 
-perioden as (
+release_perioden as (
+    select
+        verslagperiode,
+        jaar
+    from {{ ref('int_releases_gepland') }}
+    where release = '{{ var("release") }}'
+),
+
+geleverde_perioden as (
     select distinct
         verslagperiode,
-        jaar,
-        {{ periode_einde('verslagperiode') }} as periode_einde
-    from {{ ref('releasekalender') }}
+        jaar
+    from {{ ref('stg_loader__leveringen') }}
 ),
 
 gemeenten as (
-    select * from {{ ref('gemeente_vt') }}
+    select * from {{ ref('stg_referentie__gemeenten') }}
+),
+
+herindelingen as (
+    select * from {{ ref('stg_referentie__herindelingen') }}
+),
+
+jaren_met_referentie as (
+    select jaar from gemeenten
+    intersect
+    select jaar from {{ ref('stg_referentie__vt_regios') }}
+),
+
+ontbrekend as (
+    select
+        verslagperiode,
+        jaar
+    from release_perioden
+    where jaar not in (select jaren_met_referentie.jaar from jaren_met_referentie)
+),
+
+perioden as (
+    select
+        verslagperiode,
+        jaar,
+        {{ periode_einde('verslagperiode') }} as periode_einde
+    from (
+        select * from release_perioden
+        union
+        select * from geleverde_perioden
+    )
+    where jaar in (select jaren_met_referentie.jaar from jaren_met_referentie)
 ),
 
 codes as (
     select gemeentecode from gemeenten
     union
-    select oude_code from {{ ref('herindelingen') }}
+    select oude_code from herindelingen
 ),
 
 -- merged away on or before the end of the half-year: its successor, or 9999 when it was split
@@ -27,7 +68,7 @@ opgeheven as (
         herindelingen.oude_code,
         case when bool_or(herindelingen.splitsing = 'J') then '9999' else min(herindelingen.nieuwe_code) end
             as opvolger
-    from {{ ref('herindelingen') }} as herindelingen
+    from herindelingen
     inner join perioden on herindelingen.ingangsdatum <= perioden.periode_einde
     group by perioden.verslagperiode, herindelingen.oude_code
 ),
@@ -55,6 +96,22 @@ final as (
     from vertaald
     left join gemeenten as regio
         on vertaald.jaar = regio.jaar and vertaald.gemeente_gaaf = regio.gemeentecode
+),
+
+-- DuckDB's error() stops the build for each half-year of the release whose year lacks a list
+bewaakt as (
+    select * from final
+    union all
+    select
+        verslagperiode,
+        null as gemeentecode,
+        cast(error(
+            'release {{ var("release") }}: the warehouse has no gemeente list or no VT-regio list for '
+            || jaar || ' (' || verslagperiode || '). Add them with `vt reference add-gemeenten --year ' || jaar
+            || ' FILE.csv`, or `vt reference carry-forward --year ' || jaar || '` when nothing changed'
+        ) as varchar) as gemeente_gaaf,
+        null as vtcode_gemeente
+    from ontbrekend
 )
 
-select * from final
+select * from bewaakt

@@ -9,7 +9,7 @@ kalender as (
         coalesce(
             cast({{ "'" ~ var('peildatum') ~ "'" if var('peildatum') else 'null' }} as date), peildatum
         ) as peildatum
-    from {{ ref('releasekalender') }}
+    from {{ ref('int_releases_gepland') }}
     where release = '{{ var("release") }}'
 ),
 

@@ -37,6 +37,9 @@ gaafgemaakt as (
         {%- for i in range(1, 9) %}gecodeerd.aanvullende_informatie_{{ i }},
         {% endfor -%}
         {{ code_gaaf('gecodeerd.duur', 'DUUR') }} as duur_gaaf,
+        -- only in layout 0300: null for a melding delivered in 0200, onbekend (99) for a bad 0300 value
+        case when gecodeerd.aanleiding_in_layout then {{ code_gaaf('gecodeerd.aanleiding', 'AANLEIDING') }} end
+            as aanleiding_gaaf,
         row_number() over (
             partition by gecodeerd.laatste_versie, gecodeerd.vt_code, gecodeerd.casusnummer
             order by gecodeerd.datum_melding_gaaf nulls last, gecodeerd.meldingnummer
@@ -46,7 +49,8 @@ gaafgemaakt as (
         casussen.casusnummer is null as g4_regio_van_organisatie,
         {{ code_g5('gecodeerd.duur', 'DUUR') }} or {{ code_g5('gecodeerd.rol', 'ROL') }}
         or {{ code_g5('gecodeerd.organisatie', 'ORGANISATIE') }} or {{ code_g5('gecodeerd.anoniem', 'JANEE') }}
-        or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }} as g5_code,
+        or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }}
+        or {{ code_g5('gecodeerd.aanleiding', 'AANLEIDING') }} as g5_code,
         gecodeerd.organisatie is not null and coalesce(gecodeerd.rol_gaaf <> '10', true) as g6_organisatie,
         gecodeerd.in_meerdere_halfjaren as g8_meerdere_halfjaren,
         gecodeerd.laatste_versie

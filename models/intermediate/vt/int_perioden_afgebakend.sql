@@ -2,7 +2,7 @@
 with
 
 kalender as (
-    select * from {{ ref('releasekalender') }}
+    select * from {{ ref('int_releases_gepland') }}
     where release = '{{ var("release") }}'
 ),
 

@@ -22,6 +22,7 @@ final as (
         {% for i in range(1, 9) %}aanvullende_informatie_{{ i }},
         {% endfor -%}
         duur_gaaf,
+        aanleiding_gaaf,
         eerste_melding
     from meldingen
 )

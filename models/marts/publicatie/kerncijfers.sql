@@ -14,7 +14,7 @@ regios as (
         vt_regio.vt_code,
         vt_regio.vt_naam
     from perioden
-    inner join {{ ref('vt_regio') }} as vt_regio on perioden.jaar = vt_regio.jaar
+    inner join {{ ref('stg_referentie__vt_regios') }} as vt_regio on perioden.jaar = vt_regio.jaar
     union all
     select
         verslagperiode,

@@ -20,7 +20,10 @@ renamed as (
         {{ text_value('aard') }} is not null as aard_ingevuld,
         {{ flag_columns('aanvullende_informatie', 'aanvullende_informatie', 8) }}
         {{ text_value('aanvullende_informatie') }} is not null as aanvullende_informatie_ingevuld,
-        {{ text_value('duur') }} as duur
+        {{ text_value('duur') }} as duur,
+        {{ text_value('aanleiding') }} as aanleiding,
+        -- the loader writes every field of the delivery's layout version as text: NULL means not in it (0200)
+        source.aanleiding is not null as aanleiding_in_layout
     from source
 )
 
