@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from loaders.generate.deliveries import render_records
-from loaders.layout import default_layout
+from loaders.layout import CURRENT_VERSION, layouts
 
 KEY = "test-key-" + "0123456789abcdef" * 3
 # BSNs that pass the elfproef; the loader must never write them to the database in clear
@@ -32,27 +32,35 @@ def run_vt(*args: str, home: Path | None = None, env: dict | None = None, check:
     return proc
 
 
-def record(code: str, vt_code: str = "VT05", **values: str) -> str:
-    """One 120-character record of type `code`, fields given by layout name."""
-    rt = default_layout().record_types[code]
+def record(code: str, vt_code: str = "VT05", versie: str = CURRENT_VERSION, **values: str) -> str:
+    """One 120-character record of type `code` in layout version `versie`, fields given by layout name."""
+    rt = layouts().versions[versie].record_types[code]
     cols = {k: np.array([v], dtype=object) for k, v in values.items()}
     if not cols:
         cols = {"recordtype": np.array([code], dtype=object)}
     return render_records(rt, vt_code, cols)[0]
 
 
-def small_delivery(vt_code: str = "VT05", periode: str = "2020H1", nummer: str = "001") -> list[str]:
-    """A valid delivery with every record type: 2 CA, 1 AD, 2 ME, 1 VB, 1 VV, 1 ON, 1 OV, 1 MO, 2 BT."""
+def small_delivery(vt_code: str = "VT05", periode: str = "2020H1", nummer: str = "001",
+                   versie: str = CURRENT_VERSION) -> list[str]:
+    """A valid delivery with every record type: 2 CA, 1 AD, 2 ME, 1 VB, 1 VV, 1 ON, 1 OV, 1 MO, 2 BT. In layout
+    0300 the meldingen have aanleiding 01 and 04."""
     v = vt_code
+    extra = {"0300": [{"aanleiding": "01"}, {"aanleiding": "04"}]}.get(versie, [{}, {}])
+
+    def record(code, vt_code, **values):
+        return _record(code, vt_code, versie, **values)
+
     body = [
         record("CA", v, casusnummer="C1", startdatum="20200110", einddatum="20200501", gemeentecode="0202"),
         record("CA", v, casusnummer="C2", startdatum="20191201", einddatum="", gemeentecode="0200"),
         record("AD", v, adviesnummer="A1", startdatum="20200301", einddatum="20200302", gemeentecode="0202",
                aard="1000000", aanvullende_informatie="00000000", duur="1", rol="10", organisatie="01"),
         record("ME", v, meldingnummer="M1", casusnummer="C1", datum_melding="20200110", rol="22",
-               organisatie="", anoniem="N", aard="0100000", aanvullende_informatie="", duur="2"),
+               organisatie="", anoniem="N", aard="0100000", aanvullende_informatie="", duur="2", **extra[0]),
         record("ME", v, meldingnummer="M2", casusnummer="C2", datum_melding="20200115", rol="10",
-               organisatie="13", anoniem="N", aard="1000000", aanvullende_informatie="10000000", duur="3"),
+               organisatie="13", anoniem="N", aard="1000000", aanvullende_informatie="10000000", duur="3",
+               **extra[1]),
         record("VB", v, meldingnummer="M1", casusnummer="C1", datum_beoordeling="20200113", inhoud="1",
                veiligheidstaxatie="2"),
         record("VV", v, dienstnummer="D1", casusnummer="C1", startdatum="20200120", einddatum="",
@@ -68,10 +76,13 @@ def small_delivery(vt_code: str = "VT05", periode: str = "2020H1", nummer: str =
                geslacht="2"),
     ]
     head = record("VL", v, verslagperiode=periode, aanmaakdatum="20200720",
-                  versie_bestandsdefinitie="0200", leveringsnummer=nummer)
+                  versie_bestandsdefinitie=versie, leveringsnummer=nummer)
     counts = {"CA": 2, "AD": 1, "ME": 2, "VB": 1, "VV": 1, "ON": 1, "OV": 1, "MO": 1, "BT": 2}
     tail = record("SL", v, **{f"aantal_{c.lower()}": f"{n:07d}" for c, n in counts.items()})
     return [head, *body, tail]
+
+
+_record = record
 
 
 def write_delivery(folder: Path, lines: list[str], name: str | None = None, newline: str = "\n",

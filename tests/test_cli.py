@@ -12,8 +12,10 @@ from tests.conftest import run_vt
 
 
 
-@pytest.mark.parametrize("command", [[], ["load"], ["generate"], ["build"], ["release"], ["publish"], ["quality"],
-                                     ["refresh"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["load"], ["generate"], ["build"], ["release"], ["releases"], ["publish"],
+                                     ["quality"], ["refresh"], ["demo"], ["reference"], ["reference", "list"],
+                                     ["reference", "add-gemeenten"], ["reference", "add-regions"],
+                                     ["reference", "add-mergers"], ["reference", "carry-forward"]])
 def test_help_on_every_command(command):
     proc = vt(*command, "--help")
     assert proc.returncode == 0

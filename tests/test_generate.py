@@ -10,8 +10,8 @@ from collections import Counter, defaultdict
 import numpy as np
 import pytest
 
-from loaders.generate import generate
-from loaders.layout import default_layout, read_csv
+from loaders.generate import generate, regions_per_year
+from loaders.layout import default_layout, layouts, read_csv
 from loaders.load import GELADEN, load_files
 from loaders.parse import parse_file
 from loaders.periods import periode_range
@@ -87,7 +87,7 @@ def test_casussen_span_half_years_with_einddatum_only_later(history):
 
 def test_old_gemeente_codes_are_still_used(history):
     _, _, parsed = history
-    old = {r["oude_code"] for r in read_csv("herindelingen.csv")}
+    old = {r["oude_code"] for r in read_csv("herindelingen.csv", "referentiedata")}
     used = Counter()
     for p in parsed.values():
         for code in ("CA", "AD"):
@@ -134,3 +134,27 @@ def test_cli_generate(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("26 files,")
     assert proc.stderr == ""  # no progress bar when not on a terminal
+
+
+def test_any_half_year_from_2019_with_the_new_layout_from_a_chosen_half_year(tmp_path):
+    """2025 and 2026 have no reference data in the project: the generator uses 2024's regions (and says so on
+    the command line); files from --new-layout-from on are layout 0300 with ME.aanleiding filled."""
+    proc = subprocess.run([sys.executable, "-m", "loaders.cli", "generate", "--out", str(tmp_path), "--periods",
+                           "2025H2:2026H1", "--scale", "0.01", "--seed", "3", "--new-layout-from", "2026H1"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == [
+        "note: the project has no reference data for 2025; the synthetic 2025 deliveries use the regions and "
+        "gemeenten of 2024",
+        "note: the project has no reference data for 2026; the synthetic 2026 deliveries use the regions and "
+        "gemeenten of 2024"]
+    files = sorted(tmp_path.glob("*.txt"))
+    assert sorted({p.name[:4] for p in files}) == sorted(regions_per_year()[2024])  # 25 regions, VT27 not VT16
+    versions = defaultdict(set)
+    for p in files:
+        versions[p.name[5:11]].add(p.read_text()[20:24])  # versie_bestandsdefinitie, VL positions 21-24
+    assert versions == {"2025H2": {"0200"}, "2026H1": {"0300"}}
+    parsed = parse_file(tmp_path / "VT01_2026H1_001.txt", layouts())
+    aanleiding = parsed.tables["ME"].column("aanleiding").to_pylist()
+    assert aanleiding and set(aanleiding) <= {"01", "02", "03", "04", "05", "99"}
+    assert "aanleiding" not in parse_file(tmp_path / "VT01_2025H2_001.txt", layouts()).tables["ME"].column_names

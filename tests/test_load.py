@@ -9,7 +9,7 @@ from functools import partial
 import duckdb
 import pytest
 
-from loaders.layout import default_layout
+from loaders.layout import default_layout, layouts
 from loaders.load import GELADEN, GEWEIGERD, ONGEWIJZIGD, load_files
 from loaders.pseudonym import hmac_hex
 from loaders.warehouse import Warehouse
@@ -186,3 +186,42 @@ def test_unreadable_input_names_the_problem(warehouse_env, tmp_path):
     assert "does not exist" in proc.stderr
     proc = vt("load", "--received-at", "yesterday", str(tmp_path))
     assert proc.returncode == 2 and "not an ISO date" in proc.stderr
+
+
+def test_deliveries_of_both_layout_versions_load_into_one_raw_layer(warehouse_env, tmp_path):
+    """A field only 0300 has is NULL in the rows of a 0200 delivery, blank-as-delivered in a 0300 one."""
+    old = write_delivery(tmp_path, small_delivery(periode="2020H1"))
+    new = write_delivery(tmp_path, small_delivery(periode="2020H2", versie="0300"))
+    assert [r.outcome for r in load_files([old, new], Warehouse.from_env(), layouts())] == [GELADEN, GELADEN]
+    assert query("select levering_id, versie_bestandsdefinitie, aantal_me from raw.leveringen order by 1") == [
+        ("VT05_2020H1_001", "0200", 2), ("VT05_2020H2_001", "0300", 2)]
+    assert query("select levering_id, meldingnummer, aanleiding from raw.melding order by 1, 2") == [
+        ("VT05_2020H1_001", "M1".ljust(20), None), ("VT05_2020H1_001", "M2".ljust(20), None),
+        ("VT05_2020H2_001", "M1".ljust(20), "01"), ("VT05_2020H2_001", "M2".ljust(20), "04")]
+
+
+def test_a_warehouse_made_before_a_layout_version_gains_its_columns(warehouse_env, tmp_path):
+    old = write_delivery(tmp_path, small_delivery(periode="2020H1"))
+    [first] = load_files([old], Warehouse.from_env(), default_layout())  # raw tables of 0200 only
+    assert first.outcome == GELADEN
+    assert query("select count(*) from information_schema.columns where table_name = 'melding' "
+                 "and column_name = 'aanleiding'") == [(0,)]
+    new = write_delivery(tmp_path, small_delivery(periode="2020H2", versie="0300"))
+    [second] = load_files([new], Warehouse.from_env(), layouts())
+    assert second.outcome == GELADEN
+    assert query("select levering_id, count(aanleiding) from raw.melding group by 1 order by 1") == [
+        ("VT05_2020H1_001", 0), ("VT05_2020H2_001", 2)]
+
+
+def test_unknown_layout_version_is_rejected_whole_by_vt_load(warehouse_env, tmp_path):
+    lines = small_delivery()
+    lines[0] = lines[0][:20] + "0400" + lines[0][24:]
+    path = write_delivery(tmp_path, lines)
+    proc = vt("load", str(path), home=warehouse_env)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "VT05_2020H1_001.txt: rejected, nothing loaded",
+        "  rule 9 (the versie_bestandsdefinitie of the VL record is a known layout version): version '0400' is not "
+        "known (known: 0200, 0300); line 1 (1 line)"]
+    assert query("select count(*) from raw.leveringen") == [(0,)]
+    assert query("select uitkomst, overtreden_regels from raw.laadlog") == [("geweigerd", "9")]

@@ -1,10 +1,11 @@
-"""Rules 1-6 and 8 of the Bestandsdefinitie, each with a crafted file; accepted variations of a valid file."""
+"""Rules 1-6, 8 and 9 of the Bestandsdefinitie, each with a crafted file; accepted variations of a valid file;
+layout versions."""
 
 from __future__ import annotations
 
 import pytest
 
-from loaders.layout import default_layout
+from loaders.layout import default_layout, layouts, parse_layouts, read_csv
 from loaders.parse import DeliveryRejected, parse_delivery
 from tests.conftest import record, small_delivery
 
@@ -13,7 +14,7 @@ NAME = "VT05_2020H1_001.txt"
 
 def parse(lines: list[str], name: str = NAME, newline: str = "\n", final: bool = True):
     data = (newline.join(lines) + (newline if final else "")).encode("latin-1")
-    return parse_delivery(data, name, default_layout())
+    return parse_delivery(data, name, layouts())
 
 
 def rejected(lines: list[str], name: str = NAME) -> DeliveryRejected:
@@ -167,3 +168,37 @@ def test_many_offending_lines_are_shortened_in_the_message():
     exc = rejected(lines)
     assert exc.rules == [3]
     assert "lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ... (25 lines)" in exc.message
+
+
+def test_each_layout_version_parses_its_own_fields():
+    """0300 has one more ME field (aanleiding, positions 76-77); the VL record says which layout a file has."""
+    old, new = parse(small_delivery()), parse(small_delivery(versie="0300"))
+    assert (old.versie_bestandsdefinitie, new.versie_bestandsdefinitie) == ("0200", "0300")
+    assert "aanleiding" not in old.tables["ME"].column_names
+    assert new.tables["ME"].column("aanleiding").to_pylist() == ["01", "04"]
+    assert new.tables["ME"].drop_columns(["aanleiding"]).equals(old.tables["ME"])
+    assert new.counts == old.counts
+
+
+def test_rule9_unknown_layout_version_rejects_the_file_whole():
+    lines = small_delivery()
+    lines[0] = lines[0][:20] + "0400" + lines[0][24:]
+    v = only(rejected(lines))
+    assert (v.rule, v.lines) == (9, (1,))
+    assert v.describe() == ("rule 9 (the versie_bestandsdefinitie of the VL record is a known layout version): "
+                            "version '0400' is not known (known: 0200, 0300); line 1 (1 line)")
+
+
+def test_a_0300_file_read_with_the_0200_layout_only_is_rule_9():
+    data = ("\n".join(small_delivery(versie="0300")) + "\n").encode()
+    with pytest.raises(DeliveryRejected) as info:
+        parse_delivery(data, NAME, default_layout())
+    assert info.value.rules == [9]
+
+
+def test_layout_versions_must_keep_the_vl_record_in_place():
+    rows = read_csv("layout.csv")
+    moved = [dict(r, start=str(int(r["start"]) + 1)) if (r["versie"], r["recordtype"], r["veld"]) == (
+        "0300", "VL", "leveringsnummer") else r for r in rows]
+    with pytest.raises(ValueError, match="the VL record differs between versions 0200, 0300"):
+        parse_layouts(moved, read_csv("recordtypes.csv"))
