@@ -321,7 +321,7 @@ def _reference_log(warehouse: Warehouse, message: str) -> None:
     stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
     warehouse.logs.mkdir(parents=True, exist_ok=True)
     with open(warehouse.logs / "reference.log", "a", encoding="utf-8") as fh:
-        fh.write(f"{stamp} {message}\n")
+        fh.write(f"{stamp} {' / '.join(line.strip() for line in message.splitlines())}\n")  # one line per event
 
 
 _year_option = click.option("--year", "jaar", required=True, type=click.IntRange(min=FIRST_YEAR), help="The year.")

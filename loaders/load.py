@@ -16,11 +16,11 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import faults, referentie
+from loaders import faults
 from loaders.layout import Layout, Layouts
 from loaders.parse import DeliveryRejected, ParsedDelivery, Violation, parse_delivery
 from loaders.pseudonym import BSN_FIELD, has_personal_data, hmac_pads, resolve_key, with_bsn_status
-from loaders.warehouse import RAW_SCHEMA, Warehouse, create_raw_schema
+from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
 
@@ -65,8 +65,7 @@ def load_files(
     results = []
     layout = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout})
     with warehouse.connect() as con:
-        create_raw_schema(con, layout.raw)
-        referentie.ensure(con)
+        prepare(con, layout.raw)
         for i, path in enumerate(files):
             if progress:
                 progress(i, len(files), path.name)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.layout import read_csv
+from loaders.layout import code_lists, read_csv
 from loaders.periods import FIRST_YEAR
 
 SCHEMA = "referentie"
@@ -289,7 +289,8 @@ class Findings:
         out = [f"{self.source.path}: {what} refused, nothing changed"]
         for problem, lines in self.problems.items():
             shown = ", ".join(map(str, lines[:MAX_SHOWN])) + (", ..." if len(lines) > MAX_SHOWN else "")
-            out.append(f"  {problem}" + (f"; line {shown} ({len(lines)} lines)" if lines else ""))
+            where = f"; line {shown}" if len(lines) == 1 else f"; lines {shown} ({len(lines)} lines)" if lines else ""
+            out.append(f"  {problem}{where}")
         raise ReferenceError("\n".join(out))
 
 
@@ -299,6 +300,11 @@ def _code(value: str, prefix: str) -> str:
 
 
 # ---- imports --------------------------------------------------------------------------------------------------
+
+def _known_organisations() -> set[str]:
+    """A VT-regio is the area of one Veilig Thuis-organisatie: its code must be in that code list (codes.csv)."""
+    return {code for code, _ in code_lists()["VT_ORGANISATIE"]}
+
 
 def _check_year(jaar: int) -> None:
     if jaar < FIRST_YEAR:
@@ -326,6 +332,8 @@ def import_gemeenten(con: duckdb.DuckDBPyConnection, jaar: int, path: Path, repl
             found.add("gemeentenaam is empty", n)
         if not VT_CODE.match(vt):
             found.add("VT-regio code is not VTnn", n)
+        elif vt not in _known_organisations():
+            found.add(f"VT-regio {vt} is not a Veilig Thuis-organisatie of the code list VT_ORGANISATIE", n)
         if r.get("vt_naam"):
             names.setdefault(vt, set()).add(r["vt_naam"])
         rows.append({"jaar": jaar, "gemeentecode": code, "gemeentenaam": r["gemeentenaam"], "vt_code": vt, "n": n})
@@ -382,6 +390,8 @@ def import_regios(con: duckdb.DuckDBPyConnection, jaar: int, path: Path, replace
         vt = r["vt_code"].strip().upper()
         if not VT_CODE.match(vt):
             found.add("VT-regio code is not VTnn", n)
+        elif vt not in _known_organisations():
+            found.add(f"VT-regio {vt} is not a Veilig Thuis-organisatie of the code list VT_ORGANISATIE", n)
         elif seen[vt] > 1:
             found.add(f"VT-regio {vt} occurs more than once", n)
         if not r["vt_naam"]:

@@ -26,7 +26,7 @@ from loaders import kalender, referentie
 from loaders.codebook import write_codebook
 from loaders.kalender import Release
 from loaders.pseudonym import resolve_key
-from loaders.warehouse import RAW_SCHEMA, Warehouse
+from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TABLES = (
@@ -147,7 +147,7 @@ def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
 def require_reference(warehouse: Warehouse, jaren: set[int], what: str) -> None:
     """ReleaseError naming every year that lacks a gemeente or VT-regio list, and how to add it."""
     with warehouse.connect() as con:
-        referentie.ensure(con)
+        prepare(con)
         gaps = referentie.missing(con, jaren)
     if gaps:
         raise ReleaseError(referentie.missing_message(what, gaps))
@@ -158,7 +158,7 @@ def run_dbt(warehouse: Warehouse, args: list[str], echo: bool = False) -> str:
     env = {**os.environ, "VT_DATABASE": str(warehouse.database.resolve()), "DO_NOT_TRACK": "1",
            "VT_HOME": str(warehouse.home.resolve())}
     with warehouse.connect() as con:
-        referentie.ensure(con)  # dbt reads the reference schema
+        prepare(con)  # dbt reads every raw column of every layout version and the reference schema
     cmd = [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(PROJECT_DIR),
            "--profiles-dir", str(PROJECT_DIR), "--target-path", str(warehouse.home.resolve() / "dbt-target"),
            "--log-path", str(warehouse.logs.resolve())]

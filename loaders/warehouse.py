@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from loaders.layout import Layout
+from loaders.layout import Layout, layouts
 from loaders.pseudonym import BSN_FIELD
 
 HOME_ENV, DATABASE_ENV = "VT_HOME", "VT_DATABASE"
@@ -106,3 +106,14 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     for table, column, kind in wanted:
         if (table, column) not in have:
             con.execute(f"alter table {RAW_SCHEMA}.{table} add column {column} {kind}")
+
+
+def prepare(con: duckdb.DuckDBPyConnection, layout: Layout | None = None) -> None:
+    """What every writer and dbt rely on: the raw tables with the columns of every layout version (and of
+    `layout`, when another is given), and the reference data."""
+    from loaders import referentie
+
+    create_raw_schema(con, layouts().raw)
+    if layout is not None:
+        create_raw_schema(con, layout)
+    referentie.ensure(con)
