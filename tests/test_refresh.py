@@ -196,3 +196,90 @@ def test_the_readme_cron_line_works_as_written(half_year, tmp_path):
     log = (root / "warehouse" / "logs" / "cron.log").read_text()
     assert log.startswith("3 files loaded; 0 rejected; 3 quality reports;")
     assert list((root / "inbox").iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def new_years(tmp_path_factory):
+    """2025H1-2026H1 of two organisations, layout 0300 from 2025H2 on, refreshed as on 2026-11-23 before the
+    operator added reference data for 2025 and 2026 (first) and after (second)."""
+    source = tmp_path_factory.mktemp("gen-new")
+    generate(source, periode_range("2025H1:2026H1"), scale=0.02, seed=5, defects=0.002,
+             new_layout_from=periode_range("2025H2")[0])
+    home = tmp_path_factory.mktemp("wh-new")
+    inbox = home / "inbox"
+    inbox.mkdir()
+    for p in source.glob("*.txt"):
+        if p.name[:4] in ("VT01", "VT05"):
+            shutil.copy2(p, inbox / p.name)
+    first = run_vt("refresh", "--inbox", str(inbox), "--today", "2026-11-23", home=home, check=False)
+    # plain dbt refuses a release of a year without reference data, before anything maps to 9999
+    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "DO_NOT_TRACK": "1"}
+    project = Path(__file__).resolve().parents[1]
+    plain = subprocess.run([sys.executable, "-m", "dbt.cli.main", "build", "--select", "+int_gemeentecodes_vertaald",
+                            "--exclude-resource-type", "unit_test", "--vars", "{release: 2025V1}", "--project-dir",
+                            str(project), "--profiles-dir", str(project), "--target-path", str(home / "t")],
+                           env=env, capture_output=True, text=True, cwd=project)
+    by_hand = [run_vt("build", "--release", "2025V1", home=home, check=False),
+               run_vt("quality", "--periode", "2026H1", "--out", str(home / "q"), home=home, check=False)]
+    added = [run_vt("reference", "carry-forward", "--year", "2025", home=home),
+             run_vt("reference", "carry-forward", "--year", "2026", home=home)]
+    second = run_vt("refresh", "--inbox", str(inbox), "--today", "2026-11-23", home=home, check=False)
+    return home, first, plain, added, second, by_hand
+
+
+def test_a_year_without_reference_data_is_held_back_with_what_to_do(new_years):
+    home, first, plain, _, _, by_hand = new_years
+    assert first.returncode == 2
+    assert first.stdout.strip() == ("6 files loaded; 0 rejected; 0 quality reports; releases built: -; frozen: -; "
+                                    "published: -; held back: 7 (see the messages)")
+    held = first.stderr.splitlines()
+    assert [line.split(":")[0] for line in held] == [
+        "quality reports of 6 deliveries (VT01_2025H1_001, VT01_2025H2_001, VT01_2026H1_001, ...) wait",
+        "release 2025V1 waits", "release 2025V2 waits", "release 2025V3 waits", "release 2026V1 waits",
+        "release 2026V2 waits", "release 2026V3 waits"]
+    assert "no reference data for 2025, 2026 (2025: no gemeente list and no VT-regio list; 2026: " in held[0]
+    for line, year in zip(held, ["2025"] * 4 + ["2026"] * 3):
+        assert f"`vt reference add-gemeenten --year {year} FILE.csv`" in line
+        assert f"`vt reference carry-forward --year {year}`" in line
+    assert not (home / "releases" / "2025V1").exists() and not (home / "kwaliteit").exists()
+    assert plain.returncode == 1
+    build, quality = by_hand
+    assert build.returncode == 1 and build.stderr.startswith(
+        "Error: release 2025V1 cannot be built: the warehouse has no reference data for 2025 (2025: no gemeente list")
+    assert quality.returncode == 1 and quality.stderr.startswith(
+        "Error: quality reports of VT01_2026H1_001, VT05_2026H1_001 cannot be made: the warehouse has no reference "
+        "data for 2026")
+    assert ("release 2025V1: the warehouse has no gemeente list or no VT-regio list for 2025 (2025H1). Add them "
+            "with `vt reference add-gemeenten --year 2025 FILE.csv`") in plain.stdout
+
+
+def test_after_the_operator_adds_the_years_every_due_release_is_frozen_and_published(new_years):
+    home, _, _, added, second, _ = new_years
+    assert [a.stdout.strip() for a in added] == [
+        "2025: 342 gemeenten and 25 VT-regio's carried forward from 2024",
+        "2026: 342 gemeenten and 25 VT-regio's carried forward from 2025"]
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == ("0 files loaded; 0 rejected; 6 quality reports; releases built: 2025V3, 2026V2, "
+                                     "2026V3; frozen: 2025V1, 2025V2, 2026V1; published: 2025V1, 2025V2, 2026V1")
+    kerncijfers = (home / "publicatie" / "2026V1" / "kerncijfers_2026H1.csv").read_text().splitlines()
+    assert len(kerncijfers) == 1 + 25 + 1 and kerncijfers[1].startswith("2026H1*,VT01,Amsterdam-Amstelland,")
+    with duckdb.connect(str(home / "releases" / "2026V1" / "vt_2026V1.duckdb"), read_only=True) as con:
+        # gemeenten are judged by the 2026 list: 9999 only where the generator wrote it (2 %), never the lot
+        share = con.execute("select avg((gemeente_gaaf = '9999')::int) from VT_casus_2026V1").fetchone()[0]
+    assert share < 0.1
+
+
+def test_one_release_from_deliveries_of_both_layout_versions(new_years):
+    home = new_years[0]
+    manifest = json.loads((home / "releases" / "2025V2" / "manifest.json").read_text())
+    used = [d["levering_id"] for d in manifest["leveringen"]]
+    assert used == ["VT01_2025H1_001", "VT01_2025H2_001", "VT05_2025H1_001", "VT05_2025H2_001"]
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        versions = dict(con.execute("select levering_id, versie_bestandsdefinitie from raw.leveringen").fetchall())
+    assert [versions[lid] for lid in used] == ["0200", "0300", "0200", "0300"]
+    with duckdb.connect(str(home / "releases" / "2025V2" / "vt_2025V2.duckdb"), read_only=True) as con:
+        per_half_year = con.execute(
+            "select verslagperiode, count(*), count(aanleiding_gaaf), count(distinct aanleiding_gaaf) "
+            "from VT_melding_2025V2 group by 1 order by 1").fetchall()
+    assert [(p, filled, kinds) for p, _, filled, kinds in per_half_year] == [("2025H1", 0, 0), ("2025H2",
+                                                                              per_half_year[1][1], 6)]

@@ -125,7 +125,10 @@ def test_releasing_again_is_a_noop_and_a_changed_frozen_release_is_refused(relea
 
 def test_build_errors_are_clear(released, tmp_path):
     proc = vt("build", "--release", "2020V7", home=released[0])
-    assert proc.returncode == 2 and "unknown release '2020V7'" in proc.stderr
+    assert proc.returncode == 2
+    assert "release 2020V7 does not exist; 2020 has 2020V1, 2020V2, 2020V3" in proc.stderr
+    proc = vt("build", "--release", "2019V3", home=released[0])
+    assert proc.returncode == 2 and "release 2019V3 does not exist (2019 has only V1" in proc.stderr
     proc = vt("build", "--release", "2021V1", home=released[0])
     assert proc.returncode == 1
     assert "release 2021V1 has no deliveries: none for 2021H1 received on or before 2021-09-30" in proc.stderr
