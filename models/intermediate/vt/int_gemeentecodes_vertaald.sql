@@ -42,16 +42,18 @@ ontbrekend as (
     where jaar not in (select jaren_met_referentie.jaar from jaren_met_referentie)
 ),
 
+alle_perioden as (
+    select * from release_perioden
+    union
+    select * from geleverde_perioden
+),
+
 perioden as (
     select
         verslagperiode,
         jaar,
         {{ periode_einde('verslagperiode') }} as periode_einde
-    from (
-        select * from release_perioden
-        union
-        select * from geleverde_perioden
-    )
+    from alle_perioden
     where jaar in (select jaren_met_referentie.jaar from jaren_met_referentie)
 ),
 

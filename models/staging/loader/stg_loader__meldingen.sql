@@ -22,8 +22,9 @@ renamed as (
         {{ text_value('aanvullende_informatie') }} is not null as aanvullende_informatie_ingevuld,
         {{ text_value('duur') }} as duur,
         {{ text_value('aanleiding') }} as aanleiding,
-        -- the loader writes every field of the delivery's layout version as text: NULL means not in it (0200)
-        source.aanleiding is not null as aanleiding_in_layout
+        -- the raw column (a table column binds before a select alias): the loader writes every field of the
+        -- delivery's layout version as text, so NULL means the version has no such field (0200)
+        aanleiding is not null as aanleiding_in_layout
     from source
 )
 
