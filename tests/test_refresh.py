@@ -283,3 +283,22 @@ def test_one_release_from_deliveries_of_both_layout_versions(new_years):
             "from VT_melding_2025V2 group by 1 order by 1").fetchall()
     assert [(p, filled, kinds) for p, _, filled, kinds in per_half_year] == [("2025H1", 0, 0), ("2025H2",
                                                                               per_half_year[1][1], 6)]
+
+
+def test_vt_releases_lists_every_release_with_its_state(new_years):
+    home = new_years[0]
+    proc = run_vt("releases", "--years", "2025:2026", "--json", home=home)
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(r["release"], r["peildatum"], r["bevroren"], r["gepubliceerd"], r["gebouwd_op"] is not None,
+             len(r["leveringen"])) for r in rows] == [
+        ("2025V1", "2025-09-30", True, True, True, 2),
+        ("2025V2", "2026-03-31", True, True, True, 4),
+        ("2025V3", "2026-12-31", False, False, True, 4),
+        ("2026V1", "2026-09-30", True, True, True, 2),
+        ("2026V2", "2027-03-31", False, False, True, 2),
+        ("2026V3", "2027-12-31", False, False, True, 2)]
+    assert rows[0]["leveringen"] == ["VT01_2025H1_001", "VT05_2025H1_001"]
+    table = run_vt("releases", "--years", "2019", home=home).stdout.splitlines()
+    assert table[1].split() == ["2019V1", "2019H1", "+", "2019H2", "definitief", "2020-06-30", "-", "nee", "nee", "0",
+                                "[2019", "has", "only", "V1:", "both", "half-years", "and", "definitief",
+                                "(verwerking.md", "section", "5)]"]

@@ -6,12 +6,13 @@ from __future__ import annotations
 from functools import partial
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pytest
 
 from loaders.generate import generate, received_groups
+from loaders.kalender import releases
 from loaders.layout import default_layout
 from loaders.load import load_files
 from loaders.periods import periode_range
@@ -155,4 +156,18 @@ def test_peildatum_cut_off_in_a_real_build(released, monkeypatch):
 def test_dbt_unit_tests_pass(released, monkeypatch):
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     out = run_dbt(Warehouse(released[1]), ["test", "--select", "test_type:unit"])
-    assert "PASS=7" in out and "ERROR=0" in out
+    assert "PASS=8" in out and "ERROR=0" in out
+
+
+def test_dbt_reads_the_calendar_from_the_same_rule_as_python(released):
+    """int_releases_gepland runs loaders.kalender.plan with the seed's exceptions: the same releases, 2019 through
+    next year."""
+    with duckdb.connect(str(released[0] / "vt.duckdb"), read_only=True) as con:
+        dbt_rows = con.execute("select release, verslagperiode, jaar, versie, status, peildatum "
+                               "from int_releases_gepland order by release, verslagperiode").fetchall()
+    python_rows = [(r.name, p, r.jaar, r.versie, r.status, r.peildatum)
+                   for r in releases(2019, date.today().year + 1) for p in r.perioden]
+    assert dbt_rows == python_rows
+    assert dbt_rows[:3] == [("2019V1", "2019H1", 2019, 1, "definitief", date(2020, 6, 30)),
+                            ("2019V1", "2019H2", 2019, 1, "definitief", date(2020, 6, 30)),
+                            ("2020V1", "2020H1", 2020, 1, "voorlopig", date(2020, 9, 30))]
