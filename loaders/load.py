@@ -16,9 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import faults
+from loaders import faults, referentie
 from loaders.layout import Layout, Layouts
 from loaders.parse import DeliveryRejected, ParsedDelivery, Violation, parse_delivery
+from loaders.periods import Periode
 from loaders.pseudonym import BSN_FIELD, has_personal_data, hmac_pads, resolve_key, with_bsn_status
 from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare
 
@@ -95,6 +96,12 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
     except DeliveryRejected as rejected:
         return _reject(con, path, checksum, rejected.message, rejected.rules)
 
+    received = received_at or now_utc()
+    sender = _check_sender(con, parsed, received)
+    if sender:
+        rejected = DeliveryRejected(path.name, [Violation(10, (1,), sender)])
+        return _reject(con, path, checksum, rejected.message, rejected.rules)
+
     personal = [code for code, t in parsed.tables.items() if has_personal_data(t)]
     if personal and key is None:
         message = (
@@ -117,7 +124,7 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
             detail = f"{parsed.leveringsnummer:03d} is not higher than {highest:03d}, already loaded"
             rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
             return _reject(con, path, checksum, rejected.message, rejected.rules)
-        _insert_delivery(con, parsed, path.name, checksum, received_at or now_utc(), layout.raw)
+        _insert_delivery(con, parsed, path.name, checksum, received, layout.raw)
         archiving = _background(_archive, warehouse, parsed, data)  # file I/O overlaps the inserts
         for rt in layout.raw.data_types:
             if rt.code not in tables:
@@ -151,6 +158,19 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
         con.execute("rollback")
         raise
     return LoadResult(path, GELADEN, message, parsed.levering_id, parsed.counts)
+
+
+def _check_sender(con, parsed: ParsedDelivery, received: datetime) -> str:
+    """Rule 10, at the door: who may deliver for the year, and not for a half-year that has not begun."""
+    problems = []
+    periode = Periode.parse(parsed.verslagperiode)
+    allowed = referentie.organisations(con, periode.jaar)
+    if parsed.vt_code not in allowed:
+        problems.append(f"{parsed.vt_code!r} is not a Veilig Thuis-organisatie of {periode.jaar} "
+                        f"({', '.join(sorted(allowed))})")
+    if periode.start > received.date():
+        problems.append(f"{periode} has not begun on {received.date()}, when the file was received")
+    return "; ".join(problems)
 
 
 def _insert_delivery(con, parsed: ParsedDelivery, file_name, checksum, received_at, layout: Layout) -> None:

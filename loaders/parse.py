@@ -31,6 +31,7 @@ RULES = {
     7: "the leveringsnummer is higher than that of every loaded delivery of the same organisation and half-year",
     8: "every record key occurs once per record type",
     9: "the versie_bestandsdefinitie of the VL record is a known layout version",
+    10: "the sender is a Veilig Thuis-organisatie of the delivery's year and the verslagperiode has begun",
 }
 
 FILE_NAME = re.compile(r"^(?P<vt_code>[A-Z0-9]{4})_(?P<verslagperiode>\d{4}H[12])_(?P<leveringsnummer>\d{3})\.txt$")

@@ -117,6 +117,12 @@ def require(con: duckdb.DuckDBPyConnection, jaren: Iterable[int], what: str) -> 
         raise ReferenceError(missing_message(what, gaps))
 
 
+def organisations(con: duckdb.DuckDBPyConnection, jaar: int) -> set[str]:
+    """The Veilig Thuis-organisaties that can deliver for a year: the regions of its VT-regio list, or, for a
+    year without one yet, every code of VT_ORGANISATIE (a file may arrive before the operator adds the year)."""
+    return set(regios(con, jaar)) or _known_organisations()
+
+
 def gemeenten(con: duckdb.DuckDBPyConnection, jaar: int) -> list[Gemeente]:
     rows = con.execute(f"select gemeentecode, gemeentenaam, vt_code from {SCHEMA}.{GEMEENTEN} where jaar = ? "
                        "order by gemeentecode", [jaar]).fetchall()

@@ -224,3 +224,26 @@ def test_unknown_layout_version_is_rejected_whole_by_vt_load(warehouse_env, tmp_
         "known (known: 0200, 0300); line 1 (1 line)"]
     assert query("select count(*) from raw.leveringen") == [(0,)]
     assert query("select uitkomst, overtreden_regels from raw.laadlog") == [("geweigerd", "9")]
+
+
+@pytest.mark.parametrize("vt_code,periode,received,detail", [
+    ("ZZ99", "2020H1", "2020-07-20", "'ZZ99' is not a Veilig Thuis-organisatie of 2020 (VT01, VT02, "),
+    ("VT16", "2024H1", "2024-07-20", "'VT16' is not a Veilig Thuis-organisatie of 2024 (VT01, VT02, "),
+    ("VT05", "2026H2", "2026-05-01", "2026H2 has not begun on 2026-05-01, when the file was received"),
+])
+def test_rule10_only_the_year_s_organisations_and_only_a_half_year_that_has_begun(
+        warehouse_env, tmp_path, vt_code, periode, received, detail):
+    path = write_delivery(tmp_path, small_delivery(vt_code=vt_code, periode=periode))
+    [result] = load(path, received_at=datetime.fromisoformat(received))
+    assert (result.outcome, result.rules) == (GEWEIGERD, [10])
+    assert result.message.startswith(f"{path.name}: rejected, nothing loaded\n  rule 10 (the sender is a Veilig "
+                                      "Thuis-organisatie of the delivery's year and the verslagperiode has begun): "
+                                      + detail)
+    assert query("select count(*) from raw.leveringen") == [(0,)]
+
+
+def test_rule10_a_year_without_a_region_list_takes_every_organisation_code(warehouse_env, tmp_path):
+    """A 2027 file may arrive before the operator adds 2027: any code of VT_ORGANISATIE is let in then."""
+    path = write_delivery(tmp_path, small_delivery(vt_code="VT27", periode="2027H1"))
+    [result] = load(path, received_at=datetime(2027, 7, 20))
+    assert result.outcome == GELADEN, result.message

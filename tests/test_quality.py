@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from loaders.quality.gx_runner import SUITE_FILE, suite_dict
@@ -319,3 +320,28 @@ def test_committed_suite_equals_the_rules():
             for e in suite_dict()["expectations"]]
     assert got == want
     assert [r[0] for r in got] == [f"KR{i:02d}" for i in range(1, 23)]
+
+
+def test_unreadable_values_are_findings_of_their_rule_not_a_crash(tmp_path):
+    """A veiligheidsscore 'X ' or a geboortedatum 'ABCD0101' loads as delivered; the quality run and the release
+    build read it with safe casts: one KR16 and one KR19 violation, and the release is built."""
+    home = tmp_path / "wh"
+    lines = clean("VT05")
+    set_field(lines, 10, "MO", "veiligheidsscore", "X ")
+    set_field(lines, 11, "BT", "geboortedatum", "ABCD0101")
+    write_delivery(tmp_path, lines)
+    run_vt("load", "--received-at", "2020-07-25", str(tmp_path / "VT05_2020H1_001.txt"), home=home)
+    proc = run_vt("quality", "--delivery", "VT05_2020H1_001", "--out", str(tmp_path / "q"), home=home, check=False)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "q" / "VT05_2020H1_001" / "kwaliteitsrapport.json").read_text())
+    found = {r["id"]: r["violations"] for r in report["rules"] if r["violations"]}
+    assert found == {"KR16": 1, "KR19": 1}
+    spiegel = (tmp_path / "q" / "VT05_2020H1_001" / "spiegelrapport.csv").read_text().splitlines()
+    assert "MO,veiligheidsscore,geldig,0.0,,0.0,,N" in spiegel  # the only delivery: landelijk is its own
+    build = run_vt("build", "--release", "2020V1", home=home, check=False)
+    assert build.returncode == 0, build.stderr
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        assert con.execute("select veiligheidsscore_gaaf, g5_code from int_monitoringsmomenten_gaafgemaakt"
+                           ).fetchall() == [(None, True)]
+        assert con.execute("select geboortedatum_precisie, geboortejaar_gaaf from int_betrokkenen_gaafgemaakt "
+                           "where persoonsnummer = 'P1'").fetchall() == [("onbekend", None)]

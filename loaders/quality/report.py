@@ -116,7 +116,7 @@ def _measures(layout: Layout) -> list[Measure]:
                 codes = ", ".join(f"'{c}'" for c, _ in lists[f.codelijst])
                 valid = f"trim({col}) in ({codes})"
             elif f.name == "veiligheidsscore":
-                valid = f"coalesce(regexp_full_match(trim({col}), '[0-9]{{1,2}}') and trim({col})::int <= 10, false)"
+                valid = f"coalesce(regexp_full_match(trim({col}), '[0-9]{{1,2}}') and try_cast(trim({col}) as integer) <= 10, false)"
             else:
                 valid = filled
             out.append(Measure(rt.code, f.name, "geldig", f"avg(case when {filled} then ({valid})::int end)"))

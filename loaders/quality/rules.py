@@ -238,7 +238,7 @@ RULES: list[Rule] = [
     Rule("KR16", FOUT, "De veiligheidsscore ligt tussen 0 en 10 wanneer ingevuld.",
          _records(MO, "MO", "monitoringnummer",
                   "r.veiligheidsscore is not null and not coalesce(regexp_full_match(r.veiligheidsscore, "
-                  "'[0-9]{{1,2}}') and cast(r.veiligheidsscore as integer) <= 10, false)"),
+                  "'[0-9]{{1,2}}') and try_cast(r.veiligheidsscore as integer) <= 10, false)"),
          _count(MO, "r.veiligheidsscore is not null")),
     Rule("KR17", FOUT, "De gemeentecode is geldig in het jaar van de verslagperiode (na herindelingen), of 9999.",
          _union(*(_records(t, c, n,
@@ -255,7 +255,7 @@ RULES: list[Rule] = [
          _records(BT, "BT", "persoonsnummer",
                   "(coalesce(r.geboortedatum = '99999999', false) <> (r.bsn_status = 'ongeboren')) or ("
                   "coalesce(r.geboortedatum not in ('99999999', '00000000'), true) and not coalesce("
-                  "regexp_full_match(r.geboortedatum, '[0-9]{{8}}') and cast(left(r.geboortedatum, 4) as integer) "
+                  "regexp_full_match(r.geboortedatum, '[0-9]{{8}}') and try_cast(left(r.geboortedatum, 4) as integer) "
                   "between 1900 and year(l.periode_einde) and (substr(r.geboortedatum, 5, 4) = '0000' or ("
                   "substr(r.geboortedatum, 5, 2) between '01' and '12' and (right(r.geboortedatum, 2) = '00' or "
                   "try_strptime(r.geboortedatum, '%Y%m%d')::date <= l.periode_einde))), false))"),

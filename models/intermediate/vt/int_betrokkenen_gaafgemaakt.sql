@@ -19,8 +19,8 @@ geboorte as (
             when geboortedatum is null or geboortedatum = '00000000' then 'onbekend'
             when not regexp_full_match(geboortedatum, '[0-9]{8}') then 'ongeldig'
             when
-                cast(left(geboortedatum, 4) as integer) < 1900
-                or make_date(cast(left(geboortedatum, 4) as integer), 1, 1) > periode_einde then 'ongeldig'
+                try_cast(left(geboortedatum, 4) as integer) < 1900
+                or make_date(try_cast(left(geboortedatum, 4) as integer), 1, 1) > periode_einde then 'ongeldig'
             when substr(geboortedatum, 5, 4) = '0000' then 'jaar'
             when not substr(geboortedatum, 5, 2) between '01' and '12' then 'ongeldig'
             when right(geboortedatum, 2) = '00' then 'maand'
@@ -46,11 +46,11 @@ gaafgemaakt as (
             as geboortedatum_precisie,
         case
             when geboorte.precisie in ('dag', 'maand', 'jaar')
-                then cast(left(geboorte.geboortedatum, 4) as integer)
+                then try_cast(left(geboorte.geboortedatum, 4) as integer)
         end as geboortejaar_gaaf,
         case
             when geboorte.precisie in ('dag', 'maand')
-                then cast(substr(geboorte.geboortedatum, 5, 2) as integer)
+                then try_cast(substr(geboorte.geboortedatum, 5, 2) as integer)
         end as geboortemaand_gaaf,
         case
             when geboorte.precisie = 'dag'

@@ -26,15 +26,15 @@ gaafgemaakt as (
         case
             when
                 regexp_full_match(momenten.veiligheidsscore, '[0-9]{1,2}')
-                and cast(momenten.veiligheidsscore as integer) <= 10
-                then cast(momenten.veiligheidsscore as integer)
+                and try_cast(momenten.veiligheidsscore as integer) <= 10
+                then try_cast(momenten.veiligheidsscore as integer)
         end as veiligheidsscore_gaaf,
         casussen.casusnummer is null as wees_casus,
         {{ date_g1('datum_monitoring') }} as g1_datum,
         casussen.casusnummer is null as g4_regio_van_organisatie,
         momenten.veiligheidsscore is not null and (
             not regexp_full_match(momenten.veiligheidsscore, '[0-9]{1,2}')
-            or cast(momenten.veiligheidsscore as integer) > 10
+            or try_cast(momenten.veiligheidsscore as integer) > 10
         ) as g5_code,
         momenten.in_meerdere_halfjaren as g8_meerdere_halfjaren,
         momenten.laatste_versie
