@@ -20,7 +20,7 @@ from loaders.generate import generate as generate_files
 from loaders.generate.calibrate import CalibrationError
 from loaders.generate.calibrate import calibrate as calibrate_files
 from loaders.layout import layouts
-from loaders.load import GEWEIGERD, load_files
+from loaders.load import load_files
 from loaders.kalender import releases as calendar_releases
 from loaders.periods import FIRST_YEAR, Periode, periode_range
 from loaders.progress import Progress
@@ -73,7 +73,7 @@ def main() -> None:
               help="When the files were received (ontvangen_op), for back-loading; default: now.")
 def load(files: tuple[Path, ...], received_at: datetime | None) -> None:
     results = _load(Warehouse.from_env(), files, received_at)
-    if any(r.outcome == GEWEIGERD for r in results):
+    if not all(r.ok for r in results):
         sys.exit(EXIT_REJECTED)
 
 
@@ -85,10 +85,7 @@ def _load(warehouse: Warehouse, files, received_at):
     except duckdb.IOException as exc:
         raise ConfigError(f"cannot open the warehouse database {warehouse.database}: {exc}") from None
     for r in results:
-        if r.outcome == GEWEIGERD:
-            click.echo(r.message, err=True)
-        else:
-            click.echo(r.message)
+        click.echo(r.message, err=not r.ok)
     return results
 
 

@@ -6,8 +6,10 @@ tables and query parameters; the only identifiers in the SQL are table names fro
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,12 +20,48 @@ import duckdb
 
 from loaders import faults, referentie
 from loaders.layout import Layout, Layouts
-from loaders.parse import DeliveryRejected, ParsedDelivery, Violation, parse_delivery
+from loaders.parse import DeliveryRejected, ParsedDelivery, Violation, parse_delivery, shown
 from loaders.periods import Periode
 from loaders.pseudonym import BSN_FIELD, has_personal_data, hmac_pads, resolve_key, with_bsn_status
 from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
+# could not be read now (permissions, I/O): nothing is decided about the file, a later run tries again
+ONLEESBAAR = "onleesbaar"
+MAX_BYTES_ENV = "VT_MAX_FILE_BYTES"
+# far above any real delivery (a national half-year is about 300 MB at scale 1)
+DEFAULT_MAX_BYTES = 2 * 1024**3
+
+
+class NotAFile(Exception):
+    """A path that is not a regular file (symlink, directory, FIFO, device): never followed or read."""
+
+
+def max_bytes() -> int:
+    try:
+        return int(os.environ.get(MAX_BYTES_ENV) or DEFAULT_MAX_BYTES)
+    except ValueError:
+        return DEFAULT_MAX_BYTES
+
+
+def read_delivery(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, never following a symlink or blocking on a FIFO. Raises NotAFile for
+    anything but a regular file, DeliveryRejected for a file over `limit` bytes (before it is read), and
+    OSError when it cannot be read now."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise NotAFile(f"{shown(path.name)}: a symbolic link, not a delivered file; left alone") from None
+        raise
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotAFile(f"{shown(path.name)}: not a regular file (a directory, FIFO or device); left alone")
+        if st.st_size > limit:
+            raise DeliveryRejected(path.name, [Violation(2, (), f"the file has {st.st_size} bytes, more than the "
+                                                             f"limit of {limit} ({MAX_BYTES_ENV})")])
+        return fh.read(limit + 1)
 
 
 @dataclass
@@ -37,7 +75,7 @@ class LoadResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome != GEWEIGERD
+        return self.outcome in (GELADEN, ONGEWIJZIGD)
 
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
@@ -78,9 +116,15 @@ def load_files(
 
 def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at) -> LoadResult:
     try:
-        data = path.read_bytes()
+        data = read_delivery(path, max_bytes())
+    except NotAFile as exc:
+        return _reject(con, path, None, str(exc), [])
+    except DeliveryRejected as rejected:
+        return _reject(con, path, None, rejected.message, rejected.rules)
     except OSError as exc:
-        return _reject(con, path, None, f"{path}: cannot be read: {exc.strerror}", [])
+        message = f"{shown(str(path))}: cannot be read now ({exc.strerror}); nothing decided, try again"
+        _log(con, path.name, None, None, ONLEESBAAR, None, message)
+        return LoadResult(path, ONLEESBAAR, message)
     checksum = hashlib.sha256(data).hexdigest()
 
     loaded = con.execute(

@@ -38,6 +38,12 @@ FILE_NAME = re.compile(r"^(?P<vt_code>[A-Z0-9]{4})_(?P<verslagperiode>\d{4}H[12]
 PERIODE = re.compile(r"^(?P<jaar>\d{4})H[12]$")
 
 
+def shown(name: str) -> str:
+    """A file name as it may be printed or logged: control and non-ASCII characters escaped, so a name
+    cannot forge lines or hide what it is."""
+    return name if name.isascii() and name.isprintable() else ascii(name)[1:-1]
+
+
 @dataclass(frozen=True)
 class Violation:
     rule: int
@@ -70,7 +76,7 @@ class DeliveryRejected(Exception):
 
     @property
     def message(self) -> str:
-        lines = [f"{self.file_name}: rejected, nothing loaded"]
+        lines = [f"{shown(self.file_name)}: rejected, nothing loaded"]
         lines += [f"  {v.describe()}" for v in self.violations]
         return "\n".join(lines)
 

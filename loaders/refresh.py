@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -26,7 +27,8 @@ from pathlib import Path
 
 from loaders import faults, referentie
 from loaders.layout import layouts
-from loaders.load import GEWEIGERD, load_files
+from loaders.load import GEWEIGERD, ONLEESBAAR, load_files
+from loaders.parse import shown
 from loaders.publish import publish, read_release_tables
 from loaders.quality import jaar_of, run_quality
 from loaders.kalender import releases_up_to
@@ -107,13 +109,26 @@ class StepLog:
         self.write(f"{name} ({time.monotonic() - started:.1f}s)")
 
 
+def inbox_entries(inbox: Path) -> tuple[list[Path], list[Path]]:
+    """(regular *.txt files, other *.txt entries: symlinks, directories, FIFOs, devices), in name order. Nothing
+    is followed: a link is judged as a link."""
+    files, others = [], []
+    for p in sorted(inbox.iterdir()):
+        if p.name.endswith(".txt"):
+            try:
+                (files if stat.S_ISREG(p.lstat().st_mode) else others).append(p)
+            except OSError:
+                continue  # gone since it was listed
+    return files, others
+
+
 def arrived(inbox: Path, today: date) -> list[Path]:
-    """The inbox's files that had arrived by the end of `today`, in name order."""
-    return [p for p in sorted(inbox.glob("*.txt")) if received_at(p).date() <= today]
+    """The inbox's regular files that had arrived by the end of `today`, in name order."""
+    return [p for p in inbox_entries(inbox)[0] if received_at(p).date() <= today]
 
 
 def received_at(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.fromtimestamp(path.lstat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
 def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str], None] | None = None) -> Summary:
@@ -133,17 +148,25 @@ def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str]
 
 def _load_inbox(warehouse: Warehouse, inbox: Path, today: date, log: StepLog, summary: Summary) -> None:
     rejected_dir = warehouse.home / "rejected"
+    for other in inbox_entries(inbox)[1]:
+        _hold(log, summary, f"{shown(other.name)} in the inbox is not a regular file (a symbolic link, directory, "
+                            "FIFO or device): left alone, never followed; remove it")
     for path in arrived(inbox, today):
-        with log.step(f"load {path.name}"):
+        with log.step(f"load {shown(path.name)}"):
             [result] = load_files([path], warehouse, layouts(), received_at(path))
+        if result.outcome == ONLEESBAAR:
+            _hold(log, summary, result.message)  # stays in the inbox: the next run tries again
+            continue
         if result.outcome == GEWEIGERD:
             rejected_dir.mkdir(parents=True, exist_ok=True)
             rejected_dir.chmod(0o700)  # a rejected file may hold clear BSNs, like the archive
             (rejected_dir / f"{path.name}.reden.txt").write_text(result.message + "\n", encoding="utf-8")
             os.replace(path, rejected_dir / path.name)
-            (rejected_dir / path.name).chmod(0o600)
+            moved = rejected_dir / path.name
+            if stat.S_ISREG(moved.lstat().st_mode):  # never chmod through a link
+                moved.chmod(0o600)
             summary.rejected.append(path.name)
-            log.write(f"rejected {path.name}: moved to {rejected_dir}")
+            log.write(f"rejected {shown(path.name)}: moved to {rejected_dir}")
         else:
             # loaded now or earlier (identical file): the archive has it, the inbox no longer needs it
             path.unlink()

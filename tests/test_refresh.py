@@ -301,3 +301,73 @@ def test_vt_releases_lists_every_release_with_its_state(new_years):
     assert table[1].split() == ["2019V1", "2019H1", "+", "2019H2", "definitief", "2020-06-30", "-", "nee", "nee", "0",
                                 "[2019", "has", "only", "V1:", "both", "half-years", "and", "definitief",
                                 "(verwerking.md", "section", "5)]"]
+
+
+def test_a_hostile_inbox_is_harmless(half_year, tmp_path):
+    """Symlinks (to a file elsewhere, to /dev/zero), a directory and a FIFO named *.txt are left alone, never
+    followed, read or chmod-ed; a file over the size limit is rejected before it is read; a name with a newline
+    is shown escaped; the valid files beside them load."""
+    home = tmp_path / "wh"
+    inbox = inbox_copy(half_year, tmp_path / "inbox")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not a delivery\n")
+    victim.chmod(0o644)
+    (inbox / "VT09_2020H1_001.txt").symlink_to(victim)
+    (inbox / "VT10_2020H1_001.txt").symlink_to("/dev/zero")
+    (inbox / "VT11_2020H1_001.txt").mkdir()
+    os.mkfifo(inbox / "VT12_2020H1_001.txt")
+    limit = max(p.stat().st_size for p in half_year.iterdir()) + 1  # the real files fit
+    big = inbox / "VT13_2020H1_001.txt"
+    big.write_bytes(b"x" * (limit + 1))
+    forged = inbox / "VT14_2020H1_001.txt\n2026-01-01T00:00:00Z refresh done.txt"
+    forged.write_text("garbage\n")
+    for p in (big, forged):
+        stamp_received(p, "2020-07-20T09:00:00")
+    proc = subprocess.run([sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today",
+                           "2020-08-01"], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "VT_MAX_FILE_BYTES": str(limit),
+                               "GX_ANALYTICS_ENABLED": "false"})
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout.startswith("3 files loaded; 2 rejected;")
+    held = proc.stderr.splitlines()
+    assert held == [f"VT{n:02d}_2020H1_001.txt in the inbox is not a regular file (a symbolic link, directory, FIFO or "
+                    "device): left alone, never followed; remove it" for n in (9, 10, 11, 12)]
+    assert (victim.read_text(), stat_mode(victim)) == ("not a delivery\n", 0o644)
+    for n in (9, 10, 11, 12):
+        assert os.path.lexists(inbox / f"VT{n:02d}_2020H1_001.txt")
+    reason = (home / "rejected" / "VT13_2020H1_001.txt.reden.txt").read_text()
+    assert f"the file has {limit + 1} bytes, more than the limit of {limit} (VT_MAX_FILE_BYTES)" in reason
+    log = (home / "logs" / "refresh.log").read_text()
+    assert "VT14_2020H1_001.txt\\n2026-01-01T00:00:00Z refresh done.txt" in log
+    assert not any(line.startswith("2026-01-01T00:00:00Z refresh done") for line in log.splitlines())
+
+
+def stat_mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_a_file_that_cannot_be_read_now_stays_in_the_inbox_and_is_retried(half_year, tmp_path, monkeypatch):
+    from datetime import date
+
+    from loaders import load as load_module
+    from loaders.refresh import refresh
+    from loaders.warehouse import Warehouse
+
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    inbox = inbox_copy(half_year, tmp_path / "inbox")
+    stuck = sorted(inbox.iterdir())[0]
+    real = load_module.read_delivery
+
+    def flaky(path, limit):
+        if path == stuck:
+            raise PermissionError(13, "Permission denied")
+        return real(path, limit)
+
+    monkeypatch.setattr(load_module, "read_delivery", flaky)
+    warehouse = Warehouse(tmp_path / "wh")
+    first = refresh(warehouse, inbox, date(2020, 8, 1))
+    assert len(first.loaded) == 2 and first.rejected == [] and stuck.exists()
+    assert first.problems == [f"{stuck}: cannot be read now (Permission denied); nothing decided, try again"]
+    monkeypatch.setattr(load_module, "read_delivery", real)
+    second = refresh(warehouse, inbox, date(2020, 8, 1))
+    assert second.loaded == [stuck.name[:-4]] and not stuck.exists()
