@@ -39,6 +39,11 @@ class Release:
         return int(self.name[:4])
 
     @property
+    def jaren(self) -> set[int]:
+        """The years of its half-years (whose reference data it needs)."""
+        return {int(p[:4]) for p in self.perioden}
+
+    @property
     def versie(self) -> int:
         return int(self.name[5:])
 

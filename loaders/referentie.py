@@ -111,12 +111,6 @@ def missing_message(what: str, gaps: dict[int, list[str]]) -> str:
             f"mapped to 9999 for a missing year: " + HOW_TO_ADD.format(jaar=jaren[0], vorig=jaren[0] - 1))
 
 
-def require(con: duckdb.DuckDBPyConnection, jaren: Iterable[int], what: str) -> None:
-    gaps = missing(con, jaren)
-    if gaps:
-        raise ReferenceError(missing_message(what, gaps))
-
-
 def organisations(con: duckdb.DuckDBPyConnection, jaar: int) -> set[str]:
     """The Veilig Thuis-organisaties that can deliver for a year: the regions of its VT-regio list, or, for a
     year without one yet, every code of VT_ORGANISATIE (a file may arrive before the operator adds the year)."""

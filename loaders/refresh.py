@@ -208,7 +208,7 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary)
         if not used:
             continue
         with warehouse.connect(read_only=True) as con:
-            gaps = referentie.missing(con, {int(p[:4]) for p in release.perioden})
+            gaps = referentie.missing(con, release.jaren)
         if gaps:
             _hold(log, summary, referentie.missing_message(f"release {name} waits", gaps))
             continue

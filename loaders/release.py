@@ -86,7 +86,7 @@ def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None
         raise ReleaseError(
             f"release {name} has no deliveries: none for {', '.join(release.perioden)} received on or before {as_of}"
         )
-    require_reference(warehouse, {int(p[:4]) for p in release.perioden}, f"release {name} cannot be built")
+    require_reference(warehouse, release.jaren, f"release {name} cannot be built")
     if resolve_key(warehouse.home) is None:
         raise ReleaseError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
                            "identificatienummers need it")
