@@ -207,8 +207,12 @@ def quality(delivery, periode, all_, out: Path, strict: bool) -> None:
         raise click.UsageError("give exactly one of --delivery, --periode and --all")
     summaries = _quality(Warehouse.from_env(), delivery, periode, all_, out)
     for s in summaries:
-        verdict = "goedgekeurd" if s.passed else f"afgekeurd ({', '.join(s.failed_rules)})"
+        verdict = "goedgekeurd" if s.passed else f"afgekeurd ({', '.join(s.failed_rules)})" if s.failed_rules else ""
+        if s.not_run:
+            verdict = f"{verdict + '; ' if verdict else ''}not fully checked: {', '.join(s.not_run)} could not run"
         click.echo(f"{s.delivery}: {verdict}: {s.folder}")
+    if any(s.not_run for s in summaries):
+        sys.exit(EXIT_CONFIG)  # a defect of the warehouse, not of a delivery: the operator must look
     if strict and not all(s.passed for s in summaries):
         sys.exit(EXIT_REJECTED)
 

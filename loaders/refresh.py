@@ -15,6 +15,7 @@ with its real reception dates (the generator sets them), and files dated after -
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import stat
@@ -181,7 +182,7 @@ def _quality_reports(warehouse: Warehouse, log: StepLog, summary: Summary) -> No
     with warehouse.connect() as con:
         lids = [r[0] for r in con.execute("select levering_id from raw.leveringen order by 1").fetchall()]
         referentie.ensure(con)
-        todo = [lid for lid in lids if not (out / lid / "spiegelrapport.html").exists()]
+        todo = [lid for lid in lids if not report_complete(out / lid)]
         gaps = referentie.missing(con, {jaar_of(lid) for lid in todo})
     if gaps:
         held = [lid for lid in todo if jaar_of(lid) in gaps]
@@ -191,8 +192,22 @@ def _quality_reports(warehouse: Warehouse, log: StepLog, summary: Summary) -> No
             "wait", gaps))
     if todo:
         with log.step(f"quality reports for {len(todo)} deliveries"):
-            run_quality(warehouse, todo, out)
+            made = run_quality(warehouse, todo, out)
         summary.reported += todo
+        for s in made:
+            if s.not_run:
+                _hold(log, summary, f"quality report of {s.delivery}: rules {', '.join(s.not_run)} could not run "
+                                    f"(the message is in {s.folder / 'kwaliteitsrapport.json'}); the next run "
+                                    "makes the report again")
+
+
+def report_complete(folder: Path) -> bool:
+    """A delivery's reports exist and every rule ran (the last file written is the spiegelrapport)."""
+    try:
+        report = json.loads((folder / "kwaliteitsrapport.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (folder / "spiegelrapport.html").exists() and not report.get("not_run")
 
 
 def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary) -> None:

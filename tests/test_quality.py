@@ -4,12 +4,15 @@ generated delivery passes; the GX-on-DuckDB workaround; the committed suite equa
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from loaders.quality import gx_runner
 from loaders.quality.gx_runner import SUITE_FILE, suite_dict
+from loaders.quality.report import kwaliteitsrapport, kwaliteitsrapport_html
 from loaders.quality.rules import RULES
 from tests.conftest import record, run_vt, small_delivery, write_delivery
 
@@ -345,3 +348,34 @@ def test_unreadable_values_are_findings_of_their_rule_not_a_crash(tmp_path):
                            ).fetchall() == [(None, True)]
         assert con.execute("select geboortedatum_precisie, geboortejaar_gaaf from int_betrokkenen_gaafgemaakt "
                            "where persoonsnummer = 'P1'").fetchall() == [("onbekend", None)]
+
+
+def test_a_rule_that_cannot_run_is_reported_under_its_own_id_and_the_others_still_run(tmp_path, monkeypatch):
+    """KR05's query made to fail at run time (a cast error): KR05 is reported with the database's message, the
+    rules after it (on the same GX connection) still give their own counts, and the report is not 'passed'."""
+    home = tmp_path / "wh"
+    lines = clean("VT05")
+    set_field(lines, 10, "MO", "veiligheidsscore", "X ")
+    set_field(lines, 11, "BT", "geboortedatum", "ABCD0101")
+    write_delivery(tmp_path, lines)
+    run_vt("load", "--received-at", "2020-07-25", str(tmp_path / "VT05_2020H1_001.txt"), home=home)
+    run_vt("quality", "--delivery", "VT05_2020H1_001", "--out", str(tmp_path / "q"), home=home)  # builds staging
+    gx_copy = tmp_path / "gx"
+    shutil.copytree(gx_runner.PROJECT_GX, gx_copy, ignore=shutil.ignore_patterns("uncommitted"))
+    suite_file = gx_copy / "expectations" / f"{gx_runner.SUITE_NAME}.json"
+    suite = json.loads(suite_file.read_text())
+    broken = next(e for e in suite["expectations"] if e["meta"]["rule"] == "KR05")
+    broken["kwargs"]["unexpected_rows_query"] = "select 'CA' as recordtype, cast('kapot' as integer) as nummer"
+    suite_file.write_text(json.dumps(suite))
+    monkeypatch.setattr(gx_runner, "PROJECT_GX", gx_copy)
+    outcomes = gx_runner.run_suite(home / "vt.duckdb", tmp_path / "work", ["VT05_2020H1_001"])["VT05_2020H1_001"]
+    by_id = {o.rule.id: o for o in outcomes}
+    assert by_id["KR05"].violations is None
+    assert "Conversion Error" in by_id["KR05"].error and "kapot" in by_id["KR05"].error
+    assert {o.rule.id: o.violations for o in outcomes if o.rule.id != "KR05"} == {
+        **dict.fromkeys([r for r in RULE_IDS if r != "KR05"], 0), "KR16": 1, "KR19": 1}
+    report = kwaliteitsrapport("VT05_2020H1_001", outcomes, dict.fromkeys(RULE_IDS, 3))
+    assert (report["passed"], report["not_run"]) == (False, ["KR05"])
+    page = kwaliteitsrapport_html(report, "Zuid-Holland")
+    assert "De regels KR05 konden niet worden uitgevoerd" in page and "niet uitgevoerd: Conversion Error" in page
+    assert "goedgekeurd" not in page

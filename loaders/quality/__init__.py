@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -30,6 +30,7 @@ class Summary:
     passed: bool
     failed_rules: list[str]
     folder: Path
+    not_run: list[str] = field(default_factory=list)  # rules that could not run (a defect, not the delivery's)
 
 
 def select_deliveries(warehouse: Warehouse, delivery: str | None, periode: str | None, all_: bool) -> list[str]:
@@ -82,5 +83,5 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[
         report = kwaliteitsrapport(lid, outcomes[lid], applies[lid])
         folder = write_reports(out, report, spiegels[lid], names.get(lid[:4], lid[:4]))
         failed = [r["id"] for r in report["rules"] if r["severity"] == "fout" and r["violations"]]
-        summaries.append(Summary(lid, report["passed"], failed, folder))
+        summaries.append(Summary(lid, report["passed"], failed, folder, report["not_run"]))
     return summaries

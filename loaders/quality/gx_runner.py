@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,8 +64,9 @@ def suite_dict() -> dict:
 @dataclass
 class RuleOutcome:
     rule: Rule
-    violations: int
+    violations: int | None  # None: the rule could not run (see error)
     examples: list[str] = field(default_factory=list)
+    error: str | None = None  # the database's message when the rule could not run
 
 
 def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str, list[RuleOutcome]]:
@@ -72,9 +74,14 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str
     import great_expectations as gx
 
     enable_duckdb()
-    for lid in deliveries:
-        if not LEVERING_ID.match(lid):
-            raise ValueError(f"not a delivery id: {lid!r}")
+    # ids go into GX's query text: anything but the register's own form is never run, only reported
+    odd = [lid for lid in deliveries if not LEVERING_ID.match(lid)]
+    deliveries = [lid for lid in deliveries if LEVERING_ID.match(lid)]
+    outcomes: dict[str, list[RuleOutcome]] = {
+        lid: [RuleOutcome(rule, None, error="not a delivery id of the form VT00_2020H1_001; not checked")
+              for rule in RULES] for lid in odd}
+    if not deliveries:
+        return outcomes
     # the committed context is copied: runs never write into the repository
     root = work_dir / "gx-run"
     if root.exists():
@@ -97,25 +104,65 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str
         result_format={"result_format": "COMPLETE", "unexpected_rows_limit": MAX_EXAMPLES}))
     try:
         result = checkpoint.run()
+        outcomes.update(_outcomes(result, _fresh_query(source)))
     finally:
         _release(source)
+    return outcomes
+
+
+def _outcomes(result, query: Callable[[str], list[tuple]]) -> dict[str, list[RuleOutcome]]:
+    outcomes = {}
     by_rule = {r.id: r for r in RULES}
-    outcomes: dict[str, list[RuleOutcome]] = {}
     for run in result.run_results.values():
         lid = run.asset_name if hasattr(run, "asset_name") else None
         lid = lid or run.meta.get("active_batch_definition", {}).get("data_asset_name")
         rules = []
         for er in run.results:
             meta = er.expectation_config.meta
-            if "observed_value" not in er.result:  # the query failed: a defect in the rule, never bad data
-                messages = [str(v.get("exception_message", v)) for v in (er.exception_info or {}).values()
-                            if isinstance(v, dict)]
-                raise RuntimeError(f"{lid}: {meta['rule']} could not run: {'; '.join(messages)[:2000]}")
+            if "observed_value" not in er.result:
+                # The query failed. GX runs every rule on one connection, so one failure aborts the rules after
+                # it ("Current transaction is aborted"): run the rule again on its own to get its own answer,
+                # or its own message.
+                rules.append(run_rule_alone(query, by_rule[meta["rule"]], er.expectation_config.kwargs[
+                    "unexpected_rows_query"], lid))
+                continue
             rows = er.result.get("details", {}).get("unexpected_rows") or []
             examples = [f"{row['recordtype']} {row['nummer']}" for row in rows[:MAX_EXAMPLES]]
             rules.append(RuleOutcome(by_rule[meta["rule"]], int(er.result["observed_value"]), examples))
         outcomes[lid] = sorted(rules, key=lambda o: o.rule.id)
     return outcomes
+
+
+def run_rule_alone(query: Callable[[str], list[tuple]], rule: Rule, violations: str, levering_id: str) -> RuleOutcome:
+    """One rule (its suite query `violations`) on one delivery in a fresh transaction, with the semantics of GX's UnexpectedRowsExpectation (the
+    violations are the rows of the query). A rule that still fails is an outcome with the database's message,
+    never an exception: the other rules and deliveries are not affected."""
+    # levering_id matched LEVERING_ID: safe as a literal, as in the query asset
+    sql = violations.format(batch=f"(select * from stg_loader__leveringen where levering_id = '{levering_id}')")
+    try:
+        rows = query(f"select recordtype, nummer from ({sql}) order by all")
+    except Exception as exc:  # any database error: the rule's finding is that it could not run
+        message = str(getattr(exc, "orig", exc)).strip().splitlines()
+        return RuleOutcome(rule, None, error=(message[0] if message else type(exc).__name__)[:500])
+    return RuleOutcome(rule, len(rows), [f"{t} {n}" for t, n in rows[:MAX_EXAMPLES]])
+
+
+def _fresh_query(source) -> Callable[[str], list[tuple]]:
+    """Queries on GX's own connection (a second DuckDB connection in this process would conflict with it), each
+    after a rollback of the transaction a failed rule aborted."""
+    import sqlalchemy as sa
+
+    engine = source.get_execution_engine()
+
+    def query(sql: str) -> list[tuple]:
+        connection = engine._connection or engine.engine.connect()
+        connection.rollback()
+        try:
+            return [tuple(r) for r in connection.execute(sa.text(sql)).fetchall()]
+        finally:
+            connection.rollback()
+
+    return query
 
 
 class SuiteRun:
@@ -142,25 +189,30 @@ class SuiteRun:
                                         stdout=subprocess.DEVNULL, stderr=stderr,
                                         env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
                                         preexec_fn=_die_with_parent)
-            self._children.append((proc, child_dir))
+            self._children.append((proc, child_dir, chunk))
 
     def wait(self) -> dict[str, list[RuleOutcome]]:
-        failures = []
-        for proc, child_dir in self._children:
-            if proc.wait() != 0:
-                failures.append((child_dir / "stderr.txt").read_text()[-3000:])
-        if failures:
-            raise RuntimeError("the quality rules could not run:\n" + "\n".join(failures))
         by_rule = {r.id: r for r in RULES}
         outcomes: dict[str, list[RuleOutcome]] = {}
-        for _, child_dir in self._children:
-            answer = json.loads((child_dir / "outcomes.json").read_text())
-            outcomes.update({lid: [RuleOutcome(by_rule[o["rule"]], o["violations"], o["examples"]) for o in rules]
-                             for lid, rules in answer.items()})
+        for proc, child_dir, chunk in self._children:
+            code = proc.wait()
+            try:
+                answer = json.loads((child_dir / "outcomes.json").read_text()) if code == 0 else None
+            except (OSError, ValueError):
+                answer = None
+            if answer is None:
+                # the whole run of this child failed: every rule of its deliveries is reported as not run,
+                # with the child's last words; the other children's deliveries are unaffected
+                lines = (child_dir / "stderr.txt").read_text(errors="replace").strip().splitlines()
+                error = f"the quality run stopped (exit {code}): {lines[-1] if lines else 'no message'}"[:500]
+                outcomes.update({lid: [RuleOutcome(rule, None, error=error) for rule in RULES] for lid in chunk})
+                continue
+            outcomes.update({lid: [RuleOutcome(by_rule[o["rule"]], o["violations"], o["examples"], o.get("error"))
+                                   for o in rules] for lid, rules in answer.items()})
         return outcomes
 
     def kill(self) -> None:
-        for proc, _ in self._children:
+        for proc, _, _ in self._children:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -184,7 +236,8 @@ def run_suite_isolated(database: Path, work_dir: Path, deliveries: list[str],
 def _child(request_path: str) -> None:
     request = json.loads(Path(request_path).read_text())
     outcomes = run_suite(Path(request["database"]), Path(request["work_dir"]), request["deliveries"])
-    answer = {lid: [{"rule": o.rule.id, "violations": o.violations, "examples": o.examples} for o in rules]
+    answer = {lid: [{"rule": o.rule.id, "violations": o.violations, "examples": o.examples, "error": o.error}
+                    for o in rules]
               for lid, rules in outcomes.items()}
     (Path(request["work_dir"]) / "outcomes.json").write_text(json.dumps(answer))
 

@@ -21,21 +21,29 @@ BATCH = "(select * from stg_loader__leveringen where levering_id = ?)"
 MARGIN = 10.0  # percentage points
 
 
-def applies_to(con: duckdb.DuckDBPyConnection, levering_id: str) -> dict[str, int]:
-    """For every rule, the number of records of the delivery it applies to."""
+def applies_to(con: duckdb.DuckDBPyConnection, levering_id: str) -> dict[str, int | None]:
+    """For every rule, the number of records of the delivery it applies to (None when its query fails: that
+    rule is reported as not run, the others are not affected)."""
     out = {}
     for rule in RULES:
         sql = rule.applies.format(batch=BATCH)
-        out[rule.id] = con.execute(sql, [levering_id] * sql.count(BATCH)).fetchone()[0]
+        try:
+            out[rule.id] = con.execute(sql, [levering_id] * sql.count(BATCH)).fetchone()[0]
+        except duckdb.Error:
+            out[rule.id] = None
     return out
 
 
-def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: dict[str, int]) -> dict:
+def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: dict[str, int | None]) -> dict:
+    """The report's data. A rule that could not run has violations None and its error; the delivery then is
+    neither approved nor rejected on it (`passed` is False, `not_run` names the rules)."""
     rules = [{"id": o.rule.id, "severity": o.rule.severity, "description": o.rule.description,
-              "violations": o.violations, "applies_to": applies[o.rule.id], "examples": o.examples}
+              "violations": o.violations, "applies_to": applies[o.rule.id], "examples": o.examples,
+              **({"error": o.error} if o.error else {})}
              for o in outcomes]
-    passed = not any(r["violations"] for r in rules if r["severity"] == FOUT)
-    return {"delivery": levering_id, "passed": passed, "rules": rules}
+    not_run = [r["id"] for r in rules if r["violations"] is None]
+    passed = not not_run and not any(r["violations"] for r in rules if r["severity"] == FOUT)
+    return {"delivery": levering_id, "passed": passed, "not_run": not_run, "rules": rules}
 
 
 def _page(title: str, body: str) -> str:
@@ -56,11 +64,25 @@ tr.afwijkend td {{ background: #fff1d6; }}
 
 def kwaliteitsrapport_html(report: dict, organisatie: str) -> str:
     failed = [r["id"] for r in report["rules"] if r["severity"] == FOUT and r["violations"]]
-    verdict = ('<p class="ok">De levering is goedgekeurd: geen enkele foutregel is overtreden.</p>' if report["passed"]
-               else f'<p class="fout">De levering is afgekeurd: de foutregels {", ".join(failed)} zijn overtreden. '
-                    "Wij vragen u een correctielevering te sturen.</p>")
+    not_run = report.get("not_run") or []
+    if failed:
+        verdict = (f'<p class="fout">De levering is afgekeurd: de foutregels {", ".join(failed)} zijn overtreden. '
+                   "Wij vragen u een correctielevering te sturen.</p>")
+    elif not_run:
+        verdict = ""
+    else:
+        verdict = '<p class="ok">De levering is goedgekeurd: geen enkele foutregel is overtreden.</p>'
+    if not_run:
+        verdict += (f'<p class="fout">De regels {", ".join(not_run)} konden niet worden uitgevoerd door een fout in '
+                    "de verwerking, niet in uw levering; de levering is daarop nog niet beoordeeld. Wij sturen een "
+                    "nieuw rapport zodra dat is hersteld.</p>")
     rows = []
     for r in report["rules"]:
+        if r["violations"] is None:
+            rows.append(f"<tr><td class=\"fout\">{r['id']}</td><td>{r['severity']}</td>"
+                        f"<td>{html.escape(r['description'])}</td><td colspan=\"4\">niet uitgevoerd: "
+                        f"{html.escape(r.get('error') or '')}</td></tr>")
+            continue
         share = f"{100 * r['violations'] / r['applies_to']:.1f}%" if r["applies_to"] else "-"
         cls = ' class="fout"' if r["severity"] == FOUT and r["violations"] else ""
         rows.append(f"<tr><td{cls}>{r['id']}</td><td>{r['severity']}</td><td>{html.escape(r['description'])}</td>"
