@@ -6,6 +6,9 @@ missing key, a locked database).
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +18,7 @@ import duckdb
 
 from loaders import __doc__ as package_doc
 from loaders import referentie
+from loaders.errors import EXIT_INTERNAL, explain, keep_traceback
 from loaders.generate import NEW_LAYOUT_FROM, years_without_reference
 from loaders.generate import generate as generate_files
 from loaders.generate.calibrate import CalibrationError
@@ -26,11 +30,12 @@ from loaders.periods import FIRST_YEAR, Periode, periode_range
 from loaders.progress import Progress
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
 from loaders.publish import publish as publish_files
-from loaders.publish import read_release_tables
+from loaders.publish import PublishError, release_tables
 from loaders.quality import QualityError, run_quality, select_deliveries
 from loaders.refresh import EXIT_LOCKED, RefreshLocked
 from loaders.refresh import refresh as run_refresh
-from loaders.release import ReleaseError, build_release, freeze_release, get_release, release_status
+from loaders.release import (ReleaseError, build_release, freeze_release, frozen_manifest, get_release, release_status,
+                             releases_dir, verify_release)
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
@@ -39,6 +44,16 @@ DEMO_PERIODS, DEMO_RELEASE, DEMO_DEFECTS, DEMO_TODAY = "2020H1", "2020V1", 0.002
 
 class ConfigError(click.ClickException):
     exit_code = EXIT_CONFIG
+
+
+class FiniteFloat(click.FloatRange):
+    """A FloatRange that also refuses nan and inf (which compare false with every bound)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
 
 
 def _periods(_ctx, _param, value: str | None):
@@ -61,7 +76,27 @@ def _received_at(_ctx, _param, value: str | None):
     return parsed.replace(tzinfo=None)
 
 
-@click.group(help=package_doc)
+class Vt(click.Group):
+    """Every command runs owner-only (umask 077) and ends in a message and a documented exit code, never a
+    traceback: conditions of the machine are explained by `loaders.errors`."""
+
+    def invoke(self, ctx: click.Context):
+        os.umask(0o077)  # the database, logs, reports and dbt's files hold organisation numbers and pseudonyms
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # the last line of defence: one sentence, the documented exit code
+            warehouse = Warehouse.from_env()
+            message, code = explain(exc, warehouse.database)
+            if code == EXIT_INTERNAL:
+                kept = keep_traceback(exc, warehouse.logs)
+                message += f"; details in {kept}" if kept else ""
+            click.echo(f"Error: {message}", err=True)
+            sys.exit(code)
+
+
+@click.group(cls=Vt, help=package_doc)
 def main() -> None:
     pass
 
@@ -82,8 +117,6 @@ def _load(warehouse: Warehouse, files, received_at):
         results = load_files(files, warehouse, layouts(), received_at, Progress("loading"))
     except PseudonymKeyError as exc:
         raise ConfigError(str(exc)) from None
-    except duckdb.IOException as exc:
-        raise ConfigError(f"cannot open the warehouse database {warehouse.database}: {exc}") from None
     for r in results:
         click.echo(r.message, err=not r.ok)
     return results
@@ -93,10 +126,10 @@ def _load(warehouse: Warehouse, files, received_at):
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
 @click.option("--periods", default=None, callback=_periods,
               help="A half-year or a range FIRST:LAST (default: 2019H1 up to the current half-year).")
-@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(min=0.001),
+@click.option("--scale", default=1.0, show_default=True, type=FiniteFloat(min=0.001, max=100),
               help="Volume relative to the real national volume.")
 @click.option("--seed", default=1, show_default=True, type=int)
-@click.option("--defects", default=0.0, show_default=True, type=click.FloatRange(0, 0.5),
+@click.option("--defects", default=0.0, show_default=True, type=FiniteFloat(0, 0.5),
               help="Chance per record and kind of defect (impossible dates, unknown codes, orphans, ...).")
 @click.option("--new-layout-from", "new_layout_from", default=str(NEW_LAYOUT_FROM), show_default=True,
               metavar="HALF-YEAR", help="Write layout version 0300 (with ME.aanleiding) from this half-year on, "
@@ -167,10 +200,51 @@ def release(name: str) -> None:
     except (ReleaseError, PseudonymKeyError) as exc:
         raise click.ClickException(str(exc)) from None
     took = f"build {result.seconds['build']:.1f} s, export {result.seconds['export']:.1f} s"
+    if result.repaired:
+        click.echo(result.repaired, err=True)
     if result.outcome == "ongewijzigd":
         click.echo(f"release {name} is frozen and unchanged: nothing to do ({result.folder}; {took})")
     else:
         click.echo(f"release {name} frozen in {result.folder} ({took})")
+
+
+@main.command(help="Check frozen releases and their publications against their manifests: every file present and "
+              "unchanged (a DuckDB file by its tables' content), nothing added. Exit 0 when all are intact, 1 naming "
+              "every file that differs.")
+@click.argument("names", nargs=-1, metavar="[RELEASE]...")
+def verify(names: tuple[str, ...]) -> None:
+    warehouse = Warehouse.from_env()
+    for name in names:
+        try:
+            get_release(name)
+        except ReleaseError as exc:  # an unknown name says what exists
+            raise click.BadParameter(str(exc), param_hint="RELEASE") from None
+    root = releases_dir(warehouse)
+    if not names:
+        names = tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+                             )) if root.is_dir() else ()
+        if not names:
+            raise ConfigError(f"no frozen releases in {root}")
+    broken = 0
+    for name in names:
+        folders = [("release", root / name)]
+        if (warehouse.home / "publicatie" / name).is_dir():
+            folders.append(("publication", warehouse.home / "publicatie" / name))
+        if not folders[0][1].is_dir():
+            click.echo(f"{name}: not frozen (no folder {folders[0][1]})", err=True)
+            broken += 1
+            continue
+        for kind, folder in folders:
+            problems = verify_release(folder)
+            broken += bool(problems)
+            if problems:
+                for problem in problems:
+                    click.echo(f"{name} {kind}: {problem} ({folder})", err=True)
+            else:
+                files = len(json.loads((folder / "manifest.json").read_text())["files"])
+                click.echo(f"{name} {kind}: intact ({files} files)")
+    if broken:
+        sys.exit(EXIT_REJECTED)
 
 
 @main.command(help="Publish a release: per half-year kerncijfers_<P>.csv and indicatoren_<P>.csv, one Excel "
@@ -187,11 +261,14 @@ def publish(name: str, out: Path, unrounded: bool, suppress: int) -> None:
 
 
 def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False, suppress: int = 0):
+    """A frozen release is published from its frozen files (checked against its manifest); another is built
+    first."""
     try:
-        build_release(warehouse, name, echo=sys.stderr.isatty())
-    except (ReleaseError, PseudonymKeyError) as exc:
+        if frozen_manifest(warehouse, name) is None:
+            build_release(warehouse, name, echo=sys.stderr.isatty())
+        tables = release_tables(warehouse, name, get_release(name).mark)
+    except (ReleaseError, PseudonymKeyError, PublishError) as exc:
         raise click.ClickException(str(exc)) from None
-    tables = read_release_tables(warehouse, name, get_release(name).mark)
     return publish_files(tables, out, suppress, unrounded)
 
 
@@ -273,13 +350,8 @@ def _years(_ctx, _param, value: str | None):
               help=f"A year or a range FIRST:LAST (default: {FIRST_YEAR} to this year).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per release, with the delivery ids.")
 def releases(years, as_json: bool) -> None:
-    import json
-
     warehouse = Warehouse.from_env()
-    try:
-        rows = release_status(warehouse, calendar_releases(*years))
-    except duckdb.Error as exc:
-        raise ConfigError(f"cannot read the warehouse database {warehouse.database}: {exc}") from None
+    rows = release_status(warehouse, calendar_releases(*years))
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -311,8 +383,6 @@ def _reference(action):
         _reference_log(warehouse, f"refused: {exc}")
         click.echo(str(exc), err=True)
         sys.exit(EXIT_REJECTED)
-    except duckdb.IOException as exc:
-        raise ConfigError(f"cannot open the warehouse database {warehouse.database}: {exc}") from None
     _reference_log(warehouse, message)
     click.echo(message)
 
@@ -333,12 +403,9 @@ _replace_option = click.option("--replace", is_flag=True, help="Replace the year
 @reference.command("list", help="Per year: gemeenten, VT-regio's and mergers in the warehouse, and their sources.")
 def reference_list() -> None:
     warehouse = Warehouse.from_env()
-    try:
-        with warehouse.connect() as con:
-            referentie.ensure(con)
-            rows = referentie.overview(con)
-    except duckdb.IOException as exc:
-        raise ConfigError(f"cannot open the warehouse database {warehouse.database}: {exc}") from None
+    with warehouse.connect() as con:
+        referentie.ensure(con)
+        rows = referentie.overview(con)
     click.echo(f"{'jaar':<5} {'gemeenten':>9} {'VT-regio':>8} {'herindelingen':>13}  bron")
     for r in rows:
         click.echo(f"{r['jaar']:<5} {r['gemeenten']:>9} {r['vt_regios']:>8} {r['herindelingen']:>13}  {r['bron']}")

@@ -43,7 +43,7 @@ def _format(con: duckdb.DuckDBPyConnection, table: str, column: str, data_type: 
 
 
 def write_codebook(path: Path, release: Release, files: list[dict], warehouse: Warehouse) -> None:
-    from loaders.release import TABLES, releases_dir, table_name
+    from loaders.release import TABLES, table_name
 
     lists = code_lists()
     used: set[str] = set()
@@ -75,10 +75,10 @@ def write_codebook(path: Path, release: Release, files: list[dict], warehouse: W
         lines += [f"### {name}", "", "| code | omschrijving |", "| --- | --- |"]
         lines += [f"| {code} | {text} |" for code, text in lists[name]]
         lines.append("")
-    lines += ["## Version history", "", "| release | status | verslagperioden | peildatum | frozen |",
-              "| --- | --- | --- | --- | --- |"]
+    # the calendar only, never which releases are frozen now: a frozen file must not depend on when it was made
+    lines += ["## Versions of this year", "", "| release | status | verslagperioden | peildatum |",
+              "| --- | --- | --- | --- |"]
     for other in releases(release.jaar, release.jaar):
-        frozen = "yes" if (releases_dir(warehouse) / other.name / "manifest.json").exists() else (
-            "this release" if other.name == release.name else "no")
-        lines.append(f"| {other.name} | {other.status} | {', '.join(other.perioden)} | {other.peildatum} | {frozen} |")
+        this = " (this release)" if other.name == release.name else ""
+        lines.append(f"| {other.name}{this} | {other.status} | {', '.join(other.perioden)} | {other.peildatum} |")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -199,7 +199,10 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
         faults.checkpoint("load:before-commit")
         con.execute("commit")
     except BaseException:
-        con.execute("rollback")
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass  # the failure (a full disk) may have ended the transaction already: report that failure
         raise
     return LoadResult(path, GELADEN, message, parsed.levering_id, parsed.counts)
 

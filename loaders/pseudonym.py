@@ -41,12 +41,24 @@ def resolve_key(home: Path) -> bytes | None:
             raise PseudonymKeyError(f"{KEY_ENV} must be at least {MIN_KEY_LENGTH} characters")
         return env.encode("utf-8")
     path = key_path(home)
-    if not path.exists():
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
         return None
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    except OSError as exc:
+        raise PseudonymKeyError(f"the key file {path} cannot be read: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise PseudonymKeyError(f"the key file {path} must be a regular file (it is a directory, link or device)")
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise PseudonymKeyError(f"{path} must be readable by its owner only (chmod 600 {path})")
-    key = path.read_text(encoding="ascii").strip()
+    try:
+        key = path.read_bytes()[:4096].decode("ascii").strip()
+    except OSError as exc:
+        raise PseudonymKeyError(f"the key file {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise PseudonymKeyError(f"the key file {path} must hold printable ASCII characters only") from None
+    if not key.isprintable():
+        raise PseudonymKeyError(f"the key file {path} must hold printable ASCII characters only")
     if len(key) < MIN_KEY_LENGTH:
         raise PseudonymKeyError(f"{path} must hold at least {MIN_KEY_LENGTH} characters")
     return key.encode("ascii")

@@ -2,13 +2,17 @@
 page, with CBS rounding, optional small-cell suppression and CBS symbols (publicatie.md).
 
 The arithmetic (rounding, suppression, percentages, period labels) is pure and tested on its own; the
-writers take plain rows. Only `read_release_tables` touches the database.
+writers take plain rows. Only `release_tables` reads the database or a frozen release's files.
 """
 
 from __future__ import annotations
 
 import csv
 import html
+import json
+import os
+import re
+import zipfile
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -71,15 +75,41 @@ class Tables:
     indicatoren: dict[str, list[dict]]  # periode -> rows: vt_code, vt_naam, and per indicator (teller, noemer)
 
 
-def read_release_tables(warehouse: Warehouse, release: str, mark: str) -> Tables:
-    with duckdb.connect(str(warehouse.database), read_only=True) as con:
-        rows = con.execute(
-            f'select * from "kerncijfers_{release}" '
-            "order by verslagperiode, vt_code = 'NL', vt_code"
-        ).fetchall()
-        cols = [d[0] for d in con.description]
-        ind = con.execute(f'select verslagperiode, vt_code, indicator, teller, noemer from "indicatoren_{release}"'
-                          ).fetchall()
+class PublishError(Exception):
+    """A release cannot be published; the message says why."""
+
+
+def release_tables(warehouse: Warehouse, release: str, mark: str) -> Tables:
+    """What a release's publication is made from: for a frozen release its frozen kerncijfers and indicatoren
+    files, checked against its manifest; otherwise the warehouse's tables of its last build."""
+    from loaders.release import MANIFEST, frozen_manifest, releases_dir, sha256_file
+
+    manifest = frozen_manifest(warehouse, release)
+    if manifest is None:
+        with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            return _read_tables(con, f'"kerncijfers_{release}"', f'"indicatoren_{release}"', release, mark)
+    folder = releases_dir(warehouse) / release
+    listed = {f["name"]: f for f in manifest["files"]}
+    paths = []
+    for table in ("kerncijfers", "indicatoren"):
+        name = f"{table}_{release}.parquet"
+        if name not in listed:
+            raise PublishError(f"release {release} was frozen without {name} (by an older version of vt): its "
+                               "publication cannot be made from its frozen files")
+        if sha256_file(folder / name) != listed[name]["sha256"]:
+            raise PublishError(f"{folder / name} differs from the release's {MANIFEST}: not published; restore the "
+                               "release folder from a backup (`vt verify` checks it)")
+        paths.append(str(folder / name))
+    with duckdb.connect() as con:
+        return _read_tables(con, "read_parquet(?)", "read_parquet(?)", release, mark, paths)
+
+
+def _read_tables(con, kern: str, ind: str, release: str, mark: str, params: list | None = None) -> Tables:
+    rows = con.execute(f"select * from {kern} order by verslagperiode, vt_code = 'NL', vt_code",
+                       params[:1] if params else None).fetchall()
+    cols = [d[0] for d in con.description]
+    ind = con.execute(f"select verslagperiode, vt_code, indicator, teller, noemer from {ind}",
+                      params[1:] if params else None).fetchall()
     kern: dict[str, list[dict]] = {}
     for row in rows:
         r = dict(zip(cols, row))
@@ -135,7 +165,18 @@ def publish(tables: Tables, out: Path, suppress: int = 0, unrounded: bool = Fals
             written.append(path)
     written.append(write_workbook(tables, out / f"tabellen_{tables.release}.xlsx", suppress))
     written.append(write_html(tables, out / f"publicatie_{tables.release}.html", suppress))
+    written.append(write_manifest(out, tables.release, written))
     return written
+
+
+def write_manifest(out: Path, release: str, written: list[Path]) -> Path:
+    """manifest.json: every file of the publication with its sha256 (`vt verify` checks a published release)."""
+    from loaders.release import MANIFEST, sha256_file
+
+    path = out / MANIFEST
+    files = [{"name": p.name, "sha256": sha256_file(p)} for p in written]
+    path.write_text(json.dumps({"release": release, "files": files}, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def _title(kind: str, periode: str, mark: str) -> str:
@@ -176,7 +217,30 @@ def write_workbook(tables: Tables, path: Path, suppress: int = 0) -> Path:
             ws.append([f"Bron: Beleidsinformatie Veilig Thuis, microdata release {tables.release}."])
             ws.column_dimensions["A"].width = 28
     wb.save(path)
+    _fix_workbook_times(path)
     return path
+
+
+# what a workbook says about when it was made: nothing, so two runs give the same bytes (the release's
+# manifest and the publication's checksums say what it holds)
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+_W3CDTF = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def _fix_workbook_times(path: Path) -> None:
+    """openpyxl stamps docProps/core.xml and every zip entry with the time of saving: rewrite both to a fixed
+    time, entries in the same order and compression."""
+    tmp = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = _W3CDTF.sub(rb"\g<1>1980-01-01T00:00:00Z\g<3>", data)
+            entry = zipfile.ZipInfo(info.filename, FIXED_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o600 << 16
+            dst.writestr(entry, data)
+    os.replace(tmp, path)
 
 
 def _is_number(text: str) -> bool:

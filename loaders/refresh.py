@@ -30,11 +30,11 @@ from loaders import faults, referentie
 from loaders.layout import layouts
 from loaders.load import GEWEIGERD, ONLEESBAAR, load_files
 from loaders.parse import shown
-from loaders.publish import publish, read_release_tables
+from loaders.publish import PublishError, publish, release_tables
 from loaders.quality import jaar_of, run_quality
 from loaders.kalender import releases_up_to
-from loaders.release import build_release, freeze_release, last_build, releases_dir, selected_deliveries
-from loaders.warehouse import Warehouse
+from loaders.release import ReleaseError, build_release, freeze_release, last_build, releases_dir, selected_deliveries
+from loaders.warehouse import Warehouse, share
 
 EXIT_LOCKED = 3
 
@@ -138,6 +138,7 @@ def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str]
         log = StepLog(warehouse, echo)
         summary = Summary()
         log.write(f"refresh started: inbox {inbox}, today {today}")
+        _clean_staging(warehouse, log)
         _load_inbox(warehouse, inbox, today, log, summary)
         faults.checkpoint("refresh:after-load")
         _quality_reports(warehouse, log, summary)
@@ -212,35 +213,56 @@ def report_complete(folder: Path) -> bool:
 
 def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary) -> None:
     for release in releases_up_to(today):
-        name = release.name
-        frozen = (releases_dir(warehouse) / name / "manifest.json").exists()
-        publication = warehouse.home / "publicatie" / name
-        if frozen:
-            if not publication.exists():
-                _publish(warehouse, name, release.mark, publication, log, summary)
-            continue
-        used = selected_deliveries(warehouse, release, release.peildatum)
-        if not used:
-            continue
-        with warehouse.connect(read_only=True) as con:
-            gaps = referentie.missing(con, release.jaren)
-        if gaps:
-            _hold(log, summary, referentie.missing_message(f"release {name} waits", gaps))
-            continue
-        if release.peildatum < today:
-            faults.checkpoint("refresh:before-freeze")
-            with log.step(f"release {name}: built and frozen"):
-                freeze_release(warehouse, name)
-            summary.frozen.append(name)
-            faults.checkpoint("refresh:after-freeze")
+        try:
+            _release(warehouse, release, today, log, summary)
+        except (ReleaseError, PublishError) as exc:
+            # one release that cannot be built, frozen or published holds back only itself
+            _hold(log, summary, f"release {release.name}: {exc}")
+
+
+def _release(warehouse: Warehouse, release, today: date, log: StepLog, summary: Summary) -> None:
+    name = release.name
+    frozen = (releases_dir(warehouse) / name / "manifest.json").exists()
+    publication = warehouse.home / "publicatie" / name
+    if frozen:
+        if not publication.exists():
             _publish(warehouse, name, release.mark, publication, log, summary)
-            continue
-        last = last_build(warehouse, name)
-        if last and last["leveringen"] == [lid for lid, _, _ in used] and last["peildatum"] == str(release.peildatum):
-            continue  # built from exactly these deliveries already
-        with log.step(f"release {name}: built (not frozen before its peildatum {release.peildatum})"):
-            build_release(warehouse, name)
-        summary.built.append(name)
+        return
+    used = selected_deliveries(warehouse, release, release.peildatum)
+    if not used:
+        return
+    with warehouse.connect(read_only=True) as con:
+        gaps = referentie.missing(con, release.jaren)
+    if gaps:
+        _hold(log, summary, referentie.missing_message(f"release {name} waits", gaps))
+        return
+    if release.peildatum < today:
+        faults.checkpoint("refresh:before-freeze")
+        with log.step(f"release {name}: built and frozen"):
+            result = freeze_release(warehouse, name)
+        if result.repaired:
+            _hold(log, summary, f"release {name}: {result.repaired}")
+        summary.frozen.append(name)
+        faults.checkpoint("refresh:after-freeze")
+        if not publication.exists():  # (it does when an incomplete release folder was just repaired)
+            _publish(warehouse, name, release.mark, publication, log, summary)
+        return
+    last = last_build(warehouse, name)
+    if last and last["leveringen"] == [lid for lid, _, _ in used] and last["peildatum"] == str(release.peildatum):
+        return  # built from exactly these deliveries already
+    with log.step(f"release {name}: built (not frozen before its peildatum {release.peildatum})"):
+        build_release(warehouse, name)
+    summary.built.append(name)
+
+
+def _clean_staging(warehouse: Warehouse, log: StepLog) -> None:
+    """Remove the half-made folders an interrupted freeze or publication left (.<release>.tmp): under the lock
+    nobody else writes them, and the run makes them again when needed."""
+    for parent in (releases_dir(warehouse), warehouse.home / "publicatie"):
+        for p in sorted(parent.glob(".*.tmp")) if parent.is_dir() else []:
+            if stat.S_ISDIR(p.lstat().st_mode):
+                shutil.rmtree(p)
+                log.write(f"removed {shown(str(p))}, left by an interrupted run")
 
 
 def _hold(log: StepLog, summary: Summary, message: str) -> None:
@@ -254,8 +276,10 @@ def _publish(warehouse: Warehouse, name: str, mark: str, target: Path, log: Step
     if staging.exists():
         shutil.rmtree(staging)
     with log.step(f"release {name}: published"):
-        publish(read_release_tables(warehouse, name, mark), staging)
+        publish(release_tables(warehouse, name, mark), staging)
+        share(staging, read_only=True)
         faults.checkpoint("refresh:before-publish-rename")
         staging.rename(target)
+        share(target.parent)
     summary.published.append(name)
 

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import kalender, referentie
+from loaders import faults, kalender, referentie
 from loaders.codebook import write_codebook
 from loaders.kalender import Release
 from loaders.pseudonym import resolve_key
-from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare
+from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, share
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TABLES = (
@@ -80,6 +80,10 @@ def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date)
 def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None, echo: bool = False) -> BuildResult:
     """Run dbt (seeds, models, tests) for one release as of its peildatum."""
     release = get_release(name)
+    if (releases_dir(warehouse) / name / MANIFEST).exists():
+        raise ReleaseError(
+            f"release {name} is frozen ({releases_dir(warehouse) / name}): a frozen release is never rebuilt, its "
+            f"files are the release (`vt verify {name}` checks them); a correction goes into the next version")
     as_of = peildatum or release.peildatum
     used = selected_deliveries(warehouse, release, as_of)
     if not used:
@@ -182,20 +186,92 @@ class FreezeResult:
     outcome: str  # "bevroren" (new) or "ongewijzigd"
     manifest: dict
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of "build" and "export"
+    repaired: str | None = None  # what was found and done when an incomplete folder was replaced
+
+
+MANIFEST = "manifest.json"
+# the kerncijfers and indicators of the release, unrounded: what its publication is made from, frozen with it
+PUBLICATION_TABLES = ("kerncijfers", "indicatoren")
+
+
+def frozen_manifest(warehouse: Warehouse, name: str) -> dict | None:
+    """The manifest of a frozen release; None when it is not frozen (no manifest). A manifest that cannot be
+    read is an error: the release is frozen but damaged."""
+    path = releases_dir(warehouse) / name / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+            raise ValueError("not a manifest")
+        return manifest
+    except (OSError, ValueError) as exc:
+        raise ReleaseError(f"release {name} is frozen but its manifest {path} cannot be read ({exc}); restore "
+                           "the folder from a backup") from None
+
+
+def verify_release(folder: Path) -> list[str]:
+    """Every difference between a frozen release folder (or a publication folder) and its manifest: a file
+    missing, changed (its checksum, or for a DuckDB file its content) or not part of it. Empty: intact."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        files = {f["name"]: f for f in manifest["files"]}
+    except FileNotFoundError:
+        return [f"{MANIFEST} is missing: the folder is incomplete"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return [f"{MANIFEST} cannot be read ({exc})"]
+    problems = []
+    for name, f in files.items():
+        path = folder / name
+        if not path.is_file() or path.is_symlink():
+            problems.append(f"{name} is missing")
+        elif "content_sha256" in f:
+            try:
+                same = content_checksum(path) == f["content_sha256"]
+            except duckdb.Error as exc:
+                problems.append(f"{name} cannot be read ({str(exc).splitlines()[0]})")
+                continue
+            if not same:
+                problems.append(f"{name} differs from the manifest (its tables' content changed)")
+        elif sha256_file(path) != f.get("sha256"):
+            problems.append(f"{name} differs from the manifest (sha256)")
+    problems += [f"{p.name} is not part of it" for p in sorted(folder.iterdir())
+                 if p.name != MANIFEST and p.name not in files and not p.name.endswith(".wal")]
+    return problems
 
 
 def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> FreezeResult:
-    """Build the release, export it, and freeze it; refuse when a frozen release would change."""
+    """Build the release, export it, and freeze it. A frozen release is never rebuilt: freezing it again checks
+    its files against the manifest and that no delivery of its half-years has since been received by its
+    peildatum (then nothing is done), and refuses otherwise. A release folder without a manifest (incomplete:
+    a freeze only ever renames a complete folder into place) is moved aside and frozen anew."""
+    release = get_release(name)
+    target = releases_dir(warehouse) / name
+    manifest = frozen_manifest(warehouse, name)
+    if manifest is not None:
+        return _frozen_again(warehouse, release, target, manifest)
+    repaired = None
+    if target.exists():
+        aside = releases_dir(warehouse) / ".onvolledig" / f"{name}.{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+        aside.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(target, aside)
+        repaired = aside
     started = time.perf_counter()
     built = build_release(warehouse, name, echo=echo)
     seconds = {"build": time.perf_counter() - started}
     started = time.perf_counter()
-    target = releases_dir(warehouse) / name
     staging = releases_dir(warehouse) / f".{name}.tmp"
     if staging.exists():
         shutil.rmtree(staging)  # left by an interrupted run
     staging.mkdir(parents=True)
     files = export_tables(warehouse, name, staging)
+    codebook = staging / f"codebook_{name}.md"
+    write_codebook(codebook, built.release, files, warehouse)
+    database = analyst_database(staging, name, files)
+    files += export_publication_tables(warehouse, name, staging)
+    files += [{"name": codebook.name, "sha256": sha256_file(codebook)},
+              # a DuckDB file is not the same bytes twice: its tables' content is what is checked
+              {"name": database.name, "content_sha256": content_checksum(database)}]
     manifest = {
         "release": name,
         "status": built.release.status,
@@ -207,25 +283,45 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> Freez
             for lid, checksum, received in built.leveringen
         ],
     }
-    frozen = target / "manifest.json"
-    if frozen.exists():
-        old = json.loads(frozen.read_text())
-        shutil.rmtree(staging)
-        if old["files"] == files:
-            return FreezeResult(name, target, "ongewijzigd", old, {**seconds, "export": time.perf_counter() - started})
-        changed = sorted({f["name"] for f in files} ^ {f["name"] for f in old["files"]}
-                         | {f["name"] for f in files if f not in old["files"]})
-        raise ReleaseError(
-            f"release {name} is frozen and its output would change ({', '.join(changed)}); a frozen release "
-            "never changes: a correction goes into the next version of this year"
-        )
-    write_codebook(staging / f"codebook_{name}.md", built.release, files, warehouse)
-    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    analyst_database(staging, name, files)
-    for p in staging.iterdir():
-        p.chmod(0o444)  # published files are read-only
+    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    share(staging, read_only=True)  # frozen files are read-only, readable by the share group
+    faults.checkpoint("release:before-rename")
     staging.rename(target)
-    return FreezeResult(name, target, "bevroren", manifest, {**seconds, "export": time.perf_counter() - started})
+    share(releases_dir(warehouse))
+    result = FreezeResult(name, target, "bevroren", manifest, {**seconds, "export": time.perf_counter() - started})
+    if repaired:
+        result.repaired = _compare_repaired(repaired, target, files)
+    return result
+
+
+def _frozen_again(warehouse: Warehouse, release: Release, target: Path, manifest: dict) -> FreezeResult:
+    problems = verify_release(target)
+    if problems:
+        raise ReleaseError(f"release {release.name} is frozen but its files differ from its manifest: "
+                           f"{'; '.join(problems)}. A frozen release is never rebuilt: restore {target} from a "
+                           "backup (`vt verify` checks it)")
+    now = selected_deliveries(warehouse, release, date.fromisoformat(manifest["peildatum"]))
+    newer = sorted({lid for lid, _, _ in now} - {d["levering_id"] for d in manifest["leveringen"]})
+    if newer:
+        raise ReleaseError(
+            f"release {release.name} is frozen and its output would change: {len(newer)} deliveries received by "
+            f"its peildatum were loaded after it was frozen ({', '.join(newer[:5])}{', ...' if len(newer) > 5 else ''}"
+            "); a frozen release never changes: a correction goes into the next version of this year"
+        )
+    return FreezeResult(release.name, target, "ongewijzigd", manifest, {"build": 0.0, "export": 0.0})
+
+
+def _compare_repaired(aside: Path, target: Path, files: list[dict]) -> str:
+    same, differ = [], []
+    for f in files:
+        old = aside / f["name"]
+        if old.is_file():
+            ok = (content_checksum(old) == f["content_sha256"] if "content_sha256" in f
+                  else sha256_file(old) == f["sha256"])
+            (same if ok else differ).append(f["name"])
+    text = (f"the folder {target} had no manifest (incomplete): moved to {aside} and frozen anew; "
+            f"{len(same)} of the files found were identical to the new ones")
+    return text + (f", these differ: {', '.join(differ)}" if differ else "")
 
 
 def export_tables(warehouse: Warehouse, name: str, folder: Path) -> list[dict]:
@@ -234,23 +330,57 @@ def export_tables(warehouse: Warehouse, name: str, folder: Path) -> list[dict]:
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
         con.execute("set threads = 1")  # one writer thread: row groups and bytes do not depend on scheduling
         for entity in TABLES:
-            table = table_name(entity, name)
-            columns = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
-                [table],
-            ).fetchall()]
-            if not columns:
-                raise ReleaseError(f"table {table} was not built")
-            order = ", ".join(f'"{c}"' for c in columns)
-            rows = con.execute(f'select count(*) from "{table}"').fetchone()[0]
-            for fmt, options in (("parquet", "format parquet, compression zstd"), ("csv", "format csv, header true")):
-                path = folder / f"{table}.{fmt}"
-                con.execute(f"copy (select * from \"{table}\" order by {order}) to {sql_string(path)} ({options})")
-                files.append({"name": path.name, "rows": rows, "sha256": sha256_file(path)})
+            files += _export(con, table_name(entity, name), folder, ("parquet", "csv"))
     return files
 
 
-def analyst_database(folder: Path, name: str, files: list[dict]) -> None:
+def export_publication_tables(warehouse: Warehouse, name: str, folder: Path) -> list[dict]:
+    """kerncijfers_<R>.parquet and indicatoren_<R>.parquet: the publication of a frozen release is made from
+    these, never from live tables that a later build may have changed."""
+    files = []
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        con.execute("set threads = 1")
+        for table in PUBLICATION_TABLES:
+            files += _export(con, f"{table}_{name}", folder, ("parquet",))
+    return files
+
+
+def _export(con, table: str, folder: Path, formats: tuple[str, ...]) -> list[dict]:
+    columns = [c for (c,) in con.execute(
+        "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
+        [table],
+    ).fetchall()]
+    if not columns:
+        raise ReleaseError(f"table {table} was not built")
+    order = ", ".join(f'"{c}"' for c in columns)
+    rows = con.execute(f'select count(*) from "{table}"').fetchone()[0]
+    files = []
+    for fmt in formats:
+        options = {"parquet": "format parquet, compression zstd", "csv": "format csv, header true"}[fmt]
+        path = folder / f"{table}.{fmt}"
+        con.execute(f"copy (select * from \"{table}\" order by {order}) to {sql_string(path)} ({options})")
+        files.append({"name": path.name, "rows": rows, "sha256": sha256_file(path)})
+    return files
+
+
+def content_checksum(path: Path) -> str:
+    """SHA-256 over the tables of a DuckDB file: per table in name order its name, columns and types, then its
+    rows in a fixed order. Equal content gives the same checksum, whatever bytes DuckDB wrote."""
+    h = hashlib.sha256()
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = [t for (t,) in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
+        for table in tables:
+            cols = con.execute("select column_name, data_type from duckdb_columns() where table_name = ? "
+                               "order by column_index", [table]).fetchall()
+            h.update(repr((table, cols)).encode())
+            cursor = con.execute(f'select * from "{table}" order by all')
+            while batch := cursor.fetchmany(50_000):
+                for row in batch:
+                    h.update(repr(row).encode())
+    return h.hexdigest()
+
+
+def analyst_database(folder: Path, name: str, files: list[dict]) -> Path:
     """vt_<release>.duckdb with only the released tables, read from the exported Parquet files."""
     path = folder / f"vt_{name}.duckdb"
     with duckdb.connect(str(path)) as con:
@@ -258,6 +388,7 @@ def analyst_database(folder: Path, name: str, files: list[dict]) -> None:
             if f["name"].endswith(".parquet"):
                 table = f["name"].removesuffix(".parquet")
                 con.execute(f'create table "{table}" as select * from read_parquet(?)', [str(folder / f["name"])])
+    return path
 
 
 def sql_string(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,16 +40,77 @@ class Warehouse:
         return self.home / "logs"
 
     def ensure(self) -> None:
-        for d in (self.home, self.archive, self.logs):
-            d.mkdir(parents=True, exist_ok=True)
-        # the archive holds delivered files with clear BSNs: owner only
-        self.archive.chmod(0o700)
+        """$VT_HOME and its private folders, with their modes (an existing warehouse is brought to them too).
+        Home is 0750 so the share group can reach releases/ and publicatie/; everything that holds organisation
+        numbers, pseudonyms or clear BSNs is owner-only."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        _chmod(self.home, 0o750)
+        for name in PRIVATE_DIRS:
+            if name in ("archive", "logs") or (self.home / name).is_dir():
+                (self.home / name).mkdir(exist_ok=True)
+                _chmod(self.home / name, 0o700)
+        for name in SHARED_DIRS:
+            if (self.home / name).is_dir():
+                share(self.home / name)
+        for suffix in ("", ".wal"):
+            database = Path(f"{self.database}{suffix}")
+            if database.exists():
+                _chmod(database, 0o600)
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         if not read_only:
             self.ensure()
             self.database.parent.mkdir(parents=True, exist_ok=True)
         return duckdb.connect(str(self.database), read_only=read_only)
+
+
+# what holds organisation numbers, pseudonyms or clear BSNs: owner only (0700, files 0600 by the umask of `vt`)
+PRIVATE_DIRS = ("archive", "rejected", "logs", "kwaliteit", "dbt-target", "quality-work", "inbox")
+# what analysts and readers of the publication get: readable by the share group ($VT_SHARE_GROUP)
+SHARED_DIRS = ("releases", "publicatie")
+SHARE_GROUP_ENV = "VT_SHARE_GROUP"
+
+
+def _chmod(path: Path, mode: int) -> None:
+    """chmod without following a link; quiet where the mode is already right."""
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        return
+    if stat.S_IMODE(st.st_mode) != mode:
+        path.chmod(mode)
+
+
+def share(folder: Path, read_only: bool = False) -> None:
+    """Make `folder` (a release or publication, or the folder of them) readable by the share group: folders
+    2750 (new files inherit the group), files 0640, or 0440 when `read_only`; chgrp to $VT_SHARE_GROUP when
+    set (the operator's primary group otherwise)."""
+    gid = _share_gid()
+    for path in [folder, *folder.rglob("*")]:
+        st = path.lstat()
+        if stat.S_ISLNK(st.st_mode):
+            continue
+        if gid is not None and st.st_gid != gid:
+            os.chown(path, -1, gid)
+        if stat.S_ISDIR(st.st_mode):
+            _chmod(path, 0o2750)
+        else:
+            _chmod(path, 0o440 if read_only or not st.st_mode & stat.S_IWUSR else 0o640)
+
+
+def _share_gid() -> int | None:
+    name = os.environ.get(SHARE_GROUP_ENV)
+    if not name:
+        return None
+    import grp
+
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise ShareGroupError(f"{SHARE_GROUP_ENV}={name!r} is not a group of this machine") from None
+
+
+class ShareGroupError(Exception):
+    """$VT_SHARE_GROUP names no group."""
 
 
 def raw_columns(layout: Layout, code: str) -> list[str]:
