@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint browser docs bench lock clean
+.PHONY: demo test lint browser docs bench soak lock clean
 
 # The stamp file makes the set-up run once, and again when the lock changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -45,6 +45,11 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_refresh.py
 	$(BIN)/python bench/bench_refresh.py --first 2023H1
 	$(BIN)/python bench/bench_scale.py --scales 1,3,10
+
+# Long fault soak (not part of `make test`): a five-year refresh interrupted at random points ends in the state of
+# an uninterrupted one. About 15 minutes here.
+soak: $(VENV)/.installed
+	$(BIN)/python soak/soak_refresh.py --faults 8
 
 # Regenerate the lock after changing pyproject.toml (needs the package registry).
 lock: $(VENV)/.installed

@@ -184,7 +184,7 @@ def build(name: str, peildatum) -> None:
     warehouse = Warehouse.from_env()
     try:
         result = build_release(warehouse, name, peildatum, echo=sys.stderr.isatty())
-    except (ReleaseError, PseudonymKeyError) as exc:
+    except ReleaseError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"built {name} as of {result.peildatum} from {len(result.leveringen)} deliveries")
 
@@ -197,7 +197,7 @@ def release(name: str) -> None:
     warehouse = Warehouse.from_env()
     try:
         result = freeze_release(warehouse, name, echo=sys.stderr.isatty())
-    except (ReleaseError, PseudonymKeyError) as exc:
+    except ReleaseError as exc:
         raise click.ClickException(str(exc)) from None
     took = f"build {result.seconds['build']:.1f} s, export {result.seconds['export']:.1f} s"
     if result.repaired:
@@ -267,7 +267,7 @@ def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False
         if frozen_manifest(warehouse, name) is None:
             build_release(warehouse, name, echo=sys.stderr.isatty())
         tables = release_tables(warehouse, name, get_release(name).mark)
-    except (ReleaseError, PseudonymKeyError, PublishError) as exc:
+    except (ReleaseError, PublishError) as exc:
         raise click.ClickException(str(exc)) from None
     return publish_files(tables, out, suppress, unrounded)
 
@@ -326,7 +326,7 @@ def _refresh(warehouse: Warehouse, inbox: Path, today: date):
     except RefreshLocked as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_LOCKED)
-    except (ReleaseError, QualityError, PseudonymKeyError) as exc:
+    except (ReleaseError, QualityError) as exc:
         raise click.ClickException(str(exc)) from None
 
 

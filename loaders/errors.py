@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from loaders.pseudonym import PseudonymKeyError
 from loaders.warehouse import ShareGroupError
 
 EXIT_CONFIG, EXIT_INTERNAL = 2, 4
@@ -43,7 +44,7 @@ def holder(pid: int) -> str:
 def explain(exc: BaseException, database: Path) -> tuple[str, int]:
     """(message, exit code) for an exception that reached the command line."""
     text = str(exc)
-    if isinstance(exc, ShareGroupError):
+    if isinstance(exc, (ShareGroupError, PseudonymKeyError)):
         return text, EXIT_CONFIG
     if isinstance(exc, duckdb.Error) and ("Could not set lock" in text or "Conflicting lock" in text):
         found = _LOCK.search(text)

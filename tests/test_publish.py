@@ -79,7 +79,7 @@ def small_release(tmp_path_factory):
 def test_publication_files(small_release):
     _, out, _ = small_release
     assert sorted(p.name for p in out.iterdir()) == [
-        "indicatoren_2020H1.csv", "kerncijfers_2020H1.csv", "kerncijfers_2020H1_onafgerond.csv",
+        "indicatoren_2020H1.csv", "kerncijfers_2020H1.csv", "kerncijfers_2020H1_onafgerond.csv", "manifest.json",
         "publicatie_2020V1.html", "tabellen_2020V1.xlsx",
     ]
     rows = list(csv.reader((out / "kerncijfers_2020H1.csv").open()))

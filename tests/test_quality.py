@@ -13,6 +13,7 @@ import pytest
 from loaders.quality import gx_runner
 from loaders.quality.gx_runner import SUITE_FILE, suite_dict
 from loaders.quality.report import kwaliteitsrapport, kwaliteitsrapport_html
+from loaders.layout import CURRENT_VERSION
 from loaders.quality.rules import RULES
 from tests.conftest import record, run_vt, small_delivery, write_delivery
 
@@ -31,9 +32,9 @@ def field(line: str, start: int, length: int, value: str) -> str:
     return line[: start - 1] + value.ljust(length)[:length] + line[start - 1 + length:]
 
 
-def clean(vt: str) -> list[str]:
+def clean(vt: str, versie: str = CURRENT_VERSION) -> list[str]:
     """small_delivery, with the open VV dienst closed before its casus (else KR14): breaks no rule at all."""
-    lines = small_delivery(vt_code=vt)
+    lines = small_delivery(vt_code=vt, versie=versie)
     lines[7] = field(lines[7], 55, 8, "20200415")
     return lines
 

@@ -133,6 +133,10 @@ def test_a_second_refresh_while_one_runs_refuses(half_year, tmp_path):
 def test_killed_refresh_resumes_to_the_same_state(reference, half_year, tmp_path):
     home = tmp_path / "wh"
     inbox = inbox_copy(half_year, tmp_path / "inbox")
+    proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home,
+                  env={"VT_FAIL_AT": "load:betrokkene=ENOSPC"}, check=False)
+    assert (proc.returncode, proc.stderr.splitlines()[0][:28]) == (2, "Error: the disk is full (/tm"), proc.stderr
+    assert len(list(inbox.iterdir())) == 3  # nothing loaded, nothing lost
     # quality:gx-running: the GX children must die with the refresh, or their read-only handles would block
     # the next refresh's writes
     for point in ("load:melding", "refresh:after-load", "quality:gx-running", "refresh:after-quality",
@@ -140,8 +144,17 @@ def test_killed_refresh_resumes_to_the_same_state(reference, half_year, tmp_path
         proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home,
                   env={"VT_KILL_AT": point}, check=False)
         assert proc.returncode == -9, (point, proc.stderr)
+    # a full disk at any of these points: a message, exit 2, nothing half-written
+    for point in ("release:before-rename", "refresh:before-publish-rename"):
+        shutil.rmtree(home / "publicatie", ignore_errors=True)
+        shutil.rmtree(home / "releases" / "2020V1", ignore_errors=True)
+        proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home,
+                      env={"VT_FAIL_AT": f"{point}=ENOSPC"}, check=False)
+        assert proc.returncode == 2, (point, proc.stderr)
+        assert proc.stderr.startswith("Error: the disk is full") and "Traceback" not in proc.stderr, proc.stderr
     run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
     assert state(home) == state(reference[0])
+    assert not list((home / "releases").glob(".*.tmp")) and not list((home / "publicatie").glob(".*.tmp"))
 
 
 def test_history_backloaded_to_every_release_and_corrections_never_touch_a_frozen_one(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import partial
 import json
 import re
+import shutil
 from datetime import date, datetime
 
 import duckdb
@@ -16,7 +17,8 @@ from loaders.kalender import releases
 from loaders.layout import default_layout
 from loaders.load import load_files
 from loaders.periods import periode_range
-from loaders.release import TABLES, ReleaseError, build_release, freeze_release, run_dbt
+from loaders.release import (TABLES, ReleaseError, build_release, content_checksum, freeze_release, run_dbt,
+                             verify_release)
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, run_vt, small_delivery, write_delivery
 
@@ -63,11 +65,19 @@ def test_release_twice_gives_identical_files(released):
     a, b = (home / "releases" / RELEASE for home in released)
     manifest = json.loads((a / "manifest.json").read_text())
     names = sorted(f["name"] for f in manifest["files"])
-    assert names == sorted(f"VT_{t}_{RELEASE}.{ext}" for t in TABLES for ext in ("parquet", "csv"))
+    assert names == sorted([f"VT_{t}_{RELEASE}.{ext}" for t in TABLES for ext in ("parquet", "csv")]
+                           + [f"kerncijfers_{RELEASE}.parquet", f"indicatoren_{RELEASE}.parquet",
+                              f"codebook_{RELEASE}.md", f"vt_{RELEASE}.duckdb"])
+    # every file the same bytes, but the DuckDB file (DuckDB writes other bytes each time): its content is
     for name in names:
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+        if name.endswith(".duckdb"):
+            assert (a / name).read_bytes() != (b / name).read_bytes()  # else the content checksum is not needed
+            assert content_checksum(a / name) == content_checksum(b / name)
+        else:
+            assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (a / "manifest.json").read_text() == (b / "manifest.json").read_text()
-    assert all(f["rows"] > 0 for f in manifest["files"])
+    assert all(f["rows"] > 0 for f in manifest["files"] if "rows" in f)
+    assert verify_release(a) == [] and verify_release(b) == []
     assert manifest["perioden"] == ["2020H1", "2020H2"] and manifest["peildatum"] == "2021-03-31"
     # the correction deliveries replaced their first versions
     used = {d["levering_id"] for d in manifest["leveringen"]}
@@ -111,17 +121,59 @@ def test_releasing_again_is_a_noop_and_a_changed_frozen_release_is_refused(relea
     write_delivery(tmp_path, late)
     assert vt("load", "--received-at", "2021-06-01", str(tmp_path), home=home).returncode == 0
     assert vt("release", RELEASE, home=home).returncode == 0
-    # back-loading one dated before the peildatum would change it: refused, and the files stay as they were
+    # back-loading one dated before the peildatum would change it: refused before anything is rebuilt, and the
+    # files and the publication (made from the frozen files) stay as they were
     before = {p.name: p.read_bytes() for p in (home / "releases" / RELEASE).iterdir()}
+    assert vt("publish", "--release", RELEASE, "--out", str(tmp_path / "pub1"), home=home).returncode == 0
+    build_record = (home / "releases" / ".builds" / f"{RELEASE}.json").read_text()
     early = tmp_path / "early"
     early.mkdir()
     write_delivery(early, small_delivery(vt_code="VT06", periode="2020H2", nummer="009"))
     assert vt("load", "--received-at", "2021-02-01", str(early), home=home).returncode == 0
     proc = vt("release", RELEASE, home=home)
     assert proc.returncode == 1
-    assert f"release {RELEASE} is frozen and its output would change" in proc.stderr
-    assert "a correction goes into the next version" in proc.stderr
+    assert f"release {RELEASE} is frozen and its output would change: 1 deliveries" in proc.stderr
+    assert "VT06_2020H2_009" in proc.stderr and "a correction goes into the next version" in proc.stderr
+    proc = vt("build", "--release", RELEASE, home=home)
+    assert proc.returncode == 1 and "a frozen release is never rebuilt" in proc.stderr
+    assert (home / "releases" / ".builds" / f"{RELEASE}.json").read_text() == build_record  # nothing was rebuilt
     assert {p.name: p.read_bytes() for p in (home / "releases" / RELEASE).iterdir()} == before
+    assert vt("publish", "--release", RELEASE, "--out", str(tmp_path / "pub2"), home=home).returncode == 0
+    assert {p.name: p.read_bytes() for p in (tmp_path / "pub1").iterdir()} == {
+        p.name: p.read_bytes() for p in (tmp_path / "pub2").iterdir()}
+    assert vt("verify", RELEASE, home=home).returncode == 0
+
+
+def test_a_changed_frozen_file_is_named_and_never_published(released, tmp_path):
+    home = tmp_path / "copy"
+    shutil.copytree(released[1], home)
+    folder = home / "releases" / RELEASE
+    proc = vt("verify", home=home)
+    assert proc.returncode == 0 and proc.stdout == f"{RELEASE} release: intact (22 files)\n", proc.stderr
+    csv_file = folder / f"VT_casus_{RELEASE}.csv"
+    csv_file.chmod(0o640)
+    with open(csv_file, "a") as fh:
+        fh.write("x\n")
+    with duckdb.connect(str(folder / f"vt_{RELEASE}.duckdb")) as con:
+        con.execute(f"delete from VT_melding_{RELEASE} where true")
+    (folder / "extra.txt").write_text("?")
+    proc = vt("verify", RELEASE, home=home)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        f"{RELEASE} release: VT_casus_{RELEASE}.csv differs from the manifest (sha256) ({folder})",
+        f"{RELEASE} release: vt_{RELEASE}.duckdb differs from the manifest (its tables' content changed) ({folder})",
+        f"{RELEASE} release: extra.txt is not part of it ({folder})",
+    ]
+    proc = vt("release", RELEASE, home=home)
+    assert proc.returncode == 1 and "is frozen but its files differ from its manifest" in proc.stderr
+    kern = folder / f"kerncijfers_{RELEASE}.parquet"
+    kern.chmod(0o640)
+    kern.write_bytes(kern.read_bytes() + b"\0")
+    proc = vt("publish", "--release", RELEASE, "--out", str(tmp_path / "pub"), home=home)
+    assert proc.returncode == 1 and f"{kern} differs from the release's manifest.json: not published" in proc.stderr
+    assert not (tmp_path / "pub").exists()
+    proc = vt("verify", "2020V9", home=home)
+    assert proc.returncode == 2 and "release 2020V9 does not exist" in proc.stderr
 
 
 def test_build_errors_are_clear(released, tmp_path):

@@ -86,7 +86,9 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str
     root = work_dir / "gx-run"
     if root.exists():
         shutil.rmtree(root)
-    shutil.copytree(PROJECT_GX, root / "gx", ignore=shutil.ignore_patterns("uncommitted"))
+    # copied without the repository's modes: the run's files (results with organisation numbers) stay owner-only
+    shutil.copytree(PROJECT_GX, root / "gx", ignore=shutil.ignore_patterns("uncommitted"),
+                    copy_function=shutil.copyfile)
     context = gx.get_context(mode="file", project_root_dir=str(root))
     suite = context.suites.get(SUITE_NAME)
     source = context.data_sources.add_sql(
