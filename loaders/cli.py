@@ -1,7 +1,8 @@
 """`vt`: the command line. Thin: every command parses its options and calls the package's functions.
 
-Exit codes: 0 success; 1 bad input (a rejected file); 2 usage or configuration error (click's own, a
-missing key, a locked database).
+Exit codes: 0 success; 1 bad input (a rejected file, a refused release, a frozen file that differs); 2 usage,
+configuration or operating error (click's own, a missing key, the database in use, a full disk, a read-only
+$VT_HOME); 3 another refresh is running; 4 a defect (traceback in $VT_HOME/logs/errors.log).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ class Vt(click.Group):
     traceback: conditions of the machine are explained by `loaders.errors`."""
 
     def invoke(self, ctx: click.Context):
-        os.umask(0o077)  # the database, logs, reports and dbt's files hold organisation numbers and pseudonyms
+        # the database, logs, reports and dbt's files hold organisation numbers and pseudonyms
+        previous = os.umask(0o077)
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
@@ -94,6 +96,8 @@ class Vt(click.Group):
                 message += f"; details in {kept}" if kept else ""
             click.echo(f"Error: {message}", err=True)
             sys.exit(code)
+        finally:
+            os.umask(previous)  # (for callers in the same process, such as tests)
 
 
 @click.group(cls=Vt, help=package_doc)

@@ -326,16 +326,21 @@ def test_committed_suite_equals_the_rules():
     assert [r[0] for r in got] == [f"KR{i:02d}" for i in range(1, 23)]
 
 
-def test_unreadable_values_are_findings_of_their_rule_not_a_crash(tmp_path):
-    """A veiligheidsscore 'X ' or a geboortedatum 'ABCD0101' loads as delivered; the quality run and the release
-    build read it with safe casts: one KR16 and one KR19 violation, and the release is built."""
-    home = tmp_path / "wh"
+def load_unreadable_values(tmp_path: Path, home: Path):
+    """VT05's clean delivery with a veiligheidsscore 'X ' and a geboortedatum 'ABCD0101', loaded and reported."""
     lines = clean("VT05")
     set_field(lines, 10, "MO", "veiligheidsscore", "X ")
     set_field(lines, 11, "BT", "geboortedatum", "ABCD0101")
     write_delivery(tmp_path, lines)
     run_vt("load", "--received-at", "2020-07-25", str(tmp_path / "VT05_2020H1_001.txt"), home=home)
-    proc = run_vt("quality", "--delivery", "VT05_2020H1_001", "--out", str(tmp_path / "q"), home=home, check=False)
+    return run_vt("quality", "--delivery", "VT05_2020H1_001", "--out", str(tmp_path / "q"), home=home, check=False)
+
+
+def test_unreadable_values_are_findings_of_their_rule_not_a_crash(tmp_path):
+    """A veiligheidsscore 'X ' or a geboortedatum 'ABCD0101' loads as delivered; the quality run and the release
+    build read it with safe casts: one KR16 and one KR19 violation, and the release is built."""
+    home = tmp_path / "wh"
+    proc = load_unreadable_values(tmp_path, home)
     assert proc.returncode == 0, proc.stderr
     report = json.loads((tmp_path / "q" / "VT05_2020H1_001" / "kwaliteitsrapport.json").read_text())
     found = {r["id"]: r["violations"] for r in report["rules"] if r["violations"]}
@@ -355,12 +360,7 @@ def test_a_rule_that_cannot_run_is_reported_under_its_own_id_and_the_others_stil
     """KR05's query made to fail at run time (a cast error): KR05 is reported with the database's message, the
     rules after it (on the same GX connection) still give their own counts, and the report is not 'passed'."""
     home = tmp_path / "wh"
-    lines = clean("VT05")
-    set_field(lines, 10, "MO", "veiligheidsscore", "X ")
-    set_field(lines, 11, "BT", "geboortedatum", "ABCD0101")
-    write_delivery(tmp_path, lines)
-    run_vt("load", "--received-at", "2020-07-25", str(tmp_path / "VT05_2020H1_001.txt"), home=home)
-    run_vt("quality", "--delivery", "VT05_2020H1_001", "--out", str(tmp_path / "q"), home=home)  # builds staging
+    assert load_unreadable_values(tmp_path, home).returncode == 0  # builds staging
     gx_copy = tmp_path / "gx"
     shutil.copytree(gx_runner.PROJECT_GX, gx_copy, ignore=shutil.ignore_patterns("uncommitted"))
     suite_file = gx_copy / "expectations" / f"{gx_runner.SUITE_NAME}.json"
