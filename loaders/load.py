@@ -11,6 +11,7 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable
+from typing import BinaryIO
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,22 +20,32 @@ from pathlib import Path
 import duckdb
 
 from loaders import faults, referentie
-from loaders.layout import Layout, Layouts
-from loaders.parse import DeliveryRejected, ParsedDelivery, Violation, parse_delivery, shown
+from loaders.layout import RECORD_LENGTH, Layout, Layouts
+from loaders.parse import (CHUNK_BYTES, DeliveryRejected, ParsedDelivery, Violation, iter_tables, parse_delivery,
+                           scan_delivery, shown)
 from loaders.periods import Periode
-from loaders.pseudonym import BSN_FIELD, has_personal_data, hmac_pads, resolve_key, with_bsn_status
-from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare
+from loaders.pseudonym import BSN_FIELD, hmac_pads, resolve_key, with_bsn_status
+from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, remove_unfinished
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
 # could not be read now (permissions, I/O): nothing is decided about the file, a later run tries again
 ONLEESBAAR = "onleesbaar"
-MAX_BYTES_ENV = "VT_MAX_FILE_BYTES"
+MAX_BYTES_ENV, CHUNK_ENV, MEMORY_ENV = "VT_MAX_FILE_BYTES", "VT_CHUNK_BYTES", "VT_LOAD_MEMORY"
+DEFAULT_MEMORY_LIMIT = "512MB"
 # far above any real delivery (a national half-year is about 300 MB at scale 1)
 DEFAULT_MAX_BYTES = 2 * 1024**3
 
 
 class NotAFile(Exception):
     """A path that is not a regular file (symlink, directory, FIFO, device): never followed or read."""
+
+
+def chunk_bytes() -> int:
+    """Files up to this size are parsed whole in memory; larger ones in chunks of this size (default 64 MiB)."""
+    try:
+        return max(int(os.environ.get(CHUNK_ENV) or CHUNK_BYTES), RECORD_LENGTH + 2)
+    except ValueError:
+        return CHUNK_BYTES
 
 
 def max_bytes() -> int:
@@ -44,24 +55,36 @@ def max_bytes() -> int:
         return DEFAULT_MAX_BYTES
 
 
-def read_delivery(path: Path, limit: int) -> bytes:
-    """The bytes of a regular file, never following a symlink or blocking on a FIFO. Raises NotAFile for
-    anything but a regular file, DeliveryRejected for a file over `limit` bytes (before it is read), and
-    OSError when it cannot be read now."""
+def open_delivery(path: Path, limit: int) -> BinaryIO:
+    """A regular file opened for reading, never following a symlink or blocking on a FIFO (the caller closes
+    it). Raises NotAFile for anything but a regular file, DeliveryRejected for a file over `limit` bytes (before
+    it is read), and OSError when it cannot be read now."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise NotAFile(f"{shown(path.name)}: a symbolic link, not a delivered file; left alone") from None
         raise
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NotAFile(f"{shown(path.name)}: not a regular file (a directory, FIFO or device); left alone")
-        if st.st_size > limit:
-            raise DeliveryRejected(path.name, [Violation(2, (), f"the file has {st.st_size} bytes, more than the "
-                                                             f"limit of {limit} ({MAX_BYTES_ENV})")])
-        return fh.read(limit + 1)
+    fh = os.fdopen(fd, "rb")
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        fh.close()
+        raise NotAFile(f"{shown(path.name)}: not a regular file (a directory, FIFO or device); left alone")
+    if st.st_size > limit:
+        fh.close()
+        raise DeliveryRejected(path.name, [Violation(2, (), f"the file has {st.st_size} bytes, more than the "
+                                                         f"limit of {limit} ({MAX_BYTES_ENV})")])
+    return fh
+
+
+def _sha256(fh: BinaryIO) -> tuple[str, int]:
+    """The checksum and size of a whole file, read in pieces."""
+    h, size = hashlib.sha256(), 0
+    fh.seek(0)
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        h.update(block)
+        size += len(block)
+    return h.hexdigest(), size
 
 
 @dataclass
@@ -104,6 +127,9 @@ def load_files(
     results = []
     layout = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout})
     with warehouse.connect() as con:
+        # DuckDB keeps written blocks in its buffer pool up to its limit (80% of RAM by default): bounded here so
+        # a file near the size limit loads in bounded memory (it spills to disk beyond)
+        con.execute("set memory_limit = ?", [os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT])
         prepare(con, layout.raw)
         for i, path in enumerate(files):
             if progress:
@@ -116,17 +142,30 @@ def load_files(
 
 def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at) -> LoadResult:
     try:
-        data = read_delivery(path, max_bytes())
+        fh = open_delivery(path, max_bytes())
     except NotAFile as exc:
         return _reject(con, path, None, str(exc), [])
     except DeliveryRejected as rejected:
         return _reject(con, path, None, rejected.message, rejected.rules)
     except OSError as exc:
-        message = f"{shown(str(path))}: cannot be read now ({exc.strerror}); nothing decided, try again"
-        _log(con, path.name, None, None, ONLEESBAAR, None, message)
-        return LoadResult(path, ONLEESBAAR, message)
-    checksum = hashlib.sha256(data).hexdigest()
+        return _unreadable(con, path, exc)
+    with fh:
+        try:
+            return _load_open(con, fh, path, warehouse, layout, key, received_at)
+        except OSError as exc:
+            if isinstance(exc, PermissionError) or exc.errno in (errno.EIO, errno.ESTALE, errno.ENXIO):
+                return _unreadable(con, path, exc)  # reading the delivery failed
+            raise  # writing failed (a full disk): an operating condition, not the file's
 
+
+def _unreadable(con, path: Path, exc: OSError) -> LoadResult:
+    message = f"{shown(str(path))}: cannot be read now ({exc.strerror}); nothing decided, try again"
+    _log(con, path.name, None, None, ONLEESBAAR, None, message)
+    return LoadResult(path, ONLEESBAAR, message)
+
+
+def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at) -> LoadResult:
+    checksum, size = _sha256(fh)
     loaded = con.execute(
         f"select levering_id from {RAW_SCHEMA}.leveringen where checksum_sha256 = ?", [checksum]
     ).fetchone()
@@ -135,8 +174,19 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
         _log(con, path.name, checksum, loaded[0], ONGEWIJZIGD, None, message)
         return LoadResult(path, ONGEWIJZIGD, message, loaded[0])
 
+    # A file that fits in a chunk is parsed whole, in memory; a larger one is checked in chunks, then read again
+    # chunk by chunk into the tables, so memory stays bounded whatever its size.
+    chunk = chunk_bytes()
     try:
-        parsed = parse_delivery(data, path.name, layout)
+        if size <= chunk:
+            fh.seek(0)
+            data = fh.read()
+            parsed = parse_delivery(data, path.name, layout)
+            batches: Iterable[dict] = [parsed.tables]
+        else:
+            data = None
+            parsed = scan_delivery(fh, path.name, layout, chunk_bytes=chunk)
+            batches = iter_tables(fh, layout.get(parsed.versie_bestandsdefinitie), chunk_bytes=chunk)
     except DeliveryRejected as rejected:
         return _reject(con, path, checksum, rejected.message, rejected.rules)
 
@@ -146,7 +196,9 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
         rejected = DeliveryRejected(path.name, [Violation(10, (1,), sender)])
         return _reject(con, path, checksum, rejected.message, rejected.rules)
 
-    personal = [code for code, t in parsed.tables.items() if has_personal_data(t)]
+    # record types with a BSN (personal records) are never loaded without a key
+    personal = [rt.code for rt in layout.raw.data_types
+                if parsed.counts.get(rt.code) and any(f.name == BSN_FIELD for f in rt.fields)]
     if personal and key is None:
         message = (
             f"{path.name}: refused, nothing loaded: it holds personal records ({', '.join(personal)}) and no "
@@ -154,8 +206,9 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
             "readable by its owner only)"
         )
         return _reject(con, path, checksum, message, [])
-    tables = {code: with_bsn_status(t) if BSN_FIELD in t.column_names else t for code, t in parsed.tables.items()}
     ipad, opad = hmac_pads(key) if key else (None, None)
+    if data is None:
+        return _load_chunked(con, fh, parsed, batches, path, warehouse, layout, checksum, received, ipad, opad)
 
     con.execute("begin transaction")
     try:
@@ -169,30 +222,10 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
             rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
             return _reject(con, path, checksum, rejected.message, rejected.rules)
         _insert_delivery(con, parsed, path.name, checksum, received, layout.raw)
-        archiving = _background(_archive, warehouse, parsed, data)  # file I/O overlaps the inserts
-        for rt in layout.raw.data_types:
-            if rt.code not in tables:
-                continue  # a record type this version does not have
-            table = tables[rt.code]
-            con.register("levering_batch", table)
-            if BSN_FIELD in table.column_names:
-                # The clear BSN exists only in this in-memory scan; what is written is its keyed pseudonym.
-                con.execute(
-                    f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
-                    "select ?::varchar as levering_id, * exclude (bsn), "
-                    "case when bsn_status in ('geldig', 'ongeldig') "
-                    "then sha256(?::blob || unhex(sha256(?::blob || bsn::blob))) end as bsn_pseudoniem "
-                    "from levering_batch",
-                    [parsed.levering_id, opad, ipad],
-                )
-            else:
-                con.execute(
-                    f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
-                    "select ?::varchar as levering_id, * from levering_batch",
-                    [parsed.levering_id],
-                )
-            con.unregister("levering_batch")
-            faults.checkpoint(f"load:{rt.entiteit}")
+        # file I/O overlaps the inserts (pread: the archive copy does not move the parser's position in the file)
+        archiving = _background(_archive, warehouse, parsed, data if data is not None else fh.fileno())
+        for batch in batches:
+            _insert_batch(con, parsed.levering_id, batch, layout.raw, ipad, opad)
         archiving.result()
         message = f"{path.name}: loaded as {parsed.levering_id}, {sum(parsed.counts.values())} records"
         _log(con, path.name, checksum, parsed.levering_id, GELADEN, None, message)
@@ -205,6 +238,77 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
             pass  # the failure (a full disk) may have ended the transaction already: report that failure
         raise
     return LoadResult(path, GELADEN, message, parsed.levering_id, parsed.counts)
+
+
+def _load_chunked(con, fh: BinaryIO, parsed: ParsedDelivery, batches, path: Path, warehouse: Warehouse,
+                  layout: Layouts, checksum: str, received: datetime, ipad, opad) -> LoadResult:
+    """A file larger than a chunk, in bounded memory: DuckDB keeps a transaction's rows in memory, so each chunk is
+    committed on its own, and the register row (which makes the delivery exist for every reader) comes last, in
+    one transaction with the removal of its `raw.onvoltooid` mark. What a killed run left is removed by the next
+    (warehouse.remove_unfinished)."""
+    (highest,) = con.execute(
+        f"select max(leveringsnummer) from {RAW_SCHEMA}.leveringen where vt_code = ? and verslagperiode = ?",
+        [parsed.vt_code, parsed.verslagperiode],
+    ).fetchone()
+    if highest is not None and parsed.leveringsnummer <= highest:
+        detail = f"{parsed.leveringsnummer:03d} is not higher than {highest:03d}, already loaded"
+        rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
+        return _reject(con, path, checksum, rejected.message, rejected.rules)
+    con.execute(f"insert into {RAW_SCHEMA}.onvoltooid values (?, ?)", [parsed.levering_id, now_utc()])
+    try:
+        archiving = _background(_archive, warehouse, parsed, fh.fileno())
+        for batch in batches:
+            con.execute("begin transaction")
+            _insert_batch(con, parsed.levering_id, batch, layout.raw, ipad, opad)
+            con.execute("commit")
+        archiving.result()
+        message = f"{path.name}: loaded as {parsed.levering_id}, {sum(parsed.counts.values())} records"
+        con.execute("begin transaction")
+        _insert_delivery(con, parsed, path.name, checksum, received, layout.raw)
+        _log(con, path.name, checksum, parsed.levering_id, GELADEN, None, message)
+        con.execute(f"delete from {RAW_SCHEMA}.onvoltooid where levering_id = ?", [parsed.levering_id])
+        faults.checkpoint("load:before-commit")
+        con.execute("commit")
+    except BaseException:
+        try:
+            con.execute("rollback")
+        except duckdb.Error:
+            pass
+        try:
+            remove_unfinished(con, layout.raw)  # what this run committed of the file
+        except duckdb.Error:
+            pass  # the next run removes it
+        raise
+    return LoadResult(path, GELADEN, message, parsed.levering_id, parsed.counts)
+
+
+def _insert_batch(con, levering_id: str, batch: dict, raw: Layout, ipad, opad) -> None:
+    """One chunk's tables into the raw tables, in the layout's order of record types."""
+    for rt in raw.data_types:
+        if rt.code not in batch:
+            continue  # a record type this version does not have
+        table = batch[rt.code]
+        if BSN_FIELD in table.column_names:
+            table = with_bsn_status(table)
+        con.register("levering_batch", table)
+        if BSN_FIELD in table.column_names:
+            # The clear BSN exists only in this in-memory scan; what is written is its keyed pseudonym.
+            con.execute(
+                f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
+                "select ?::varchar as levering_id, * exclude (bsn), "
+                "case when bsn_status in ('geldig', 'ongeldig') "
+                "then sha256(?::blob || unhex(sha256(?::blob || bsn::blob))) end as bsn_pseudoniem "
+                "from levering_batch",
+                [levering_id, opad, ipad],
+            )
+        else:
+            con.execute(
+                f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
+                "select ?::varchar as levering_id, * from levering_batch",
+                [levering_id],
+            )
+        con.unregister("levering_batch")
+        faults.checkpoint(f"load:{rt.entiteit}")
 
 
 def _check_sender(con, parsed: ParsedDelivery, received: datetime) -> str:
@@ -257,15 +361,22 @@ def archive_path(warehouse: Warehouse, verslagperiode: str, file_name: str) -> P
     return warehouse.archive / verslagperiode / file_name
 
 
-def _archive(warehouse: Warehouse, parsed: ParsedDelivery, data: bytes) -> None:
-    """Keep the delivered bytes unchanged, owner-only; written atomically so a crash leaves no half file."""
+def _archive(warehouse: Warehouse, parsed: ParsedDelivery, source: bytes | int) -> None:
+    """Keep the delivered bytes unchanged, owner-only; written atomically so a crash leaves no half file.
+    `source` is the file's bytes, or an open descriptor to copy from with pread (bounded memory)."""
     target = archive_path(warehouse, parsed.verslagperiode, parsed.file_name)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.parent.chmod(0o700)
     tmp = target.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+        if isinstance(source, bytes):
+            fh.write(source)
+        else:
+            offset = 0
+            while block := os.pread(source, 1 << 22, offset):
+                fh.write(block)
+                offset += len(block)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, target)

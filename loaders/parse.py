@@ -9,9 +9,12 @@ version) names the version whose layout parses the rest of the file (rule 9).
 
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -20,6 +23,8 @@ from loaders.layout import HEADER, RECORD_LENGTH, TRAILER, Layout, Layouts, Reco
 
 LF, CR = 0x0A, 0x0D
 MAX_LINES_SHOWN = 10
+MAX_LINES_KEPT = 1000  # line numbers kept per rule (the count is always exact)
+CHUNK_BYTES = 32 * 1024 * 1024  # how much of a large file is parsed at once (cut at line ends)
 
 RULES = {
     1: "exactly one VL record, first, and exactly one SL record, last",
@@ -47,18 +52,20 @@ def shown(name: str) -> str:
 @dataclass(frozen=True)
 class Violation:
     rule: int
-    lines: tuple[int, ...] = ()  # 1-based, sorted
+    lines: tuple[int, ...] = ()  # 1-based, sorted; the first MAX_LINES_KEPT
     detail: str = ""
+    count: int = 0  # how many lines in all (0: len(lines))
 
     def describe(self) -> str:
         text = f"rule {self.rule} ({RULES[self.rule]})"
         if self.detail:
             text += f": {self.detail}"
         if self.lines:
+            total = max(self.count, len(self.lines))
             shown = ", ".join(str(n) for n in self.lines[:MAX_LINES_SHOWN])
-            more = ", ..." if len(self.lines) > MAX_LINES_SHOWN else ""
-            noun = "line" if len(self.lines) == 1 else "lines"
-            text += f"; {noun} {shown}{more} ({len(self.lines)} {noun})"
+            more = ", ..." if total > MAX_LINES_SHOWN else ""
+            noun = "line" if total == 1 else "lines"
+            text += f"; {noun} {shown}{more} ({total} {noun})"
         return text
 
 
@@ -89,8 +96,10 @@ class ParsedDelivery:
     leveringsnummer: int
     aanmaakdatum: str
     versie_bestandsdefinitie: str
-    # record type code -> table with `regelnummer` and every layout field as delivered (untrimmed text)
+    # record type code -> table with `regelnummer` and every layout field as delivered (untrimmed text); empty
+    # when the file was scanned without keeping them (see iter_tables)
     tables: dict[str, pa.Table] = field(default_factory=dict)
+    counts_by_type: dict[str, int] = field(default_factory=dict)
 
     @property
     def levering_id(self) -> str:
@@ -98,7 +107,7 @@ class ParsedDelivery:
 
     @property
     def counts(self) -> dict[str, int]:
-        return {code: t.num_rows for code, t in self.tables.items()}
+        return self.counts_by_type or {code: t.num_rows for code, t in self.tables.items()}
 
 
 def parse_file(path: Path, layout: Layout | Layouts) -> ParsedDelivery:
@@ -107,98 +116,119 @@ def parse_file(path: Path, layout: Layout | Layouts) -> ParsedDelivery:
 
 def parse_delivery(data: bytes, file_name: str, layout: Layout | Layouts) -> ParsedDelivery:
     """Validate rules 1-6, 8 and 9 and split the records into one table per record type, by the layout of the
-    file's version (one Layout given: the only version known).
+    file's version (one Layout given: the only version known). The whole file in memory, in one chunk.
 
     Raises DeliveryRejected with every violated rule and its line numbers.
     """
+    return scan_delivery(io.BytesIO(data), file_name, layout, chunk_bytes=max(len(data), 1), keep_tables=True)
+
+
+def scan_delivery(fh: BinaryIO, file_name: str, layout: Layout | Layouts, chunk_bytes: int = CHUNK_BYTES,
+                  keep_tables: bool = False) -> ParsedDelivery:
+    """parse_delivery over a seekable binary file read in chunks of whole lines, so memory is bounded by the
+    chunk and 8 bytes per record (the key hashes of rule 8), whatever the file's size. With `keep_tables` the tables are
+    collected (for files that fit in memory); without, the result has none: `iter_tables` yields them per
+    chunk once the file is known to be valid.
+    """
     versions = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout})
     layout = versions.newest  # until the VL record says which version the file has
-    buf = np.frombuffer(data, dtype=np.uint8)
-    starts, ends, bad_lines = _uniform_lines(buf) or _scan_lines(buf)
-    lengths = ends - starts
-    n = len(starts)
-    violations: list[Violation] = []
-
-    # Rule 2: length and bytes.
-    malformed = lengths != RECORD_LENGTH
-    malformed[bad_lines] = True
-    if malformed.any():
-        violations.append(Violation(2, _line_numbers(malformed)))
-
-    matrix = _record_matrix(buf, starts, lengths)
-    types = _column(matrix, 0, 2)
-    wellformed = ~malformed
-
-    # Rule 1: VL first and only there, SL last and only there.
-    misplaced = np.zeros(n, dtype=bool)
-    is_vl, is_sl = types == HEADER.encode(), types == TRAILER.encode()
-    if n:
-        misplaced |= is_vl & (np.arange(n) != 0)
-        misplaced |= is_sl & (np.arange(n) != n - 1)
-    detail = []
-    if n == 0 or not is_vl[0]:
-        detail.append("the first record is not VL")
-    if n == 0 or not is_sl[-1]:
-        detail.append("the last record is not SL")
-    if misplaced.any() or detail:
-        violations.append(Violation(1, _line_numbers(misplaced), "; ".join(detail)))
-    if n == 0:
-        raise DeliveryRejected(file_name, violations)
-
-    # Rule 9: the layout version; the VL record has the same positions in every version.
-    header = _record_values(matrix, 0, layout.header) if is_vl[0] and wellformed[0] else None
+    found = _Found()
+    header = None
     layout_known = True
-    if header is not None:
-        chosen = versions.get(header["versie_bestandsdefinitie"])
-        if chosen is None:
-            layout_known = False
-            violations.append(Violation(9, (1,), f"version {header['versie_bestandsdefinitie']!r} is not known "
-                                                  f"(known: {', '.join(versions.versions)})"))
-        else:
-            layout = chosen
+    first_type = last_type = None
+    n = 0
+    counts: dict[bytes, int] = {}
+    keys: dict[str, list[np.ndarray]] = {}  # per record type and chunk: the 64-bit hashes of the record keys
+    parts: dict[str, list[pa.Table]] = {}
+    trailer_row = None
+    for buf, first, last in _chunks(fh, chunk_bytes):
+        starts, ends, bad_lines = _uniform_lines(buf) or _scan_lines(buf)
+        lengths = ends - starts
+        m = len(starts)
+        index = np.arange(first, first + m)
+        # Rule 2: length and bytes.
+        malformed = lengths != RECORD_LENGTH
+        malformed[bad_lines] = True
+        found.add(2, index[malformed])
+        matrix = _record_matrix(buf, starts, lengths)
+        types = _column(matrix, 0, 2)
+        wellformed = ~malformed
+        if first == 0 and m:
+            first_type = types[0]
+            # Rule 9: the layout version; the VL record has the same positions in every version.
+            if types[0] == HEADER.encode() and wellformed[0]:
+                header = _record_values(matrix, 0, layout.header)
+                chosen = versions.get(header["versie_bestandsdefinitie"])
+                if chosen is None:
+                    layout_known = False
+                    found.detail[9] = (f"version {header['versie_bestandsdefinitie']!r} is not known "
+                                       f"(known: {', '.join(versions.versions)})")
+                    found.add(9, np.array([0]))
+                else:
+                    layout = chosen
+                vt_field = layout.header.field("vt_code")
+                vt_code = _column(matrix[:1], vt_field.offset, vt_field.length)[0]
+        if m:
+            last_type = types[-1]
+        # Rule 1: VL only first, SL only last.
+        is_vl, is_sl = types == HEADER.encode(), types == TRAILER.encode()
+        misplaced = (is_vl & (index != 0)) | (is_sl & (np.arange(m) != m - 1 if last else True))
+        found.add(1, index[misplaced])
+        # Rule 3: known record types.
+        known = np.isin(types, [code.encode() for code in layout.record_types])
+        if layout_known:
+            found.add(3, index[~known & wellformed])
+        # Rule 4: every record carries the VL's vt_code.
+        if header is not None:
+            vt_codes = _column(matrix, vt_field.offset, vt_field.length)
+            found.add(4, index[(vt_codes != vt_code) & wellformed & known])
+        for code in np.unique(types):
+            counts[code] = counts.get(code, 0) + int(np.count_nonzero(types == code))
+        rows_by_type = {rt.code: np.flatnonzero((types == rt.code.encode()) & wellformed) for rt in layout.data_types}
+        for rt in layout.data_types:
+            rows = rows_by_type[rt.code]
+            if len(rows) and rt.sleutel:
+                keys.setdefault(rt.code, []).append(_key_hashes(_key_block(matrix, rows, rt)))
+            if keep_tables:
+                parts.setdefault(rt.code, []).append(_table(matrix, rows, rt, first))
+        if last and m and is_sl[-1] and wellformed[-1]:
+            trailer_row = _record_values(matrix, m - 1, layout.trailer)
+        n = first + m
 
-    # Rule 3: known record types.
-    known = np.isin(types, [code.encode() for code in layout.record_types])
-    unknown = ~known & wellformed
-    if unknown.any() and layout_known:
-        violations.append(Violation(3, _line_numbers(unknown)))
-
-    # Rule 4: every record carries the VL's vt_code.
-    if header is not None:
-        vt_field = layout.header.field("vt_code")
-        vt_codes = _column(matrix, vt_field.offset, vt_field.length)
-        wrong_vt = (vt_codes != vt_codes[0]) & wellformed & known
-        if wrong_vt.any():
-            violations.append(Violation(4, _line_numbers(wrong_vt)))
-
+    detail = []
+    if n == 0 or first_type != HEADER.encode():
+        detail.append("the first record is not VL")
+    if n == 0 or last_type != TRAILER.encode():
+        detail.append("the last record is not SL")
+    if detail:
+        found.detail[1] = "; ".join(detail)
+        found.add(1, np.array([], dtype=np.int64), always=True)
+    if n == 0:
+        raise DeliveryRejected(file_name, found.violations())
     # Rule 6: verslagperiode and file name.
     if header is not None:
-        violations += _check_naming(file_name, header)
-
+        for v in _check_naming(file_name, header):
+            found.detail[6] = v.detail
+            found.add(6, np.array([0]))
     # Rule 8: record keys unique per record type.
-    rows_by_type = {rt.code: np.flatnonzero((types == rt.code.encode()) & wellformed) for rt in layout.data_types}
-    duplicates = np.zeros(n, dtype=bool)
-    for rt in layout.data_types:
-        duplicates[_duplicate_rows(matrix, rows_by_type[rt.code], rt)] = True
-    if duplicates.any() and layout_known:
-        violations.append(Violation(8, _line_numbers(duplicates)))
-
+    if layout_known:
+        for code, pieces in keys.items():
+            found.add(8, _duplicate_lines(fh, chunk_bytes, layout.record_types[code], pieces))
     # Rule 5: SL counts (in the version's SL record).
-    if is_sl[-1] and wellformed[-1] and layout_known:
-        trailer = _record_values(matrix, n - 1, layout.trailer)
+    if trailer_row is not None and layout_known:
         wrong = []
         for rt in layout.data_types:
-            declared = trailer[layout.count_field(rt.code).name]
-            actual = int(np.count_nonzero(types == rt.code.encode()))
+            declared = trailer_row[layout.count_field(rt.code).name]
+            actual = counts.get(rt.code.encode(), 0)
             if not declared.isdigit() or int(declared) != actual:
                 wrong.append(f"{rt.code} declared {declared.strip() or 'blank'}, found {actual}")
         if wrong:
-            violations.append(Violation(5, (n,), "; ".join(wrong)))
+            found.detail[5] = "; ".join(wrong)
+            found.add(5, np.array([n - 1]))
+    if found.any():
+        raise DeliveryRejected(file_name, found.violations())
 
-    if violations:
-        raise DeliveryRejected(file_name, violations)
-
-    tables = {rt.code: _table(matrix, rows_by_type[rt.code], rt) for rt in layout.data_types}
+    tables = {code: pa.concat_tables(p) for code, p in parts.items()} if keep_tables else {}
     return ParsedDelivery(
         file_name=file_name,
         vt_code=header["vt_code"],
@@ -207,7 +237,126 @@ def parse_delivery(data: bytes, file_name: str, layout: Layout | Layouts) -> Par
         aanmaakdatum=header["aanmaakdatum"],
         versie_bestandsdefinitie=header["versie_bestandsdefinitie"],
         tables=tables,
+        counts_by_type={rt.code: counts.get(rt.code.encode(), 0) for rt in layout.data_types},
     )
+
+
+def iter_tables(fh: BinaryIO, layout: Layout, chunk_bytes: int = CHUNK_BYTES) -> Iterator[dict[str, pa.Table]]:
+    """The records of a file that scan_delivery accepted, per chunk: one table per record type of `layout` (the
+    file's version), with the line numbers of the file."""
+    for buf, first, _ in _chunks(fh, chunk_bytes):
+        starts, ends, _ = _uniform_lines(buf) or _scan_lines(buf)
+        matrix = _record_matrix(buf, starts, ends - starts)
+        types = _column(matrix, 0, 2)
+        yield {rt.code: _table(matrix, np.flatnonzero(types == rt.code.encode()), rt, first)
+               for rt in layout.data_types}
+
+
+@dataclass
+class _Found:
+    """Violations found so far: per rule the first line numbers (0-based), their count and a detail."""
+
+    lines: dict[int, list[int]] = field(default_factory=dict)
+    count: dict[int, int] = field(default_factory=dict)
+    detail: dict[int, str] = field(default_factory=dict)
+
+    def add(self, rule: int, index: np.ndarray, always: bool = False) -> None:
+        """Lines that break `rule`; with `always`, the rule is broken even without lines (see detail)."""
+        if not len(index) and not always:
+            return
+        if rule not in self.lines:
+            self.lines[rule], self.count[rule] = [], 0
+        kept = self.lines[rule]
+        if len(kept) < MAX_LINES_KEPT:
+            kept += [int(i) for i in index[: MAX_LINES_KEPT - len(kept)]]
+        self.count[rule] += len(index)
+
+    def any(self) -> bool:
+        return bool(self.lines)
+
+    def violations(self) -> list[Violation]:
+        return [Violation(rule, tuple(sorted(i + 1 for i in self.lines[rule])), self.detail.get(rule, ""),
+                          self.count[rule]) for rule in sorted(self.lines)]
+
+
+def _chunks(fh: BinaryIO, chunk_bytes: int) -> Iterator[tuple[np.ndarray, int, bool]]:
+    """(bytes of whole lines, index of their first line, whether they end the file), from the start of `fh`;
+    an empty file is one empty chunk."""
+    line_index = 0
+    ahead = None
+    for whole in _whole_lines(fh, chunk_bytes):
+        if ahead is not None:
+            yield ahead, line_index, False
+            line_index += _line_count(ahead)
+        ahead = np.frombuffer(whole, dtype=np.uint8)
+    yield (ahead if ahead is not None else np.zeros(0, dtype=np.uint8)), line_index, True
+
+
+def _whole_lines(fh: BinaryIO, chunk_bytes: int) -> Iterator[bytes | memoryview]:
+    """The file in pieces that end at a line end (the last piece may not). A line longer than a chunk is cut to
+    its first RECORD_LENGTH + 1 bytes (it breaks rule 2 either way), so no line, however long, is held whole."""
+    fh.seek(0)
+    pending = b""
+    while True:
+        block = fh.read(chunk_bytes)
+        if not block:
+            if pending:
+                yield pending
+            return
+        data = pending + block if pending else block
+        cut = data.rfind(b"\n") + 1
+        if cut:
+            yield memoryview(data)[:cut]  # no copy of the chunk
+            pending = data[cut:]
+        elif len(data) > RECORD_LENGTH + 1:
+            # a line with no end in sight: keep its start, skip the rest up to its end
+            pending = data[: RECORD_LENGTH + 1]
+            while True:
+                block = fh.read(chunk_bytes)
+                lf = block.find(b"\n")
+                if not block or lf >= 0:
+                    break
+            pending += block[lf:] if block else b""
+        else:
+            pending = data
+
+
+def _line_count(buf: np.ndarray) -> int:
+    newlines = int(sum(np.count_nonzero(buf[lo : lo + CHUNK] == LF) for lo in range(0, len(buf), CHUNK)))
+    return newlines + (1 if len(buf) and buf[-1] != LF else 0)
+
+
+def _duplicate_lines(fh: BinaryIO, chunk_bytes: int, rt: RecordType, hashes: list[np.ndarray]) -> np.ndarray:
+    """Line indexes of the records whose key occurs more than once. A 64-bit hash of every key (8 bytes per
+    record, all that is kept between chunks) finds the candidates; their key bytes, read again from the file,
+    decide (a hash collision is not a duplicate)."""
+    everything = np.concatenate(hashes)
+    if len(everything) < 2:
+        return np.array([], dtype=np.int64)
+    everything.sort()
+    repeated = np.unique(everything[1:][everything[1:] == everything[:-1]])
+    del everything
+    if len(repeated) == 0:
+        return np.array([], dtype=np.int64)
+    exact, where = [], []
+    for buf, first, _ in _chunks(fh, chunk_bytes):
+        starts, ends, bad_lines = _uniform_lines(buf) or _scan_lines(buf)
+        lengths = ends - starts
+        matrix = _record_matrix(buf, starts, lengths)
+        wellformed = lengths == RECORD_LENGTH
+        wellformed[bad_lines] = False
+        rows = np.flatnonzero((_column(matrix, 0, 2) == rt.code.encode()) & wellformed)
+        if not len(rows):
+            continue
+        block = _key_block(matrix, rows, rt)
+        hit = np.isin(_key_hashes(block), repeated)
+        if hit.any():
+            block = np.ascontiguousarray(block[hit])
+            exact.append(block.view(np.dtype((np.void, block.shape[1]))).reshape(-1))
+            where.append(rows[hit] + first)
+    exact_keys, where = np.concatenate(exact), np.concatenate(where)
+    _, inverse, counts = np.unique(exact_keys, return_inverse=True, return_counts=True)
+    return where[counts[inverse] > 1]
 
 
 # Byte classes: 0 printable ASCII, 1 anything else, 2 LF.
@@ -331,26 +480,21 @@ def _check_naming(file_name: str, header: dict[str, str]) -> list[Violation]:
     return [Violation(6, (1,), "; ".join(problems))] if problems else []
 
 
-def _duplicate_rows(matrix: np.ndarray, rows: np.ndarray, rt: RecordType) -> np.ndarray:
-    """Rows whose record key occurs more than once: a 64-bit hash of the key finds the candidates, an
-    exact comparison of the key bytes decides (a hash collision is not a duplicate)."""
-    if len(rows) < 2:
-        return np.array([], dtype=np.int64)
+def _key_block(matrix: np.ndarray, rows: np.ndarray, rt: RecordType) -> np.ndarray:
+    """The key bytes of the records at `rows` (the key fields side by side)."""
     sub = _rows(matrix, rows)
-    keys = np.hstack([sub[:, f.offset : f.offset + f.length] for f in map(rt.field, rt.sleutel)])
+    return np.hstack([sub[:, f.offset : f.offset + f.length] for f in map(rt.field, rt.sleutel)])
+
+
+def _key_hashes(keys: np.ndarray) -> np.ndarray:
+    """A 64-bit FNV-style hash per row of key bytes."""
     width = -(-keys.shape[1] // 8) * 8
-    words = np.zeros((len(rows), width), dtype=np.uint8)
+    words = np.zeros((len(keys), width), dtype=np.uint8)
     words[:, : keys.shape[1]] = keys
-    h = np.full(len(rows), 0xCBF29CE484222325, dtype=np.uint64)
+    h = np.full(len(keys), 0xCBF29CE484222325, dtype=np.uint64)
     for word in words.view(np.uint64).T:
         h = (h ^ word) * np.uint64(0x100000001B3)
-    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
-    candidates = np.flatnonzero(counts[inverse] > 1)
-    if len(candidates) == 0:
-        return np.array([], dtype=np.int64)
-    exact = np.ascontiguousarray(keys[candidates]).view(np.dtype((np.void, keys.shape[1]))).reshape(-1)
-    _, inverse, counts = np.unique(exact, return_inverse=True, return_counts=True)
-    return rows[candidates[counts[inverse] > 1]]
+    return h
 
 
 def _rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -360,8 +504,8 @@ def _rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return matrix[rows]
 
 
-def _table(matrix: np.ndarray, rows: np.ndarray, rt: RecordType) -> pa.Table:
-    columns = {"regelnummer": pa.array(rows + 1, type=pa.int32())}
+def _table(matrix: np.ndarray, rows: np.ndarray, rt: RecordType, first_line: int = 0) -> pa.Table:
+    columns = {"regelnummer": pa.array(rows + first_line + 1, type=pa.int32())}
     sub = _rows(matrix, rows)
     for f in rt.fields:
         columns[f.name] = _string_array(sub[:, f.offset : f.offset + f.length])

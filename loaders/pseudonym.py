@@ -103,6 +103,3 @@ def with_bsn_status(table: pa.Table) -> pa.Table:
     values = np.array(table.column(BSN_FIELD).to_numpy(zero_copy_only=False), dtype="S9")
     return table.append_column("bsn_status", pa.array(bsn_status(values), type=pa.string()))
 
-
-def has_personal_data(table: pa.Table) -> bool:
-    return BSN_FIELD in table.column_names and table.num_rows > 0

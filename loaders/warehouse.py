@@ -155,6 +155,10 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
             melding varchar not null
         )"""
     )
+    # a large file is loaded in chunks, each committed; its register row comes last. Until then its id is here,
+    # so what a killed load left is found and removed (see remove_unfinished)
+    con.execute(f"create table if not exists {RAW_SCHEMA}.onvoltooid (levering_id varchar primary key, "
+                "sinds timestamp not null)")
     for rt in layout.data_types:
         cols = ",\n".join(
             f"{c} {'integer' if c == 'regelnummer' else 'varchar'}" for c in raw_columns(layout, rt.code)
@@ -178,4 +182,23 @@ def prepare(con: duckdb.DuckDBPyConnection, layout: Layout | None = None) -> Non
     create_raw_schema(con, layouts().raw)
     if layout is not None:
         create_raw_schema(con, layout)
+    remove_unfinished(con, layout or layouts().raw)
     referentie.ensure(con)
+
+
+def remove_unfinished(con: duckdb.DuckDBPyConnection, layout: Layout) -> list[str]:
+    """Remove the records of chunked loads that were interrupted before their register row was written (no
+    reader sees them: every model and rule reaches records through the register). Returns their ids."""
+    unfinished = [lid for (lid,) in con.execute(f"select levering_id from {RAW_SCHEMA}.onvoltooid").fetchall()]
+    if not unfinished:
+        return []
+    con.execute("begin transaction")
+    registered = {lid for (lid,) in con.execute(
+        f"select levering_id from {RAW_SCHEMA}.leveringen where list_contains(?, levering_id)", [unfinished]
+    ).fetchall()}
+    for rt in layout.data_types:
+        con.execute(f"delete from {RAW_SCHEMA}.{rt.entiteit} where list_contains(?, levering_id)",
+                    [[lid for lid in unfinished if lid not in registered]])
+    con.execute(f"delete from {RAW_SCHEMA}.onvoltooid")
+    con.execute("commit")
+    return unfinished

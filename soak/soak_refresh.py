@@ -87,7 +87,7 @@ def main() -> int:
         shutil.copytree(source, work / "inbox-b", copy_function=shutil.copy2)
         started = time.monotonic()
         for i in range(args.faults):
-            point = rng.choice(CHECKPOINTS)
+            point = f"{rng.choice(CHECKPOINTS)}@{rng.randint(1, 4)}"  # the 1st to 4th file or release there
             kind = rng.choice(["kill", "ENOSPC"])
             env = {"VT_KILL_AT": point} if kind == "kill" else {"VT_FAIL_AT": f"{point}=ENOSPC"}
             proc = refresh(work / "b", work / "inbox-b", env)

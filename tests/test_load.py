@@ -247,3 +247,64 @@ def test_rule10_a_year_without_a_region_list_takes_every_organisation_code(wareh
     path = write_delivery(tmp_path, small_delivery(vt_code="VT27", periode="2027H1"))
     [result] = load(path, received_at=datetime(2027, 7, 20))
     assert result.outcome == GELADEN, result.message
+
+
+def test_a_file_larger_than_a_chunk_loads_the_same_records_in_bounded_pieces(tmp_path, monkeypatch):
+    """With VT_CHUNK_BYTES at 4 KiB a generated delivery of ~190 KB is checked and loaded chunk by chunk (the path
+    of files near the size limit): the same rows, line numbers, pseudonyms and archive bytes as whole; and a
+    duplicate key many chunks from its twin is still found."""
+    from loaders.generate import generate
+    from loaders.periods import periode_range
+
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    generate(tmp_path / "gen", periode_range("2020H1"), scale=0.05, seed=5)
+    path = tmp_path / "gen" / "VT01_2020H1_001.txt"
+    assert path.stat().st_size > 40 * 4096
+    tables = ["leveringen", *(rt.entiteit for rt in default_layout().data_types)]
+    contents = {}
+    for chunk in ("", "4096"):
+        monkeypatch.setenv("VT_CHUNK_BYTES", chunk)
+        warehouse = Warehouse(tmp_path / f"wh{chunk}")
+        [result] = load_files([path], warehouse, layouts(), datetime(2020, 7, 21))
+        assert result.outcome == GELADEN, result.message
+        with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            contents[chunk] = {t: con.execute(f"select * exclude (geladen_op) from raw.{t} order by all").fetchall()
+                               if t == "leveringen" else con.execute(f"select * from raw.{t} order by all").fetchall()
+                               for t in tables}
+        assert (warehouse.archive / "2020H1" / path.name).read_bytes() == path.read_bytes()
+    assert contents[""] == contents["4096"]
+    assert len(contents[""]["casus"]) == 354
+    lines = path.read_text().splitlines()
+    ca = [i for i, line in enumerate(lines) if line.startswith("CA")]
+    lines[ca[300]] = lines[ca[0]]  # the first casus again, many chunks further on, instead of the 301st
+    bad = tmp_path / "bad" / path.name
+    bad.parent.mkdir()
+    bad.write_text("\n".join(lines) + "\n")
+    [result] = load_files([bad], Warehouse(tmp_path / "wh-bad"), layouts(), datetime(2020, 7, 21))
+    assert result.outcome == GEWEIGERD and result.rules == [8]
+    assert f"lines {ca[0] + 1}, {ca[300] + 1} (2 lines)" in result.message
+
+
+def test_a_chunked_load_killed_halfway_leaves_nothing_that_counts_and_the_next_load_completes(tmp_path):
+    """Each chunk of a large file is committed on its own (DuckDB would hold one transaction's rows in memory); the
+    register row comes last. Killed at the third chunk's casus insert: the chunks already committed are marked
+    unfinished, the register has nothing, and the next command removes them before loading the file whole."""
+    from loaders.generate import generate
+    from loaders.periods import periode_range
+
+    generate(tmp_path / "gen", periode_range("2020H1"), scale=0.05, seed=5)
+    path = tmp_path / "gen" / "VT01_2020H1_001.txt"
+    home = tmp_path / "wh"
+    env = {"VT_CHUNK_BYTES": "4096"}
+    proc = vt("load", "--received-at", "2020-07-21", str(path), home=home, env={**env, "VT_KILL_AT": "load:casus@3"})
+    assert proc.returncode == -9
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        assert con.execute("select levering_id from raw.onvoltooid").fetchall() == [("VT01_2020H1_001",)]
+        assert con.execute("select count(*) from raw.leveringen").fetchone() == (0,)
+        assert con.execute("select count(*) from raw.casus").fetchone()[0] > 0  # two chunks' worth, committed
+    proc = vt("load", "--received-at", "2020-07-21", str(path), home=home, env=env)
+    assert proc.returncode == 0, proc.stderr
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from raw.onvoltooid").fetchone() == (0,)
+        assert con.execute("select count(*), count(distinct regelnummer) from raw.casus").fetchone() == (354, 354)
+        assert con.execute("select aantal_ca from raw.leveringen").fetchone() == (354,)

@@ -3,10 +3,12 @@ layout versions."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
-from loaders.layout import default_layout, layouts, parse_layouts, read_csv
-from loaders.parse import DeliveryRejected, parse_delivery
+from loaders.layout import CURRENT_VERSION, default_layout, layouts, parse_layouts, read_csv
+from loaders.parse import DeliveryRejected, iter_tables, parse_delivery, scan_delivery
 from tests.conftest import record, small_delivery
 
 NAME = "VT05_2020H1_001.txt"
@@ -202,3 +204,58 @@ def test_layout_versions_must_keep_the_vl_record_in_place():
         "0300", "VL", "leveringsnummer") else r for r in rows]
     with pytest.raises(ValueError, match="the VL record differs between versions 0200, 0300"):
         parse_layouts(moved, read_csv("recordtypes.csv"))
+
+
+def _outcome(run):
+    try:
+        parsed = run()
+    except DeliveryRejected as exc:
+        return exc.message
+    return parsed.levering_id, parsed.counts, {code: t.to_pylist() for code, t in parsed.tables.items()}
+
+
+def _variants() -> dict[str, bytes]:
+    lines = small_delivery()
+    long_line = lines[4] + "X" * 500
+    return {
+        "valid": ("\n".join(lines) + "\n").encode(),
+        "crlf, no final newline": "\r\n".join(lines).encode(),
+        "mixed endings": ("\r\n".join(lines[:5]) + "\n" + "\n".join(lines[5:])).encode(),
+        "overlong and short lines": "\n".join([*lines[:3], long_line, lines[5][:50], *lines[6:]]).encode(),
+        "duplicate keys far apart": "\n".join([lines[0], lines[1], *lines[2:-1], lines[1], lines[-1]]).encode(),
+        "misplaced VL and SL": "\n".join([lines[0], lines[-1], *lines[1:-1], lines[0], lines[-1]]).encode(),
+        "no newline at all": b"#" * 5000,
+        "non-ASCII": ("\n".join(lines).replace("C1 ", "C\xe9 ", 1)).encode("latin-1"),
+        "empty": b"",
+    }
+
+
+@pytest.mark.parametrize("name", list(_variants()))
+@pytest.mark.parametrize("chunk", [1, 50, 121, 122, 500, 1000])
+def test_a_file_read_in_chunks_gives_exactly_what_it_gives_whole(name, chunk):
+    """Memory stays bounded because a large file is read in chunks of whole lines: any chunk size gives the same
+    tables, or the same rejection with the same lines and counts, as the whole file in one piece."""
+    data = _variants()[name]
+    whole = _outcome(lambda: parse_delivery(data, NAME, layouts()))
+    chunked = _outcome(lambda: scan_delivery(io.BytesIO(data), NAME, layouts(), chunk_bytes=chunk, keep_tables=True))
+    assert chunked == whole
+    if isinstance(whole, tuple):  # and iter_tables yields the same records chunk by chunk
+        pieces = list(iter_tables(io.BytesIO(data), layouts().get(CURRENT_VERSION), chunk_bytes=chunk))
+        joined = {code: [r for p in pieces for r in p[code].to_pylist()] for code in whole[2]}
+        assert joined == whole[2]
+
+
+def test_a_violation_keeps_its_count_beyond_the_lines_it_keeps():
+    lines = small_delivery()
+    data = ("\n".join([lines[0], *[lines[1][:100]] * 2500, lines[-1]]) + "\n").encode()
+    exc = rejected_bytes(data)
+    assert exc.rules == [2, 5]
+    v = exc.violations[0]
+    assert (len(v.lines), v.count) == (1000, 2500)
+    assert v.describe().endswith("; lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, ... (2500 lines)")
+
+
+def rejected_bytes(data: bytes) -> DeliveryRejected:
+    with pytest.raises(DeliveryRejected) as info:
+        scan_delivery(io.BytesIO(data), NAME, layouts(), chunk_bytes=4096)
+    return info.value

@@ -369,18 +369,18 @@ def test_a_file_that_cannot_be_read_now_stays_in_the_inbox_and_is_retried(half_y
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     inbox = inbox_copy(half_year, tmp_path / "inbox")
     stuck = sorted(inbox.iterdir())[0]
-    real = load_module.read_delivery
+    real = load_module.open_delivery
 
     def flaky(path, limit):
         if path == stuck:
             raise PermissionError(13, "Permission denied")
         return real(path, limit)
 
-    monkeypatch.setattr(load_module, "read_delivery", flaky)
+    monkeypatch.setattr(load_module, "open_delivery", flaky)
     warehouse = Warehouse(tmp_path / "wh")
     first = refresh(warehouse, inbox, date(2020, 8, 1))
     assert len(first.loaded) == 2 and first.rejected == [] and stuck.exists()
     assert first.problems == [f"{stuck}: cannot be read now (Permission denied); nothing decided, try again"]
-    monkeypatch.setattr(load_module, "read_delivery", real)
+    monkeypatch.setattr(load_module, "open_delivery", real)
     second = refresh(warehouse, inbox, date(2020, 8, 1))
     assert second.loaded == [stuck.name[:-4]] and not stuck.exists()
