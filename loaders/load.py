@@ -212,15 +212,9 @@ def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layo
 
     con.execute("begin transaction")
     try:
-        (highest,) = con.execute(
-            f"select max(leveringsnummer) from {RAW_SCHEMA}.leveringen where vt_code = ? and verslagperiode = ?",
-            [parsed.vt_code, parsed.verslagperiode],
-        ).fetchone()
-        if highest is not None and parsed.leveringsnummer <= highest:
-            con.execute("rollback")
-            detail = f"{parsed.leveringsnummer:03d} is not higher than {highest:03d}, already loaded"
-            rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
-            return _reject(con, path, checksum, rejected.message, rejected.rules)
+        refused = _check_number(con, parsed, path, checksum)
+        if refused:
+            return refused
         _insert_delivery(con, parsed, path.name, checksum, received, layout.raw)
         # file I/O overlaps the inserts (pread: the archive copy does not move the parser's position in the file)
         archiving = _background(_archive, warehouse, parsed, data if data is not None else fh.fileno())
@@ -232,12 +226,31 @@ def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layo
         faults.checkpoint("load:before-commit")
         con.execute("commit")
     except BaseException:
-        try:
-            con.execute("rollback")
-        except duckdb.Error:
-            pass  # the failure (a full disk) may have ended the transaction already: report that failure
+        _rollback(con)
         raise
     return LoadResult(path, GELADEN, message, parsed.levering_id, parsed.counts)
+
+
+def _rollback(con) -> None:
+    try:
+        con.execute("rollback")
+    except duckdb.Error:
+        pass  # the failure (a full disk) may have ended the transaction already: report that failure
+
+
+def _check_number(con, parsed: ParsedDelivery, path: Path, checksum: str) -> LoadResult | None:
+    """Rule 7: a higher leveringsnummer than every loaded delivery of the organisation and half-year. Within a
+    transaction it is rolled back when the file is refused."""
+    (highest,) = con.execute(
+        f"select max(leveringsnummer) from {RAW_SCHEMA}.leveringen where vt_code = ? and verslagperiode = ?",
+        [parsed.vt_code, parsed.verslagperiode],
+    ).fetchone()
+    if highest is None or parsed.leveringsnummer > highest:
+        return None
+    _rollback(con)
+    detail = f"{parsed.leveringsnummer:03d} is not higher than {highest:03d}, already loaded"
+    rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
+    return _reject(con, path, checksum, rejected.message, rejected.rules)
 
 
 def _load_chunked(con, fh: BinaryIO, parsed: ParsedDelivery, batches, path: Path, warehouse: Warehouse,
@@ -246,14 +259,9 @@ def _load_chunked(con, fh: BinaryIO, parsed: ParsedDelivery, batches, path: Path
     committed on its own, and the register row (which makes the delivery exist for every reader) comes last, in
     one transaction with the removal of its `raw.onvoltooid` mark. What a killed run left is removed by the next
     (warehouse.remove_unfinished)."""
-    (highest,) = con.execute(
-        f"select max(leveringsnummer) from {RAW_SCHEMA}.leveringen where vt_code = ? and verslagperiode = ?",
-        [parsed.vt_code, parsed.verslagperiode],
-    ).fetchone()
-    if highest is not None and parsed.leveringsnummer <= highest:
-        detail = f"{parsed.leveringsnummer:03d} is not higher than {highest:03d}, already loaded"
-        rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
-        return _reject(con, path, checksum, rejected.message, rejected.rules)
+    refused = _check_number(con, parsed, path, checksum)
+    if refused:
+        return refused
     con.execute(f"insert into {RAW_SCHEMA}.onvoltooid values (?, ?)", [parsed.levering_id, now_utc()])
     try:
         archiving = _background(_archive, warehouse, parsed, fh.fileno())
@@ -270,10 +278,7 @@ def _load_chunked(con, fh: BinaryIO, parsed: ParsedDelivery, batches, path: Path
         faults.checkpoint("load:before-commit")
         con.execute("commit")
     except BaseException:
-        try:
-            con.execute("rollback")
-        except duckdb.Error:
-            pass
+        _rollback(con)
         try:
             remove_unfinished(con, layout.raw)  # what this run committed of the file
         except duckdb.Error:
