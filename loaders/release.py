@@ -131,14 +131,18 @@ def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
     out = []
     for r in releases:
         used = selected_deliveries(warehouse, r, r.peildatum)
-        manifest = releases_dir(warehouse) / r.name / "manifest.json"
         last = last_build(warehouse, r.name)
-        frozen = json.loads(manifest.read_text()) if manifest.exists() else None
+        note = r.toelichting
+        try:
+            frozen = frozen_manifest(warehouse, r.name)
+        except ReleaseError:  # frozen, but its manifest is damaged
+            frozen = None
+            note = "; ".join(filter(None, [note, "frozen, but its manifest cannot be read: run vt verify"]))
         out.append({
             "release": r.name, "perioden": list(r.perioden), "status": r.status,
-            "peildatum": r.peildatum.isoformat(), "toelichting": r.toelichting,
+            "peildatum": r.peildatum.isoformat(), "toelichting": note,
             "gebouwd_op": last["gebouwd_op"] if last else None,
-            "bevroren": frozen is not None,
+            "bevroren": frozen is not None or note != r.toelichting,
             "gepubliceerd": (warehouse.home / "publicatie" / r.name).is_dir(),
             "leveringen": [lid for lid, _, _ in used],
             # deliveries a build today would take that the frozen release does not have (they go to the next version)

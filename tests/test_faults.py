@@ -279,3 +279,19 @@ def test_fuzz_every_field_garbage_one_at_a_time_is_a_finding_of_its_rule(tmp_pat
             wrong[(code, field)] = (rule, sorted(found))
     assert wrong == {}
     assert len(cases) == sum(len(rt.fields) for rt in old.record_types.values()) + 1  # 0300 adds ME.aanleiding
+
+
+def test_a_damaged_manifest_is_named_never_a_traceback(refreshed, tmp_path):
+    home = copy_of(refreshed, tmp_path)
+    manifest = home / "releases" / RELEASE / "manifest.json"
+    manifest.chmod(0o640)
+    manifest.write_text("{not json")
+    proc = run_vt("verify", RELEASE, home=home, check=False)
+    assert proc.returncode == 1 and "manifest.json cannot be read (" in proc.stderr
+    proc = run_vt("releases", "--years", "2020", home=home)
+    line = proc.stdout.splitlines()[1]
+    assert line.split()[5:8] == ["ja", "ja", "3"]
+    assert line.endswith("3  [frozen, but its manifest cannot be read: run vt verify]")
+    proc = run_vt("publish", "--release", RELEASE, "--out", str(tmp_path / "p"), home=home, check=False)
+    assert proc.returncode == 1 and f"release {RELEASE} is frozen but its manifest {manifest} cannot be read" \
+        in proc.stderr
