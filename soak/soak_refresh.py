@@ -4,8 +4,9 @@
 
 Generates 2019H1-2023H2 for two organisations (VT01, and VT27, which exists until 2022), then:
 1. an uninterrupted `vt refresh --today 2024-06-01` into one warehouse (the reference);
-2. into a second warehouse, `--faults` refreshes each with one fault at a random checkpoint (`loaders/faults.py`):
-   SIGKILL (a power cut, an OOM kill) or a full disk (ENOSPC), then one refresh without faults;
+2. into a second warehouse, `--faults` refreshes each with one fault at a random checkpoint (`loaders/faults.py`),
+   drawn at random and taken in the pipeline's order (so each finds work left): SIGKILL (a power cut, an OOM
+   kill) or a full disk (ENOSPC), then one refresh without faults;
 3. compares the two: the delivery register, every frozen release's manifest, every publication file byte for
    byte, every quality report. Exit 0 when equal; 1 with the differences otherwise.
 `make soak` runs it; the figures of the last run are in BENCHMARKS.md.
@@ -86,8 +87,13 @@ def main() -> int:
         print(f"uninterrupted: {files} files, {time.monotonic() - started:.0f} s: {proc.stdout.strip()}")
         shutil.copytree(source, work / "inbox-b", copy_function=shutil.copy2)
         started = time.monotonic()
-        for i in range(args.faults):
-            point = f"{rng.choice(CHECKPOINTS)}@{rng.randint(1, 4)}"  # the 1st to 4th file or release there
+        # in the order of the pipeline, so that each fault finds work left at its step: a run with a fault gets
+        # as far as it, and a later step still has work to do; the 1st or 2nd file, the 1st to 3rd release there
+        drawn = sorted((CHECKPOINTS.index(p), p) for p in (rng.choice(CHECKPOINTS) for _ in range(args.faults)))
+        for i, (_, step) in enumerate(drawn):
+            nth = rng.randint(1, 2) if step.startswith("load:") else 1 if "quality" in step or step.endswith(
+                "after-load") else rng.randint(1, 3)
+            point = f"{step}@{nth}"
             kind = rng.choice(["kill", "ENOSPC"])
             env = {"VT_KILL_AT": point} if kind == "kill" else {"VT_FAIL_AT": f"{point}=ENOSPC"}
             proc = refresh(work / "b", work / "inbox-b", env)
