@@ -142,17 +142,11 @@ def scan_delivery(fh: BinaryIO, file_name: str, layout: Layout | Layouts, chunk_
     parts: dict[str, list[pa.Table]] = {}
     trailer_row = None
     for buf, first, last in _chunks(fh, chunk_bytes):
-        starts, ends, bad_lines = _uniform_lines(buf) or _scan_lines(buf)
-        lengths = ends - starts
-        m = len(starts)
+        matrix, types, wellformed = _records(buf)
+        m = len(types)
         index = np.arange(first, first + m)
         # Rule 2: length and bytes.
-        malformed = lengths != RECORD_LENGTH
-        malformed[bad_lines] = True
-        found.add(2, index[malformed])
-        matrix = _record_matrix(buf, starts, lengths)
-        types = _column(matrix, 0, 2)
-        wellformed = ~malformed
+        found.add(2, index[~wellformed])
         if first == 0 and m:
             first_type = types[0]
             # Rule 9: the layout version; the VL record has the same positions in every version.
@@ -245,9 +239,7 @@ def iter_tables(fh: BinaryIO, layout: Layout, chunk_bytes: int = CHUNK_BYTES) ->
     """The records of a file that scan_delivery accepted, per chunk: one table per record type of `layout` (the
     file's version), with the line numbers of the file."""
     for buf, first, _ in _chunks(fh, chunk_bytes):
-        starts, ends, _ = _uniform_lines(buf) or _scan_lines(buf)
-        matrix = _record_matrix(buf, starts, ends - starts)
-        types = _column(matrix, 0, 2)
+        matrix, types, _ = _records(buf)
         yield {rt.code: _table(matrix, np.flatnonzero(types == rt.code.encode()), rt, first)
                for rt in layout.data_types}
 
@@ -321,6 +313,17 @@ def _whole_lines(fh: BinaryIO, chunk_bytes: int) -> Iterator[bytes | memoryview]
             pending = data
 
 
+def _records(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lines of a chunk as a (lines x 120) byte matrix, their record types, and which are well-formed
+    (exactly 120 printable ASCII characters: rule 2)."""
+    starts, ends, bad_lines = _uniform_lines(buf) or _scan_lines(buf)
+    lengths = ends - starts
+    matrix = _record_matrix(buf, starts, lengths)
+    wellformed = lengths == RECORD_LENGTH
+    wellformed[bad_lines] = False
+    return matrix, _column(matrix, 0, 2), wellformed
+
+
 def _line_count(buf: np.ndarray) -> int:
     newlines = int(sum(np.count_nonzero(buf[lo : lo + CHUNK] == LF) for lo in range(0, len(buf), CHUNK)))
     return newlines + (1 if len(buf) and buf[-1] != LF else 0)
@@ -340,12 +343,8 @@ def _duplicate_lines(fh: BinaryIO, chunk_bytes: int, rt: RecordType, hashes: lis
         return np.array([], dtype=np.int64)
     exact, where = [], []
     for buf, first, _ in _chunks(fh, chunk_bytes):
-        starts, ends, bad_lines = _uniform_lines(buf) or _scan_lines(buf)
-        lengths = ends - starts
-        matrix = _record_matrix(buf, starts, lengths)
-        wellformed = lengths == RECORD_LENGTH
-        wellformed[bad_lines] = False
-        rows = np.flatnonzero((_column(matrix, 0, 2) == rt.code.encode()) & wellformed)
+        matrix, types, wellformed = _records(buf)
+        rows = np.flatnonzero((types == rt.code.encode()) & wellformed)
         if not len(rows):
             continue
         block = _key_block(matrix, rows, rt)
@@ -520,7 +519,3 @@ def _string_array(block: np.ndarray) -> pa.Array:
     offsets = np.arange(0, (n + 1) * width, width, dtype=np.int64 if large else np.int32)
     cls = pa.LargeStringArray if large else pa.StringArray
     return cls.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-
-
-def _line_numbers(mask: np.ndarray) -> tuple[int, ...]:
-    return tuple(int(i) + 1 for i in np.flatnonzero(mask))
