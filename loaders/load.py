@@ -41,7 +41,7 @@ class NotAFile(Exception):
 
 
 def chunk_bytes() -> int:
-    """Files up to this size are parsed whole in memory; larger ones in chunks of this size (default 64 MiB)."""
+    """Files up to this size are parsed whole in memory; larger ones in chunks of this size (default 32 MiB)."""
     try:
         return max(int(os.environ.get(CHUNK_ENV) or CHUNK_BYTES), RECORD_LENGTH + 2)
     except ValueError:
@@ -77,14 +77,13 @@ def open_delivery(path: Path, limit: int) -> BinaryIO:
     return fh
 
 
-def _sha256(fh: BinaryIO) -> tuple[str, int]:
-    """The checksum and size of a whole file, read in pieces."""
-    h, size = hashlib.sha256(), 0
+def _sha256(fh: BinaryIO) -> str:
+    """The checksum of a whole file, read in pieces."""
+    h = hashlib.sha256()
     fh.seek(0)
     for block in iter(lambda: fh.read(1 << 20), b""):
         h.update(block)
-        size += len(block)
-    return h.hexdigest(), size
+    return h.hexdigest()
 
 
 @dataclass
@@ -165,7 +164,11 @@ def _unreadable(con, path: Path, exc: OSError) -> LoadResult:
 
 
 def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at) -> LoadResult:
-    checksum, size = _sha256(fh)
+    # A file that fits in a chunk is read once and parsed whole, in memory; a larger one is checked in chunks,
+    # then read again chunk by chunk into the tables, so memory stays bounded whatever its size.
+    chunk = chunk_bytes()
+    data = fh.read() if os.fstat(fh.fileno()).st_size <= chunk else None
+    checksum = hashlib.sha256(data).hexdigest() if data is not None else _sha256(fh)
     loaded = con.execute(
         f"select levering_id from {RAW_SCHEMA}.leveringen where checksum_sha256 = ?", [checksum]
     ).fetchone()
@@ -174,17 +177,11 @@ def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layo
         _log(con, path.name, checksum, loaded[0], ONGEWIJZIGD, None, message)
         return LoadResult(path, ONGEWIJZIGD, message, loaded[0])
 
-    # A file that fits in a chunk is parsed whole, in memory; a larger one is checked in chunks, then read again
-    # chunk by chunk into the tables, so memory stays bounded whatever its size.
-    chunk = chunk_bytes()
     try:
-        if size <= chunk:
-            fh.seek(0)
-            data = fh.read()
+        if data is not None:
             parsed = parse_delivery(data, path.name, layout)
             batches: Iterable[dict] = [parsed.tables]
         else:
-            data = None
             parsed = scan_delivery(fh, path.name, layout, chunk_bytes=chunk)
             batches = iter_tables(fh, layout.get(parsed.versie_bestandsdefinitie), chunk_bytes=chunk)
     except DeliveryRejected as rejected:
@@ -216,8 +213,7 @@ def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layo
         if refused:
             return refused
         _insert_delivery(con, parsed, path.name, checksum, received, layout.raw)
-        # file I/O overlaps the inserts (pread: the archive copy does not move the parser's position in the file)
-        archiving = _background(_archive, warehouse, parsed, data if data is not None else fh.fileno())
+        archiving = _background(_archive, warehouse, parsed, data)  # file I/O overlaps the inserts
         for batch in batches:
             _insert_batch(con, parsed.levering_id, batch, layout.raw, ipad, opad)
         archiving.result()
@@ -264,6 +260,7 @@ def _load_chunked(con, fh: BinaryIO, parsed: ParsedDelivery, batches, path: Path
         return refused
     con.execute(f"insert into {RAW_SCHEMA}.onvoltooid values (?, ?)", [parsed.levering_id, now_utc()])
     try:
+        # pread: the archive copy does not move the parser's position in the file
         archiving = _background(_archive, warehouse, parsed, fh.fileno())
         for batch in batches:
             con.execute("begin transaction")
