@@ -35,7 +35,7 @@ from loaders.publish import PublishError, release_tables
 from loaders.quality import QualityError, run_quality, select_deliveries
 from loaders.refresh import EXIT_LOCKED, RefreshLocked
 from loaders.refresh import refresh as run_refresh
-from loaders.release import (ReleaseError, build_release, freeze_release, frozen_manifest, get_release, release_status,
+from loaders.release import (MANIFEST, ReleaseError, build_release, freeze_release, frozen_manifest, get_release, release_status,
                              releases_dir, verify_release)
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
@@ -245,7 +245,7 @@ def verify(names: tuple[str, ...]) -> None:
                 for problem in problems:
                     click.echo(f"{name} {kind}: {problem} ({folder})", err=True)
             else:
-                files = len(json.loads((folder / "manifest.json").read_text())["files"])
+                files = len(json.loads((folder / MANIFEST).read_text())["files"])
                 click.echo(f"{name} {kind}: intact ({files} files)")
     if broken:
         sys.exit(EXIT_REJECTED)

@@ -82,7 +82,7 @@ class PublishError(Exception):
 def release_tables(warehouse: Warehouse, release: str, mark: str) -> Tables:
     """What a release's publication is made from: for a frozen release its frozen kerncijfers and indicatoren
     files, checked against its manifest; otherwise the warehouse's tables of its last build."""
-    from loaders.release import MANIFEST, frozen_manifest, releases_dir, sha256_file
+    from loaders.release import MANIFEST, PUBLICATION_TABLES, frozen_manifest, matches, releases_dir
 
     manifest = frozen_manifest(warehouse, release)
     if manifest is None:
@@ -91,12 +91,12 @@ def release_tables(warehouse: Warehouse, release: str, mark: str) -> Tables:
     folder = releases_dir(warehouse) / release
     listed = {f["name"]: f for f in manifest["files"]}
     paths = []
-    for table in ("kerncijfers", "indicatoren"):
+    for table in PUBLICATION_TABLES:
         name = f"{table}_{release}.parquet"
         if name not in listed:
             raise PublishError(f"release {release} was frozen without {name} (by an older version of vt): its "
                                "publication cannot be made from its frozen files")
-        if sha256_file(folder / name) != listed[name]["sha256"]:
+        if not matches(folder / name, listed[name]):
             raise PublishError(f"{folder / name} differs from the release's {MANIFEST}: not published; restore the "
                                "release folder from a backup (`vt verify` checks it)")
         paths.append(str(folder / name))

@@ -33,7 +33,8 @@ from loaders.parse import shown
 from loaders.publish import PublishError, publish, release_tables
 from loaders.quality import jaar_of, run_quality
 from loaders.kalender import releases_up_to
-from loaders.release import ReleaseError, build_release, freeze_release, last_build, releases_dir, selected_deliveries
+from loaders.release import (MANIFEST, ReleaseError, build_release, freeze_release, last_build, releases_dir,
+                             selected_deliveries)
 from loaders.warehouse import Warehouse, share
 
 EXIT_LOCKED = 3
@@ -222,7 +223,7 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary)
 
 def _release(warehouse: Warehouse, release, today: date, log: StepLog, summary: Summary) -> None:
     name = release.name
-    frozen = (releases_dir(warehouse) / name / "manifest.json").exists()
+    frozen = (releases_dir(warehouse) / name / MANIFEST).exists()
     publication = warehouse.home / "publicatie" / name
     if frozen:
         if not publication.exists():

@@ -132,17 +132,17 @@ def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
     for r in releases:
         used = selected_deliveries(warehouse, r, r.peildatum)
         last = last_build(warehouse, r.name)
-        note = r.toelichting
+        note, damaged = r.toelichting, False
         try:
             frozen = frozen_manifest(warehouse, r.name)
         except ReleaseError:  # frozen, but its manifest is damaged
-            frozen = None
+            frozen, damaged = None, True
             note = "; ".join(filter(None, [note, "frozen, but its manifest cannot be read: run vt verify"]))
         out.append({
             "release": r.name, "perioden": list(r.perioden), "status": r.status,
             "peildatum": r.peildatum.isoformat(), "toelichting": note,
             "gebouwd_op": last["gebouwd_op"] if last else None,
-            "bevroren": frozen is not None or note != r.toelichting,
+            "bevroren": frozen is not None or damaged,
             "gepubliceerd": (warehouse.home / "publicatie" / r.name).is_dir(),
             "leveringen": [lid for lid, _, _ in used],
             # deliveries a build today would take that the frozen release does not have (they go to the next version)
@@ -229,19 +229,25 @@ def verify_release(folder: Path) -> list[str]:
         path = folder / name
         if not path.is_file() or path.is_symlink():
             problems.append(f"{name} is missing")
-        elif "content_sha256" in f:
-            try:
-                same = content_checksum(path) == f["content_sha256"]
-            except duckdb.Error as exc:
-                problems.append(f"{name} cannot be read ({str(exc).splitlines()[0]})")
-                continue
-            if not same:
-                problems.append(f"{name} differs from the manifest (its tables' content changed)")
-        elif sha256_file(path) != f.get("sha256"):
-            problems.append(f"{name} differs from the manifest (sha256)")
+            continue
+        try:
+            same = matches(path, f)
+        except duckdb.Error as exc:
+            problems.append(f"{name} cannot be read ({str(exc).splitlines()[0]})")
+            continue
+        if not same:
+            how = "its tables' content changed" if "content_sha256" in f else "sha256"
+            problems.append(f"{name} differs from the manifest ({how})")
     problems += [f"{p.name} is not part of it" for p in sorted(folder.iterdir())
                  if p.name != MANIFEST and p.name not in files and not p.name.endswith(".wal")]
     return problems
+
+
+def matches(path: Path, entry: dict) -> bool:
+    """Whether a file equals its manifest entry: by sha256, or for a DuckDB file by `content_sha256`."""
+    if "content_sha256" in entry:
+        return content_checksum(path) == entry["content_sha256"]
+    return sha256_file(path) == entry.get("sha256")
 
 
 def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> FreezeResult:
@@ -320,9 +326,7 @@ def _compare_repaired(aside: Path, target: Path, files: list[dict]) -> str:
     for f in files:
         old = aside / f["name"]
         if old.is_file():
-            ok = (content_checksum(old) == f["content_sha256"] if "content_sha256" in f
-                  else sha256_file(old) == f["sha256"])
-            (same if ok else differ).append(f["name"])
+            (same if matches(old, f) else differ).append(f["name"])
     text = (f"the folder {target} had no manifest (incomplete): moved to {aside} and frozen anew; "
             f"{len(same)} of the files found were identical to the new ones")
     return text + (f", these differ: {', '.join(differ)}" if differ else "")

@@ -136,9 +136,9 @@ def _outcomes(result, query: Callable[[str], list[tuple]]) -> dict[str, list[Rul
 
 
 def run_rule_alone(query: Callable[[str], list[tuple]], rule: Rule, violations: str, levering_id: str) -> RuleOutcome:
-    """One rule (its suite query `violations`) on one delivery in a fresh transaction, with the semantics of GX's UnexpectedRowsExpectation (the
-    violations are the rows of the query). A rule that still fails is an outcome with the database's message,
-    never an exception: the other rules and deliveries are not affected."""
+    """One rule (its suite query `violations`) on one delivery in a fresh transaction, with the semantics of GX's
+    UnexpectedRowsExpectation (the violations are the rows of the query). A rule that still fails is an outcome
+    with the database's message, never an exception: the other rules and deliveries are not affected."""
     # levering_id matched LEVERING_ID: safe as a literal, as in the query asset
     sql = violations.format(batch=f"(select * from stg_loader__leveringen where levering_id = '{levering_id}')")
     try:
