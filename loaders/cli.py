@@ -25,7 +25,7 @@ from loaders.generate import generate as generate_files
 from loaders.generate.calibrate import CalibrationError
 from loaders.generate.calibrate import calibrate as calibrate_files
 from loaders.layout import layouts
-from loaders.load import load_files
+from loaders.load import MTIME, load_files
 from loaders.kalender import releases as calendar_releases
 from loaders.periods import FIRST_YEAR, Periode, periode_range
 from loaders.progress import Progress
@@ -70,6 +70,8 @@ def _periods(_ctx, _param, value: str | None):
 def _received_at(_ctx, _param, value: str | None):
     if value is None:
         return None
+    if value.strip().lower() == MTIME:
+        return MTIME
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -108,17 +110,24 @@ def main() -> None:
 @main.command(help="Load delivery files into the warehouse ($VT_HOME, default ./warehouse). "
               "A directory loads every *.txt in it, in name order.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--received-at", callback=_received_at, metavar="ISO-DATETIME",
-              help="When the files were received (ontvangen_op), for back-loading; default: now.")
-def load(files: tuple[Path, ...], received_at: datetime | None) -> None:
-    results = _load(Warehouse.from_env(), files, received_at)
+@click.option("--received-at", callback=_received_at, metavar="ISO-DATETIME|mtime",
+              help="When the files were received (ontvangen_op), which decides the releases they count for; "
+                   "'mtime': each file's modification time (back-filling a folder of historic files); "
+                   "default: now.")
+@click.option("--redate", is_flag=True,
+              help="For a file identical to a loaded delivery: set its reception time to --received-at (it is "
+                   "otherwise never changed).")
+def load(files: tuple[Path, ...], received_at: datetime | str | None, redate: bool) -> None:
+    if redate and received_at is None:
+        raise click.UsageError("--redate needs --received-at (a date-time or mtime)")
+    results = _load(Warehouse.from_env(), files, received_at, redate)
     if not all(r.ok for r in results):
         sys.exit(EXIT_REJECTED)
 
 
-def _load(warehouse: Warehouse, files, received_at):
+def _load(warehouse: Warehouse, files, received_at, redate: bool = False):
     try:
-        results = load_files(files, warehouse, layouts(), received_at, Progress("loading"))
+        results = load_files(files, warehouse, layouts(), received_at, Progress("loading"), redate=redate)
     except PseudonymKeyError as exc:
         raise ConfigError(str(exc)) from None
     for r in results:

@@ -1,30 +1,80 @@
-"""dbt-duckdb plugin: gives every dbt connection the HMAC key pads as session variables.
+"""dbt-duckdb plugin: what dbt's SQL needs from the Python package, on every dbt connection.
 
-`macros/coded_id.sql` reads them with getvariable(); values set this way live only in the session, so the
-key is in no compiled SQL file, log or database. Without a key the variables are null and every coded
-identificatienummer is null, which the not_null tests and contracts refuse; `vt build` checks first.
+- The HMAC key pads as session variables, which `macros/coded_id.sql` reads with getvariable(); values set this
+  way live only in the session, so the key is in no compiled SQL file, log or database. Without a usable key
+  the pads are null and `vt_sleutel_fout` says why; the guard (macros/guard_release.sql) stops a release
+  build with that message before any model is built.
+- `vt_release_kalender(name)`: the calendar's release as JSON (half-years, peildatum) or {"fout": why}, so the
+  guard reads the one home of the calendar rule (loaders/kalender.py) instead of a copy in Jinja.
+- `vt_referentie_ontbreekt(what, gaps)`: the message for years without reference data (loaders/referentie.py).
+- `vt_versies()`: the versions of the package and its stack, for the build record (macros/record_build.sql).
 """
 
 from __future__ import annotations
 
+import json
+from importlib import metadata
+
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from loaders.pseudonym import hmac_pads, resolve_key
+from loaders import kalender, referentie
+from loaders.pseudonym import KEY_ENV, MIN_KEY_LENGTH, PseudonymKeyError, hmac_pads, key_path, resolve_key
 from loaders.warehouse import Warehouse
+
+PACKAGES = ("vt-warehouse", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
+
+
+def release_json(name: str) -> str:
+    try:
+        r = kalender.get_release(name)
+    except kalender.CalendarError as exc:
+        return json.dumps({"fout": str(exc)})
+    return json.dumps({"release": r.name, "perioden": list(r.perioden), "peildatum": r.peildatum.isoformat(),
+                       "jaren": sorted(r.jaren), "status": r.status})
+
+
+def reference_message(what: str, gaps: str) -> str:
+    """gaps: JSON {year: [missing list names]}."""
+    return referentie.missing_message(what, {int(k): v for k, v in json.loads(gaps).items()})
+
+
+def versions() -> str:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return json.dumps(out)
 
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config):
-        key = resolve_key(Warehouse.from_env().home)
-        self._pads = hmac_pads(key) if key else (None, None)
+        home = Warehouse.from_env().home
+        self._pads, self._key_error = (None, None), None
+        try:
+            key = resolve_key(home)
+        except PseudonymKeyError as exc:
+            self._key_error = f"the pseudonymisation key cannot be used: {exc}"
+            return
+        if key is None:
+            self._key_error = (f"no pseudonymisation key: set {KEY_ENV} (at least {MIN_KEY_LENGTH} characters) or "
+                               f"write it to {key_path(home)} (mode 600); the coded identificatienummers need it")
+        else:
+            self._pads = hmac_pads(key)
 
     def _set(self, con) -> None:
         ipad, opad = self._pads
         con.execute("set variable vt_hmac_ipad = ?", [ipad])
         con.execute("set variable vt_hmac_opad = ?", [opad])
+        con.execute("set variable vt_sleutel_fout = ?", [self._key_error])
 
     def configure_connection(self, conn):
         self._set(conn)
+        conn.create_function("vt_release_kalender", release_json, ["VARCHAR"], "VARCHAR", side_effects=False)
+        conn.create_function("vt_referentie_ontbreekt", reference_message, ["VARCHAR", "VARCHAR"], "VARCHAR",
+                             side_effects=False)
+        conn.create_function("vt_versies", versions, [], "VARCHAR", side_effects=False)
 
     def configure_cursor(self, cursor):
         self._set(cursor)

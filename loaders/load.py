@@ -28,6 +28,9 @@ from loaders.pseudonym import BSN_FIELD, hmac_pads, resolve_key, with_bsn_status
 from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, remove_unfinished
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
+HERDATEERD = "herdateerd"  # an identical file loaded again with --redate: its reception time corrected
+# --received-at mtime: each file's reception time is its modification time (as the refresh takes inbox files)
+MTIME = "mtime"
 # could not be read now (permissions, I/O): nothing is decided about the file, a later run tries again
 ONLEESBAAR = "onleesbaar"
 MAX_BYTES_ENV, CHUNK_ENV, MEMORY_ENV = "VT_MAX_FILE_BYTES", "VT_CHUNK_BYTES", "VT_LOAD_MEMORY"
@@ -97,7 +100,7 @@ class LoadResult:
 
     @property
     def ok(self) -> bool:
-        return self.outcome in (GELADEN, ONGEWIJZIGD)
+        return self.outcome in (GELADEN, ONGEWIJZIGD, HERDATEERD)
 
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
@@ -112,15 +115,22 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
 
 
+def modified_at(st_mtime: float) -> datetime:
+    """A file's modification time as a reception time (UTC, whole seconds)."""
+    return datetime.fromtimestamp(st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
 def load_files(
     paths: Iterable[Path],
     warehouse: Warehouse,
     layout: Layout | Layouts,
-    received_at: datetime | None = None,
+    received_at: datetime | str | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    redate: bool = False,
 ) -> list[LoadResult]:
     """Load every file, each parsed by the layout of its version; a rejected file loads nothing and does not
-    stop the others."""
+    stop the others. received_at: a time, MTIME (each file's modification time) or None (now). An identical
+    file already loaded is not loaded again; with `redate` its reception time becomes the one given."""
     files = expand_inputs(paths)
     key = resolve_key(warehouse.home)
     results = []
@@ -133,13 +143,13 @@ def load_files(
         for i, path in enumerate(files):
             if progress:
                 progress(i, len(files), path.name)
-            results.append(_load_one(con, path, warehouse, layout, key, received_at))
+            results.append(_load_one(con, path, warehouse, layout, key, received_at, redate))
         if progress:
             progress(len(files), len(files), "")
     return results
 
 
-def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at) -> LoadResult:
+def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at, redate=False) -> LoadResult:
     try:
         fh = open_delivery(path, max_bytes())
     except NotAFile as exc:
@@ -150,11 +160,36 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
         return _unreadable(con, path, exc)
     with fh:
         try:
-            return _load_open(con, fh, path, warehouse, layout, key, received_at)
+            if received_at == MTIME:
+                received_at = modified_at(os.fstat(fh.fileno()).st_mtime)
+            return _load_open(con, fh, path, warehouse, layout, key, received_at, redate)
         except OSError as exc:
             if isinstance(exc, PermissionError) or exc.errno in (errno.EIO, errno.ESTALE, errno.ENXIO):
                 return _unreadable(con, path, exc)  # reading the delivery failed
             raise  # writing failed (a full disk): an operating condition, not the file's
+
+
+def _identical(con, path: Path, checksum: str, levering_id: str, was: datetime, received_at: datetime | None,
+               redate: bool) -> LoadResult:
+    """A file identical to a loaded delivery: nothing is loaded again. A reception time given now that differs
+    from the one stored is named (a back-fill first loaded without its real dates selects nothing for its
+    releases) and changed only on request (--redate), logged."""
+    if received_at is None or received_at == was:
+        message = f"{path.name}: identical to delivery {levering_id}, already loaded; nothing changed"
+        _log(con, path.name, checksum, levering_id, ONGEWIJZIGD, None, message)
+        return LoadResult(path, ONGEWIJZIGD, message, levering_id)
+    if redate:
+        con.execute(f"update {RAW_SCHEMA}.leveringen set ontvangen_op = ? where levering_id = ?",
+                    [received_at, levering_id])
+        message = (f"{path.name}: identical to delivery {levering_id}, already loaded; its reception time changed "
+                   f"from {was} to {received_at} (--redate)")
+        _log(con, path.name, checksum, levering_id, HERDATEERD, None, message)
+        return LoadResult(path, HERDATEERD, message, levering_id)
+    message = (f"{path.name}: identical to delivery {levering_id}, already loaded with reception time {was}, not "
+               f"{received_at}: nothing changed. A release selects deliveries by reception time; to correct it, "
+               f"load the file again with the same --received-at and --redate")
+    _log(con, path.name, checksum, levering_id, ONGEWIJZIGD, None, message)
+    return LoadResult(path, ONGEWIJZIGD, message, levering_id)
 
 
 def _unreadable(con, path: Path, exc: OSError) -> LoadResult:
@@ -163,19 +198,18 @@ def _unreadable(con, path: Path, exc: OSError) -> LoadResult:
     return LoadResult(path, ONLEESBAAR, message)
 
 
-def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at) -> LoadResult:
+def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at,
+               redate: bool = False) -> LoadResult:
     # A file that fits in a chunk is read once and parsed whole, in memory; a larger one is checked in chunks,
     # then read again chunk by chunk into the tables, so memory stays bounded whatever its size.
     chunk = chunk_bytes()
     data = fh.read() if os.fstat(fh.fileno()).st_size <= chunk else None
     checksum = hashlib.sha256(data).hexdigest() if data is not None else _sha256(fh)
     loaded = con.execute(
-        f"select levering_id from {RAW_SCHEMA}.leveringen where checksum_sha256 = ?", [checksum]
+        f"select levering_id, ontvangen_op from {RAW_SCHEMA}.leveringen where checksum_sha256 = ?", [checksum]
     ).fetchone()
     if loaded:
-        message = f"{path.name}: identical to delivery {loaded[0]}, already loaded; nothing changed"
-        _log(con, path.name, checksum, loaded[0], ONGEWIJZIGD, None, message)
-        return LoadResult(path, ONGEWIJZIGD, message, loaded[0])
+        return _identical(con, path, checksum, *loaded, received_at, redate)
 
     try:
         if data is not None:

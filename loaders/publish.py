@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from loaders.exposures import publicatie
 from loaders.warehouse import Warehouse
 
 KERNCIJFERS = [
@@ -87,7 +88,8 @@ def release_tables(warehouse: Warehouse, release: str, mark: str) -> Tables:
     manifest = frozen_manifest(warehouse, release)
     if manifest is None:
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
-            return _read_tables(con, f'"kerncijfers_{release}"', f'"indicatoren_{release}"', release, mark)
+            return _read_tables(con, f'"{publicatie("kerncijfers", release)}"', f'"{publicatie("indicatoren", release)}"',
+                                release, mark)
     folder = releases_dir(warehouse) / release
     listed = {f["name"]: f for f in manifest["files"]}
     paths = []

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from loaders import faults, referentie
 from loaders.layout import layouts
-from loaders.load import GEWEIGERD, ONLEESBAAR, load_files
+from loaders.load import GEWEIGERD, ONLEESBAAR, load_files, modified_at
 from loaders.parse import shown
 from loaders.publish import PublishError, publish, release_tables
 from loaders.quality import jaar_of, run_quality
@@ -54,6 +54,7 @@ class Summary:
     published: list[str] = field(default_factory=list)
     # what is held back until the operator acts (reference data of a year), each with what to do
     problems: list[str] = field(default_factory=list)
+    later: int = 0  # inbox files dated after today: they have not arrived yet, a later run takes them
 
     @property
     def nothing_done(self) -> bool:
@@ -61,14 +62,16 @@ class Summary:
                         self.problems))
 
     def text(self) -> str:
+        waiting = (f"; {self.later} inbox files are dated after today and were not taken (a file arrives at its "
+                   "modification time; --today sets the day)") if self.later else ""
         if self.nothing_done:
-            return "nothing new: no files to load, no reports, releases or publications due"
+            return "nothing new: no files to load, no reports, releases or publications due" + waiting
         parts = [f"{len(self.loaded)} files loaded", f"{len(self.rejected)} rejected",
                  f"{len(self.reported)} quality reports", f"releases built: {', '.join(self.built) or '-'}",
                  f"frozen: {', '.join(self.frozen) or '-'}", f"published: {', '.join(self.published) or '-'}"]
         if self.problems:
             parts.append(f"held back: {len(self.problems)} (see the messages)")
-        return "; ".join(parts)
+        return "; ".join(parts) + waiting
 
 
 @contextmanager
@@ -124,13 +127,14 @@ def inbox_entries(inbox: Path) -> tuple[list[Path], list[Path]]:
     return files, others
 
 
-def arrived(inbox: Path, today: date) -> list[Path]:
-    """The inbox's regular files that had arrived by the end of `today`, in name order."""
-    return [p for p in inbox_entries(inbox)[0] if received_at(p).date() <= today]
+def arrived(inbox: Path, today: date) -> tuple[list[Path], list[Path]]:
+    """The inbox's regular files that had arrived by the end of `today`, and those dated later, in name order."""
+    files = inbox_entries(inbox)[0]
+    return [p for p in files if received_at(p).date() <= today], [p for p in files if received_at(p).date() > today]
 
 
 def received_at(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.lstat().st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+    return modified_at(path.lstat().st_mtime)
 
 
 def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str], None] | None = None) -> Summary:
@@ -154,7 +158,9 @@ def _load_inbox(warehouse: Warehouse, inbox: Path, today: date, log: StepLog, su
     for other in inbox_entries(inbox)[1]:
         _hold(log, summary, f"{shown(other.name)} in the inbox is not a regular file (a symbolic link, directory, "
                             "FIFO or device): left alone, never followed; remove it")
-    for path in arrived(inbox, today):
+    now, later = arrived(inbox, today)
+    summary.later = len(later)
+    for path in now:
         with log.step(f"load {shown(path.name)}"):
             [result] = load_files([path], warehouse, layouts(), received_at(path))
         if result.outcome == ONLEESBAAR:

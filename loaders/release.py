@@ -22,10 +22,10 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import faults, kalender, referentie
+from loaders import exposures, faults, kalender, referentie
 from loaders.codebook import write_codebook
 from loaders.kalender import Release
-from loaders.pseudonym import resolve_key
+from loaders.pseudonym import PseudonymKeyError, resolve_key
 from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, share
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -47,7 +47,7 @@ def get_release(name: str) -> Release:
 
 
 def table_name(entity: str, release: str) -> str:
-    return f"VT_{entity}_{release}"
+    return exposures.microdata(entity, release)
 
 
 @dataclass
@@ -55,74 +55,98 @@ class BuildResult:
     release: Release
     peildatum: date
     leveringen: list[tuple] = field(default_factory=list)  # (levering_id, checksum, ontvangen_op)
+    build: dict = field(default_factory=dict)  # the build's row of meta.builds (invocation id, versions, times)
+
+
+def _relation_exists(con, relation: str) -> bool:
+    schema, name = relation.split(".")
+    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, name]).fetchone()[0] > 0
 
 
 def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date) -> list[tuple]:
-    """The deliveries that count: per organisation and half-year the latest received by the peildatum."""
+    """The deliveries that count: per organisation and half-year the one valid on the peildatum, as the model
+    int_leveringen_vervangen (latest delivery wins) says. A warehouse whose dbt models were never built gets
+    them built first."""
     if not warehouse.database.exists():
         return []
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = 'leveringen'",
-            [RAW_SCHEMA],
-        ).fetchone()[0]
-        if not exists:
+        if not _relation_exists(con, f"{RAW_SCHEMA}.leveringen"):
             return []
+        ready = _relation_exists(con, exposures.GELDIGE_LEVERINGEN)
+    if not ready:
+        run_dbt(warehouse, exposures.SHARED_BUILD)
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
         return con.execute(
-            f"""select levering_id, checksum_sha256, ontvangen_op from {RAW_SCHEMA}.leveringen
-                where list_contains(?, verslagperiode) and ontvangen_op < ?::date + interval 1 day
-                qualify leveringsnummer = max(leveringsnummer) over (partition by vt_code, verslagperiode)
+            f"""select levering_id, checksum_sha256, ontvangen_op from {exposures.GELDIGE_LEVERINGEN} as l
+                where list_contains(?, verslagperiode) and {exposures.valid_on('l', '?::date')}
                 order by levering_id""",
-            [list(release.perioden), peildatum],
+            [list(release.perioden), peildatum, peildatum],
         ).fetchall()
 
 
 def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None, echo: bool = False) -> BuildResult:
-    """Run dbt (seeds, models, tests) for one release as of its peildatum."""
+    """Run dbt (seeds, models, tests) for one release as of its peildatum. dbt's own guard (macros/guard_release.sql)
+    stops a release without deliveries or reference data before any model is built; its message is the error."""
     release = get_release(name)
     if (releases_dir(warehouse) / name / MANIFEST).exists():
         raise ReleaseError(
             f"release {name} is frozen ({releases_dir(warehouse) / name}): a frozen release is never rebuilt, its "
             f"files are the release (`vt verify {name}` checks them); a correction goes into the next version")
-    as_of = peildatum or release.peildatum
-    used = selected_deliveries(warehouse, release, as_of)
-    if not used:
-        raise ReleaseError(
-            f"release {name} has no deliveries: none for {', '.join(release.perioden)} received on or before {as_of}"
-        )
-    require_reference(warehouse, release.jaren, f"release {name} cannot be built")
-    if resolve_key(warehouse.home) is None:
-        raise ReleaseError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
-                           "identificatienummers need it")
-    dbt_vars = {"release": name, "peildatum": as_of.isoformat() if peildatum else None}
+    if resolve_key(warehouse.home) is None:  # an operating condition (exit 2), before dbt starts
+        raise PseudonymKeyError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
+                                "identificatienummers need it")
+    dbt_vars = {"release": name, "peildatum": peildatum.isoformat() if peildatum else None}
     run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)], echo)
-    _write_build_record(warehouse, name, as_of, used)
-    return BuildResult(release, as_of, used)
-
-
-def _build_record(warehouse: Warehouse, name: str) -> Path:
-    return releases_dir(warehouse) / ".builds" / f"{name}.json"
-
-
-def _write_build_record(warehouse: Warehouse, name: str, as_of: date, used: list[tuple]) -> None:
-    """What the warehouse's tables of a release were last built from (the refresh skips a rebuild that would
-    read the same deliveries; `vt releases` shows it). Written whole or not at all."""
-    path = _build_record(warehouse, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"release": name, "peildatum": as_of.isoformat(),
-                               "gebouwd_op": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                               "leveringen": [lid for lid, _, _ in used]}) + "\n")
-    os.replace(tmp, path)
+    last = last_build(warehouse, name)
+    if last is None or not last["volledig"]:
+        raise ReleaseError(f"release {name}: dbt finished, but recorded no complete build in {exposures.BUILDS}")
+    used = [(d["levering_id"], d["checksum_sha256"], d["ontvangen_op"]) for d in last["deliveries"]]
+    return BuildResult(release, date.fromisoformat(last["peildatum"]), used, last)
 
 
 def last_build(warehouse: Warehouse, name: str) -> dict | None:
-    """The record of the release's last build, or None (never built, or built before records had this form)."""
-    try:
-        record = json.loads(_build_record(warehouse, name).read_text())
-    except (OSError, ValueError):
+    """The release's last build as recorded by dbt (meta.builds, written by macros/record_build.sql), or None:
+    peildatum (ISO), leveringen (ids), deliveries (id, checksum, received), volledig, gebouwd_op and the run's
+    invocation id, command, versions and times."""
+    if not warehouse.database.exists():
         return None
-    return record if isinstance(record, dict) and {"peildatum", "leveringen"} <= set(record) else None
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        if not _relation_exists(con, exposures.BUILDS):
+            return None
+        row = con.execute(
+            f"""select invocation_id, opdracht, cast(peildatum as varchar), leveringen, volledig, versies,
+                       strftime(gestart_op, '%Y-%m-%dT%H:%M:%SZ'), strftime(beeindigd_op, '%Y-%m-%dT%H:%M:%SZ')
+                from {exposures.BUILDS} where release = ? order by beeindigd_op desc limit 1""", [name]).fetchone()
+    if row is None:
+        return None
+    deliveries = row[3] or []
+    return {"invocation_id": row[0], "opdracht": row[1], "peildatum": row[2],
+            "leveringen": [d["levering_id"] for d in deliveries], "deliveries": deliveries, "volledig": row[4],
+            "versies": json.loads(row[5]) if row[5] else {}, "gestart_op": row[6], "gebouwd_op": row[7]}
+
+
+def require_current_build(warehouse: Warehouse, release: Release) -> dict:
+    """The release's last build, when it is complete and of the current state: the calendar's peildatum and
+    exactly the deliveries (and file checksums) the warehouse selects now. ReleaseError otherwise."""
+    last = last_build(warehouse, release.name)
+    if last is None:
+        raise ReleaseError(f"release {release.name} was never built: `vt build {release.name}` first")
+    now = [(lid, checksum) for lid, checksum, _ in selected_deliveries(warehouse, release, release.peildatum)]
+    built = [(d["levering_id"], d["checksum_sha256"]) for d in last["deliveries"]]
+    problems = []
+    if not last["volledig"]:
+        problems.append("it was a partial build (a --select, or a model or test failed)")
+    if last["peildatum"] != release.peildatum.isoformat():
+        problems.append(f"it was built as of {last['peildatum']}, the calendar's peildatum is {release.peildatum}")
+    if built != now:
+        problems.append(f"it read {len(built)} deliveries, the warehouse selects {len(now)} now "
+                        f"({len(set(now) - set(built))} new or changed)")
+    if problems:
+        raise ReleaseError(f"release {release.name} is not frozen: its last build (dbt invocation "
+                           f"{last['invocation_id']}, {last['gebouwd_op']}) is not of the current state: "
+                           f"{'; '.join(problems)}. Build it again (`vt build {release.name}`)")
+    return last
 
 
 def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
@@ -167,16 +191,37 @@ def run_dbt(warehouse: Warehouse, args: list[str], echo: bool = False) -> str:
            "VT_HOME": str(warehouse.home.resolve())}
     with warehouse.connect() as con:
         prepare(con)  # dbt reads every raw column of every layout version and the reference schema
-    cmd = [sys.executable, "-m", "dbt.cli.main", *args, "--project-dir", str(PROJECT_DIR),
+    cmd = [sys.executable, "-m", "dbt.cli.main", "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR),
            "--profiles-dir", str(PROJECT_DIR), "--target-path", str(warehouse.home.resolve() / "dbt-target"),
            "--log-path", str(warehouse.logs.resolve())]
-    proc = subprocess.run(cmd, env=env, text=True, stdout=None if echo else subprocess.PIPE,
-                          stderr=subprocess.STDOUT, cwd=PROJECT_DIR)
+    lines = []
+    with subprocess.Popen(cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          cwd=PROJECT_DIR) as proc:
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if echo:
+                sys.stdout.write(line)
+                sys.stdout.flush()
     if proc.returncode != 0:
-        output = proc.stdout or ""
-        errors = [line for line in output.splitlines() if "ERROR" in line or "Error" in line or "FAIL" in line]
-        raise ReleaseError("dbt failed:\n" + "\n".join(errors[-30:] or output.splitlines()[-30:]))
-    return proc.stdout or ""
+        stopped = guard_message(lines)
+        if stopped:
+            raise ReleaseError(stopped)
+        errors = [line for line in lines if "ERROR" in line or "Error" in line or "FAIL" in line]
+        raise ReleaseError("dbt failed:\n" + "\n".join(errors[-30:] or lines[-30:]))
+    return "\n".join(lines) + "\n"
+
+
+def guard_message(lines: list[str]) -> str | None:
+    """The message with which dbt's guard (on-run-start, macros/guard_release.sql) stopped a run, if it did."""
+    for i, line in enumerate(lines):
+        if "in operation vt_warehouse-on-run-start" in line:
+            message = []
+            for follow in lines[i + 1:]:
+                if not follow.strip() or follow.lstrip().startswith(">"):
+                    break
+                message.append(follow.strip())
+            return " ".join(message) or None
+    return None
 
 
 def releases_dir(warehouse: Warehouse) -> Path:
@@ -268,6 +313,7 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> Freez
         repaired = aside
     started = time.perf_counter()
     built = build_release(warehouse, name, echo=echo)
+    require_current_build(warehouse, built.release)  # (a load between the build and here is not frozen)
     seconds = {"build": time.perf_counter() - started}
     started = time.perf_counter()
     staging = releases_dir(warehouse) / f".{name}.tmp"
@@ -292,6 +338,8 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> Freez
             {"levering_id": lid, "checksum_sha256": checksum, "ontvangen_op": received.isoformat(sep=" ")}
             for lid, checksum, received in built.leveringen
         ],
+        # the dbt run that built the tables: reproducible from these versions and deliveries
+        "build": {k: built.build[k] for k in ("invocation_id", "opdracht", "versies", "gestart_op", "gebouwd_op")},
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     share(staging, read_only=True)  # frozen files are read-only, readable by the share group
@@ -349,7 +397,7 @@ def export_publication_tables(warehouse: Warehouse, name: str, folder: Path) -> 
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
         con.execute("set threads = 1")
         for table in PUBLICATION_TABLES:
-            files += _export(con, f"{table}_{name}", folder, ("parquet",))
+            files += _export(con, exposures.publicatie(table, name), folder, ("parquet",))
     return files
 
 

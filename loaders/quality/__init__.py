@@ -8,16 +8,13 @@ from pathlib import Path
 import duckdb
 
 from loaders import faults
+from loaders.exposures import SHARED_BUILD
 from loaders.layout import code_lists, layouts
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
 from loaders.release import ReleaseError, require_reference, run_dbt
 from loaders.warehouse import Warehouse
 
-# what the rules read: the staging views, the gemeente lookup (and the calendar it reads), the working-day
-# calendar and the seeds
-DBT_SELECTION = ["path:models/staging", "int_releases_gepland", "int_gemeentecodes_vertaald",
-                 "int_werkdagen_genummerd", "resource_type:seed"]
 
 
 class QualityError(Exception):
@@ -60,8 +57,7 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[
                           "cannot be made")
     except ReleaseError as exc:
         raise QualityError(str(exc)) from None
-    run_dbt(warehouse, ["build", "--select", *DBT_SELECTION, "--indirect-selection", "cautious",
-                        "--exclude-resource-type", "unit_test"])
+    run_dbt(warehouse, SHARED_BUILD)
     # GX opens the database itself (read-only), in child processes that run while the SQL here runs
     suite = SuiteRun(warehouse.database, warehouse.home / "quality-work", deliveries)
     faults.checkpoint("quality:gx-running")

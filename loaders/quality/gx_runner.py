@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loaders.exposures import LEVERINGEN
 from loaders.quality.rules import RULES, Rule
 
 PROJECT_GX = Path(__file__).resolve().parents[2] / "gx"
@@ -97,7 +98,7 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str
     )
     definitions = []
     for lid in deliveries:
-        asset = source.add_query_asset(name=lid, query=f"select * from stg_loader__leveringen where levering_id = '{lid}'")
+        asset = source.add_query_asset(name=lid, query=f"select * from {LEVERINGEN} where levering_id = '{lid}'")
         batch = asset.add_batch_definition_whole_table("levering")
         definitions.append(context.validation_definitions.add(
             gx.ValidationDefinition(name=f"kwaliteit_{lid}", data=batch, suite=suite)))
@@ -140,7 +141,7 @@ def run_rule_alone(query: Callable[[str], list[tuple]], rule: Rule, violations: 
     UnexpectedRowsExpectation (the violations are the rows of the query). A rule that still fails is an outcome
     with the database's message, never an exception: the other rules and deliveries are not affected."""
     # levering_id matched LEVERING_ID: safe as a literal, as in the query asset
-    sql = violations.format(batch=f"(select * from stg_loader__leveringen where levering_id = '{levering_id}')")
+    sql = violations.format(batch=f"(select * from {LEVERINGEN} where levering_id = '{levering_id}')")
     try:
         rows = query(f"select recordtype, nummer from ({sql}) order by all")
     except Exception as exc:  # any database error: the rule's finding is that it could not run

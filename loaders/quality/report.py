@@ -12,12 +12,13 @@ from pathlib import Path
 
 import duckdb
 
+from loaders.exposures import GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN
 from loaders.layout import Layout, code_lists
 from loaders.periods import Periode
 from loaders.quality.gx_runner import RuleOutcome
 from loaders.quality.rules import FOUT, RULES
 
-BATCH = "(select * from stg_loader__leveringen where levering_id = ?)"
+BATCH = f"(select * from {LEVERINGEN} where levering_id = ?)"
 MARGIN = 10.0  # percentage points
 
 
@@ -131,7 +132,7 @@ def _measures(layout: Layout) -> list[Measure]:
             elif f.type == "F":
                 valid = f"coalesce(regexp_full_match({col}, '[01]{{{f.length}}}'), false)"
             elif f.codelijst == "GEMEENTE":
-                valid = (f"(trim({col}) = '9999' or exists (select 1 from main.int_gemeentecodes_vertaald as g "
+                valid = (f"(trim({col}) = '9999' or exists (select 1 from {GEMEENTECODES} as g "
                          f"where g.verslagperiode = l.verslagperiode and g.gemeentecode = trim({col}) "
                          "and g.gemeente_gaaf <> '9999'))")
             elif f.codelijst and f.codelijst in lists:
@@ -161,7 +162,7 @@ def _values(con, layout: Layout, lids: list[str], measures: list[Measure]) -> di
         ms = [m for m in measures if m.recordtype == rt.code]
         select = ", ".join(m.expression for m in ms)
         row = con.execute(
-            f"select {select} from raw.{rt.entiteit} as r join stg_loader__leveringen as l "
+            f"select {select} from raw.{rt.entiteit} as r join {LEVERINGEN} as l "
             "on r.levering_id = l.levering_id where list_contains(?, r.levering_id)", [lids]).fetchone()
         for m, v in zip(ms, row):
             out[(m.recordtype, m.veld, m.maat)] = v
@@ -171,21 +172,19 @@ def _values(con, layout: Layout, lids: list[str], measures: list[Measure]) -> di
 def _national(con, verslagperiode: str) -> list[str]:
     """The latest delivery of every organisation for the half-year: together they are 'landelijk'."""
     return [r[0] for r in con.execute(
-        "select levering_id from stg_loader__leveringen where verslagperiode = ? "
-        "qualify leveringsnummer = max(leveringsnummer) over (partition by vt_code)", [verslagperiode]).fetchall()]
+        f"select levering_id from {GELDIGE_LEVERINGEN} where verslagperiode = ? and laatste", [verslagperiode]).fetchall()]
 
 
 def _previous(con, levering_id: str) -> tuple[str | None, str | None]:
     """(the previous delivery for the same half-year, the latest delivery of the previous half-year)."""
-    vt, periode, nummer = levering_id.split("_")
-    earlier = con.execute(
-        "select levering_id from stg_loader__leveringen where vt_code = ? and verslagperiode = ? "
-        "and leveringsnummer < ? order by leveringsnummer desc limit 1", [vt, periode, int(nummer)]).fetchone()
-    prev_periode = str(Periode.parse(periode).previous())
-    prev = con.execute(
-        "select levering_id from stg_loader__leveringen where vt_code = ? and verslagperiode = ? "
-        "order by leveringsnummer desc limit 1", [vt, prev_periode]).fetchone()
-    return (earlier[0] if earlier else None), (prev[0] if prev else None)
+    row = con.execute(f"select vervangt, vt_code, verslagperiode from {GELDIGE_LEVERINGEN} where levering_id = ?",
+                      [levering_id]).fetchone()
+    if row is None:
+        return None, None
+    earlier, vt_code, periode = row
+    prev = con.execute(f"select levering_id from {GELDIGE_LEVERINGEN} where vt_code = ? and verslagperiode = ? "
+                       "and laatste", [vt_code, str(Periode.parse(periode).previous())]).fetchone()
+    return earlier, (prev[0] if prev else None)
 
 
 def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN,

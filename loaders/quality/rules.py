@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from loaders.exposures import (
+    ADVIEZEN, BETROKKENEN, CASUSSEN, CODES, GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN, MELDINGEN,
+    MONITORINGSMOMENTEN, ONDERZOEKEN, OVERDRACHTEN, VEILIGHEIDSBEOORDELINGEN, VOORWAARDENVERVOLG, WERKDAGEN,
+)
+
 FOUT, WAARSCHUWING = "fout", "waarschuwing"
 
 
@@ -40,10 +45,9 @@ def _sum(*parts: str) -> str:
     return "select " + " + ".join(f"({p})" for p in parts)
 
 
-CA, AD, ME, VB = "stg_loader__casussen", "stg_loader__adviezen", "stg_loader__meldingen", "stg_loader__veiligheidsbeoordelingen"
-VV, ON, OV = "stg_loader__voorwaardenvervolg", "stg_loader__onderzoeken", "stg_loader__overdrachten"
-MO, BT = "stg_loader__monitoringsmomenten", "stg_loader__betrokkenen"
-CODES = "main_reference.codes"
+CA, AD, ME, VB = CASUSSEN, ADVIEZEN, MELDINGEN, VEILIGHEIDSBEOORDELINGEN
+VV, ON, OV = VOORWAARDENVERVOLG, ONDERZOEKEN, OVERDRACHTEN
+MO, BT = MONITORINGSMOMENTEN, BETROKKENEN
 
 
 def _previous_periode(alias: str) -> str:
@@ -54,8 +58,8 @@ def _previous_periode(alias: str) -> str:
 
 # The valid delivery of the same organisation for the previous half-year (the latest one loaded).
 PREVIOUS = (
-    "(select p.levering_id from stg_loader__leveringen as p where p.vt_code = l.vt_code and p.verslagperiode = "
-    f"{_previous_periode('l')} order by p.leveringsnummer desc limit 1)"
+    f"(select p.levering_id from {GELDIGE_LEVERINGEN} as p where p.vt_code = l.vt_code and p.laatste "
+    f"and p.verslagperiode = {_previous_periode('l')})"
 )
 SAME_OR_PREVIOUS = f"(x.levering_id = l.levering_id or x.levering_id = {PREVIOUS})"
 
@@ -67,10 +71,10 @@ _SCOPES = {
     "delivery": "select levering_id from {batch}",
     "previous": (
         "select levering_id from {batch} union all "
-        "select p.levering_id from {batch} as pl join stg_loader__leveringen as p on p.vt_code = pl.vt_code "
-        "and p.verslagperiode = " + _previous_periode("pl")
+        "select p.levering_id from {batch} as pl join " + GELDIGE_LEVERINGEN + " as p on p.vt_code = pl.vt_code "
+        "and p.laatste and p.verslagperiode = " + _previous_periode("pl")
     ),
-    "organisation": ("select p.levering_id from {batch} as pl join stg_loader__leveringen as p "
+    "organisation": ("select p.levering_id from {batch} as pl join " + LEVERINGEN + " as p "
                      "on p.vt_code = pl.vt_code"),
 }
 
@@ -152,7 +156,7 @@ NO_VIOLENCE = ("coalesce(r.uitkomst_1 or r.uitkomst_2 or r.uitkomst_4 or r.uitko
 
 
 def _werkdag(column: str) -> str:
-    return f"(select w.werkdagnummer from main.int_werkdagen_genummerd as w where w.datum = {column})"
+    return f"(select w.werkdagnummer from {WERKDAGEN} as w where w.datum = {column})"
 
 
 RULES: list[Rule] = [
@@ -243,7 +247,7 @@ RULES: list[Rule] = [
     Rule("KR17", FOUT, "De gemeentecode is geldig in het jaar van de verslagperiode (na herindelingen), of 9999.",
          _union(*(_records(t, c, n,
                            "r.gemeentecode is distinct from '9999' and not exists (select 1 from "
-                           "main.int_gemeentecodes_vertaald as g where g.verslagperiode = l.verslagperiode "
+                           f"{GEMEENTECODES} as g where g.verslagperiode = l.verslagperiode "
                            "and g.gemeentecode = r.gemeentecode and g.gemeente_gaaf <> '9999')")
                   for t, c, n in ((CA, "CA", "casusnummer"), (AD, "AD", "adviesnummer")))),
          _sum(_count(CA), _count(AD))),
@@ -272,7 +276,7 @@ RULES: list[Rule] = [
          _count(OV, "r.bron = 'VB'")),
     Rule("KR22", WAARSCHUWING, "Elke casus heeft ten minste een melding en ten minste een directbetrokkene.",
          _records(CA, "CA", "casusnummer",
-                  f"not exists (select 1 from {_scoped(ME, 'organisation')} as x join stg_loader__leveringen as xl "
+                  f"not exists (select 1 from {_scoped(ME, 'organisation')} as x join {LEVERINGEN} as xl "
                   "on x.levering_id = xl.levering_id where xl.vt_code = l.vt_code and x.casusnummer = r.casusnummer) "
                   f"or not exists (select 1 from {_scoped(BT)} as b where b.levering_id = l.levering_id "
                   "and b.casusnummer = r.casusnummer)"),

@@ -1,16 +1,15 @@
--- G3 and G4 for every known gemeentecode in every half-year of the release and of the loaded deliveries: the
+-- G3 and G4 for every known gemeentecode in every half-year of the calendar and of the loaded deliveries: the
 -- code after mergers and the VT-regio it lies in. A code not in this table is unknown: 9999 and the delivering
--- organisation's region. A year without a gemeente list or VT-regio list is never defaulted to 9999: a
--- half-year of the release in such a year stops the build, and a delivered one is left out (its quality
--- report is refused before this model is read).
+-- organisation's region. A year without a gemeente list or VT-regio list is never defaulted to 9999: it is
+-- left out here, a release of such a year is stopped before any model is built (macro guard_release), and a
+-- delivery of it gets no quality report until the lists are added.
 with
 
-release_perioden as (
-    select
+kalender_perioden as (
+    select distinct
         verslagperiode,
         jaar
     from {{ ref('int_releases_gepland') }}
-    where release = '{{ var("release") }}'
 ),
 
 geleverde_perioden as (
@@ -34,16 +33,8 @@ jaren_met_referentie as (
     select jaar from {{ ref('stg_referentie__vt_regios') }}
 ),
 
-ontbrekend as (
-    select
-        verslagperiode,
-        jaar
-    from release_perioden
-    where jaar not in (select jaren_met_referentie.jaar from jaren_met_referentie)
-),
-
 alle_perioden as (
-    select * from release_perioden
+    select * from kalender_perioden
     union
     select * from geleverde_perioden
 ),
@@ -98,22 +89,6 @@ final as (
     from vertaald
     left join gemeenten as regio
         on vertaald.jaar = regio.jaar and vertaald.gemeente_gaaf = regio.gemeentecode
-),
-
--- DuckDB's error() stops the build for each half-year of the release whose year lacks a list
-bewaakt as (
-    select * from final
-    union all
-    select
-        verslagperiode,
-        null as gemeentecode,
-        cast(error(
-            'release {{ var("release") }}: the warehouse has no gemeente list or no VT-regio list for '
-            || jaar || ' (' || verslagperiode || '). Add them with `vt reference add-gemeenten --year ' || jaar
-            || ' FILE.csv`, or `vt reference carry-forward --year ' || jaar || '` when nothing changed'
-        ) as varchar) as gemeente_gaaf,
-        null as vtcode_gemeente
-    from ontbrekend
 )
 
-select * from bewaakt
+select * from final

@@ -1,5 +1,5 @@
--- Latest delivery wins: per organisation and half-year of the release, the delivery with the highest
--- leveringsnummer received on or before the peildatum (verwerking.md section 1).
+-- The deliveries of the release: per organisation and half-year of the release, the delivery valid on the
+-- peildatum (int_leveringen_vervangen holds the rule, latest delivery wins).
 with
 
 kalender as (
@@ -14,7 +14,7 @@ kalender as (
 ),
 
 leveringen as (
-    select * from {{ ref('stg_loader__leveringen') }}
+    select * from {{ ref('int_leveringen_vervangen') }}
 ),
 
 geselecteerd as (
@@ -34,10 +34,7 @@ geselecteerd as (
         kalender.peildatum
     from leveringen
     inner join kalender on leveringen.verslagperiode = kalender.verslagperiode
-    where leveringen.ontvangen_op < kalender.peildatum + interval 1 day
-    qualify leveringen.leveringsnummer = max(leveringen.leveringsnummer) over (
-        partition by leveringen.vt_code, leveringen.verslagperiode
-    )
+    where {{ geldig_op('leveringen', 'kalender.peildatum') }}
 )
 
 select * from geselecteerd

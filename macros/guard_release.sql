@@ -1,0 +1,64 @@
+{#-
+    on-run-start: stops a run that would build a release's models (tag `release`) before any model is built,
+    with a message that says what to do, when
+      - no release was given, or the calendar does not have it;
+      - the peildatum var is not a date;
+      - the pseudonymisation key is missing or unusable (the plugin loaders.dbt_plugin says which);
+      - a year of the release has no gemeente list or no VT-regio list;
+      - no delivery of the release's half-years was received on or before the peildatum;
+      - a partial selection (--select vt_casus) would reuse release tables that were never built, or that were
+        built from other deliveries or another peildatum than the selection now gives.
+    Runs that build no release model (seeds, the quality reports' staging) are not guarded.
+-#}
+{% macro guard_release() -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set selected = [] -%}
+    {%- for uid in selected_resources -%}
+        {%- set node = graph.nodes.get(uid) -%}
+        {%- if node and node.resource_type == 'model' and 'release' in node.tags -%}
+            {%- do selected.append(node) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not selected -%}{{ return('') }}{%- endif -%}
+
+    {%- set release = var('release') -%}
+    {%- if not release -%}
+        {%- do drop_empty_schema(selected) -%}
+        {{ exceptions.raise_compiler_error(
+            "no release given: name the release to build, e.g. dbt build --vars '{release: 2020V2}' "
+            ~ "(`vt releases` lists the calendar)") }}
+    {%- endif -%}
+    {%- set kalender = fromjson(run_query(
+        "select vt_release_kalender(" ~ sql_text(release) ~ ")").columns[0].values()[0]) -%}
+    {%- if kalender.fout -%}
+        {%- do drop_empty_schema(selected) -%}
+        {{ exceptions.raise_compiler_error(kalender.fout ~ "; nothing was built") }}
+    {%- endif -%}
+
+    {%- set peildatum = kalender.peildatum -%}
+    {%- if var('peildatum') -%}
+        {%- set peildatum = run_query(
+            "select cast(try_cast(" ~ sql_text(var('peildatum')) ~ " as date) as varchar)").columns[0].values()[0] -%}
+        {%- if not peildatum -%}
+            {%- do drop_empty_schema(selected) -%}
+            {{ exceptions.raise_compiler_error(
+                "release " ~ release ~ ": peildatum " ~ var('peildatum') ~ " is not a date YYYY-MM-DD") }}
+        {%- endif -%}
+    {%- endif -%}
+
+    {%- set sleutel_fout = run_query("select getvariable('vt_sleutel_fout')").columns[0].values()[0] -%}
+    {%- if sleutel_fout -%}
+        {%- do drop_empty_schema(selected) -%}
+        {{ exceptions.raise_compiler_error("release " ~ release ~ " cannot be built: " ~ sleutel_fout) }}
+    {%- endif -%}
+
+    {#- in this order, the first that fails stops the run -#}
+    {%- set fout = guard_reference(release, kalender.jaren)
+        or guard_deliveries(release, kalender.perioden, peildatum)
+        or guard_reused(release, selected, kalender.perioden, peildatum) -%}
+    {%- if fout -%}
+        {%- do drop_empty_schema(selected) -%}
+        {{ exceptions.raise_compiler_error(fout) }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}

@@ -1,0 +1,52 @@
+{#-
+    Part of guard_release: a partial selection (dbt build --select vt_casus) reuses the release's tables that
+    it does not build. Those must exist in the release's own schema, and the release's delivery selection
+    there must be the one the warehouse gives now (same deliveries, same checksums, same peildatum); else the
+    run stops and says to build them too (--select +vt_casus).
+-#}
+{% macro guard_reused(release, selected, perioden, peildatum) -%}
+    {%- set selected_ids = selected | map(attribute='unique_id') | list -%}
+    {%- set reused = [] -%}
+    {%- for node in selected -%}
+        {%- for parent in node.depends_on.nodes -%}
+            {%- set p = graph.nodes.get(parent) -%}
+            {%- if p and p.resource_type == 'model' and 'release' in p.tags and parent not in selected_ids
+                and p not in reused -%}
+                {%- do reused.append(p) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- if not reused -%}{{ return('') }}{%- endif -%}
+    {%- set names = selected | map(attribute='name') | list -%}
+    {%- set wanted = names | join(', ') -%}
+    {%- set plus = '+' ~ names | join(' +') -%}
+    {%- set missing = [] -%}
+    {%- for p in reused if not relation_exists(p.schema, p.alias) -%}
+        {%- do missing.append(p.name) -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {{ return("release " ~ release ~ ": " ~ missing | join(", ")
+            ~ " of this release were never built, and " ~ wanted ~ " would read them; build them too: "
+            ~ "dbt build --select " ~ plus ~ " --vars '{release: " ~ release ~ "}'. Nothing was built.") }}
+    {%- endif -%}
+    {%- set sel = graph.nodes['model.vt_warehouse.int_leveringen_geselecteerd'] -%}
+    {%- if sel.unique_id in selected_ids -%}{{ return('') }}{%- endif -%}
+    {%- set vervangen = graph.nodes['model.vt_warehouse.int_leveringen_vervangen'] -%}
+    {%- set verschil = run_query(
+        "with gebouwd as (select levering_id, checksum_sha256, peildatum from " ~ sel.relation_name ~ "), "
+        ~ "nu as (select leveringen.levering_id, leveringen.checksum_sha256, " ~ sql_text(peildatum)
+        ~ "::date as peildatum from " ~ vervangen.relation_name ~ " as leveringen "
+        ~ "where list_contains(" ~ tojson(perioden) | replace('"', "'") ~ ", leveringen.verslagperiode) "
+        ~ "and " ~ geldig_op('leveringen', sql_text(peildatum) ~ '::date') ~ ") "
+        ~ "select (select count(*) from (select * from gebouwd except select * from nu)), "
+        ~ "(select count(*) from (select * from nu except select * from gebouwd)), "
+        ~ "(select cast(max(peildatum) as varchar) from gebouwd)").rows[0] -%}
+    {%- if verschil[0] > 0 or verschil[1] > 0 -%}
+        {{ return("release " ~ release ~ ": the release's tables that " ~ wanted
+            ~ " would reuse were built as of peildatum " ~ verschil[2] ~ "; as of " ~ peildatum
+            ~ " the selection of deliveries differs (" ~ verschil[1] ~ " new or changed, " ~ verschil[0]
+            ~ " no longer selected); build them too: dbt build --select " ~ plus ~ " --vars '{release: " ~ release
+            ~ "}'. Nothing was built.") }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}

@@ -1,0 +1,7 @@
+{#- Whether a table or view `schema.name` exists (a relation dbt did not build in this run may be absent). -#}
+{% macro relation_exists(schema, name) -%}
+    {%- set found = run_query(
+        "select count(*) from information_schema.tables where table_schema = " ~ sql_text(schema)
+        ~ " and table_name = " ~ sql_text(name)) -%}
+    {{ return(found.columns[0].values()[0] > 0) }}
+{%- endmacro %}
