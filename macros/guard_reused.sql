@@ -5,32 +5,39 @@
     run stops and says to build them too (--select +vt_casus).
 -#}
 {% macro guard_reused(release, selected, perioden, peildatum) -%}
-    {%- set selected_ids = selected | map(attribute='unique_id') | list -%}
-    {%- set reused = [] -%}
-    {%- for node in selected -%}
-        {%- for parent in node.depends_on.nodes -%}
+    {%- set selected_ids = selected_resources | list -%}
+    {%- set reused, readers = [], [] -%}
+    {%- for uid in selected_ids -%}
+        {%- set node = graph.nodes.get(uid) -%}
+        {%- for parent in (node.depends_on.nodes if node and node.resource_type == 'model' else []) -%}
             {%- set p = graph.nodes.get(parent) -%}
-            {%- if p and p.resource_type == 'model' and 'release' in p.tags and parent not in selected_ids
-                and p not in reused -%}
-                {%- do reused.append(p) -%}
+            {%- if p and p.resource_type in ('model', 'seed') and parent not in selected_ids -%}
+                {%- if p not in reused -%}{%- do reused.append(p) -%}{%- endif -%}
+                {%- if node.name not in readers -%}{%- do readers.append(node.name) -%}{%- endif -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
     {%- if not reused -%}{{ return('') }}{%- endif -%}
-    {%- set names = selected | map(attribute='name') | list -%}
-    {%- set wanted = names | join(', ') -%}
-    {%- set plus = '+' ~ names | join(' +') -%}
-    {%- set missing = [] -%}
+    {%- set missing_seeds, missing = [], [] -%}
     {%- for p in reused if not relation_exists(p.schema, p.alias) -%}
-        {%- do missing.append(p.name) -%}
+        {%- do (missing_seeds if p.resource_type == 'seed' else missing).append(p.name) -%}
     {%- endfor -%}
+    {%- if missing_seeds -%}
+        {{ return("the seeds " ~ missing_seeds | sort | join(", ") ~ " were never loaded into this warehouse: "
+            ~ "`dbt build --vars '{release: " ~ release ~ "}'` loads them with the models (or run `dbt seed` "
+            ~ "first). Nothing was built.") }}
+    {%- endif -%}
+    {%- set wanted = readers | sort | join(', ') -%}
+    {%- set plus = '+' ~ readers | sort | join(' +') -%}
     {%- if missing -%}
-        {{ return("release " ~ release ~ ": " ~ missing | join(", ")
+        {{ return("release " ~ release ~ ": " ~ missing | sort | join(", ")
             ~ " of this release were never built, and " ~ wanted ~ " would read them; build them too: "
             ~ "dbt build --select " ~ plus ~ " --vars '{release: " ~ release ~ "}'. Nothing was built.") }}
     {%- endif -%}
     {%- set sel = graph.nodes['model.vt_warehouse.int_leveringen_geselecteerd'] -%}
-    {%- if sel.unique_id in selected_ids -%}{{ return('') }}{%- endif -%}
+    {%- set reused_release = [] -%}
+    {%- for p in reused if 'release' in p.tags -%}{%- do reused_release.append(p.name) -%}{%- endfor -%}
+    {%- if sel.unique_id in selected_ids or not reused_release -%}{{ return('') }}{%- endif -%}
     {%- set vervangen = graph.nodes['model.vt_warehouse.int_leveringen_vervangen'] -%}
     {%- set verschil = run_query(
         "with gebouwd as (select levering_id, checksum_sha256, peildatum from " ~ sel.relation_name ~ "), "

@@ -1,0 +1,156 @@
+"""Plain dbt, as a data engineer runs it (README, "For data engineers"): the four ways it used to exit 0 with a
+wrong or empty release now stop before any model is built, with a message that names the cause; releases do
+not read each other's tables; every build is recorded; a partial build never reuses another state."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from loaders.generate import generate
+from loaders.kalender import get_release
+from loaders.layout import default_layout
+from loaders.load import load_files
+from loaders.periods import periode_range
+from loaders.release import ReleaseError, last_build, require_current_build
+from loaders.warehouse import Warehouse
+from tests.conftest import KEY, write_delivery, small_delivery
+
+PROJECT = Path(__file__).resolve().parent.parent
+DBT = PROJECT / ".venv" / "bin" / "dbt"
+TODAY = date.today().isoformat()
+
+
+def dbt(home: Path, *args: str, key: str | None = KEY) -> subprocess.CompletedProcess:
+    """`dbt ARGS` in the project folder, as the README shows it, on the warehouse in `home`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VT_DATABASE", "VT_PSEUDONYM_KEY")}
+    env.update(VT_HOME=str(home), DO_NOT_TRACK="1")
+    if key is not None:
+        env["VT_PSEUDONYM_KEY"] = key
+    return subprocess.run([str(DBT), "--no-use-colors", *args, "--target-path", str(home / "dbt-target"),
+                           "--log-path", str(home / "logs")], cwd=PROJECT, env=env, capture_output=True, text=True)
+
+
+def tables(home: Path) -> set[str]:
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        return {f"{s}.{t}" for s, t in con.execute("select table_schema, table_name from information_schema.tables").fetchall()}
+
+
+def schemas(home: Path) -> set[str]:
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        return {s for (s,) in con.execute("select schema_name from information_schema.schemata").fetchall()}
+
+
+def query(home: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("files")
+    generate(folder, periode_range("2020H1:2020H2"), scale=0.01, seed=7)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def loaded_now(files, tmp_path_factory):
+    """The year loaded as a new user does: `vt load DIR`, every file received now."""
+    home = tmp_path_factory.mktemp("now")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VT_PSEUDONYM_KEY", KEY)
+    load_files([files], Warehouse(home), default_layout())
+    mp.undo()
+    return home
+
+
+def test_case1_a_release_whose_deliveries_arrived_after_its_peildatum_stops_and_says_why(files, loaded_now):
+    h1 = len(list(files.glob("*_2020H1_*.txt")))
+    out = dbt(loaded_now, "build", "--vars", "{release: 2020V1}")
+    assert out.returncode != 0
+    assert (f"release 2020V1 has no deliveries received on or before its peildatum 2020-09-30: the warehouse has "
+            f"{h1} for 2020H1, received {date.today()}") in out.stdout
+    assert "`vt load --received-at mtime DIR`" in out.stdout and "Nothing was built." in out.stdout
+    assert "main.VT_casus_2020V1" not in tables(loaded_now)
+    assert "main_release_2020v1" not in schemas(loaded_now)  # the schema dbt made before the guard is gone
+
+
+def test_case3_an_unknown_release_stops_before_any_model(loaded_now):
+    out = dbt(loaded_now, "run", "--vars", "{release: 2020V9}")
+    assert out.returncode != 0
+    assert "release 2020V9 does not exist; 2020 has 2020V1, 2020V2, 2020V3; nothing was built" in out.stdout
+    assert not any("2020V9" in t for t in tables(loaded_now))
+    assert "main_release_2020v9" not in schemas(loaded_now)
+    out = dbt(loaded_now, "run")
+    assert out.returncode != 0 and "no release given: name the release to build" in out.stdout
+
+
+def test_case4_a_missing_or_short_key_stops_before_any_model(loaded_now):
+    out = dbt(loaded_now, "run", "--select", "vt_casus", "--vars", f"{{release: 2020V2, peildatum: {TODAY}}}",
+              key=None)
+    assert out.returncode != 0
+    assert ("release 2020V2 cannot be built: no pseudonymisation key: set VT_PSEUDONYM_KEY (at least 32 "
+            "characters)") in out.stdout
+    out = dbt(loaded_now, "run", "--select", "vt_casus", "--vars", f"{{release: 2020V2, peildatum: {TODAY}}}",
+              key="short")
+    assert out.returncode != 0
+    assert "VT_PSEUDONYM_KEY must be at least 32 characters" in out.stdout
+    assert "main.VT_casus_2020V2" not in tables(loaded_now)
+
+
+def test_case2_releases_never_read_each_others_tables(loaded_now):
+    as_of = f"peildatum: {TODAY}"
+    out = dbt(loaded_now, "run", "--vars", f"{{release: 2020V2, {as_of}}}")
+    assert out.returncode != 0  # a warehouse that never had dbt's seeds
+    assert ("the seeds codes, feestdagen, releasekalender_afwijkingen were never loaded into this warehouse: `dbt build "
+            "--vars '{release: 2020V2}'` loads them with the models (or run `dbt seed` first)") in out.stdout
+    assert dbt(loaded_now, "seed").returncode == 0
+    assert dbt(loaded_now, "run", "--vars", f"{{release: 2020V2, {as_of}}}").returncode == 0
+    # 2020V1's intermediate tables were never built: the selective build stops instead of reading 2020V2's
+    out = dbt(loaded_now, "build", "--select", "vt_casus", "vt_melding", "--vars", f"{{release: 2020V1, {as_of}}}")
+    assert out.returncode != 0
+    assert ("release 2020V1: int_casussen_gaafgemaakt, int_meldingen_gaafgemaakt of this release were never "
+            "built, and vt_casus, vt_melding would read them; build them too: dbt build --select +vt_casus "
+            "+vt_melding --vars '{release: 2020V1}'. Nothing was built.") in out.stdout
+    assert "main.VT_casus_2020V1" not in tables(loaded_now)
+    # as the message says: then 2020V1 has H1 only, from its own schema
+    out = dbt(loaded_now, "build", "--select", "+vt_casus", "+vt_melding", "--vars", f"{{release: 2020V1, {as_of}}}")
+    assert out.returncode == 0, out.stdout[-3000:]
+    assert query(loaded_now, "select distinct verslagperiode from main_release_2020v1.int_leveringen_geselecteerd") \
+        == [("2020H1",)]
+    assert query(loaded_now, 'select max(startdatum_gaaf) from "VT_casus_2020V1"') == [("20200630",)]
+    assert query(loaded_now, 'select max(startdatum_gaaf) from "VT_casus_2020V2"')[0][0] > "20200630"
+    # each release's selection in its own schema: 2020V2 still has both half-years
+    assert query(loaded_now, "select distinct verslagperiode from main_release_2020v2.int_leveringen_geselecteerd "
+                             "order by 1") == [("2020H1",), ("2020H2",)]
+
+
+def test_every_build_is_recorded_and_a_partial_build_reuses_only_the_current_state(loaded_now, files, monkeypatch):
+    # (after test_case2: 2020V1 built as of today with --select +vt_casus +vt_melding)
+    warehouse = Warehouse(loaded_now)
+    last = last_build(warehouse, "2020V1")
+    h1 = sorted(p.stem for p in files.glob("*_2020H1_*.txt"))
+    selected = [r[0] for r in query(loaded_now, "select levering_id from main.int_leveringen_vervangen where "
+                                                "verslagperiode = '2020H1' and laatste order by 1")]
+    assert last["peildatum"] == TODAY and last["leveringen"] == selected and set(selected) <= set(h1)
+    assert last["volledig"] is False and last["opdracht"] == "build"
+    assert last["versies"]["dbt-core"].startswith("1.11.") and len(last["invocation_id"]) == 36
+    with pytest.raises(ReleaseError, match=r"release 2020V1 is not frozen: its last build .* is not of the current "
+                                           r"state: it was a partial build .*; it was built as of "):
+        require_current_build(warehouse, get_release("2020V1"))
+    # a correction delivery arrives: reusing the tables built before it is refused
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    (loaded_now.parent / "corr").mkdir()
+    correction = write_delivery(loaded_now.parent / "corr", small_delivery("VT05", "2020H1", "009"))
+    load_files([correction], warehouse, default_layout(), datetime.now())
+    out = dbt(loaded_now, "build", "--select", "vt_casus", "--vars", f"{{release: 2020V1, peildatum: {TODAY}}}")
+    assert out.returncode != 0
+    assert (f"release 2020V1: the release's tables that vt_casus would reuse were built as of peildatum {TODAY}; "
+            f"as of {TODAY} the selection of deliveries differs (1 new or changed, 1 no longer selected); build "
+            "them too: dbt build --select +vt_casus") in out.stdout
+    assert last_build(warehouse, "2020V1")["invocation_id"] == last["invocation_id"]  # nothing built, nothing recorded
