@@ -16,12 +16,12 @@ VEILIGHEIDSBEOORDELINGEN = "stg_loader__veiligheidsbeoordelingen"
 VOORWAARDENVERVOLG, ONDERZOEKEN = "stg_loader__voorwaardenvervolg", "stg_loader__onderzoeken"
 OVERDRACHTEN, MONITORINGSMOMENTEN = "stg_loader__overdrachten", "stg_loader__monitoringsmomenten"
 BETROKKENEN = "stg_loader__betrokkenen"
-GEMEENTECODES = "main.int_gemeentecodes_vertaald"
-WERKDAGEN = "main.int_werkdagen_genummerd"
+GEMEENTECODES = "int_gemeentecodes_vertaald"
+WERKDAGEN = "int_werkdagen_genummerd"
 CODES = "main_reference.codes"
 
 # every consumer of "latest delivery wins" (release selection, spiegelrapport, the rules' previous half-year)
-GELDIGE_LEVERINGEN = "main.int_leveringen_vervangen"
+GELDIGE_LEVERINGEN = "int_leveringen_vervangen"
 
 
 def valid_on(alias: str, peildatum: str) -> str:

@@ -59,7 +59,7 @@ class BuildResult:
 
 
 def _relation_exists(con, relation: str) -> bool:
-    schema, name = relation.split(".")
+    schema, name = relation.split(".") if "." in relation else ("main", relation)
     return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
                        [schema, name]).fetchone()[0] > 0
 

@@ -1,0 +1,108 @@
+"""Every dbt model Python reads is named once (loaders/exposures.py) and declared as a dbt exposure: the names
+agree with dbt's manifest, no other module names a model, and a renamed model fails `dbt parse`."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from loaders import exposures
+from loaders.release import PUBLICATION_TABLES, TABLES
+
+PROJECT = Path(__file__).resolve().parent.parent
+DBT = PROJECT / ".venv" / "bin" / "dbt"
+RELEASE = "2021V2"
+
+
+def parse(project: Path, target: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "VT_HOME": str(target), "DO_NOT_TRACK": "1"}
+    env.pop("VT_DATABASE", None)
+    return subprocess.run([str(DBT), "--no-use-colors", "parse", "--vars", json.dumps({"release": RELEASE}),
+                           "--project-dir", str(project), "--profiles-dir", str(project), "--target-path",
+                           str(target), "--log-path", str(target)], capture_output=True, text=True, cwd=project)
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    target = tmp_path_factory.mktemp("parse")
+    out = parse(PROJECT, target)
+    assert out.returncode == 0, out.stdout
+    return json.loads((target / "manifest.json").read_text())
+
+
+def relation(manifest: dict, unique_id: str) -> str:
+    """How Python names the node: schema.alias, or the alias alone for a model in the main schema."""
+    node = manifest["nodes"].get(unique_id) or manifest["sources"][unique_id]
+    name = node.get("alias") or node["identifier"]
+    return name if node["schema"] == "main" and unique_id.startswith("model.") else f"{node['schema']}.{name}"
+
+
+def test_python_reads_exactly_what_each_exposure_declares(manifest):
+    e = exposures
+    rules = {e.LEVERINGEN, e.CASUSSEN, e.ADVIEZEN, e.MELDINGEN, e.VEILIGHEIDSBEOORDELINGEN, e.VOORWAARDENVERVOLG,
+             e.ONDERZOEKEN, e.OVERDRACHTEN, e.MONITORINGSMOMENTEN, e.BETROKKENEN, e.GELDIGE_LEVERINGEN,
+             e.GEMEENTECODES, e.WERKDAGEN, e.CODES}
+    publicatie = {e.publicatie(t, RELEASE) for t in PUBLICATION_TABLES}
+    expected = {
+        "kwaliteitsrapport": rules,
+        "spiegelrapport": {e.LEVERINGEN, e.GELDIGE_LEVERINGEN, e.GEMEENTECODES},
+        "microdata_export": {e.microdata(t, RELEASE) for t in TABLES} | publicatie,
+        "publicatie": publicatie,
+        "releasebeheer": {e.GELDIGE_LEVERINGEN, e.BUILDS},
+    }
+    declared = {x["name"]: {relation(manifest, uid) for uid in x["depends_on"]["nodes"]}
+                for x in manifest["exposures"].values()}
+    assert declared == expected
+    # the relation names Python uses exist as dbt nodes of those names
+    assert relation(manifest, "model.vt_warehouse.int_leveringen_vervangen") == "int_leveringen_vervangen"
+
+
+def _strings(tree: ast.AST) -> list[str]:
+    """Every string constant of a module except docstrings (the text of f-strings included)."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    return [n.value for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+
+
+MODEL_NAME = re.compile(r"\b(stg_[a-z]+__[a-z_]+|int_[a-z]+_[a-z]+|main_reference\.|meta\.builds)")
+
+
+def test_no_python_module_but_exposures_names_a_dbt_model():
+    offenders = {}
+    for path in sorted((PROJECT / "loaders").rglob("*.py")):
+        if path.name == "exposures.py":
+            continue
+        found = sorted({m for s in _strings(ast.parse(path.read_text())) for m in MODEL_NAME.findall(s)})
+        if found:
+            offenders[str(path.relative_to(PROJECT))] = found
+    assert offenders == {}
+
+
+def test_a_renamed_model_fails_dbt_parse_naming_the_exposure(tmp_path):
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copy(PROJECT / name, copy / name)
+    for name in ("models", "macros"):
+        shutil.copytree(PROJECT / name, copy / name)
+    for name in ("seeds", "loaders", "tests"):
+        (copy / name).symlink_to(PROJECT / name)
+    # the working-day calendar is read by Python only (rule KR07): no model would notice
+    old = copy / "models" / "intermediate" / "gedeeld" / "int_werkdagen_genummerd.sql"
+    old.rename(old.with_name("int_werkdagen_hernoemd.sql"))
+    out = parse(copy, tmp_path / "target")
+    assert out.returncode != 0
+    assert re.search(r"[Ee]xposure 'exposure\.vt_warehouse\.kwaliteitsrapport' \([^)]*\) depends on a node named "
+                     r"'int_werkdagen_genummerd' which was not found", out.stdout), out.stdout[-2000:]
