@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import stat
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import partial
 
 import duckdb
@@ -85,6 +86,39 @@ def test_identical_file_is_a_noop(warehouse_env, tmp_path):
     proc = vt("load", str(path))
     assert proc.returncode == 0, proc.stderr
     assert "identical to delivery VT05_2020H1_001" in proc.stdout
+
+
+def test_received_at_mtime_takes_each_file_s_modification_time(warehouse_env, tmp_path):
+    first = write_delivery(tmp_path, small_delivery("VT05", "2020H1", "001"))
+    second = write_delivery(tmp_path, small_delivery("VT06", "2020H1", "001"))
+    os.utime(first, (0, datetime(2020, 7, 25, 9, 0, 5).timestamp()))  # local time, as a file's mtime is shown
+    os.utime(second, (0, datetime(2020, 8, 1, 14, 30).timestamp()))
+    proc = vt("load", "--received-at", "mtime", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    stored = dict(query("select levering_id, ontvangen_op from raw.leveringen"))
+    utc = {p: datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).replace(tzinfo=None) for p in (first, second)}
+    assert stored == {"VT05_2020H1_001": utc[first], "VT06_2020H1_001": utc[second]}
+
+
+def test_a_reload_with_another_reception_time_says_so_and_redate_corrects_it(warehouse_env, tmp_path):
+    path = write_delivery(tmp_path, small_delivery())
+    load(path, received_at=datetime(2026, 11, 29, 10, 0))
+    proc = vt("load", "--received-at", "2020-07-31", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (
+        f"{path.name}: identical to delivery VT05_2020H1_001, already loaded with reception time 2026-11-29 "
+        "10:00:00, not 2020-07-31 00:00:00: nothing changed. A release selects deliveries by reception time; to "
+        "correct it, load the file again with the same --received-at and --redate\n")
+    assert query("select ontvangen_op from raw.leveringen") == [(datetime(2026, 11, 29, 10, 0),)]
+    proc = vt("load", "--received-at", "2020-07-31", "--redate", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert "its reception time changed from 2026-11-29 10:00:00 to 2020-07-31 00:00:00 (--redate)" in proc.stdout
+    assert query("select ontvangen_op from raw.leveringen") == [(datetime(2020, 7, 31),)]
+    assert sorted(query("select uitkomst from raw.laadlog")) == [("geladen",), ("herdateerd",), ("ongewijzigd",)]
+    # the same time again is a plain no-op; --redate without a time is a usage error
+    assert "already loaded; nothing changed" in vt("load", "--received-at", "2020-07-31", str(path)).stdout
+    proc = vt("load", "--redate", str(path))
+    assert proc.returncode == 2 and "--redate needs --received-at" in proc.stderr
 
 
 def test_rule7_leveringsnummer_must_increase(warehouse_env, tmp_path):

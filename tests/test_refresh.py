@@ -101,7 +101,9 @@ def test_files_dated_after_today_have_not_arrived(half_year, tmp_path):
     home = tmp_path / "wh"
     inbox = inbox_copy(half_year, tmp_path / "inbox")
     proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-07-01", home=home)
-    assert proc.stdout.startswith("nothing new")
+    assert proc.stdout == ("nothing new: no files to load, no reports, releases or publications due; 3 inbox files "
+                           "are dated after today and were not taken (a file arrives at its modification time; "
+                           "--today sets the day)\n")
     assert len(list(inbox.iterdir())) == 3
 
 
