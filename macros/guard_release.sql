@@ -11,7 +11,8 @@
     Runs that build no release model (seeds, the quality reports' staging) are not guarded.
 -#}
 {% macro guard_release() -%}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {#- dbt compile and docs generate render the hooks too: only a run that builds is guarded -#}
+    {%- if not execute or flags.WHICH not in ('build', 'run', 'retry') -%}{{ return('') }}{%- endif -%}
     {%- set selected = [] -%}
     {%- for uid in selected_resources -%}
         {%- set node = graph.nodes.get(uid) -%}

@@ -6,7 +6,7 @@
     `vt release` freezes only a release whose last build is complete and of the current state.
 -#}
 {% macro record_build(results) -%}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- if not execute or flags.WHICH not in ('build', 'run', 'retry') -%}{{ return('') }}{%- endif -%}
     {%- set built, failed = [], [] -%}
     {%- for r in results if r.node.resource_type == 'model' and 'release' in r.node.tags -%}
         {%- do (built if r.status == 'success' else failed).append(r.node.name) -%}

@@ -154,3 +154,11 @@ def test_every_build_is_recorded_and_a_partial_build_reuses_only_the_current_sta
             f"as of {TODAY} the selection of deliveries differs (1 new or changed, 1 no longer selected); build "
             "them too: dbt build --select +vt_casus") in out.stdout
     assert last_build(warehouse, "2020V1")["invocation_id"] == last["invocation_id"]  # nothing built, nothing recorded
+
+
+def test_docs_generate_works_as_the_readme_shows_it(loaded_now):
+    """dbt compiles the hooks for the docs: the guard only acts in a run that builds."""
+    for args in ([], ["--vars", "{release: 2020V2}"]):
+        out = dbt(loaded_now, "docs", "generate", *args)
+        assert out.returncode == 0, out.stdout[-2000:]
+        assert (loaded_now / "dbt-target" / "catalog.json").exists()
