@@ -17,8 +17,8 @@ from loaders.kalender import releases
 from loaders.layout import default_layout
 from loaders.load import load_files
 from loaders.periods import periode_range
-from loaders.release import (TABLES, ReleaseError, build_release, content_checksum, freeze_release, run_dbt,
-                             verify_release)
+from loaders.release import (TABLES, ReleaseError, build_release, content_checksum, freeze_release, last_build,
+                             run_dbt, verify_release)
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, run_vt, small_delivery, write_delivery
 
@@ -75,7 +75,16 @@ def test_release_twice_gives_identical_files(released):
             assert content_checksum(a / name) == content_checksum(b / name)
         else:
             assert (a / name).read_bytes() == (b / name).read_bytes(), name
-    assert (a / "manifest.json").read_text() == (b / "manifest.json").read_text()
+    # the manifests agree but for the build that made each (its own dbt invocation and times)
+    other = json.loads((b / "manifest.json").read_text())
+    assert {k: v for k, v in manifest.items() if k != "build"} == {k: v for k, v in other.items() if k != "build"}
+    assert manifest["build"]["invocation_id"] != other["build"]["invocation_id"]
+    last = last_build(Warehouse(released[0]), RELEASE)
+    assert manifest["build"] == {k: last[k] for k in ("invocation_id", "opdracht", "versies", "gestart_op",
+                                                     "gebouwd_op")}
+    assert last["volledig"] and last["opdracht"] == "build" and last["versies"]["duckdb"] == duckdb.__version__
+    assert [(d["levering_id"], d["checksum_sha256"]) for d in last["deliveries"]] == [
+        (d["levering_id"], d["checksum_sha256"]) for d in manifest["leveringen"]]
     assert all(f["rows"] > 0 for f in manifest["files"] if "rows" in f)
     assert verify_release(a) == [] and verify_release(b) == []
     assert manifest["perioden"] == ["2020H1", "2020H2"] and manifest["peildatum"] == "2021-03-31"
@@ -184,7 +193,8 @@ def test_build_errors_are_clear(released, tmp_path):
     assert proc.returncode == 2 and "release 2019V3 does not exist (2019 has only V1" in proc.stderr
     proc = vt("build", "--release", "2021V1", home=released[0])
     assert proc.returncode == 1
-    assert "release 2021V1 has no deliveries: none for 2021H1 received on or before 2021-09-30" in proc.stderr
+    assert ("release 2021V1 has no deliveries received on or before its peildatum 2021-09-30: the warehouse has no "
+            "delivery for 2021H1: load them first") in proc.stderr
     proc = vt("build", "--release", "2020V1", home=tmp_path / "empty")
     assert proc.returncode == 1 and "has no deliveries" in proc.stderr
 
