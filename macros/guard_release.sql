@@ -20,43 +20,7 @@
             {%- do selected.append(node) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if not selected -%}{{ return('') }}{%- endif -%}
-
-    {%- set release = var('release') -%}
-    {%- if not release -%}
-        {%- do drop_empty_schema(selected) -%}
-        {{ exceptions.raise_compiler_error(
-            "no release given: name the release to build, e.g. dbt build --vars '{release: 2020V2}' "
-            ~ "(`vt releases` lists the calendar)") }}
-    {%- endif -%}
-    {%- set kalender = fromjson(run_query(
-        "select vt_release_kalender(" ~ sql_text(release) ~ ")").columns[0].values()[0]) -%}
-    {%- if kalender.fout -%}
-        {%- do drop_empty_schema(selected) -%}
-        {{ exceptions.raise_compiler_error(kalender.fout ~ "; nothing was built") }}
-    {%- endif -%}
-
-    {%- set peildatum = kalender.peildatum -%}
-    {%- if var('peildatum') -%}
-        {%- set peildatum = run_query(
-            "select cast(try_cast(" ~ sql_text(var('peildatum')) ~ " as date) as varchar)").columns[0].values()[0] -%}
-        {%- if not peildatum -%}
-            {%- do drop_empty_schema(selected) -%}
-            {{ exceptions.raise_compiler_error(
-                "release " ~ release ~ ": peildatum " ~ var('peildatum') ~ " is not a date YYYY-MM-DD") }}
-        {%- endif -%}
-    {%- endif -%}
-
-    {%- set sleutel_fout = run_query("select getvariable('vt_sleutel_fout')").columns[0].values()[0] -%}
-    {%- if sleutel_fout -%}
-        {%- do drop_empty_schema(selected) -%}
-        {{ exceptions.raise_compiler_error("release " ~ release ~ " cannot be built: " ~ sleutel_fout) }}
-    {%- endif -%}
-
-    {#- in this order, the first that fails stops the run -#}
-    {%- set fout = guard_reference(release, kalender.jaren)
-        or guard_deliveries(release, kalender.perioden, peildatum)
-        or guard_reused(release, selected, kalender.perioden, peildatum) -%}
+    {%- set fout = guard_problem(selected) if selected else '' -%}
     {%- if fout -%}
         {%- do drop_empty_schema(selected) -%}
         {{ exceptions.raise_compiler_error(fout) }}
