@@ -18,7 +18,7 @@ from loaders.layout import default_layout
 from loaders.load import load_files
 from loaders.periods import periode_range
 from loaders.release import (TABLES, ReleaseError, build_release, content_checksum, freeze_release, last_build,
-                             run_dbt, verify_release)
+                             run_dbt, selected_deliveries, verify_release)
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, run_vt, small_delivery, write_delivery
 
@@ -134,7 +134,7 @@ def test_releasing_again_is_a_noop_and_a_changed_frozen_release_is_refused(relea
     # files and the publication (made from the frozen files) stay as they were
     before = {p.name: p.read_bytes() for p in (home / "releases" / RELEASE).iterdir()}
     assert vt("publish", "--release", RELEASE, "--out", str(tmp_path / "pub1"), home=home).returncode == 0
-    build_record = (home / "releases" / ".builds" / f"{RELEASE}.json").read_text()
+    build_record = last_build(Warehouse(home), RELEASE)
     early = tmp_path / "early"
     early.mkdir()
     write_delivery(early, small_delivery(vt_code="VT06", periode="2020H2", nummer="009"))
@@ -145,7 +145,7 @@ def test_releasing_again_is_a_noop_and_a_changed_frozen_release_is_refused(relea
     assert "VT06_2020H2_009" in proc.stderr and "a correction goes into the next version" in proc.stderr
     proc = vt("build", "--release", RELEASE, home=home)
     assert proc.returncode == 1 and "a frozen release is never rebuilt" in proc.stderr
-    assert (home / "releases" / ".builds" / f"{RELEASE}.json").read_text() == build_record  # nothing was rebuilt
+    assert last_build(Warehouse(home), RELEASE) == build_record  # nothing was rebuilt
     assert {p.name: p.read_bytes() for p in (home / "releases" / RELEASE).iterdir()} == before
     assert vt("publish", "--release", RELEASE, "--out", str(tmp_path / "pub2"), home=home).returncode == 0
     assert {p.name: p.read_bytes() for p in (tmp_path / "pub1").iterdir()} == {
@@ -208,18 +208,22 @@ def test_peildatum_cut_off_in_a_real_build(released, monkeypatch):
     result = build_release(warehouse, "2020V1")
     assert len(result.leveringen) == 26
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
-        periods = con.execute("select distinct verslagperiode from int_leveringen_geselecteerd").fetchall()
-        in_dbt = con.execute("select levering_id from int_leveringen_geselecteerd order by 1").fetchall()
+        selection = "main_release_2020v1.int_leveringen_geselecteerd"  # the release's own schema
+        periods = con.execute(f"select distinct verslagperiode from {selection}").fetchall()
+        in_dbt = con.execute(f"select levering_id from {selection} order by 1").fetchall()
     assert periods == [("2020H1",)]
-    # latest-delivery-wins is written twice (release.selected_deliveries runs before dbt): both must agree
+    # what the build record says it read is what the release's own selection holds
     assert [lid for (lid,) in in_dbt] == [lid for lid, _, _ in result.leveringen]
+    # and what Python selects (from int_leveringen_vervangen, the one home of the rule) agrees
+    assert [lid for lid, _, _ in selected_deliveries(warehouse, result.release, result.peildatum)] == \
+        [lid for (lid,) in in_dbt]
 
 
 def test_dbt_unit_tests_pass(released, monkeypatch):
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     # (dbt reads the columns of a unit test's inputs from the release's built tables)
     out = run_dbt(Warehouse(released[1]), ["test", "--select", "test_type:unit", "--vars", json.dumps({"release": RELEASE})])
-    assert "PASS=9" in out and "ERROR=0" in out
+    assert "PASS=11" in out and "ERROR=0" in out
 
 
 def test_dbt_reads_the_calendar_from_the_same_rule_as_python(released):
