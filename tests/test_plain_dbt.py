@@ -88,7 +88,8 @@ def test_case3_an_unknown_release_stops_before_any_model(loaded_now):
     assert "main_release_2020v9" not in schemas(loaded_now)
     out = dbt(loaded_now, "run")
     assert out.returncode != 0 and "no release given: name the release to build" in out.stdout
-    out = dbt(loaded_now, "run", "--vars", "{release: 2020V2, peildatum: 2021-02-30}")
+    # (quoted: YAML itself refuses an unquoted impossible date, before dbt starts)
+    out = dbt(loaded_now, "run", "--vars", "{release: 2020V2, peildatum: '2021-02-30'}")
     assert out.returncode != 0 and "release 2020V2: peildatum 2021-02-30 is not a date YYYY-MM-DD" in out.stdout
 
 
