@@ -4,6 +4,7 @@ not read each other's tables; every build is recorded; a partial build never reu
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import date, datetime
@@ -159,9 +160,12 @@ def test_every_build_is_recorded_and_a_partial_build_reuses_only_the_current_sta
     assert last_build(warehouse, "2020V1")["invocation_id"] == last["invocation_id"]  # nothing built, nothing recorded
 
 
-def test_docs_generate_works_as_the_readme_shows_it(loaded_now):
-    """dbt compiles the hooks for the docs: the guard only acts in a run that builds."""
-    for args in ([], ["--vars", "{release: 2020V2}"]):
-        out = dbt(loaded_now, "docs", "generate", *args)
-        assert out.returncode == 0, out.stdout[-2000:]
-        assert (loaded_now / "dbt-target" / "catalog.json").exists()
+def test_docs_generate_works_without_a_release(loaded_now):
+    """dbt compiles the hooks for the docs: the guard only acts in a run that builds. (With a release, as the
+    README shows it, `make docs` runs it.)"""
+    out = dbt(loaded_now, "docs", "generate")
+    assert out.returncode == 0, out.stdout[-2000:]
+    assert (loaded_now / "dbt-target" / "catalog.json").exists()
+    manifest = json.loads((loaded_now / "dbt-target" / "manifest.json").read_text())
+    assert sorted(x["name"] for x in manifest["exposures"].values()) == [
+        "kwaliteitsrapport", "microdata_export", "publicatie", "releasebeheer", "spiegelrapport"]
