@@ -26,6 +26,7 @@ import duckdb
 
 from loaders.layout import code_lists, read_csv
 from loaders.periods import FIRST_YEAR
+from loaders.warehouse import relation_exists
 
 SCHEMA = "referentie"
 PROJECT_FOLDER = "referentiedata"
@@ -80,8 +81,7 @@ DDL = (
 # ---- reading what the warehouse has -------------------------------------------------------------------------
 
 def _exists(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [SCHEMA, GEMEENTEN]).fetchone()[0] > 0
+    return relation_exists(con, f"{SCHEMA}.{GEMEENTEN}")
 
 
 def years(con: duckdb.DuckDBPyConnection, table: str) -> set[int]:

@@ -26,7 +26,7 @@ from loaders import exposures, faults, kalender, referentie
 from loaders.codebook import write_codebook
 from loaders.kalender import Release
 from loaders.pseudonym import PseudonymKeyError, resolve_key
-from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, share
+from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, relation_exists, share
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 TABLES = (
@@ -58,12 +58,6 @@ class BuildResult:
     build: dict = field(default_factory=dict)  # the build's row of meta.builds (invocation id, versions, times)
 
 
-def _relation_exists(con, relation: str) -> bool:
-    schema, name = relation.split(".") if "." in relation else ("main", relation)
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, name]).fetchone()[0] > 0
-
-
 def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date) -> list[tuple]:
     """The deliveries that count: per organisation and half-year the one valid on the peildatum, as the model
     int_leveringen_vervangen (latest delivery wins) says. A warehouse whose dbt models were never built gets
@@ -71,9 +65,9 @@ def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date)
     if not warehouse.database.exists():
         return []
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
-        if not _relation_exists(con, f"{RAW_SCHEMA}.leveringen"):
+        if not relation_exists(con, f"{RAW_SCHEMA}.leveringen"):
             return []
-        ready = _relation_exists(con, exposures.GELDIGE_LEVERINGEN)
+        ready = relation_exists(con, exposures.GELDIGE_LEVERINGEN)
     if not ready:
         run_dbt(warehouse, exposures.SHARED_BUILD)
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
@@ -112,7 +106,7 @@ def last_build(warehouse: Warehouse, name: str) -> dict | None:
     if not warehouse.database.exists():
         return None
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
-        if not _relation_exists(con, exposures.BUILDS):
+        if not relation_exists(con, exposures.BUILDS):
             return None
         row = con.execute(
             f"""select invocation_id, opdracht, cast(peildatum as varchar), leveringen, volledig, versies,

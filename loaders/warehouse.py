@@ -113,6 +113,13 @@ class ShareGroupError(Exception):
     """$VT_SHARE_GROUP names no group."""
 
 
+def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    """Whether the table or view `schema.name` (or `name`, in main) exists."""
+    schema, name = relation.split(".") if "." in relation else ("main", relation)
+    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, name]).fetchone()[0] > 0
+
+
 def raw_columns(layout: Layout, code: str) -> list[str]:
     """Columns of the raw table of a record type: every delivered field, the BSN as pseudonym and status."""
     columns = ["levering_id", "regelnummer"]
