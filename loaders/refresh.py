@@ -28,7 +28,7 @@ from pathlib import Path
 
 from loaders import faults, referentie
 from loaders.layout import layouts
-from loaders.load import GEWEIGERD, ONLEESBAAR, load_files, modified_at
+from loaders.load import GEWEIGERD, MTIME, ONLEESBAAR, load_files, modified_at
 from loaders.parse import shown
 from loaders.publish import PublishError, publish, release_tables
 from loaders.quality import jaar_of, run_quality
@@ -129,8 +129,10 @@ def inbox_entries(inbox: Path) -> tuple[list[Path], list[Path]]:
 
 def arrived(inbox: Path, today: date) -> tuple[list[Path], list[Path]]:
     """The inbox's regular files that had arrived by the end of `today`, and those dated later, in name order."""
-    files = inbox_entries(inbox)[0]
-    return [p for p in files if received_at(p).date() <= today], [p for p in files if received_at(p).date() > today]
+    now, later = [], []
+    for p in inbox_entries(inbox)[0]:
+        (now if received_at(p).date() <= today else later).append(p)
+    return now, later
 
 
 def received_at(path: Path) -> datetime:
@@ -162,7 +164,7 @@ def _load_inbox(warehouse: Warehouse, inbox: Path, today: date, log: StepLog, su
     summary.later = len(later)
     for path in now:
         with log.step(f"load {shown(path.name)}"):
-            [result] = load_files([path], warehouse, layouts(), received_at(path))
+            [result] = load_files([path], warehouse, layouts(), MTIME)  # a file arrives at its modification time
         if result.outcome == ONLEESBAAR:
             _hold(log, summary, result.message)  # stays in the inbox: the next run tries again
             continue
