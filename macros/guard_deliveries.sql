@@ -11,7 +11,7 @@
             "select verslagperiode, count(*), count(*) filter (where cast(ontvangen_op as date) <= "
             ~ sql_text(peildatum) ~ "::date), strftime(min(ontvangen_op), '%Y-%m-%d %H:%M'), "
             ~ "strftime(max(ontvangen_op), '%Y-%m-%d %H:%M') from " ~ src.relation_name
-            ~ " where list_contains(" ~ tojson(perioden) | replace('"', "'") ~ ", verslagperiode)"
+            ~ " where list_contains(" ~ sql_list(perioden) ~ ", verslagperiode)"
             ~ " group by verslagperiode order by verslagperiode").rows -%}
     {%- endif -%}
     {%- set on_time = rows | sum(attribute=2) -%}

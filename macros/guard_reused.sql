@@ -43,7 +43,7 @@
         "with gebouwd as (select levering_id, checksum_sha256, peildatum from " ~ sel.relation_name ~ "), "
         ~ "nu as (select leveringen.levering_id, leveringen.checksum_sha256, " ~ sql_text(peildatum)
         ~ "::date as peildatum from " ~ vervangen.relation_name ~ " as leveringen "
-        ~ "where list_contains(" ~ tojson(perioden) | replace('"', "'") ~ ", leveringen.verslagperiode) "
+        ~ "where list_contains(" ~ sql_list(perioden) ~ ", leveringen.verslagperiode) "
         ~ "and " ~ geldig_op('leveringen', sql_text(peildatum) ~ '::date') ~ ") "
         ~ "select (select count(*) from (select * from gebouwd except select * from nu)), "
         ~ "(select count(*) from (select * from nu except select * from gebouwd)), "
