@@ -32,6 +32,22 @@ def run_vt(*args: str, home: Path | None = None, env: dict | None = None, check:
     return proc
 
 
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def run_dbt_cli(home: Path, *args: str, key: str | None = KEY, project: Path = PROJECT) -> subprocess.CompletedProcess:
+    """`dbt ARGS` as a data engineer runs it: the venv's dbt in the project folder (its profiles.yml) on the
+    warehouse in `home`, with the test key (or none), dbt's own files in `home`. Never fails the test itself."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VT_DATABASE", "VT_PSEUDONYM_KEY")}
+    env.update(VT_HOME=str(home), DO_NOT_TRACK="1")
+    if key is not None:
+        env["VT_PSEUDONYM_KEY"] = key
+    dbt = Path(sys.executable).with_name("dbt")
+    return subprocess.run([str(dbt), "--no-use-colors", *args, "--project-dir", str(project), "--profiles-dir",
+                           str(project), "--target-path", str(home / "dbt-target"), "--log-path", str(home / "logs")],
+                          cwd=project, env=env, capture_output=True, text=True)
+
+
 def record(code: str, vt_code: str = "VT05", versie: str = CURRENT_VERSION, **values: str) -> str:
     """One 120-character record of type `code` in layout version `versie`, fields given by layout name."""
     rt = layouts().versions[versie].record_types[code]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -15,26 +14,21 @@ import pytest
 
 from loaders import exposures
 from loaders.release import PUBLICATION_TABLES, TABLES
+from tests.conftest import PROJECT, run_dbt_cli
 
-PROJECT = Path(__file__).resolve().parent.parent
-DBT = PROJECT / ".venv" / "bin" / "dbt"
 RELEASE = "2021V2"
 
 
-def parse(project: Path, target: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "VT_HOME": str(target), "DO_NOT_TRACK": "1"}
-    env.pop("VT_DATABASE", None)
-    return subprocess.run([str(DBT), "--no-use-colors", "parse", "--vars", json.dumps({"release": RELEASE}),
-                           "--project-dir", str(project), "--profiles-dir", str(project), "--target-path",
-                           str(target), "--log-path", str(target)], capture_output=True, text=True, cwd=project)
+def parse(project: Path, home: Path) -> subprocess.CompletedProcess:
+    return run_dbt_cli(home, "parse", "--vars", json.dumps({"release": RELEASE}), project=project)
 
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory):
-    target = tmp_path_factory.mktemp("parse")
-    out = parse(PROJECT, target)
+    home = tmp_path_factory.mktemp("parse")
+    out = parse(PROJECT, home)
     assert out.returncode == 0, out.stdout
-    return json.loads((target / "manifest.json").read_text())
+    return json.loads((home / "dbt-target" / "manifest.json").read_text())
 
 
 def relation(manifest: dict, unique_id: str) -> str:

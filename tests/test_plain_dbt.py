@@ -5,8 +5,6 @@ not read each other's tables; every build is recorded; a partial build never reu
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,21 +18,10 @@ from loaders.load import load_files
 from loaders.periods import periode_range
 from loaders.release import ReleaseError, last_build, require_current_build
 from loaders.warehouse import Warehouse
-from tests.conftest import KEY, write_delivery, small_delivery
+from tests.conftest import KEY, small_delivery, write_delivery
+from tests.conftest import run_dbt_cli as dbt
 
-PROJECT = Path(__file__).resolve().parent.parent
-DBT = PROJECT / ".venv" / "bin" / "dbt"
 TODAY = date.today().isoformat()
-
-
-def dbt(home: Path, *args: str, key: str | None = KEY) -> subprocess.CompletedProcess:
-    """`dbt ARGS` in the project folder, as the README shows it, on the warehouse in `home`."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VT_DATABASE", "VT_PSEUDONYM_KEY")}
-    env.update(VT_HOME=str(home), DO_NOT_TRACK="1")
-    if key is not None:
-        env["VT_PSEUDONYM_KEY"] = key
-    return subprocess.run([str(DBT), "--no-use-colors", *args, "--target-path", str(home / "dbt-target"),
-                           "--log-path", str(home / "logs")], cwd=PROJECT, env=env, capture_output=True, text=True)
 
 
 def tables(home: Path) -> set[str]:

@@ -16,7 +16,7 @@ import pytest
 
 from loaders.generate import generate, stamp_received
 from loaders.periods import periode_range
-from tests.conftest import KEY, run_vt, small_delivery, write_delivery
+from tests.conftest import KEY, run_dbt_cli, run_vt, small_delivery, write_delivery
 
 ORGS = ("VT01", "VT02", "VT05")
 
@@ -228,11 +228,7 @@ def new_years(tmp_path_factory):
             shutil.copy2(p, inbox / p.name)
     first = run_vt("refresh", "--inbox", str(inbox), "--today", "2026-11-23", home=home, check=False)
     # plain dbt refuses a release of a year without reference data, before anything maps to 9999
-    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "DO_NOT_TRACK": "1"}
-    project = Path(__file__).resolve().parents[1]
-    plain = subprocess.run([sys.executable, "-m", "dbt.cli.main", "build", "--vars", "{release: 2025V1}", "--project-dir",
-                            str(project), "--profiles-dir", str(project), "--target-path", str(home / "t")],
-                           env=env, capture_output=True, text=True, cwd=project)
+    plain = run_dbt_cli(home, "build", "--vars", "{release: 2025V1}")
     by_hand = [run_vt("build", "--release", "2025V1", home=home, check=False),
                run_vt("quality", "--periode", "2026H1", "--out", str(home / "q"), home=home, check=False)]
     added = [run_vt("reference", "carry-forward", "--year", "2025", home=home),
