@@ -8,8 +8,9 @@ from pathlib import Path
 import duckdb
 
 from loaders import faults
-from loaders.exposures import SHARED_BUILD
+from loaders.exposures import GELDIGE_LEVERINGEN, SHARED_BUILD
 from loaders.layout import code_lists, layouts
+from loaders.quality import findings
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
 from loaders.release import ReleaseError, require_reference, run_dbt
@@ -49,6 +50,20 @@ def jaar_of(levering_id: str) -> int:
     return int(levering_id.split("_")[1][:4])
 
 
+def _register(con, deliveries: list[str]) -> dict[str, dict]:
+    """Per delivery what the report says about the file: name, reception, checksum, layout, what it replaces."""
+    cur = con.execute(
+        f"""select r.levering_id, r.bestandsnaam, r.verslagperiode, r.leveringsnummer,
+                   strftime(r.ontvangen_op, '%d-%m-%Y %H:%M') || ' UTC' as ontvangen_op,
+                   coalesce(strftime(try_strptime(r.aanmaakdatum, '%Y%m%d'), '%d-%m-%Y'), r.aanmaakdatum)
+                       as aanmaakdatum, r.versie_bestandsdefinitie,
+                   r.checksum_sha256, g.vervangt
+            from raw.leveringen as r left join {GELDIGE_LEVERINGEN} as g using (levering_id)
+            where list_contains(?, r.levering_id)""", [deliveries])
+    names = [d[0] for d in cur.description]
+    return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
+
+
 def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[Summary]:
     # KR17 and the spiegelrapport judge gemeentecodes by the year's list: never without one
     try:
@@ -63,20 +78,35 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[
     faults.checkpoint("quality:gx-running")
     try:
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
-            versie = dict(con.execute("select levering_id, versie_bestandsdefinitie from raw.leveringen "
-                                      "where list_contains(?, levering_id)", [deliveries]).fetchall())
+            levering = _register(con, deliveries)
             applies = {lid: applies_to(con, lid) for lid in deliveries}
             national: dict = {}
             # every field of the delivery's own layout version
-            spiegels = {lid: spiegelrapport(con, layouts().get(versie[lid]), lid, national_cache=national)
+            spiegels = {lid: spiegelrapport(con, layouts().get(levering[lid]["versie_bestandsdefinitie"]), lid,
+                                            national_cache=national)
                         for lid in deliveries}
+            details, corrections = {}, {}
+            for lid in deliveries:
+                folder = out / lid
+                folder.mkdir(parents=True, exist_ok=True)
+                findings.collect(con, lid, layouts().get(levering[lid]["versie_bestandsdefinitie"]), "bevindingen")
+                findings.write_lists(con, "bevindingen", folder)
+                details[lid] = findings.summary(con, "bevindingen")
+                earlier = levering[lid]["vervangt"]
+                if earlier:
+                    # a correction: its violations against those of the delivery it replaces
+                    versie = con.execute("select versie_bestandsdefinitie from raw.leveringen where levering_id = ?",
+                                         [earlier]).fetchone()[0]
+                    findings.collect(con, earlier, layouts().get(versie), "eerder")
+                    corrections[lid] = findings.compare(con, "bevindingen", "eerder")
         outcomes = suite.wait()
     finally:
         suite.kill()
     names = dict(code_lists()["VT_ORGANISATIE"])
     summaries = []
     for lid in deliveries:
-        report = kwaliteitsrapport(lid, outcomes[lid], applies[lid])
+        report = kwaliteitsrapport(lid, outcomes[lid], applies[lid], details[lid], levering[lid],
+                                   corrections.get(lid))
         folder = write_reports(out, report, spiegels[lid], names.get(lid[:4], lid[:4]))
         failed = [r["id"] for r in report["rules"] if r["severity"] == "fout" and r["violations"]]
         summaries.append(Summary(lid, report["passed"], failed, folder, report["not_run"]))

@@ -1,4 +1,4 @@
-"""The two reports per delivery: kwaliteitsrapport (rules KR01-KR22, run by GX) and spiegelrapport (every field
+"""The two reports per delivery: kwaliteitsrapport (rules KR01-KR23, run by GX) and spiegelrapport (every field
 on its own, in SQL), as JSON/CSV for machines and HTML in Dutch for the organisation. Both name records by
 the organisation's own numbers only."""
 
@@ -15,10 +15,10 @@ import duckdb
 from loaders.exposures import GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN
 from loaders.layout import Layout, code_lists
 from loaders.periods import Periode
+from loaders.quality.findings import BATCH, NIET_TE_CONTROLEREN
 from loaders.quality.gx_runner import RuleOutcome
 from loaders.quality.rules import FOUT, RULES
 
-BATCH = f"(select * from {LEVERINGEN} where levering_id = ?)"
 MARGIN = 10.0  # percentage points
 
 
@@ -35,16 +35,53 @@ def applies_to(con: duckdb.DuckDBPyConnection, levering_id: str) -> dict[str, in
     return out
 
 
-def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: dict[str, int | None]) -> dict:
+def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: dict[str, int | None],
+                      details: dict[str, dict] | None = None, levering: dict | None = None,
+                      correctie: dict[str, dict[str, int]] | None = None) -> dict:
     """The report's data. A rule that could not run has violations None and its error; the delivery then is
-    neither approved nor rejected on it (`passed` is False, `not_run` names the rules)."""
-    rules = [{"id": o.rule.id, "severity": o.rule.severity, "description": o.rule.description,
-              "violations": o.violations, "applies_to": applies[o.rule.id], "examples": o.examples,
-              **({"error": o.error} if o.error else {})}
-             for o in outcomes]
+    neither approved nor rejected on it (`passed` is False, `not_run` names the rules). `details` are the
+    findings per rule (findings.summary), `levering` the register row, `correctie` the comparison with the
+    delivery this one replaces."""
+    details = details or {}
+    rules = []
+    for o in outcomes:
+        d = details.get(o.rule.id, {})
+        entry = {"id": o.rule.id, "severity": o.rule.severity, "description": o.rule.description,
+                 "violations": o.violations, "applies_to": applies[o.rule.id], "examples": o.examples}
+        if o.violations is not None and applies[o.rule.id] is not None:
+            entry["voldoet"] = applies[o.rule.id] - o.violations
+            entry["niet_te_controleren"] = d.get(NIET_TE_CONTROLEREN, 0)
+            entry["voorbeelden"] = d.get("voorbeelden", [])
+            entry["voorbeelden_niet_te_controleren"] = d.get("voorbeelden_niet_te_controleren", [])
+        if correctie is not None and o.rule.id in correctie:
+            entry["correctie"] = correctie[o.rule.id]
+        if o.error:
+            entry["error"] = o.error
+        rules.append(entry)
     not_run = [r["id"] for r in rules if r["violations"] is None]
     passed = not not_run and not any(r["violations"] for r in rules if r["severity"] == FOUT)
-    return {"delivery": levering_id, "passed": passed, "not_run": not_run, "rules": rules}
+    report = {"delivery": levering_id, "passed": passed, "not_run": not_run, "rules": rules}
+    if levering is not None:
+        report["levering"] = levering
+    return report
+
+
+def share(n: int | None, total: int | None) -> str:
+    """A share for a person: one decimal with a comma, never 0,0% for a count that is not zero."""
+    if n is None or not total:
+        return "–"
+    if n == 0:
+        return "0%"
+    pct = 100 * n / total
+    return "<0,1%" if pct < 0.1 else f"{pct:.1f}%".replace(".", ",")
+
+
+def _number(n: int | None) -> str:
+    return "–" if n is None else f"{n:,}".replace(",", "\u202f")
+
+
+def _esc(v) -> str:
+    return "" if v is None else html.escape(str(v))
 
 
 def _page(title: str, body: str) -> str:
@@ -57,45 +94,117 @@ th, td {{ border: 1px solid #bbb; padding: 3px 6px; vertical-align: top; }}
 th {{ background: #eef2f7; text-align: left; }}
 td.n {{ text-align: right; }}
 .fout {{ color: #a40000; font-weight: bold; }}
+.oordeel {{ font-size: 1.3em; }}
+table.feiten th {{ width: 16em; }}
+table.bevindingen td {{ font-size: 12px; }}
+h3 {{ margin-top: 1.5em; }}
+dt {{ font-weight: bold; margin-top: .4em; }}
 .ok {{ color: #1d6b1d; font-weight: bold; }}
 tr.afwijkend td {{ background: #fff1d6; }}
 </style></head><body>{body}</body></html>
 """
 
 
+FINDING_HEADERS = (("regelnummer", "regel in het bestand"), ("recordtype", "recordtype"), ("nummer", "uw nummer"),
+                   ("veld", "veld(en)"), ("waarde", "geleverde waarde"), ("verwacht", "verwacht"),
+                   ("toelichting", "toelichting"))
+
+
+def _findings_table(rows: list[dict]) -> str:
+    head = "".join(f"<th>{label}</th>" for _, label in FINDING_HEADERS)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(r.get(k) if r.get(k) is not None else '–')}</td>"
+                                    for k, _ in FINDING_HEADERS) + "</tr>" for r in rows)
+    return f'<table class="bevindingen"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
 def kwaliteitsrapport_html(report: dict, organisatie: str) -> str:
-    failed = [r["id"] for r in report["rules"] if r["severity"] == FOUT and r["violations"]]
+    rules = report["rules"]
+    broken = [r for r in rules if r["violations"]]
+    fout = [r for r in broken if r["severity"] == FOUT]
+    warn = [r for r in broken if r["severity"] != FOUT]
     not_run = report.get("not_run") or []
-    if failed:
-        verdict = (f'<p class="fout">De levering is afgekeurd: de foutregels {", ".join(failed)} zijn overtreden. '
-                   "Wij vragen u een correctielevering te sturen.</p>")
+    if fout:
+        verdict = (f'<p class="oordeel fout">Oordeel: afgekeurd. {len(fout)} foutregel{"s" if len(fout) != 1 else ""} '
+                   f'overtreden: {", ".join(r["id"] for r in fout)}. Wij vragen u een correctielevering te sturen.</p>')
     elif not_run:
-        verdict = ""
+        verdict = '<p class="oordeel">Oordeel: nog niet beoordeeld.</p>'
     else:
-        verdict = '<p class="ok">De levering is goedgekeurd: geen enkele foutregel is overtreden.</p>'
+        verdict = '<p class="oordeel ok">Oordeel: goedgekeurd. Geen enkele foutregel is overtreden.</p>'
+    verdict += (f"<p>{len(fout)} foutregels en {len(warn)} waarschuwingen overtreden"
+                + (f" (waarschuwingen: {', '.join(r['id'] for r in warn)})" if warn else "") + ".</p>")
+    if fout:
+        verdict += "<p>Begin bij: " + "; ".join(
+            f"<a href=\"#{r['id']}\">{r['id']}</a> ({_number(r['violations'])} records, het eerste op regel "
+            f"{_esc((r.get('voorbeelden') or [{}])[0].get('regelnummer', '–'))})" for r in fout) + ".</p>"
     if not_run:
         verdict += (f'<p class="fout">De regels {", ".join(not_run)} konden niet worden uitgevoerd door een fout in '
                     "de verwerking, niet in uw levering; de levering is daarop nog niet beoordeeld. Wij sturen een "
                     "nieuw rapport zodra dat is hersteld.</p>")
-    rows = []
-    for r in report["rules"]:
+    lev = report.get("levering") or {}
+    facts = [("Bestand", lev.get("bestandsnaam")), ("Verslagperiode", lev.get("verslagperiode")),
+             ("Leveringsnummer", lev.get("leveringsnummer")), ("Ontvangen op", lev.get("ontvangen_op")),
+             ("Aangemaakt op (VL-record)", lev.get("aanmaakdatum")),
+             ("Versie bestandsdefinitie", lev.get("versie_bestandsdefinitie")),
+             ("Controlegetal (SHA-256)", lev.get("checksum_sha256")),
+             ("Vervangt levering", lev.get("vervangt") or "geen (eerste levering voor dit halfjaar)")]
+    facts_html = "<table class=\"feiten\">" + "".join(
+        f"<tr><th>{k}</th><td>{_esc(v if v is not None else '–')}</td></tr>" for k, v in facts) + "</table>"
+    uitleg = (
+        "<h2>Hoe leest u dit rapport</h2><ul>"
+        "<li><b>fout</b>: een foutregel. Eén overtreding is genoeg om de levering af te keuren.</li>"
+        "<li><b>waarschuwing</b>: iets dat zelden klopt; kijk of het juist is. Een levering wordt er niet op "
+        "afgekeurd.</li>"
+        "<li><b>voldoet / overtreden / niet te controleren</b>: elke regel wordt op elk record toegepast. Niet te "
+        "controleren is een record waarvoor een record nodig is uit een halfjaar dat wij niet van u hebben "
+        "(bijvoorbeeld een casus die voor uw eerste ontvangen halfjaar begon). Dat telt niet als overtreding.</li>"
+        "<li><b>regel in het bestand</b>: het regelnummer in het bestand dat u leverde (het VL-record is regel 1).</li>"
+        "</ul><h2>Een correctie sturen</h2><p>Stuur het hele bestand opnieuw, met alle records van het halfjaar, "
+        "en een hoger leveringsnummer in het VL-record (002, 003, ...). De laatst ontvangen levering vervangt de "
+        "eerdere volledig. Alle overtredingen staan in <a href=\"overtredingen.csv\">overtredingen.csv</a>, de niet "
+        "te controleren records in <a href=\"niet_te_controleren.csv\">niet_te_controleren.csv</a>.</p>")
+    corr = any("correctie" in r for r in rules)
+    head = ("<th>regel</th><th>ernst</th><th>omschrijving</th><th>van toepassing op</th><th>voldoet</th>"
+            "<th>overtreden</th><th>aandeel overtreden</th><th>niet te controleren</th>"
+            + ("<th>opgelost t.o.v. vorige levering</th><th>nog aanwezig</th><th>nieuw</th>" if corr else ""))
+    rows, sections = [], []
+    for r in rules:
         if r["violations"] is None:
             rows.append(f"<tr><td class=\"fout\">{r['id']}</td><td>{r['severity']}</td>"
-                        f"<td>{html.escape(r['description'])}</td><td colspan=\"4\">niet uitgevoerd: "
-                        f"{html.escape(r.get('error') or '')}</td></tr>")
+                        f"<td>{_esc(r['description'])}</td><td colspan=\"{8 if corr else 5}\">niet uitgevoerd: "
+                        f"{_esc(r.get('error') or '')}</td></tr>")
             continue
-        share = f"{100 * r['violations'] / r['applies_to']:.1f}%" if r["applies_to"] else "-"
         cls = ' class="fout"' if r["severity"] == FOUT and r["violations"] else ""
-        rows.append(f"<tr><td{cls}>{r['id']}</td><td>{r['severity']}</td><td>{html.escape(r['description'])}</td>"
-                    f"<td class=\"n\">{r['violations']}</td><td class=\"n\">{r['applies_to']}</td>"
-                    f"<td class=\"n\">{share}</td><td>{html.escape(', '.join(r['examples']))}</td></tr>")
+        c = r.get("correctie")
+        corr_cells = ("".join(f'<td class="n">{_number(c[k])}</td>' for k in ("opgelost", "nog_aanwezig", "nieuw"))
+                      if c else ("<td></td><td></td><td></td>" if corr else ""))
+        link = f'<a href="#{r["id"]}">{r["id"]}</a>' if r["violations"] or r.get("niet_te_controleren") else r["id"]
+        rows.append(f"<tr><td{cls}>{link}</td><td>{r['severity']}</td><td>{_esc(r['description'])}</td>"
+                    f"<td class=\"n\">{_number(r['applies_to'])}</td><td class=\"n\">{_number(r.get('voldoet'))}</td>"
+                    f"<td class=\"n\">{_number(r['violations'])}</td>"
+                    f"<td class=\"n\">{share(r['violations'], r['applies_to'])}</td>"
+                    f"<td class=\"n\">{_number(r.get('niet_te_controleren'))}</td>{corr_cells}</tr>")
+        parts = []
+        if r["violations"]:
+            shown = r.get("voorbeelden") or []
+            parts.append(f"<p>{_number(r['violations'])} overtreding{'en' if r['violations'] != 1 else ''}"
+                         + (f"; de eerste {len(shown)} hieronder, alle in <a href=\"overtredingen.csv\">"
+                            "overtredingen.csv</a>" if r["violations"] > len(shown) else "") + ".</p>")
+            parts.append(_findings_table(shown))
+        if r.get("niet_te_controleren"):
+            shown = r.get("voorbeelden_niet_te_controleren") or []
+            parts.append(f"<p>{_number(r['niet_te_controleren'])} record(s) niet te controleren"
+                         + (f"; de eerste {len(shown)} hieronder, alle in <a href=\"niet_te_controleren.csv\">"
+                            "niet_te_controleren.csv</a>" if r["niet_te_controleren"] > len(shown) else "")
+                         + ".</p>")
+            parts.append(_findings_table(shown))
+        if parts:
+            sections.append(f"<h3 id=\"{r['id']}\">{r['id']} ({r['severity']}): {_esc(r['description'])}</h3>"
+                            + "".join(parts))
     body = (f"<h1>Kwaliteitsrapport levering {report['delivery']}</h1>"
-            f"<p>Aan: Veilig Thuis {html.escape(organisatie)}</p>{verdict}"
-            "<p>Per regel: het aantal records dat de regel overtreedt, het aantal records waarop de regel van "
-            "toepassing is, en ten hoogste 20 voorbeelden met uw eigen recordnummers.</p>"
-            "<table><thead><tr><th>regel</th><th>ernst</th><th>omschrijving</th><th>overtredingen</th>"
-            "<th>van toepassing op</th><th>aandeel</th><th>voorbeelden</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>")
+            f"<p>Aan: Veilig Thuis {html.escape(organisatie)}</p>{verdict}{facts_html}{uitleg}"
+            "<h2>Alle regels</h2>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            "<h2>Bevindingen per regel</h2>" + ("".join(sections) or "<p>Geen.</p>"))
     return _page(f"Kwaliteitsrapport {report['delivery']}", body)
 
 
@@ -187,11 +296,47 @@ def _previous(con, levering_id: str) -> tuple[str | None, str | None]:
     return earlier, (prev[0] if prev else None)
 
 
+MIN_GROUP = 20  # records: a share of a smaller group is not marked (4 onderzoeken move 25 points a record)
+RECORDTYPES = {"CA": "Casussen", "AD": "Adviezen", "ME": "Meldingen", "VB": "Veiligheidsbeoordelingen",
+               "VV": "Voorwaarden en Vervolg", "ON": "Onderzoeken", "OV": "Overdrachten",
+               "MO": "Monitoringsmomenten", "BT": "Directbetrokkenen"}
+
+
+def _labels(layout: Layout) -> dict[tuple[str, str, str], str]:
+    """The label of every code and flag measure, from the code lists (`rol`, `code 10` -> Beroepsmatig ...)."""
+    lists = code_lists()
+    out = {}
+    for rt in layout.data_types:
+        for f in rt.fields:
+            entries = dict(lists.get(f.codelijst or "", []))
+            for code, label in entries.items():
+                out[(rt.code, f.name, f"vlag {code}" if f.type == "F" else f"code {code}")] = label
+    return out
+
+
+def marking(this: float | None, land: float | None, last: float | None, sizes: tuple[int, int, int],
+            margin: float = MARGIN) -> list[str]:
+    """Why a share is marked (empty: it is not): more than `margin` points from landelijk or from the previous
+    half-year, each only where both groups compared (`sizes`: own, landelijk, previous half-year records)
+    have at least MIN_GROUP records."""
+    own_n, land_n, last_n = sizes
+    reasons = []
+    if this is None or own_n < MIN_GROUP:
+        return reasons
+    for other, n, what in ((land, land_n, "landelijk"), (last, last_n, "uw vorige halfjaar")):
+        if other is not None and n >= MIN_GROUP and abs(this - other) > margin:
+            side = "boven" if this > other else "onder"
+            reasons.append(f"{abs(this - other):.1f} procentpunt {side} {what} ({other:.1f}%)".replace(".", ","))
+    return reasons
+
+
 def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN,
                    national_cache: dict | None = None) -> list[dict]:
     """The mirror report of one delivery; pass one `national_cache` dict for many deliveries, so the national
-    figures of a half-year are computed once."""
+    figures of a half-year are computed once. A share is marked when it differs more than `margin` points from
+    landelijk or from the previous half-year, and only where both groups compared have MIN_GROUP records."""
     measures = _measures(layout)
+    labels = _labels(layout)
     earlier, previous = _previous(con, levering_id)
     own = _values(con, layout, [levering_id], measures)
     before = _values(con, layout, [earlier] if earlier else [], measures)
@@ -201,27 +346,32 @@ def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN
     if (periode, layout.versie) not in cache:
         cache[(periode, layout.versie)] = _values(con, layout, _national(con, periode), measures)
     national = cache[(periode, layout.versie)]
+
+    def pct(v):
+        return None if v is None else round(100 * v, 1)
+
     rows = []
     for m in measures:
         key = (m.recordtype, m.veld, m.maat)
         value = own.get(key)
+        size = (m.recordtype, "*", "aantal")
         if m.share:
-            pct = lambda v: None if v is None else round(100 * v, 1)  # noqa: E731
             this, land, last = pct(value), pct(national.get(key)), pct(prev.get(key))
-            marked = any(other is not None and this is not None and abs(this - other) > margin
-                         for other in (land, last))
-            rows.append({"recordtype": m.recordtype, "veld": m.veld, "maat": m.maat, "deze_levering": this,
-                         "vorige_levering": pct(before.get(key)) if earlier else None, "landelijk": land,
-                         "vorig_halfjaar": last, "afwijkend": "J" if marked else "N"})
+            reasons = marking(this, land, last, (own.get(size) or 0, national.get(size) or 0, prev.get(size) or 0),
+                              margin)
+            rows.append({"recordtype": m.recordtype, "veld": m.veld, "maat": m.maat, "label": labels.get(key, ""),
+                         "deze_levering": this, "vorige_levering": pct(before.get(key)) if earlier else None,
+                         "landelijk": land, "vorig_halfjaar": last, "afwijkend": "J" if reasons else "N",
+                         "reden": "; ".join(reasons)})
         else:
-            rows.append({"recordtype": m.recordtype, "veld": m.veld, "maat": m.maat, "deze_levering": value,
-                         "vorige_levering": before.get(key), "landelijk": national.get(key),
-                         "vorig_halfjaar": prev.get(key), "afwijkend": "N"})
+            rows.append({"recordtype": m.recordtype, "veld": m.veld, "maat": m.maat, "label": "",
+                         "deze_levering": value, "vorige_levering": before.get(key), "landelijk": national.get(key),
+                         "vorig_halfjaar": prev.get(key), "afwijkend": "N", "reden": ""})
     return rows
 
 
 SPIEGEL_COLUMNS = ["recordtype", "veld", "maat", "deze_levering", "vorige_levering", "landelijk", "vorig_halfjaar",
-                   "afwijkend"]
+                   "afwijkend", "label", "reden"]
 
 
 def write_spiegel_csv(path: Path, rows: list[dict]) -> None:
@@ -232,27 +382,80 @@ def write_spiegel_csv(path: Path, rows: list[dict]) -> None:
             w.writerow({k: ("" if r[k] is None else r[k]) for k in SPIEGEL_COLUMNS})
 
 
-def spiegelrapport_html(levering_id: str, organisatie: str, rows: list[dict], margin: float = MARGIN) -> str:
-    def cell(v):
-        return "" if v is None else html.escape(str(v))
+def _maat(r: dict) -> str:
+    """The measure for a person: 'gevuld', 'code 10: Beroepsmatig betrokken', 'vlag 1: Kindermishandeling'."""
+    maat = {"aantal": "aantal records"}.get(r["maat"], r["maat"])
+    return f"{maat}: {r['label']}" if r.get("label") else maat
 
-    text_columns = ("recordtype", "veld", "maat", "afwijkend")
-    body_rows = []
-    for r in rows:
+
+def _cell(v, is_share: bool) -> str:
+    if v is None:
+        return "–"
+    if is_share:
+        return f"{v:.1f}%".replace(".", ",")
+    return _number(int(v))
+
+
+def spiegelrapport_html(levering_id: str, organisatie: str, rows: list[dict], margin: float = MARGIN,
+                        levering: dict | None = None) -> str:
+    marked = [r for r in rows if r["afwijkend"] == "J"]
+    has_before = any(r["vorige_levering"] is not None for r in rows)
+    has_last = any(r["vorig_halfjaar"] is not None for r in rows)
+    lev = levering or {}
+    intro = (f"<h1>Spiegelrapport levering {levering_id}</h1><p>Aan: Veilig Thuis {html.escape(organisatie)}</p>"
+             f"<p>Bestand {_esc(lev.get('bestandsnaam') or levering_id)}, ontvangen op "
+             f"{_esc(lev.get('ontvangen_op') or '–')}, controlegetal (SHA-256) {_esc(lev.get('checksum_sha256') or '–')}."
+             "</p><p>Dit rapport spiegelt elk veld van uw levering: per recordtype het aantal records en per veld "
+             "het aandeel gevuld, het aandeel geldig en de verdeling over de codes, naast dezelfde cijfers van "
+             "alle organisaties samen en van uw vorige halfjaar. Zo ziet u wat in uw levering anders is dan "
+             "verwacht.</p>")
+    legend = (
+        "<h2>Legenda</h2><dl>"
+        "<dt>maat</dt><dd><i>aantal records</i>; <i>gevuld</i>: aandeel records waarin het veld niet leeg is; "
+        "<i>geldig</i>: aandeel van de gevulde waarden dat aan de regels van de bestandsdefinitie voldoet; "
+        "<i>code c</i>: aandeel van de gevulde waarden met code c; <i>vlag i</i>: aandeel records met een 1 op "
+        "positie i.</dd>"
+        "<dt>deze levering</dt><dd>uw cijfer in dit bestand.</dd>"
+        "<dt>vorige levering</dt><dd>uw vorige levering voor hetzelfde halfjaar, die deze vervangt"
+        + ("" if has_before else " (leeg: dit is uw eerste levering voor dit halfjaar)") + ".</dd>"
+        "<dt>landelijk</dt><dd>de geldige leveringen van alle organisaties voor dit halfjaar samen.</dd>"
+        "<dt>vorig halfjaar</dt><dd>uw geldige levering van het vorige halfjaar"
+        + ("" if has_last else " (leeg: wij hebben die levering niet)") + ".</dd>"
+        f"<dt>afwijkend</dt><dd>een aandeel dat meer dan {margin:g} procentpunt verschilt van landelijk of van uw "
+        f"vorige halfjaar; niet gemarkeerd waar een van beide groepen minder dan {MIN_GROUP} records heeft.</dd>"
+        "<dt>–</dt><dd>geen cijfer (geen records of geen vergelijking).</dd></dl>")
+    head = ("<tr><th>veld</th><th>maat</th><th>deze levering</th><th>vorige levering</th><th>landelijk</th>"
+            "<th>vorig halfjaar</th></tr>")
+
+    def row(r: dict, with_reason: bool = False, previous: dict | None = None) -> str:
+        is_share = r["maat"] != "aantal"
         cls = ' class="afwijkend"' if r["afwijkend"] == "J" else ""
-        cells = "".join(f"<td>{cell(r[k])}</td>" if k in text_columns else f'<td class="n">{cell(r[k])}</td>'
-                        for k in SPIEGEL_COLUMNS)
-        body_rows.append(f"<tr{cls}>{cells}</tr>")
-    marked = sum(r["afwijkend"] == "J" for r in rows)
-    body = (f"<h1>Spiegelrapport levering {levering_id}</h1><p>Aan: Veilig Thuis {html.escape(organisatie)}</p>"
-            "<p>Per recordtype het aantal records, en per veld het aandeel gevuld, het aandeel geldig en de "
-            "verdeling over de codes (percentages), naast dezelfde cijfers van uw vorige levering voor dit "
-            "halfjaar, van alle organisaties samen (landelijk) en van uw vorige halfjaar. "
-            f"Gemarkeerd: een aandeel dat meer dan {margin:g} procentpunt afwijkt van landelijk of van uw vorige "
-            f"halfjaar ({marked} regels).</p>"
-            "<table><thead><tr>" + "".join(f"<th>{k.replace('_', ' ')}</th>" for k in SPIEGEL_COLUMNS) +
-            f"</tr></thead><tbody>{''.join(body_rows)}</tbody></table>")
-    return _page(f"Spiegelrapport {levering_id}", body)
+        cells = "".join(f'<td class="n">{_cell(r[k], is_share)}</td>'
+                        for k in ("deze_levering", "vorige_levering", "landelijk", "vorig_halfjaar"))
+        # a field is named once, on its first row
+        same = previous is not None and previous["veld"] == r["veld"] and not with_reason
+        veld = "" if r["veld"] == "*" or same else r["veld"]
+        first = f"<td>{_esc(RECORDTYPES.get(r['recordtype'], r['recordtype']))}</td>" if with_reason else ""
+        reason = f"<td>{_esc(r['reden'])}</td>" if with_reason else ""
+        return f"<tr{cls}>{first}<td>{_esc(veld)}</td><td>{_esc(_maat(r))}</td>{cells}{reason}</tr>"
+
+    if marked:
+        top = (f"<h2>Afwijkingen ({len(marked)})</h2><p>Deze aandelen verschillen meer dan {margin:g} procentpunt van "
+               "landelijk of van uw vorige halfjaar. Kijk of uw registratie of uw levering hier klopt.</p>"
+               "<table><thead><tr><th>recordtype</th><th>veld</th><th>maat</th><th>deze levering</th>"
+               "<th>vorige levering</th><th>landelijk</th><th>vorig halfjaar</th><th>reden</th></tr></thead><tbody>"
+               + "".join(row(r, True) for r in marked) + "</tbody></table>")
+    else:
+        top = f"<h2>Afwijkingen</h2><p>Geen aandeel verschilt meer dan {margin:g} procentpunt.</p>"
+    groups = []
+    for code in dict.fromkeys(r["recordtype"] for r in rows):
+        part = [r for r in rows if r["recordtype"] == code]
+        groups.append(f"<h2 id=\"{code}\">{_esc(RECORDTYPES.get(code, code))} ({code})</h2>"
+                      f"<table><thead>{head}</thead><tbody>"
+                      + "".join(row(r, previous=p) for r, p in zip(part, [None, *part])) + "</tbody></table>")
+    toc = "<p>Per recordtype: " + ", ".join(
+        f'<a href="#{c}">{_esc(RECORDTYPES.get(c, c))}</a>' for c in dict.fromkeys(r["recordtype"] for r in rows)) + ".</p>"
+    return _page(f"Spiegelrapport {levering_id}", intro + top + legend + toc + "".join(groups))
 
 
 def write_reports(out: Path, report: dict, spiegel: list[dict], organisatie: str) -> Path:
@@ -262,6 +465,6 @@ def write_reports(out: Path, report: dict, spiegel: list[dict], organisatie: str
                                                    encoding="utf-8")
     (folder / "kwaliteitsrapport.html").write_text(kwaliteitsrapport_html(report, organisatie), encoding="utf-8")
     write_spiegel_csv(folder / "spiegelrapport.csv", spiegel)
-    (folder / "spiegelrapport.html").write_text(spiegelrapport_html(report["delivery"], organisatie, spiegel),
-                                                encoding="utf-8")
+    (folder / "spiegelrapport.html").write_text(
+        spiegelrapport_html(report["delivery"], organisatie, spiegel, levering=report.get("levering")), encoding="utf-8")
     return folder

@@ -1,10 +1,13 @@
-"""The kwaliteitsrapport rules KR01-KR22 (kwaliteit.md) as SQL over one delivery.
+"""The kwaliteitsrapport rules KR01-KR23 (docs/kwaliteit.md) as SQL over one delivery.
 
-Each rule has a query for its violating records and one for the records it applies to. `{batch}` is the
-delivery's row of the register (stg_loader__leveringen), filled in with str.format (so literal braces in
-the SQL are doubled); GX substitutes it when the rule runs as an
-UnexpectedRowsExpectation, so one query asset per delivery carries every rule. Violations return
-(recordtype, nummer, regelnummer): the organisation's own numbers, never a BSN or pseudonym.
+Every rule confronts records with a check that gives one of three outcomes (the CBS `validate` approach):
+voldoet, overtreden, or niet te controleren (the check needs a record from a half-year the warehouse never
+received). Per rule there is a query for its violations, one for the records it could not check, and one
+for the number of records it applies to. `{batch}` is the delivery's row of the register
+(stg_loader__leveringen), filled in with str.format (so literal braces in the SQL are doubled); GX
+substitutes it when the rule runs as an UnexpectedRowsExpectation, so one query asset per delivery carries
+every rule. Findings return the columns of FINDING: the organisation's own numbers and the line in the
+file, the field(s) involved and what the rule expected, in Dutch; never a BSN or pseudonym.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from loaders.exposures import (
 )
 
 FOUT, WAARSCHUWING = "fout", "waarschuwing"
+# the columns of every finding, in this order
+FINDING = ("recordtype", "nummer", "regelnummer", "veld", "verwacht", "toelichting")
 
 
 @dataclass(frozen=True)
@@ -24,17 +29,43 @@ class Rule:
     id: str
     severity: str
     description: str
-    violations: str  # SQL: the violating records, columns recordtype, nummer, regelnummer
-    applies: str  # SQL: one row with the number of records the rule applies to
+    violations: str  # SQL: the violating records (FINDING columns); the GX suite's query
+    applies: str  # SQL: one row, the number of records the rule was checked on (voldoet + overtreden)
+    unchecked: str  # SQL: the records it could not check (FINDING columns, toelichting says why)
 
 
-def _records(table: str, code: str, nummer: str, where: str = "true", extra_join: str = "") -> str:
-    return (f"select '{code}' as recordtype, r.{nummer} as nummer, r.regelnummer "
-            f"from {{batch}} as l join {table} as r on r.levering_id = l.levering_id {extra_join} where {where}")
+@dataclass(frozen=True)
+class Check:
+    """One part of a rule: the records of `table` for which `bad` holds break it, unless `unknown` holds: then
+    the record could not be checked. `veld`, `verwacht` and `toelichting` are SQL expressions (text)."""
+    table: str
+    code: str
+    nummer: str
+    bad: str
+    veld: str
+    verwacht: str
+    toelichting: str = "null"
+    join: str = ""
+    unknown: str | None = None
+    reden: str = "null"  # SQL: why a record could not be checked (its toelichting then)
+    on: str = "r.levering_id = l.levering_id"  # which delivery's records are confronted (KR23: the previous one)
+    regelnummer: str = "r.regelnummer"  # the line in this delivery's file (null: the record is not in it)
 
 
-def _count(table: str, where: str = "true") -> str:
-    return f"select count(*) from {{batch}} as l join {table} as r on r.levering_id = l.levering_id where {where}"
+def text(value: str) -> str:
+    """A SQL text literal (rule texts are ours, but quotes in Dutch are common)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _findings(check: Check, where: str, toelichting: str | None = None) -> str:
+    return (f"select '{check.code}' as recordtype, r.{check.nummer} as nummer, "
+            f"cast({check.regelnummer} as bigint) as regelnummer, {check.veld} as veld, {check.verwacht} as verwacht, "
+            f"cast({toelichting or check.toelichting} as varchar) as toelichting "
+            f"from {{batch}} as l join {check.table} as r on {check.on} {check.join} where {where}")
+
+
+NO_FINDINGS = ("select null::varchar as recordtype, null::varchar as nummer, null::bigint as regelnummer, "
+               "null::varchar as veld, null::varchar as verwacht, null::varchar as toelichting where false")
 
 
 def _union(*parts: str) -> str:
@@ -43,6 +74,22 @@ def _union(*parts: str) -> str:
 
 def _sum(*parts: str) -> str:
     return "select " + " + ".join(f"({p})" for p in parts)
+
+
+def _count(table: str, where: str = "true") -> str:
+    return f"select count(*) from {{batch}} as l join {table} as r on r.levering_id = l.levering_id where {where}"
+
+
+def rule(id_: str, severity: str, description: str, checks: list[Check], applies: str) -> Rule:
+    """A rule from its checks. Its `applies` counts every record it is confronted with; the records it could
+    not check are taken off, so voldoet = applies - overtreden."""
+    violations = _union(*(_findings(c, f"({c.bad}) and not coalesce({c.unknown}, false)" if c.unknown else c.bad)
+                          for c in checks))
+    unchecked = [_findings(c, f"({c.bad}) and coalesce({c.unknown}, false)", c.reden) for c in checks if c.unknown]
+    unchecked_sql = _union(*unchecked) if unchecked else NO_FINDINGS
+    if unchecked:
+        applies = f"select ({applies}) - (select count(*) from ({unchecked_sql}) as u)"
+    return Rule(id_, severity, description, violations, applies, unchecked_sql)
 
 
 CA, AD, ME, VB = CASUSSEN, ADVIEZEN, MELDINGEN, VEILIGHEIDSBEOORDELINGEN
@@ -64,16 +111,15 @@ PREVIOUS = (
 SAME_OR_PREVIOUS = f"(x.levering_id = l.levering_id or x.levering_id = {PREVIOUS})"
 
 # Subqueries read a table through one of these scopes: the records of the batch's delivery, of it and the
-# previous half-year's, or of every delivery of the organisation. The correlation on `l` alone would make
-# DuckDB join the whole history; the scope's join on the batch lets it skip all other deliveries' row groups,
-# so the cost of a rule follows the size of the delivery, not of the warehouse.
+# previous half-year's, of the previous half-year's alone, or of every delivery of the organisation. The
+# correlation on `l` alone would make DuckDB join the whole history; the scope's join on the batch lets it skip
+# all other deliveries' row groups, so the cost of a rule follows the size of the delivery, not of the warehouse.
+_PREVIOUS_ONLY = ("select p.levering_id from {batch} as pl join " + GELDIGE_LEVERINGEN + " as p "
+                  "on p.vt_code = pl.vt_code and p.laatste and p.verslagperiode = " + _previous_periode("pl"))
 _SCOPES = {
     "delivery": "select levering_id from {batch}",
-    "previous": (
-        "select levering_id from {batch} union all "
-        "select p.levering_id from {batch} as pl join " + GELDIGE_LEVERINGEN + " as p on p.vt_code = pl.vt_code "
-        "and p.laatste and p.verslagperiode = " + _previous_periode("pl")
-    ),
+    "previous": "select levering_id from {batch} union all " + _PREVIOUS_ONLY,
+    "previous_only": _PREVIOUS_ONLY,
     "organisation": ("select p.levering_id from {batch} as pl join " + LEVERINGEN + " as p "
                      "on p.vt_code = pl.vt_code"),
 }
@@ -87,6 +133,21 @@ def _scoped(table: str, scope: str = "delivery") -> str:
 def _casus_exists() -> str:
     return (f"exists (select 1 from {_scoped(CA)} as c where c.levering_id = l.levering_id "
             "and c.casusnummer = r.casusnummer)")
+
+
+# What makes a check impossible: the record's casus began before this half-year and the organisation's
+# previous half-year was never received, so what the record refers to may lie in that missing delivery.
+CARRIED_OVER = (f"({PREVIOUS} is null and exists (select 1 from {_scoped(CA)} as c where c.levering_id = l.levering_id "
+                "and c.casusnummer = r.casusnummer and c.startdatum < l.periode_start))")
+REDEN_CARRIED_OVER = text("de casus begon voor dit halfjaar en uw levering van het vorige halfjaar is niet "
+                          "ontvangen: wat dit record noemt kan daarin staan")
+# the first day of the organisation's loaded history
+FIRST_LOADED = f"(select min(p.periode_start) from {LEVERINGEN} as p where p.vt_code = l.vt_code)"
+
+
+def _date(column: str) -> str:
+    """A date for a person: 31-01-2020, or 'leeg'."""
+    return f"coalesce(strftime({column}, '%d-%m-%Y'), 'leeg')"
 
 
 def _date_bad(column: str) -> str:
@@ -105,6 +166,11 @@ def _flags_bad(prefix: str) -> str:
 
 def _any_flag(prefix: str, n: int) -> str:
     return "(" + " or ".join(f"coalesce(r.{prefix}_{i}, false)" for i in range(1, n + 1)) + ")"
+
+
+def _which(parts: list[tuple[str, str]]) -> str:
+    """SQL text naming, comma-separated, the items whose condition holds."""
+    return "concat_ws(', ', " + ", ".join(f"case when {cond} then {text(name)} end" for cond, name in parts) + ")"
 
 
 DATES = {
@@ -138,17 +204,23 @@ CASUS_CHILDREN = [(ME, "ME", "meldingnummer"), (VB, "VB", "meldingnummer"), (VV,
                   (OV, "OV", "overdrachtnummer")]
 PERIODS = [(CA, "CA", "casusnummer"), (AD, "AD", "adviesnummer"), (VV, "VV", "dienstnummer"),
            (ON, "ON", "dienstnummer")]
+# the diensten of every kind, for rules about a casus's diensten
+DIENSTEN = (f"(select 'VV' as soort, * from {_scoped(VV)} union all by name "
+            "select 'ON' as soort, * exclude (uitkomst_1, uitkomst_2, uitkomst_3, uitkomst_4, uitkomst_5, uitkomst_6, "
+            f"uitkomst_7, uitkomst_8, uitkomst_9, uitkomst_ingevuld, uitkomst_nul_een) from {_scoped(ON)})")
 
 
-def _kr13() -> tuple[str, str]:
-    parts, counts = [], []
+def _kr13() -> list[Check]:
+    checks = []
     for key in sorted(set(CODE_FIELDS) | set(FLAG_FIELDS)):
         table, code, nummer = key
-        bad = [_code_bad(c, lst) for c, lst in CODE_FIELDS.get(key, [])]
-        bad += [_flags_bad(p) for p, _ in FLAG_FIELDS.get(key, [])]
-        parts.append(_records(table, code, nummer, " or ".join(bad)))
-        counts.append(_count(table))
-    return _union(*parts), _sum(*counts)
+        parts = [(_code_bad(c, lst), c, f"{c}: een code uit codelijst {lst}") for c, lst in CODE_FIELDS.get(key, [])]
+        parts += [(_flags_bad(p), p, f"{p}: {n} tekens, elk 0 of 1") for p, n in FLAG_FIELDS.get(key, [])]
+        checks.append(Check(table, code, nummer, " or ".join(p[0] for p in parts),
+                            _which([(cond, name) for cond, name, _ in parts]),
+                            "concat_ws('; ', " + ", ".join(f"case when {cond} then {text(exp)} end"
+                                                           for cond, _, exp in parts) + ")"))
+    return checks
 
 
 NO_VIOLENCE = ("coalesce(r.uitkomst_1 or r.uitkomst_2 or r.uitkomst_4 or r.uitkomst_5, false) and not "
@@ -159,131 +231,228 @@ def _werkdag(column: str) -> str:
     return f"(select w.werkdagnummer from {WERKDAGEN} as w where w.datum = {column})"
 
 
+def _casus_dates(alias: str = "c") -> str:
+    return (f"'casus ' || {alias}.casusnummer || ': startdatum ' || {_date(alias + '.startdatum')} "
+            f"|| ', einddatum ' || {_date(alias + '.einddatum')}")
+
+
+_ME_FOUND = (f"exists (select 1 from {_scoped(ME, 'previous')} as x where {SAME_OR_PREVIOUS} "
+             "and x.meldingnummer = r.meldingnummer)")
+_VB_TWICE = (f"exists (select 1 from {_scoped(VB, 'previous')} as x where x.levering_id = {PREVIOUS} "
+             "and x.meldingnummer = r.meldingnummer)")
+_BRON_FOUND = (f"(case r.bron when 'VB' then exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
+               "and x.meldingnummer = r.bronnummer) "
+               f"when 'VV' then exists (select 1 from {_scoped(VV, 'previous')} as x where {SAME_OR_PREVIOUS} "
+               "and x.dienstnummer = r.bronnummer) "
+               f"when 'ON' then exists (select 1 from {_scoped(ON, 'previous')} as x where {SAME_OR_PREVIOUS} "
+               "and x.dienstnummer = r.bronnummer) else false end)")
+_OV_BT_FOUND = (f"exists (select 1 from {_scoped(BT)} as b where b.levering_id = l.levering_id "
+                "and b.casusnummer = r.casusnummer and b.persoonsnummer = r.persoonsnummer)")
+_VB_INHOUD_1 = (f"exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
+                "and x.casusnummer = r.casusnummer and x.inhoud = '1' and x.datum_beoordeling <= r.startdatum)")
+_VB_OF_OV = f"(select x.inhoud from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} and x.meldingnummer = r.bronnummer limit 1)"
+_KR22_ME = (f"exists (select 1 from {_scoped(ME, 'organisation')} as x join {LEVERINGEN} as xl "
+            "on x.levering_id = xl.levering_id where xl.vt_code = l.vt_code and x.casusnummer = r.casusnummer)")
+_KR22_BT = (f"exists (select 1 from {_scoped(BT)} as b where b.levering_id = l.levering_id "
+            "and b.casusnummer = r.casusnummer)")
+_CASUS_JOIN = "join {table} as c on c.levering_id = l.levering_id and c.casusnummer = r.casusnummer"
+
+
+def _kr23() -> tuple[list[Check], str]:
+    """Continuity: what was open at the end of the previous half-year is in this delivery (ended or not). The
+    confronted records are the previous delivery's; without one, this delivery's carried-over records cannot
+    be checked."""
+    checks, counts = [], []
+    for table, code, nummer, wat in ((CA, "CA", "casusnummer", "casus"), (VV, "VV", "dienstnummer", "dienst"),
+                                     (ON, "ON", "dienstnummer", "dienst")):
+        previous = _scoped(table, "previous_only")
+        missing = (f"not exists (select 1 from {_scoped(table)} as x where x.levering_id = l.levering_id "
+                   f"and x.{nummer} = r.{nummer})")
+        checks.append(Check(
+            previous, code, nummer, f"not r.einddatum_ingevuld and {missing}", text(nummer),
+            text(f"deze {wat} in deze levering: open aan het eind van het vorige halfjaar, dus in dit halfjaar "
+                 "nog actief (met einddatum als zij is beëindigd)"),
+            "'open in uw levering ' || r.levering_id || ' (regel ' || r.regelnummer || '), startdatum ' || "
+            + _date("r.startdatum") + " || '; ontbreekt in deze levering'",
+            on="true", regelnummer="null"))
+        counts.append(f"select count(*) from {{batch}} as l join {previous} as r on true where not r.einddatum_ingevuld")
+        carried = f"r.startdatum < l.periode_start and {PREVIOUS} is null"
+        checks.append(Check(table, code, nummer, carried, text(nummer), text(f"deze {wat} in uw levering van het vorige "
+                            "halfjaar, open aan het eind daarvan"), unknown="true",
+                            reden=text("uw levering van het vorige halfjaar is niet ontvangen: of deze "
+                                       f"{wat} daar open was en of er andere ontbreken, is niet na te gaan")))
+        counts.append(_count(table, carried))
+    return checks, _sum(*counts)
+
+
+_KR23_CHECKS, _KR23_APPLIES = _kr23()
+
 RULES: list[Rule] = [
-    Rule("KR01", FOUT, "De einddatum ligt niet voor de startdatum (advies, casus, Voorwaarden en Vervolg, Onderzoek).",
-         _union(*(_records(t, c, n, "r.einddatum < r.startdatum") for t, c, n in PERIODS)),
+    rule("KR01", FOUT, "De einddatum ligt niet voor de startdatum (advies, casus, Voorwaarden en Vervolg, Onderzoek).",
+         [Check(t, c, n, "r.einddatum < r.startdatum", text("startdatum, einddatum"),
+                text("een einddatum op of na de startdatum")) for t, c, n in PERIODS],
          _sum(*(_count(t, "r.einddatum is not null and r.startdatum is not null") for t, _, _ in PERIODS))),
-    Rule("KR02", FOUT, "Elke datum bestaat, ligt niet na het einde van de verslagperiode en niet voor 1 januari 2015.",
-         _union(*(_records(t, c, n, " or ".join(_date_bad(d) for d in ds)) for (t, c, n), ds in DATES.items())),
+    rule("KR02", FOUT, "Elke datum bestaat, ligt niet na het einde van de verslagperiode en niet voor 1 januari 2015.",
+         [Check(t, c, n, " or ".join(_date_bad(d) for d in ds), _which([(_date_bad(d), d) for d in ds]),
+                "'een bestaande datum (JJJJMMDD) van 01-01-2015 tot en met ' || " + _date("l.periode_einde"))
+          for (t, c, n), ds in DATES.items()],
          _sum(*(_count(t) for t, _, _ in DATES))),
-    Rule("KR03", FOUT, "Elke melding, veiligheidsbeoordeling, dienst, monitoringsmoment, directbetrokkene en "
+    rule("KR03", FOUT, "Elke melding, veiligheidsbeoordeling, dienst, monitoringsmoment, directbetrokkene en "
          "overdracht verwijst naar een casus in dezelfde levering.",
-         _union(*(_records(t, c, n, f"not {_casus_exists()}") for t, c, n in CASUS_CHILDREN)),
+         [Check(t, c, n, f"not {_casus_exists()}", text("casusnummer"),
+                text("een casus met dit casusnummer in deze levering")) for t, c, n in CASUS_CHILDREN],
          _sum(*(_count(t) for t, _, _ in CASUS_CHILDREN))),
-    Rule("KR04", FOUT, "Elke veiligheidsbeoordeling verwijst naar een melding van de organisatie (in deze levering "
+    rule("KR04", FOUT, "Elke veiligheidsbeoordeling verwijst naar een melding van de organisatie (in deze levering "
          "of de geldige levering van het vorige halfjaar), met ten hoogste een veiligheidsbeoordeling per melding.",
-         _records(VB, "VB", "meldingnummer",
-                  f"not exists (select 1 from {_scoped(ME, 'previous')} as x where {SAME_OR_PREVIOUS} and x.meldingnummer = r.meldingnummer) "
-                  f"or exists (select 1 from {_scoped(VB, 'previous')} as x where x.levering_id = {PREVIOUS} "
-                  "and x.meldingnummer = r.meldingnummer)"),
+         [Check(VB, "VB", "meldingnummer", f"not {_ME_FOUND} or {_VB_TWICE}", text("meldingnummer"),
+                f"case when not {_ME_FOUND} then "
+                + text("een melding met dit meldingnummer in deze levering of in uw levering van het vorige halfjaar")
+                + " else " + text("ten hoogste een veiligheidsbeoordeling per melding") + " end",
+                f"case when {_VB_TWICE} then "
+                + text("uw levering van het vorige halfjaar heeft al een veiligheidsbeoordeling van deze melding")
+                + " end",
+                unknown=f"not {_ME_FOUND} and {CARRIED_OVER}", reden=REDEN_CARRIED_OVER)],
          _count(VB)),
-    Rule("KR05", FOUT, "Elke overdracht verwijst naar haar bron (de melding van de veiligheidsbeoordeling, of de "
+    rule("KR05", FOUT, "Elke overdracht verwijst naar haar bron (de melding van de veiligheidsbeoordeling, of de "
          "dienst; in deze levering of die van het vorige halfjaar) en naar een directbetrokkene van dezelfde casus.",
-         _records(OV, "OV", "overdrachtnummer",
-                  f"not (case r.bron when 'VB' then exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
-                  "and x.meldingnummer = r.bronnummer) "
-                  f"when 'VV' then exists (select 1 from {_scoped(VV, 'previous')} as x where {SAME_OR_PREVIOUS} "
-                  "and x.dienstnummer = r.bronnummer) "
-                  f"when 'ON' then exists (select 1 from {_scoped(ON, 'previous')} as x where {SAME_OR_PREVIOUS} "
-                  "and x.dienstnummer = r.bronnummer) else false end) "
-                  f"or not exists (select 1 from {_scoped(BT)} as b where b.levering_id = l.levering_id "
-                  "and b.casusnummer = r.casusnummer and b.persoonsnummer = r.persoonsnummer)"),
+         [Check(OV, "OV", "overdrachtnummer", f"not {_BRON_FOUND} or not {_OV_BT_FOUND}",
+                _which([(f"not {_BRON_FOUND}", "bron, bronnummer"), (f"not {_OV_BT_FOUND}", "persoonsnummer")]),
+                "concat_ws('; ', " + f"case when not {_BRON_FOUND} then " + text(
+                    "een bron (VB: meldingnummer, VV of ON: dienstnummer) in deze levering of in uw levering van het "
+                    "vorige halfjaar") + f" end, case when not {_OV_BT_FOUND} then "
+                + text("een directbetrokkene met dit persoonsnummer in dezelfde casus") + " end)",
+                unknown=f"not {_BRON_FOUND} and {_OV_BT_FOUND} and {CARRIED_OVER}", reden=REDEN_CARRIED_OVER)],
          _count(OV)),
-    Rule("KR06", WAARSCHUWING, "De meldingsdatum ligt binnen de casus (startdatum tot en met einddatum).",
-         _records(ME, "ME", "meldingnummer",
-                  "r.datum_melding < c.startdatum or r.datum_melding > c.einddatum",
-                  f"join {CA} as c on c.levering_id = l.levering_id and c.casusnummer = r.casusnummer"),
+    rule("KR06", WAARSCHUWING, "De meldingsdatum ligt binnen de casus (startdatum tot en met einddatum).",
+         [Check(ME, "ME", "meldingnummer", "r.datum_melding < c.startdatum or r.datum_melding > c.einddatum",
+                text("datum_melding"), text("een datum van de startdatum tot en met de einddatum van de casus"),
+                _casus_dates(), join=_CASUS_JOIN.format(table=CA))],
          _count(ME, f"{_casus_exists()} and r.datum_melding is not null")),
-    Rule("KR07", WAARSCHUWING, "De veiligheidsbeoordeling valt op of na de meldingsdatum en binnen 5 werkdagen "
+    rule("KR07", WAARSCHUWING, "De veiligheidsbeoordeling valt op of na de meldingsdatum en binnen 5 werkdagen "
          "(weekenden en feestdagen tellen niet).",
-         _records(VB, "VB", "meldingnummer",
-                  f"r.datum_beoordeling < m.datum_melding or {_werkdag('r.datum_beoordeling')} "
-                  f"- {_werkdag('m.datum_melding')} > 5",
-                  f"join {ME} as m on m.levering_id = l.levering_id and m.meldingnummer = r.meldingnummer"),
+         [Check(VB, "VB", "meldingnummer",
+                f"r.datum_beoordeling < m.datum_melding or {_werkdag('r.datum_beoordeling')} "
+                f"- {_werkdag('m.datum_melding')} > 5",
+                text("datum_beoordeling"),
+                text("op of na de meldingsdatum en ten hoogste 5 werkdagen erna"),
+                "'melding ' || m.meldingnummer || ': datum_melding ' || " + _date("m.datum_melding"),
+                join=f"join {ME} as m on m.levering_id = l.levering_id and m.meldingnummer = r.meldingnummer")],
          _count(VB, f"exists (select 1 from {_scoped(ME)} as m where m.levering_id = l.levering_id "
                     "and m.meldingnummer = r.meldingnummer)")),
-    Rule("KR08", WAARSCHUWING, "Een dienst volgt op een veiligheidsbeoordeling met inhoud 1 (vervolgstappen door "
+    rule("KR08", WAARSCHUWING, "Een dienst volgt op een veiligheidsbeoordeling met inhoud 1 (vervolgstappen door "
          "Veilig Thuis) in dezelfde casus.",
-         _union(*(_records(t, c, "dienstnummer",
-                           f"not exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
-                           "and x.casusnummer = r.casusnummer and x.inhoud = '1' "
-                           "and x.datum_beoordeling <= r.startdatum)") for t, c in ((VV, "VV"), (ON, "ON")))),
+         [Check(t, c, "dienstnummer", f"not {_VB_INHOUD_1}", text("casusnummer, startdatum"),
+                text("een veiligheidsbeoordeling met inhoud 1 in dezelfde casus, op of voor de startdatum van de "
+                     "dienst (in deze levering of uw levering van het vorige halfjaar)"),
+                unknown=CARRIED_OVER, reden=REDEN_CARRIED_OVER) for t, c in ((VV, "VV"), (ON, "ON"))],
          _sum(_count(VV), _count(ON))),
-    Rule("KR09", WAARSCHUWING, "Een afgerond onderzoek duurde ten hoogste 10 weken.",
-         _records(ON, "ON", "dienstnummer", "r.einddatum - r.startdatum > 70"),
+    rule("KR09", WAARSCHUWING, "Een afgerond onderzoek duurde ten hoogste 10 weken.",
+         [Check(ON, "ON", "dienstnummer", "r.einddatum - r.startdatum > 70", text("startdatum, einddatum"),
+                text("ten hoogste 70 dagen (10 weken) van startdatum tot einddatum"),
+                "'duur ' || (r.einddatum - r.startdatum) || ' dagen'")],
          _count(ON, "r.einddatum is not null and r.startdatum is not null")),
-    Rule("KR10", FOUT, "Een afgerond onderzoek heeft ten minste een uitkomst, een lopend onderzoek nog geen.",
-         _records(ON, "ON", "dienstnummer",
-                  f"(r.einddatum_ingevuld and not {_any_flag('uitkomst', 9)}) "
-                  "or (not r.einddatum_ingevuld and r.uitkomst_ingevuld)"),
+    rule("KR10", FOUT, "Een afgerond onderzoek heeft ten minste een uitkomst, een lopend onderzoek nog geen.",
+         [Check(ON, "ON", "dienstnummer",
+                f"(r.einddatum_ingevuld and not {_any_flag('uitkomst', 9)}) "
+                "or (not r.einddatum_ingevuld and r.uitkomst_ingevuld)",
+                text("einddatum, uitkomst"),
+                "case when r.einddatum_ingevuld then "
+                + text("ten minste een uitkomst (het onderzoek heeft een einddatum)") + " else "
+                + text("geen uitkomst zolang het onderzoek loopt (einddatum leeg)") + " end")],
          _count(ON)),
-    Rule("KR11", WAARSCHUWING, "Een onderzoek met als uitkomst geen of niet bevestigd geweld (alleen 1, 2, 4 of 5) "
+    rule("KR11", WAARSCHUWING, "Een onderzoek met als uitkomst geen of niet bevestigd geweld (alleen 1, 2, 4 of 5) "
          "heeft geen aard.",
-         _records(ON, "ON", "dienstnummer", f"{NO_VIOLENCE} and {_any_flag('aard', 7)}"),
+         [Check(ON, "ON", "dienstnummer", f"{NO_VIOLENCE} and {_any_flag('aard', 7)}", text("uitkomst, aard"),
+                text("geen aard bij een uitkomst zonder (bevestigd) geweld"))],
          _count(ON, NO_VIOLENCE)),
-    Rule("KR12", FOUT, "Organisatie is ingevuld precies wanneer de rol 10 (beroepsmatig) is.",
-         _union(*(_records(t, c, n, "(r.organisatie is not null) <> coalesce(r.rol = '10', false)")
-                  for t, c, n in ((AD, "AD", "adviesnummer"), (ME, "ME", "meldingnummer")))),
+    rule("KR12", FOUT, "Organisatie is ingevuld precies wanneer de rol 10 (beroepsmatig) is.",
+         [Check(t, c, n, "(r.organisatie is not null) <> coalesce(r.rol = '10', false)", text("rol, organisatie"),
+                "case when r.organisatie is null then " + text("een organisatie, want de rol is 10 (beroepsmatig)")
+                + " else " + text("geen organisatie, want de rol is niet 10 (beroepsmatig)") + " end")
+          for t, c, n in ((AD, "AD", "adviesnummer"), (ME, "ME", "meldingnummer"))],
          _sum(_count(AD), _count(ME))),
-    Rule("KR13", FOUT, "Elke code staat in haar codelijst; elk vlaggenveld bevat alleen 0 en 1.", *_kr13()),
-    Rule("KR14", WAARSCHUWING, "Een gesloten casus heeft geen dienst die nog loopt of na de casus eindigt.",
-         _records(CA, "CA", "casusnummer",
-                  "r.einddatum is not null and exists (select 1 from (select * from " + _scoped(VV) + " union all by name "
-                  "select * exclude (uitkomst_1, uitkomst_2, uitkomst_3, uitkomst_4, uitkomst_5, uitkomst_6, "
-                  "uitkomst_7, uitkomst_8, uitkomst_9, uitkomst_ingevuld, uitkomst_nul_een) from " + _scoped(ON) + ") as d "
-                  "where d.levering_id = l.levering_id and d.casusnummer = r.casusnummer "
-                  "and (d.einddatum is null or d.einddatum > r.einddatum))"),
+    rule("KR13", FOUT, "Elke code staat in haar codelijst; elk vlaggenveld bevat alleen 0 en 1.", _kr13(),
+         _sum(*(_count(t) for t, _, _ in sorted(set(CODE_FIELDS) | set(FLAG_FIELDS))))),
+    rule("KR14", WAARSCHUWING, "Een gesloten casus heeft geen dienst die nog loopt of na de casus eindigt.",
+         [Check(CA, "CA", "casusnummer",
+                f"r.einddatum is not null and exists (select 1 from {DIENSTEN} as d "
+                "where d.levering_id = l.levering_id and d.casusnummer = r.casusnummer "
+                "and (d.einddatum is null or d.einddatum > r.einddatum))",
+                text("einddatum"), text("geen dienst van de casus die na deze einddatum nog loopt of eindigt"),
+                f"(select string_agg(d.soort || ' ' || d.dienstnummer || ' (einddatum ' || {_date('d.einddatum')} || ')', "
+                f"', ' order by d.dienstnummer) from {DIENSTEN} as d where d.levering_id = l.levering_id "
+                "and d.casusnummer = r.casusnummer and (d.einddatum is null or d.einddatum > r.einddatum))")],
          _count(CA, "r.einddatum is not null")),
-    Rule("KR15", WAARSCHUWING, "Een monitoringsmoment ligt binnen de casus.",
-         _records(MO, "MO", "monitoringnummer",
-                  "r.datum_monitoring < c.startdatum or r.datum_monitoring > c.einddatum",
-                  f"join {CA} as c on c.levering_id = l.levering_id and c.casusnummer = r.casusnummer"),
+    rule("KR15", WAARSCHUWING, "Een monitoringsmoment ligt binnen de casus.",
+         [Check(MO, "MO", "monitoringnummer", "r.datum_monitoring < c.startdatum or r.datum_monitoring > c.einddatum",
+                text("datum_monitoring"), text("een datum van de startdatum tot en met de einddatum van de casus"),
+                _casus_dates(), join=_CASUS_JOIN.format(table=CA))],
          _count(MO, _casus_exists())),
-    Rule("KR16", FOUT, "De veiligheidsscore ligt tussen 0 en 10 wanneer ingevuld.",
-         _records(MO, "MO", "monitoringnummer",
-                  "r.veiligheidsscore is not null and not coalesce(regexp_full_match(r.veiligheidsscore, "
-                  "'[0-9]{{1,2}}') and try_cast(r.veiligheidsscore as integer) <= 10, false)"),
+    rule("KR16", FOUT, "De veiligheidsscore ligt tussen 0 en 10 wanneer ingevuld.",
+         [Check(MO, "MO", "monitoringnummer",
+                "r.veiligheidsscore is not null and not coalesce(regexp_full_match(r.veiligheidsscore, "
+                "'[0-9]{{1,2}}') and try_cast(r.veiligheidsscore as integer) <= 10, false)",
+                text("veiligheidsscore"), text("een geheel getal van 0 tot en met 10, of leeg"))],
          _count(MO, "r.veiligheidsscore is not null")),
-    Rule("KR17", FOUT, "De gemeentecode is geldig in het jaar van de verslagperiode (na herindelingen), of 9999.",
-         _union(*(_records(t, c, n,
-                           "r.gemeentecode is distinct from '9999' and not exists (select 1 from "
-                           f"{GEMEENTECODES} as g where g.verslagperiode = l.verslagperiode "
-                           "and g.gemeentecode = r.gemeentecode and g.gemeente_gaaf <> '9999')")
-                  for t, c, n in ((CA, "CA", "casusnummer"), (AD, "AD", "adviesnummer")))),
+    rule("KR17", FOUT, "De gemeentecode is geldig in het jaar van de verslagperiode (na herindelingen), of 9999.",
+         [Check(t, c, n, "r.gemeentecode is distinct from '9999' and not exists (select 1 from "
+                f"{GEMEENTECODES} as g where g.verslagperiode = l.verslagperiode "
+                "and g.gemeentecode = r.gemeentecode and g.gemeente_gaaf <> '9999')",
+                text("gemeentecode"),
+                "'een gemeentecode die in ' || l.jaar || ' geldig is (na herindelingen), of 9999 (onbekend)'")
+          for t, c, n in ((CA, "CA", "casusnummer"), (AD, "AD", "adviesnummer"))],
          _sum(_count(CA), _count(AD))),
-    Rule("KR18", FOUT, "Het BSN voldoet aan de elfproef, of is 000000000 (onbekend) of 999999999 (ongeboren).",
-         _records(BT, "BT", "persoonsnummer", "r.bsn_status = 'ongeldig'"),
+    rule("KR18", FOUT, "Het BSN voldoet aan de elfproef, of is 000000000 (onbekend) of 999999999 (ongeboren).",
+         [Check(BT, "BT", "persoonsnummer", "r.bsn_status = 'ongeldig'", text("bsn"),
+                text("een BSN dat aan de elfproef voldoet, of 000000000 (onbekend) of 999999999 (ongeboren)"))],
          _count(BT)),
-    Rule("KR19", FOUT, "De geboortedatum is een geldige volledige of gedeeltelijke datum, niet na het einde van de "
+    rule("KR19", FOUT, "De geboortedatum is een geldige volledige of gedeeltelijke datum, niet na het einde van de "
          "verslagperiode, of 00000000, of 99999999 precies wanneer het BSN 999999999 is.",
-         _records(BT, "BT", "persoonsnummer",
-                  "(coalesce(r.geboortedatum = '99999999', false) <> (r.bsn_status = 'ongeboren')) or ("
-                  "coalesce(r.geboortedatum not in ('99999999', '00000000'), true) and not coalesce("
-                  "regexp_full_match(r.geboortedatum, '[0-9]{{8}}') and try_cast(left(r.geboortedatum, 4) as integer) "
-                  "between 1900 and year(l.periode_einde) and (substr(r.geboortedatum, 5, 4) = '0000' or ("
-                  "substr(r.geboortedatum, 5, 2) between '01' and '12' and (right(r.geboortedatum, 2) = '00' or "
-                  "try_strptime(r.geboortedatum, '%Y%m%d')::date <= l.periode_einde))), false))"),
+         [Check(BT, "BT", "persoonsnummer",
+                "(coalesce(r.geboortedatum = '99999999', false) <> (r.bsn_status = 'ongeboren')) or ("
+                "coalesce(r.geboortedatum not in ('99999999', '00000000'), true) and not coalesce("
+                "regexp_full_match(r.geboortedatum, '[0-9]{{8}}') and try_cast(left(r.geboortedatum, 4) as integer) "
+                "between 1900 and year(l.periode_einde) and (substr(r.geboortedatum, 5, 4) = '0000' or ("
+                "substr(r.geboortedatum, 5, 2) between '01' and '12' and (right(r.geboortedatum, 2) = '00' or "
+                "try_strptime(r.geboortedatum, '%Y%m%d')::date <= l.periode_einde))), false))",
+                text("geboortedatum"),
+                "case when coalesce(r.geboortedatum = '99999999', false) <> (r.bsn_status = 'ongeboren') then "
+                + text("99999999 precies wanneer het BSN 999999999 (ongeboren) is") + " else "
+                + "'een datum JJJJMMDD (maand of dag 00 als onbekend) van 1900 tot en met ' || "
+                + _date("l.periode_einde") + " || ', of 00000000 (onbekend)' end")],
          _count(BT)),
-    Rule("KR20", WAARSCHUWING, "Een advies of melding heeft ten minste een aard.",
-         _union(*(_records(t, c, n, f"not {_any_flag('aard', 7)}")
-                  for t, c, n in ((AD, "AD", "adviesnummer"), (ME, "ME", "meldingnummer")))),
+    rule("KR20", WAARSCHUWING, "Een advies of melding heeft ten minste een aard.",
+         [Check(t, c, n, f"not {_any_flag('aard', 7)}", text("aard"), text("ten minste een aard-vlag 1"))
+          for t, c, n in ((AD, "AD", "adviesnummer"), (ME, "ME", "meldingnummer"))],
          _sum(_count(AD), _count(ME))),
-    Rule("KR21", WAARSCHUWING, "Een overdracht na een veiligheidsbeoordeling volgt op een beoordeling met inhoud 2 "
+    rule("KR21", WAARSCHUWING, "Een overdracht na een veiligheidsbeoordeling volgt op een beoordeling met inhoud 2 "
          "(overdracht).",
-         _records(OV, "OV", "overdrachtnummer",
-                  f"exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} and x.meldingnummer = r.bronnummer "
-                  "and x.inhoud is distinct from '2')"),
+         [Check(OV, "OV", "overdrachtnummer",
+                f"exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
+                "and x.meldingnummer = r.bronnummer and x.inhoud is distinct from '2')",
+                text("bron, bronnummer"), text("een veiligheidsbeoordeling met inhoud 2 (overdracht) als bron"),
+                f"'veiligheidsbeoordeling ' || r.bronnummer || ': inhoud ' || coalesce({_VB_OF_OV}, 'leeg')"),
+          Check(OV, "OV", "overdrachtnummer", f"r.bron = 'VB' and not {_BRON_FOUND} and {CARRIED_OVER}",
+                text("bron, bronnummer"), text("een veiligheidsbeoordeling met inhoud 2 (overdracht) als bron"),
+                unknown="true", reden=REDEN_CARRIED_OVER)],
          _count(OV, "r.bron = 'VB'")),
-    Rule("KR22", WAARSCHUWING, "Elke casus heeft ten minste een melding en ten minste een directbetrokkene.",
-         _records(CA, "CA", "casusnummer",
-                  f"not exists (select 1 from {_scoped(ME, 'organisation')} as x join {LEVERINGEN} as xl "
-                  "on x.levering_id = xl.levering_id where xl.vt_code = l.vt_code and x.casusnummer = r.casusnummer) "
-                  f"or not exists (select 1 from {_scoped(BT)} as b where b.levering_id = l.levering_id "
-                  "and b.casusnummer = r.casusnummer)"),
+    rule("KR22", WAARSCHUWING, "Elke casus heeft ten minste een melding en ten minste een directbetrokkene.",
+         [Check(CA, "CA", "casusnummer", f"not {_KR22_ME} or not {_KR22_BT}", text("casusnummer"),
+                "concat_ws('; ', " + f"case when not {_KR22_ME} then "
+                + text("een melding van deze casus (in een levering van uw organisatie)")
+                + f" end, case when not {_KR22_BT} then " + text("een directbetrokkene van deze casus in deze levering")
+                + " end)",
+                unknown=f"not {_KR22_ME} and {_KR22_BT} and r.startdatum < {FIRST_LOADED}",
+                reden="'de casus begon op ' || " + _date("r.startdatum") + " || ', voor uw eerste ontvangen "
+                "halfjaar: haar melding kan in een eerdere levering staan'")],
          _count(CA)),
+    rule("KR23", WAARSCHUWING, "Elke casus, Voorwaarden en Vervolg en onderzoek die aan het eind van het vorige halfjaar "
+         "open was (in uw geldige levering daarvan), staat in deze levering, beëindigd of nog open.",
+         _KR23_CHECKS, _KR23_APPLIES),
 ]
 
-# The examples in a report follow the file's line order: the same delivery always gives the same report.
+# The findings follow the file's line order: the same delivery always gives the same report.
 RULES = [Rule(r.id, r.severity, r.description,
-              f"select * from (\n{r.violations}\n) as v order by v.regelnummer, v.recordtype", r.applies)
+              f"select * from (\n{r.violations}\n) as v order by v.regelnummer, v.recordtype, v.nummer", r.applies,
+              r.unchecked)
          for r in RULES]

@@ -1,0 +1,119 @@
+"""Every finding of a delivery in full, with the value the organisation delivered: the lists
+overtredingen.csv and niet_te_controleren.csv, the examples in the kwaliteitsrapport, and a correction's
+comparison with the delivery it replaces.
+
+The rules' own queries (rules.py, the same text GX runs) give the records; the delivered text of the fields
+they name is read from the raw tables by line number, so an impossible date shows as delivered ("20200231").
+A BSN is never shown, and no pseudonym is ever selected.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from loaders.exposures import LEVERINGEN
+from loaders.layout import Layout
+from loaders.quality.rules import FINDING, RULES
+
+BATCH = f"(select * from {LEVERINGEN} where levering_id = ?)"
+OVERTREDEN, NIET_TE_CONTROLEREN = "overtreden", "niet te controleren"
+# the columns of overtredingen.csv and niet_te_controleren.csv
+COLUMNS = ("regel", "ernst", "recordtype", "nummer", "regelnummer", "veld", "waarde", "verwacht", "toelichting")
+EXAMPLES = 10  # per rule and outcome in the report; the CSV has them all
+HIDDEN = {"bsn"}  # fields whose delivered value never leaves the warehouse
+
+
+def _bind(sql: str, levering_id: str) -> tuple[str, list[str]]:
+    sql = sql.format(batch=BATCH)
+    return sql, [levering_id] * sql.count(BATCH)
+
+
+def _waarde(layout: Layout) -> tuple[str, str]:
+    """SQL for the delivered values of the fields a finding names, and the joins to the raw tables it needs."""
+    cases, joins = [], []
+    for rt in layout.data_types:
+        alias = f"raw_{rt.code.lower()}"
+        joins.append(f"left join raw.{rt.entiteit} as {alias} on f.recordtype = '{rt.code}' "
+                     f"and {alias}.levering_id = ? and {alias}.regelnummer = f.regelnummer")
+        for field in rt.fields:
+            if field.name in ("recordtype", "vt_code"):
+                continue
+            shown = ("'niet getoond'" if field.name in HIDDEN
+                     else f"coalesce(nullif(trim({alias}.{field.name}), ''), 'leeg')")
+            cases.append(f"case when f.recordtype = '{rt.code}' and {alias}.regelnummer is not null and "
+                         f"list_contains(string_split(f.veld, ', '), '{field.name}') then '{field.name}: ' || {shown} end")
+    return "concat_ws('; ', " + ", ".join(cases) + ")", " ".join(joins)
+
+
+def collect(con: duckdb.DuckDBPyConnection, levering_id: str, layout: Layout, table: str) -> dict[str, str]:
+    """Every finding of every rule on the delivery into temp table `table` (COLUMNS plus uitkomst). Returns the
+    rules whose query failed, with the database's message: their outcome is GX's "not run", never a crash."""
+    con.execute(f"create or replace temp table {table}_bare (regel varchar, ernst varchar, uitkomst varchar, "
+                + ", ".join(f"{c} {'bigint' if c == 'regelnummer' else 'varchar'}" for c in FINDING) + ")")
+    failed = {}
+    for rule in RULES:
+        for uitkomst, query in ((OVERTREDEN, rule.violations), (NIET_TE_CONTROLEREN, rule.unchecked)):
+            sql, params = _bind(query, levering_id)
+            try:
+                con.execute(f"insert into {table}_bare select ?, ?, ?, * from ({sql}) as v",
+                            [rule.id, rule.severity, uitkomst, *params])
+            except duckdb.Error as exc:
+                failed[rule.id] = str(exc).strip().splitlines()[0][:500]
+    waarde, joins = _waarde(layout)
+    con.execute(
+        f"create or replace temp table {table} as select f.regel, f.ernst, f.uitkomst, f.recordtype, f.nummer, "
+        f"f.regelnummer, f.veld, {waarde} as waarde, f.verwacht, f.toelichting from {table}_bare as f {joins}",
+        [levering_id] * len(layout.data_types))
+    con.execute(f"drop table {table}_bare")
+    return failed
+
+
+ORDER = "regel, regelnummer nulls last, recordtype, nummer"
+
+
+def write_lists(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
+    """overtredingen.csv and niet_te_controleren.csv: every finding, in rule and line order."""
+    for name, uitkomst in (("overtredingen.csv", OVERTREDEN), ("niet_te_controleren.csv", NIET_TE_CONTROLEREN)):
+        target = folder / name
+        temporary = folder / f".{name}.tmp"
+        # COPY takes no parameters for its target: the path is ours (the report folder), quoted as a literal
+        con.execute(f"copy (select {', '.join(COLUMNS)} from {table} where uitkomst = '{uitkomst}' order by {ORDER}) "
+                    f"to '{str(temporary).replace(chr(39), chr(39) * 2)}' (header, delimiter ',')")
+        temporary.replace(target)
+
+
+def summary(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, dict]:
+    """Per rule: the number of records per outcome and the first EXAMPLES findings of each, as dicts."""
+    out: dict[str, dict] = {r.id: {OVERTREDEN: 0, NIET_TE_CONTROLEREN: 0, "voorbeelden": [],
+                                   "voorbeelden_niet_te_controleren": []} for r in RULES}
+    for regel, uitkomst, n in con.execute(f"select regel, uitkomst, count(*) from {table} group by all").fetchall():
+        out[regel][uitkomst] = n
+    rows = con.execute(
+        f"select uitkomst, {', '.join(COLUMNS)} from {table} "
+        f"qualify row_number() over (partition by regel, uitkomst order by regelnummer nulls last, recordtype, nummer) "
+        f"<= {EXAMPLES} order by uitkomst, {ORDER}").fetchall()
+    for uitkomst, *values in rows:
+        finding = dict(zip(COLUMNS, values))
+        key = "voorbeelden" if uitkomst == OVERTREDEN else "voorbeelden_niet_te_controleren"
+        out[finding["regel"]][key].append({k: v for k, v in finding.items() if k not in ("regel", "ernst")})
+    return out
+
+
+def compare(con: duckdb.DuckDBPyConnection, table: str, earlier: str) -> dict[str, dict[str, int]]:
+    """Per rule, the violations of this delivery against those of the delivery it replaces (by record type and
+    the organisation's number): opgelost (only in the earlier), nog_aanwezig (in both), nieuw (only here)."""
+    rows = con.execute(
+        f"""with nu as (select distinct regel, recordtype, nummer from {table} where uitkomst = '{OVERTREDEN}'),
+                 toen as (select distinct regel, recordtype, nummer from {earlier} where uitkomst = '{OVERTREDEN}')
+            select coalesce(nu.regel, toen.regel) as regel,
+                   count(*) filter (where nu.regel is null) as opgelost,
+                   count(*) filter (where nu.regel is not null and toen.regel is not null) as nog_aanwezig,
+                   count(*) filter (where toen.regel is null) as nieuw
+            from nu full join toen on nu.regel = toen.regel and nu.recordtype = toen.recordtype
+                 and nu.nummer is not distinct from toen.nummer group by all""").fetchall()
+    out = {r.id: {"opgelost": 0, "nog_aanwezig": 0, "nieuw": 0} for r in RULES}
+    for regel, opgelost, nog, nieuw in rows:
+        out[regel] = {"opgelost": opgelost, "nog_aanwezig": nog, "nieuw": nieuw}
+    return out
