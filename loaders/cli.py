@@ -41,6 +41,7 @@ from loaders.warehouse import RAW_SCHEMA, Warehouse
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
 DEMO_PERIODS, DEMO_RELEASE, DEMO_DEFECTS, DEMO_TODAY = "2020H1", "2020V1", 0.002, date(2020, 10, 1)
+DEMO_DEFECTIVE = 0.2  # the share of organisations whose demo delivery has defects
 
 
 class ConfigError(click.ClickException):
@@ -144,14 +145,17 @@ def _load(warehouse: Warehouse, files, received_at, redate: bool = False):
 @click.option("--seed", default=1, show_default=True, type=int)
 @click.option("--defects", default=0.0, show_default=True, type=FiniteFloat(0, 0.5),
               help="Chance per record and kind of defect (impossible dates, unknown codes, orphans, ...).")
+@click.option("--defective", default=None, type=FiniteFloat(0, 1), metavar="SHARE",
+              help="Only this share of the deliveries has defects, each one or two kinds (5x --defects), as a "
+              "real half-year looks (default: every delivery, every kind).")
 @click.option("--new-layout-from", "new_layout_from", default=str(NEW_LAYOUT_FROM), show_default=True,
               metavar="HALF-YEAR", help="Write layout version 0300 (with ME.aanleiding) from this half-year on, "
               "0200 before it; 'never' for 0200 throughout.")
 @click.option("--calibrate", metavar="2019H1,2019H2", default=None,
               help="Instead: a national population whose publication equals the CBS kerncijfers of these "
               "half-years (--periods, --scale and --defects do not apply).")
-def generate(out: Path, periods, scale: float, seed: int, defects: float, new_layout_from: str,
-             calibrate: str | None) -> None:
+def generate(out: Path, periods, scale: float, seed: int, defects: float, defective: float | None,
+             new_layout_from: str, calibrate: str | None) -> None:
     if calibrate:
         try:
             written = calibrate_files(out, [p.strip() for p in calibrate.split(",")], seed)
@@ -167,7 +171,7 @@ def generate(out: Path, periods, scale: float, seed: int, defects: float, new_la
     for jaar, used in years_without_reference(periods).items():
         click.echo(f"note: the project has no reference data for {jaar}; the synthetic {jaar} deliveries use the "
                    f"regions and gemeenten of {used}", err=True)
-    files = generate_files(out, periods, scale, seed, defects, progress=Progress("generating"),
+    files = generate_files(out, periods, scale, seed, defects, defective=defective, progress=Progress("generating"),
                            new_layout_from=switch)
     click.echo(f"{len(files)} files, {sum(f.records for f in files)} records written to {out}")
 
@@ -285,7 +289,7 @@ def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False
     return publish_files(tables, out, suppress, unrounded)
 
 
-@main.command(help="Quality reports per delivery: kwaliteitsrapport (rules KR01-KR22, by Great Expectations) and "
+@main.command(help="Quality reports per delivery: kwaliteitsrapport (rules KR01-KR23, by Great Expectations) and "
               "spiegelrapport, as HTML for the organisation and JSON/CSV, in DIR/<delivery>/.")
 @click.option("--delivery", metavar="VT05_2020H1_002", help="One delivery.")
 @click.option("--periode", metavar="2020H1", help="Every loaded delivery of a half-year.")
@@ -474,7 +478,8 @@ def demo(out: Path | None) -> None:
         raise ConfigError(str(exc)) from None
     out = out or warehouse.home / "inbox"
     # with defects, so the quality reports have something to show
-    files = generate_files(out, periode_range(DEMO_PERIODS), defects=DEMO_DEFECTS, progress=Progress("generating"))
+    files = generate_files(out, periode_range(DEMO_PERIODS), defects=DEMO_DEFECTS, defective=DEMO_DEFECTIVE,
+                           progress=Progress("generating"))
     click.echo(f"generated {len(files)} deliveries for {DEMO_PERIODS} in {out}")
     # the scheduled path, run as on a day after the first release's peildatum
     summary = _refresh(warehouse, out, DEMO_TODAY)

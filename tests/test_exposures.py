@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from loaders import exposures
+from loaders.layout import default_layout
 from loaders.release import PUBLICATION_TABLES, TABLES
 from tests.conftest import PROJECT, run_dbt_cli
 
@@ -43,10 +44,12 @@ def test_python_reads_exactly_what_each_exposure_declares(manifest):
     rules = {e.LEVERINGEN, e.CASUSSEN, e.ADVIEZEN, e.MELDINGEN, e.VEILIGHEIDSBEOORDELINGEN, e.VOORWAARDENVERVOLG,
              e.ONDERZOEKEN, e.OVERDRACHTEN, e.MONITORINGSMOMENTEN, e.BETROKKENEN, e.GELDIGE_LEVERINGEN,
              e.GEMEENTECODES, e.WERKDAGEN, e.CODES}
+    # the reports read the delivered text from the loader's raw tables (sources), one per record type
+    raw = {f"raw.{rt.entiteit}" for rt in default_layout().data_types} | {"raw.leveringen"}
     publicatie = {e.publicatie(t, RELEASE) for t in PUBLICATION_TABLES}
     expected = {
-        "kwaliteitsrapport": rules,
-        "spiegelrapport": {e.LEVERINGEN, e.GELDIGE_LEVERINGEN, e.GEMEENTECODES},
+        "kwaliteitsrapport": rules | raw,
+        "spiegelrapport": {e.LEVERINGEN, e.GELDIGE_LEVERINGEN, e.GEMEENTECODES} | raw,
         "microdata_export": {e.microdata(t, RELEASE) for t in TABLES} | publicatie,
         "publicatie": publicatie,
         "releasebeheer": {e.GELDIGE_LEVERINGEN, e.BUILDS},

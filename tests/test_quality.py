@@ -7,6 +7,7 @@ import csv
 import hashlib
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -480,3 +481,66 @@ def test_a_rule_that_cannot_run_is_reported_under_its_own_id_and_the_others_stil
     page = kwaliteitsrapport_html(report, "Zuid-Holland")
     assert "De regels KR05 konden niet worden uitgevoerd" in page and "niet uitgevoerd: Conversion Error" in page
     assert "goedgekeurd" not in page
+
+
+def test_a_correction_is_compared_with_the_delivery_it_replaces(tmp_path):
+    """002 fixes one of 001's two impossible dates and its unknown code, and brings a new KR12 violation."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    first = mutate("KR02", clean("VT01"))
+    set_field(first, 8, "VB", "veiligheidstaxatie", "7")  # line 9 after KR02's two extra adviezen: KR13
+    write_delivery(inbox, first)
+    second = mutate("KR02", clean("VT01"))
+    set_field(second, 4, "AD", "startdatum", "20200301")  # A3 fixed, A2 still 20200231
+    set_field(second, 6, "ME", "organisatie", "05")  # M1 (rol 22) now has an organisatie: KR12
+    second[0] = second[0][:24] + "002" + second[0][27:]
+    write_delivery(inbox, second)
+    home = tmp_path / "wh"
+    run_vt("load", "--received-at", "2020-07-25", str(inbox / "VT01_2020H1_001.txt"), home=home)
+    run_vt("load", "--received-at", "2020-08-25", str(inbox / "VT01_2020H1_002.txt"), home=home)
+    out = tmp_path / "out"
+    run_vt("quality", "--periode", "2020H1", "--out", str(out), home=home, check=False)
+    report = json.loads((out / "VT01_2020H1_002" / "kwaliteitsrapport.json").read_text())
+    assert report["levering"]["vervangt"] == "VT01_2020H1_001"
+    changed = {r["id"]: r["correctie"] for r in report["rules"] if any(r["correctie"].values())}
+    assert changed == {"KR02": {"opgelost": 1, "nog_aanwezig": 1, "nieuw": 0},
+                       "KR12": {"opgelost": 0, "nog_aanwezig": 0, "nieuw": 1},
+                       "KR13": {"opgelost": 1, "nog_aanwezig": 0, "nieuw": 0}}
+    assert "correctie" not in json.loads((out / "VT01_2020H1_001" / "kwaliteitsrapport.json").read_text())["rules"][0]
+    page = (out / "VT01_2020H1_002" / "kwaliteitsrapport.html").read_text()
+    assert "opgelost t.o.v. vorige levering" in page and "Vervangt levering" in page
+    spiegel = csv_rows(out / "VT01_2020H1_002" / "spiegelrapport.csv")
+    assert ["AD", "*", "aantal", "3", "3", "3", "", "N", "", ""] in spiegel  # beside the replaced delivery's count
+
+
+def test_both_reports_as_a_person_sees_them_in_chromium(reports, tmp_path):
+    """VT02's reports opened in headless Chromium: the verdict, a violation with its line and delivered value,
+    the spiegelrapport's headings and legend; each one offline file (no script, link or outside address)."""
+    from tests.conftest import CHROMIUM_FLAGS, chromium, png_pixels
+
+    _, out = reports
+    folder = out / "VT02_2020H1_001"
+    for name in ("kwaliteitsrapport.html", "spiegelrapport.html"):
+        text = (folder / name).read_text()
+        assert "<script" not in text and "<link" not in text and "src=" not in text and "://" not in text
+    profile = tmp_path / "profile"
+
+    def dom(name: str) -> str:
+        return subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
+                               (folder / name).as_uri()], capture_output=True, text=True, timeout=120).stdout
+
+    page = dom("kwaliteitsrapport.html")
+    assert "Oordeel: afgekeurd. 1 foutregel overtreden: KR02." in page
+    assert ("<tr><td>6</td><td>AD</td><td>A2</td><td>startdatum</td><td>startdatum: 20200231</td>"
+            "<td>een bestaande datum (JJJJMMDD) van 01-01-2015 tot en met 30-06-2020</td><td>–</td></tr>") in page
+    assert '<a href="overtredingen.csv">overtredingen.csv</a>' in page
+    spiegel = dom("spiegelrapport.html")
+    assert '<h2 id="CA">Casussen (CA)</h2>' in spiegel and "<h2>Legenda</h2>" in spiegel
+    assert "<td>code 10: Beroepsmatig betrokken</td>" in spiegel
+    shot = tmp_path / "kwaliteitsrapport.png"
+    subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
+                    "--window-size=1300,1600", (folder / "kwaliteitsrapport.html").as_uri()],
+                   capture_output=True, timeout=120)
+    width, bpp, rows = png_pixels(shot)
+    red = sum(1 for row in rows[:300] for x in range(width) if tuple(row[x * bpp:x * bpp + 3]) == (0xA4, 0, 0))
+    assert red > 500  # the verdict is painted in red at the top of the page

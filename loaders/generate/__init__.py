@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -17,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.generate.deliveries import add_defects, cut, drop_some, render
+from loaders.generate.deliveries import DEFECT_KINDS, add_defects, cut, drop_some, render
 from loaders.generate.world import Volumes, simulate
 from loaders.layout import CURRENT_VERSION, Layout, Layouts, layouts, read_csv
 from loaders.periods import Periode
 
 CORRECTION_RATE = 0.1
+DEFECTIVE_BOOST = 5  # a defective delivery has its few kinds of defect more often than a uniform rate
 # from this half-year on the generator writes the newest layout version (vt generate --new-layout-from)
 NEW_LAYOUT_FROM = Periode(2026, 1)
 AANLEIDING = (["01", "02", "03", "04", "05", "99"], [0.30, 0.35, 0.05, 0.20, 0.07, 0.03])
@@ -133,6 +135,7 @@ def generate(
     seed: int = 1,
     defects: float = 0.0,
     corrections: float = CORRECTION_RATE,
+    defective: float | None = None,
     layout: Layout | Layouts | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     new_layout_from: Periode | None = NEW_LAYOUT_FROM,
@@ -144,6 +147,10 @@ def generate(
     first delivery (001) then misses a few records and has more defects. A manifest.json lists every file.
     Files of periods before `new_layout_from` (None: every period) are in the current layout (0200), later
     ones in the newest; one Layout given is used for every file.
+
+    `defects` is the chance per record and kind of defect. With `defective` (a share), only that share of the
+    organisation-periods has defects, each one or two kinds at `defects` x DEFECTIVE_BOOST, as a real half-year
+    looks: most deliveries are clean, a few fail for a clear reason. None: every delivery, every kind.
     """
     known_layouts = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout}) if layout else layouts()
     current = known_layouts.get(CURRENT_VERSION) or known_layouts.newest
@@ -179,9 +186,18 @@ def generate(
                 versions.append((2, records, defects, 90))
             else:
                 versions.append((1, records, defects, 20))
+            kinds = DEFECT_KINDS
+            if defective is not None:
+                # its own generator, so the files of a run without `defective` stay as they were
+                drng = np.random.default_rng([seed, vt_num, p.jaar, p.helft, 400])
+                if drng.random() < defective:
+                    kinds = tuple(sorted(drng.choice(DEFECT_KINDS, size=drng.integers(1, 3), replace=False)))
+                    versions = [(n, r, rate * DEFECTIVE_BOOST, d) for n, r, rate, d in versions]
+                else:
+                    kinds = ()
             for nummer, recs, rate, days in versions:
                 recs = {c: {f: v.copy() for f, v in cols.items()} for c, cols in recs.items()}
-                found = add_defects(recs, rate, prng)
+                found = add_defects(recs, rate, prng, kinds) if kinds else Counter()
                 made = (p.end + timedelta(days=days)).strftime("%Y%m%d")
                 file_layout = layout_of(p)
                 if "aanleiding" in {f.name for f in file_layout.record_types["ME"].fields} and "ME" in recs:

@@ -112,11 +112,16 @@ def drop_some(records: dict[str, Cols], share: float, rng: np.random.Generator) 
     return out
 
 
-def add_defects(records: dict[str, Cols], rate: float, rng: np.random.Generator) -> Counter:
+DEFECT_KINDS = ("onmogelijke_datum", "einddatum_voor_startdatum", "onbekende_code", "wees", "ongeldig_bsn",
+                "organisatie_zonder_beroeps")
+
+
+def add_defects(records: dict[str, Cols], rate: float, rng: np.random.Generator,
+                kinds: tuple[str, ...] = DEFECT_KINDS) -> Counter:
     """Put the errors the quality reports must catch into a delivery, in place; returns counts per kind.
 
-    Each kind hits each record it applies to with probability `rate`. None of them breaks rules 1-8, so the
-    file still loads: they are for gaafmaak and the kwaliteitsrapport.
+    Each of `kinds` hits each record it applies to with probability `rate`. None of them breaks rules 1-8, so
+    the file still loads: they are for gaafmaak and the kwaliteitsrapport.
     """
     counts: Counter = Counter()
     if rate <= 0:
@@ -136,23 +141,30 @@ def add_defects(records: dict[str, Cols], rate: float, rng: np.random.Generator)
             col[i] = fn(col[i])
         counts[kind] += len(rows)
 
-    for code, column in (("CA", "startdatum"), ("AD", "startdatum"), ("ME", "datum_melding")):
-        apply("onmogelijke_datum", code, column, pick(code), lambda v: v[:4] + "0231")
-    ca = records["CA"]
-    rows = pick("CA", ca["einddatum"] != "")
-    ca["einddatum"][rows] = [_minus_days(v, 7) for v in ca["startdatum"][rows]]
-    counts["einddatum_voor_startdatum"] += len(rows)
-    apply("onbekende_code", "AD", "rol", pick("AD"), lambda v: "77")
-    apply("onbekende_code", "BT", "geslacht", pick("BT"), lambda v: "5")
-    apply("onbekende_code", "CA", "gemeentecode", pick("CA"), lambda v: "0001")
-    apply("wees", "ME", "casusnummer", pick("ME"), lambda v: "X" + v[1:])
-    apply("wees", "MO", "casusnummer", pick("MO"), lambda v: "X" + v[1:])
-    bt = records["BT"]
-    geldig = np.array([b not in ("000000000", "999999999") for b in bt["bsn"]], dtype=bool)
-    apply("ongeldig_bsn", "BT", "bsn", pick("BT", geldig), lambda v: v[:8] + str((int(v[8]) + 1) % 10))
-    for code in ("AD", "ME"):
-        rows = pick(code, records[code]["rol"] != "10")
-        apply("organisatie_zonder_beroeps", code, "organisatie", rows, lambda v: "05")
+    # the kinds are drawn in this fixed order (a kind left out draws nothing), so a seed gives the same files
+    if "onmogelijke_datum" in kinds:
+        for code, column in (("CA", "startdatum"), ("AD", "startdatum"), ("ME", "datum_melding")):
+            apply("onmogelijke_datum", code, column, pick(code), lambda v: v[:4] + "0231")
+    if "einddatum_voor_startdatum" in kinds:
+        ca = records["CA"]
+        rows = pick("CA", ca["einddatum"] != "")
+        ca["einddatum"][rows] = [_minus_days(v, 7) for v in ca["startdatum"][rows]]
+        counts["einddatum_voor_startdatum"] += len(rows)
+    if "onbekende_code" in kinds:
+        apply("onbekende_code", "AD", "rol", pick("AD"), lambda v: "77")
+        apply("onbekende_code", "BT", "geslacht", pick("BT"), lambda v: "5")
+        apply("onbekende_code", "CA", "gemeentecode", pick("CA"), lambda v: "0001")
+    if "wees" in kinds:
+        apply("wees", "ME", "casusnummer", pick("ME"), lambda v: "X" + v[1:])
+        apply("wees", "MO", "casusnummer", pick("MO"), lambda v: "X" + v[1:])
+    if "ongeldig_bsn" in kinds:
+        bt = records["BT"]
+        geldig = np.array([b not in ("000000000", "999999999") for b in bt["bsn"]], dtype=bool)
+        apply("ongeldig_bsn", "BT", "bsn", pick("BT", geldig), lambda v: v[:8] + str((int(v[8]) + 1) % 10))
+    if "organisatie_zonder_beroeps" in kinds:
+        for code in ("AD", "ME"):
+            rows = pick(code, records[code]["rol"] != "10")
+            apply("organisatie_zonder_beroeps", code, "organisatie", rows, lambda v: "05")
     return counts
 
 

@@ -58,7 +58,7 @@ def suite_dict() -> dict:
             }
             for rule in RULES
         ],
-        "meta": {"source": "loaders/quality/rules.py (kwaliteit.md, KR01-KR22)"},
+        "meta": {"source": "loaders/quality/rules.py (docs/kwaliteit.md, KR01-KR23)"},
     }
 
 

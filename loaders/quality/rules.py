@@ -135,10 +135,11 @@ def _casus_exists() -> str:
             "and c.casusnummer = r.casusnummer)")
 
 
-# What makes a check impossible: the record's casus began before this half-year and the organisation's
-# previous half-year was never received, so what the record refers to may lie in that missing delivery.
+# What makes a check impossible: the record's casus began before this half-year (or its startdatum cannot be
+# read) and the organisation's previous half-year was never received, so what the record refers to may lie in
+# that missing delivery.
 CARRIED_OVER = (f"({PREVIOUS} is null and exists (select 1 from {_scoped(CA)} as c where c.levering_id = l.levering_id "
-                "and c.casusnummer = r.casusnummer and c.startdatum < l.periode_start))")
+                "and c.casusnummer = r.casusnummer and coalesce(c.startdatum < l.periode_start, true)))")
 REDEN_CARRIED_OVER = text("de casus begon voor dit halfjaar en uw levering van het vorige halfjaar is niet "
                           "ontvangen: wat dit record noemt kan daarin staan")
 # the first day of the organisation's loaded history
