@@ -498,7 +498,14 @@ def demo(out: Path | None) -> None:
                f"codebook_{DEMO_RELEASE}.md, vt_{DEMO_RELEASE}.duckdb)")
     click.echo(f"publication {DEMO_RELEASE}: {home / 'publicatie' / DEMO_RELEASE} (kerncijfers_2020H1.csv, "
                f"tabellen_{DEMO_RELEASE}.xlsx, publicatie_{DEMO_RELEASE}.html)")
-    click.echo(f"quality reports: {home / 'kwaliteit'}/<delivery>/ (kwaliteitsrapport.html, spiegelrapport.html)")
+    click.echo(f"quality reports: {home / 'kwaliteit'}/<delivery>/ (kwaliteitsrapport.html, overtredingen.csv, "
+               "spiegelrapport.html)")
+    verdicts = {lid: json.loads((home / "kwaliteit" / lid / "kwaliteitsrapport.json").read_text(encoding="utf-8"))
+                for lid in sorted(summary.reported)}
+    afgekeurd = {lid: [r["id"] for r in v["rules"] if r["severity"] == "fout" and r["violations"]]
+                 for lid, v in verdicts.items() if not v["passed"]}
+    click.echo(f"  {len(verdicts) - len(afgekeurd)} goedgekeurd, {len(afgekeurd)} afgekeurd"
+               + "".join(f"\n  {lid}: afgekeurd ({', '.join(rules) or 'not judged'})" for lid, rules in afgekeurd.items()))
     if summary.rejected:
         sys.exit(EXIT_REJECTED)
 

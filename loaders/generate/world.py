@@ -164,6 +164,8 @@ def simulate(
     # A casus lasts at least until its last event.
     for idx, dates in ((di_casus, di_end), (ov_casus, ov_date), (mo_casus, mo_date), (me_casus, me_date)):
         np.maximum.at(ca_end, idx, dates + rng.integers(0, 8, len(dates)) * DAY)
+    # its veiligheidsbeoordelingen too (without a draw, so the rest of the world stays as it was)
+    np.maximum.at(ca_end, me_casus[vb_me], vb_date)
 
     # Everything after the window is unknown: open, or not yet happened.
     def cut(d: np.ndarray) -> np.ndarray:
@@ -204,7 +206,7 @@ def simulate(
             "inhoud": vb_inhoud,
             "veiligheidstaxatie": vb_taxatie,
         },
-        dienst={
+        dienst=_no_aard_without_violence({
             "type": di_type,
             "nummer": dienst_nr,
             "casusnummer": casus_nr[di_casus],
@@ -212,7 +214,7 @@ def simulate(
             "einddatum": cut(di_end),
             "uitkomst": di_uitkomst,
             **{k: v for k, v in _kenmerken(rng, n_di).items() if k in ("aard", "aanvullende_informatie", "duur")},
-        },
+        }),
         overdracht={
             "nummer": ov_nr[ov_rows],
             "casusnummer": casus_nr[ov_casus[ov_rows]],
@@ -266,6 +268,16 @@ def _kenmerken(rng: np.random.Generator, n: int) -> Cols:
         "rol": rol.astype(object),
         "organisatie": organisatie.astype(object),
     }
+
+
+def _no_aard_without_violence(dienst: dict) -> dict:
+    """An onderzoek that found no or unconfirmed violence (uitkomst flags 1, 2, 4, 5 only) names no aard (KR11)."""
+    uitkomst = dienst["uitkomst"].astype(str)
+    flags = np.array([[c == "1" for c in u] for u in uitkomst], dtype=bool).reshape(len(uitkomst), 9)
+    no_violence = flags[:, [0, 1, 3, 4]].any(axis=1) & ~flags[:, [2, 5, 6, 7, 8]].any(axis=1)
+    aard = dienst["aard"].copy()
+    aard[(dienst["type"] == "ON") & no_violence] = "0000000"
+    return {**dienst, "aard": aard}
 
 
 def _uitkomst(rng: np.random.Generator, n: int) -> np.ndarray:
