@@ -158,3 +158,16 @@ def test_any_half_year_from_2019_with_the_new_layout_from_a_chosen_half_year(tmp
     aanleiding = parsed.tables["ME"].column("aanleiding").to_pylist()
     assert aanleiding and set(aanleiding) <= {"01", "02", "03", "04", "05", "99"}
     assert "aanleiding" not in parse_file(tmp_path / "VT01_2025H2_001.txt", layouts()).tables["ME"].column_names
+
+
+def test_defects_per_organisation_as_a_real_half_year(tmp_path):
+    """With --defective 0.2 only some organisations' deliveries have defects, each of one or two kinds, and at
+    5x the rate; without it every delivery has every kind (the files other tests rely on)."""
+    files = generate(tmp_path / "a", periode_range("2020H1"), scale=SMALL, seed=1, defects=0.01, defective=0.2)
+    defective = {f.vt_code: f.defects for f in files if f.defects}
+    assert 2 <= len(defective) <= 10 and len(files) == 26
+    assert all(1 <= len(kinds) <= 2 for kinds in defective.values())
+    again = generate(tmp_path / "b", periode_range("2020H1"), scale=SMALL, seed=1, defects=0.01, defective=0.2)
+    assert {f.vt_code: f.defects for f in again if f.defects} == defective
+    every = generate(tmp_path / "c", periode_range("2020H1"), scale=SMALL, seed=1, defects=0.01)
+    assert all(f.defects for f in every)
