@@ -507,8 +507,14 @@ def test_a_rule_that_cannot_run_is_reported_under_its_own_id_and_the_others_stil
     assert "Conversion Error" in by_id["KR05"].error and "kapot" in by_id["KR05"].error
     assert {o.rule.id: o.violations for o in outcomes if o.rule.id != "KR05"} == {
         **dict.fromkeys([r for r in RULE_IDS if r != "KR05"], 0), "KR16": 1, "KR19": 1}
-    report = kwaliteitsrapport("VT05_2020H1_001", outcomes, dict.fromkeys(RULE_IDS, 3))
+    details = {r: {"niet te controleren": 0} for r in RULE_IDS}
+    details["KR16"]["error"] = "Out of Memory Error"  # GX counted it, the project's list of it failed
+    report = kwaliteitsrapport("VT05_2020H1_001", outcomes, dict.fromkeys(RULE_IDS, 3), details)
     assert (report["passed"], report["not_run"]) == (False, ["KR05"])
+    kr16 = next(r for r in report["rules"] if r["id"] == "KR16")
+    assert (kr16["violations"], kr16["lijst_niet_gemaakt"]) == (1, "Out of Memory Error")
+    assert "De lijst van deze regel kon niet worden gemaakt (een fout in de verwerking, niet in uw levering): Out of " \
+        "Memory Error" in kwaliteitsrapport_html(report, "Zuid-Holland")
     page = kwaliteitsrapport_html(report, "Zuid-Holland")
     assert "De regels KR05 konden niet worden uitgevoerd" in page and "niet uitgevoerd: Conversion Error" in page
     assert "goedgekeurd" not in page

@@ -89,9 +89,12 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[
             for lid in deliveries:
                 folder = out / lid
                 folder.mkdir(parents=True, exist_ok=True)
-                findings.collect(con, lid, layouts().get(levering[lid]["versie_bestandsdefinitie"]), "bevindingen")
+                failed = findings.collect(con, lid, layouts().get(levering[lid]["versie_bestandsdefinitie"]),
+                                          "bevindingen")
                 findings.write_lists(con, "bevindingen", folder)
                 details[lid] = findings.summary(con, "bevindingen")
+                for rule_id, error in failed.items():
+                    details[lid][rule_id]["error"] = error
                 earlier = levering[lid]["vervangt"]
                 if earlier:
                     # a correction: its violations against those of the delivery it replaces

@@ -25,7 +25,8 @@ EXAMPLES = 10  # per rule and outcome in the report; the CSV has them all
 HIDDEN = {"bsn"}  # fields whose delivered value never leaves the warehouse
 
 
-def _bind(sql: str, levering_id: str) -> tuple[str, list[str]]:
+def bind(sql: str, levering_id: str) -> tuple[str, list[str]]:
+    """A rule query for one delivery: its `{batch}` filled in, with the parameters it then needs."""
     sql = sql.format(batch=BATCH)
     return sql, [levering_id] * sql.count(BATCH)
 
@@ -55,12 +56,12 @@ def collect(con: duckdb.DuckDBPyConnection, levering_id: str, layout: Layout, ta
     failed = {}
     for rule in RULES:
         for uitkomst, query in ((OVERTREDEN, rule.violations), (NIET_TE_CONTROLEREN, rule.unchecked)):
-            sql, params = _bind(query, levering_id)
+            sql, params = bind(query, levering_id)
             try:
                 con.execute(f"insert into {table}_bare select ?, ?, ?, * from ({sql}) as v",
                             [rule.id, rule.severity, uitkomst, *params])
             except duckdb.Error as exc:
-                failed[rule.id] = str(exc).strip().splitlines()[0][:500]
+                failed[rule.id] = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
     waarde, joins = _waarde(layout)
     con.execute(
         f"create or replace temp table {table} as select f.regel, f.ernst, f.uitkomst, f.recordtype, f.nummer, "

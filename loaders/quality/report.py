@@ -15,7 +15,7 @@ import duckdb
 from loaders.exposures import GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN
 from loaders.layout import Layout, code_lists
 from loaders.periods import Periode
-from loaders.quality.findings import BATCH, NIET_TE_CONTROLEREN
+from loaders.quality.findings import NIET_TE_CONTROLEREN, bind
 from loaders.quality.gx_runner import RuleOutcome
 from loaders.quality.rules import FOUT, RULES
 
@@ -27,9 +27,8 @@ def applies_to(con: duckdb.DuckDBPyConnection, levering_id: str) -> dict[str, in
     rule is reported as not run, the others are not affected)."""
     out = {}
     for rule in RULES:
-        sql = rule.applies.format(batch=BATCH)
         try:
-            out[rule.id] = con.execute(sql, [levering_id] * sql.count(BATCH)).fetchone()[0]
+            out[rule.id] = con.execute(*bind(rule.applies, levering_id)).fetchone()[0]
         except duckdb.Error:
             out[rule.id] = None
     return out
@@ -53,6 +52,8 @@ def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: di
             entry["niet_te_controleren"] = d.get(NIET_TE_CONTROLEREN, 0)
             entry["voorbeelden"] = d.get("voorbeelden", [])
             entry["voorbeelden_niet_te_controleren"] = d.get("voorbeelden_niet_te_controleren", [])
+            if d.get("error"):  # GX counted, but the list could not be made: said, never an empty list
+                entry["lijst_niet_gemaakt"] = d["error"]
         if correctie is not None and o.rule.id in correctie:
             entry["correctie"] = correctie[o.rule.id]
         if o.error:
@@ -177,13 +178,17 @@ def kwaliteitsrapport_html(report: dict, organisatie: str) -> str:
         c = r.get("correctie")
         corr_cells = ("".join(f'<td class="n">{_number(c[k])}</td>' for k in ("opgelost", "nog_aanwezig", "nieuw"))
                       if c else ("<td></td><td></td><td></td>" if corr else ""))
-        link = f'<a href="#{r["id"]}">{r["id"]}</a>' if r["violations"] or r.get("niet_te_controleren") else r["id"]
+        link = (f'<a href="#{r["id"]}">{r["id"]}</a>'
+                if r["violations"] or r.get("niet_te_controleren") or r.get("lijst_niet_gemaakt") else r["id"])
         rows.append(f"<tr><td{cls}>{link}</td><td>{r['severity']}</td><td>{_esc(r['description'])}</td>"
                     f"<td class=\"n\">{_number(r['applies_to'])}</td><td class=\"n\">{_number(r.get('voldoet'))}</td>"
                     f"<td class=\"n\">{_number(r['violations'])}</td>"
                     f"<td class=\"n\">{share(r['violations'], r['applies_to'])}</td>"
                     f"<td class=\"n\">{_number(r.get('niet_te_controleren'))}</td>{corr_cells}</tr>")
         parts = []
+        if r.get("lijst_niet_gemaakt"):
+            parts.append(f'<p class="fout">De lijst van deze regel kon niet worden gemaakt (een fout in de verwerking, '
+                         f"niet in uw levering): {_esc(r['lijst_niet_gemaakt'])}</p>")
         if r["violations"]:
             shown = r.get("voorbeelden") or []
             parts.append(f"<p>{_number(r['violations'])} overtreding{'en' if r['violations'] != 1 else ''}"
