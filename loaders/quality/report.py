@@ -23,8 +23,8 @@ MARGIN = 10.0  # percentage points
 
 
 def applies_to(con: duckdb.DuckDBPyConnection, levering_id: str) -> dict[str, int | None]:
-    """For every rule, the number of records of the delivery it applies to (None when its query fails: that
-    rule is reported as not run, the others are not affected)."""
+    """For every rule, the number of records of the delivery it is confronted with (None when its query fails:
+    that rule is reported as not run, the others are not affected)."""
     out = {}
     for rule in RULES:
         try:
@@ -45,11 +45,14 @@ def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: di
     rules = []
     for o in outcomes:
         d = details.get(o.rule.id, {})
+        unchecked = d.get(NIET_TE_CONTROLEREN, 0)
+        # "van toepassing op" is what was checked: the records confronted, less those that could not be
+        checked = None if applies[o.rule.id] is None else applies[o.rule.id] - unchecked
         entry = {"id": o.rule.id, "severity": o.rule.severity, "description": o.rule.description,
-                 "violations": o.violations, "applies_to": applies[o.rule.id], "examples": o.examples}
-        if o.violations is not None and applies[o.rule.id] is not None:
-            entry["voldoet"] = applies[o.rule.id] - o.violations
-            entry["niet_te_controleren"] = d.get(NIET_TE_CONTROLEREN, 0)
+                 "violations": o.violations, "applies_to": checked, "examples": o.examples}
+        if o.violations is not None and checked is not None:
+            entry["voldoet"] = checked - o.violations
+            entry["niet_te_controleren"] = unchecked
             entry["voorbeelden"] = d.get("voorbeelden", [])
             entry["voorbeelden_niet_te_controleren"] = d.get("voorbeelden_niet_te_controleren", [])
             if d.get("error"):  # GX counted, but the list could not be made: said, never an empty list

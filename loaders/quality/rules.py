@@ -30,7 +30,7 @@ class Rule:
     severity: str
     description: str
     violations: str  # SQL: the violating records (FINDING columns); the GX suite's query
-    applies: str  # SQL: one row, the number of records the rule was checked on (voldoet + overtreden)
+    applies: str  # SQL: one row, the records the rule is confronted with (voldoet + overtreden + niet te controleren)
     unchecked: str  # SQL: the records it could not check (FINDING columns, toelichting says why)
 
 
@@ -81,15 +81,12 @@ def _count(table: str, where: str = "true") -> str:
 
 
 def rule(id_: str, severity: str, description: str, checks: list[Check], applies: str) -> Rule:
-    """A rule from its checks. Its `applies` counts every record it is confronted with; the records it could
-    not check are taken off, so voldoet = applies - overtreden."""
+    """A rule from its checks. Its `applies` counts every record it is confronted with (voldoet, overtreden and
+    niet te controleren); the report takes the unchecked ones off."""
     violations = _union(*(_findings(c, f"({c.bad}) and not coalesce({c.unknown}, false)" if c.unknown else c.bad)
                           for c in checks))
     unchecked = [_findings(c, f"({c.bad}) and coalesce({c.unknown}, false)", c.reden) for c in checks if c.unknown]
-    unchecked_sql = _union(*unchecked) if unchecked else NO_FINDINGS
-    if unchecked:
-        applies = f"select ({applies}) - (select count(*) from ({unchecked_sql}) as u)"
-    return Rule(id_, severity, description, violations, applies, unchecked_sql)
+    return Rule(id_, severity, description, violations, applies, _union(*unchecked) if unchecked else NO_FINDINGS)
 
 
 CA, AD, ME, VB = CASUSSEN, ADVIEZEN, MELDINGEN, VEILIGHEIDSBEOORDELINGEN
