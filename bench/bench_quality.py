@@ -22,9 +22,11 @@ from loaders.generate import generate, received_groups  # noqa: E402
 from loaders.layout import default_layout  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
-from loaders.quality import DBT_SELECTION, run_quality, select_deliveries  # noqa: E402
+from loaders.exposures import SHARED_BUILD  # noqa: E402
+from loaders.quality import findings, run_quality, select_deliveries  # noqa: E402
 from loaders.quality.gx_runner import run_suite_isolated  # noqa: E402
 from loaders.quality.report import applies_to, spiegelrapport  # noqa: E402
+from loaders.quality.rules import RULES  # noqa: E402
 from loaders.release import run_dbt  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
 
@@ -36,15 +38,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
         inbox = Path(tmp) / "inbox"
-        generate(inbox, periode_range("2020H1"), scale=1.0, seed=1, defects=0.002)
+        generate(inbox, periode_range("2020H1"), scale=1.0, seed=1, defects=0.002)  # every delivery has defects
         warehouse = Warehouse(Path(tmp) / "wh")
         for received, paths in received_groups(inbox).items():
             load_files(paths, warehouse, default_layout(), received)
         lids = select_deliveries(warehouse, None, "2020H1", False)
         timings = {}
         t = time.perf_counter()
-        run_dbt(warehouse, ["build", "--select", *DBT_SELECTION, "--indirect-selection", "cautious",
-                            "--exclude-resource-type", "unit_test"])
+        run_dbt(warehouse, SHARED_BUILD)
         timings["dbt: staging views, lookups, seeds"] = time.perf_counter() - t
         t = time.perf_counter()
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
@@ -57,10 +58,16 @@ def main() -> None:
             for lid in lids:
                 spiegelrapport(con, default_layout(), lid, national_cache=national)
         timings["spiegelrapport (SQL)"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            for lid in lids:
+                findings.collect(con, lid, default_layout(), "bevindingen")
+                findings.write_lists(con, "bevindingen", Path(tmp))
+        timings["findings with delivered values, both lists written (SQL)"] = time.perf_counter() - t
         for workers in (1, os.cpu_count() or 1):
             t = time.perf_counter()
             run_suite_isolated(warehouse.database, Path(tmp) / "work", lids, workers=workers)
-            timings[f"GX checkpoint, 22 rules x {len(lids)} deliveries, {workers} child process(es)"] = \
+            timings[f"GX checkpoint, {len(RULES)} rules x {len(lids)} deliveries, {workers} child process(es)"] = \
                 time.perf_counter() - t
         t = time.perf_counter()
         run_quality(warehouse, lids, Path(tmp) / "out")
