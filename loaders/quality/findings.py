@@ -31,21 +31,26 @@ def bind(sql: str, levering_id: str) -> tuple[str, list[str]]:
     return sql, [levering_id] * sql.count(BATCH)
 
 
-def _waarde(layout: Layout) -> tuple[str, str]:
-    """SQL for the delivered values of the fields a finding names, and the joins to the raw tables it needs."""
-    cases, joins = [], []
+def _with_values(layout: Layout, bare: str) -> tuple[str, int]:
+    """SQL over the findings in `bare` that adds `waarde`: the delivered text of the fields each names, one join
+    per record type on its raw table by line (the number of levering_id parameters it takes is returned)."""
+    parts = []
     for rt in layout.data_types:
-        alias = f"raw_{rt.code.lower()}"
-        joins.append(f"left join raw.{rt.entiteit} as {alias} on f.recordtype = '{rt.code}' "
-                     f"and {alias}.levering_id = ? and {alias}.regelnummer = f.regelnummer")
+        cases = []
         for field in rt.fields:
             if field.name in ("recordtype", "vt_code"):
                 continue
-            shown = ("'niet getoond'" if field.name in HIDDEN
-                     else f"coalesce(nullif(trim({alias}.{field.name}), ''), 'leeg')")
-            cases.append(f"case when f.recordtype = '{rt.code}' and {alias}.regelnummer is not null and "
-                         f"list_contains(string_split(f.veld, ', '), '{field.name}') then '{field.name}: ' || {shown} end")
-    return "concat_ws('; ', " + ", ".join(cases) + ")", " ".join(joins)
+            shown = "'niet getoond'" if field.name in HIDDEN else f"coalesce(nullif(trim(r.{field.name}), ''), 'leeg')"
+            cases.append(f"case when list_contains(f.velden, '{field.name}') then '{field.name}: ' || {shown} end")
+        parts.append(f"select f.*, case when r.regelnummer is not null then concat_ws('; ', {', '.join(cases)}) end "
+                     f"as waarde from f left join raw.{rt.entiteit} as r on r.levering_id = ? "
+                     f"and r.regelnummer = f.regelnummer where f.recordtype = '{rt.code}'")
+    codes = ", ".join(f"'{rt.code}'" for rt in layout.data_types)
+    parts.append(f"select f.*, null as waarde from f where f.recordtype is null or f.recordtype not in ({codes})")
+    sql = (f"with f as (select *, string_split(veld, ', ') as velden from {bare}) "
+           f"select regel, ernst, uitkomst, recordtype, nummer, regelnummer, veld, waarde, verwacht, toelichting "
+           f"from ({' union all '.join(parts)})")
+    return sql, len(layout.data_types)
 
 
 def collect(con: duckdb.DuckDBPyConnection, levering_id: str, layout: Layout, table: str) -> dict[str, str]:
@@ -62,11 +67,8 @@ def collect(con: duckdb.DuckDBPyConnection, levering_id: str, layout: Layout, ta
                             [rule.id, rule.severity, uitkomst, *params])
             except duckdb.Error as exc:
                 failed[rule.id] = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
-    waarde, joins = _waarde(layout)
-    con.execute(
-        f"create or replace temp table {table} as select f.regel, f.ernst, f.uitkomst, f.recordtype, f.nummer, "
-        f"f.regelnummer, f.veld, {waarde} as waarde, f.verwacht, f.toelichting from {table}_bare as f {joins}",
-        [levering_id] * len(layout.data_types))
+    sql, n = _with_values(layout, f"{table}_bare")
+    con.execute(f"create or replace temp table {table} as {sql}", [levering_id] * n)
     con.execute(f"drop table {table}_bare")
     return failed
 
