@@ -60,13 +60,14 @@ def collect(con: duckdb.DuckDBPyConnection, levering_id: str, layout: Layout, ta
                 + ", ".join(f"{c} {'bigint' if c == 'regelnummer' else 'varchar'}" for c in FINDING) + ")")
     failed = {}
     for rule in RULES:
-        for uitkomst, query in ((OVERTREDEN, rule.violations), (NIET_TE_CONTROLEREN, rule.unchecked)):
-            sql, params = bind(query, levering_id)
-            try:
-                con.execute(f"insert into {table}_bare select ?, ?, ?, * from ({sql}) as v",
-                            [rule.id, rule.severity, uitkomst, *params])
-            except duckdb.Error as exc:
-                failed[rule.id] = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+        violations, v_params = bind(rule.violations, levering_id)
+        unchecked, u_params = bind(rule.unchecked, levering_id)
+        try:
+            con.execute(f"insert into {table}_bare select ?, ?, '{OVERTREDEN}', * from ({violations}) as v "
+                        f"union all select ?, ?, '{NIET_TE_CONTROLEREN}', * from ({unchecked}) as u",
+                        [rule.id, rule.severity, *v_params, rule.id, rule.severity, *u_params])
+        except duckdb.Error as exc:
+            failed[rule.id] = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
     sql, n = _with_values(layout, f"{table}_bare")
     con.execute(f"create or replace temp table {table} as {sql}", [levering_id] * n)
     con.execute(f"drop table {table}_bare")
