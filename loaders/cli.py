@@ -504,9 +504,14 @@ def demo(out: Path | None) -> None:
                 for lid in sorted(summary.reported)}
     afgekeurd = {lid: [r["id"] for r in v["rules"] if r["severity"] == "fout" and r["violations"]]
                  for lid, v in verdicts.items() if not v["passed"]}
-    click.echo(f"  {len(verdicts) - len(afgekeurd)} goedgekeurd, {len(afgekeurd)} afgekeurd"
-               + "".join(f"\n  {lid}: afgekeurd ({', '.join(rules) or 'not judged'})" for lid, rules in afgekeurd.items()))
+    if verdicts:
+        click.echo(f"  {len(verdicts) - len(afgekeurd)} goedgekeurd, {len(afgekeurd)} afgekeurd" + "".join(
+            f"\n  {lid}: afgekeurd ({', '.join(rules) or 'not judged'})" for lid, rules in afgekeurd.items()))
     if summary.rejected:
+        # the usual cause: a demo of an earlier version left deliveries with the same numbers in this warehouse
+        click.echo(f"{len(summary.rejected)} demo deliveries were rejected; the reasons are in "
+                   f"{home / 'rejected'}/*.reden.txt. If this warehouse holds an earlier demo's deliveries (rule 7: "
+                   f"the same leveringsnummer), run the demo in a new VT_HOME or remove {home}.", err=True)
         sys.exit(EXIT_REJECTED)
 
 
