@@ -289,8 +289,9 @@ def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False
     return publish_files(tables, out, suppress, unrounded)
 
 
-@main.command(help="Quality reports per delivery: kwaliteitsrapport (rules KR01-KR23, by Great Expectations) and "
-              "spiegelrapport, as HTML for the organisation and JSON/CSV, in DIR/<delivery>/.")
+@main.command(help="Quality reports per delivery: kwaliteitsrapport (rules KR01-KR23, by Great Expectations), every "
+              "violation with its line, field and delivered value (overtredingen.csv, niet_te_controleren.csv) and "
+              "the spiegelrapport, as HTML for the organisation and JSON/CSV, in DIR/<delivery>/.")
 @click.option("--delivery", metavar="VT05_2020H1_002", help="One delivery.")
 @click.option("--periode", metavar="2020H1", help="Every loaded delivery of a half-year.")
 @click.option("--all", "all_", is_flag=True, help="Every loaded delivery.")
