@@ -16,6 +16,7 @@ import duckdb
 from loaders.exposures import LEVERINGEN
 from loaders.layout import Layout
 from loaders.quality.rules import FINDING, RULES
+from loaders.release import sql_string
 
 BATCH = f"(select * from {LEVERINGEN} where levering_id = ?)"
 OVERTREDEN, NIET_TE_CONTROLEREN = "overtreden", "niet te controleren"
@@ -74,7 +75,8 @@ def collect(con: duckdb.DuckDBPyConnection, levering_id: str, layout: Layout, ta
     return failed
 
 
-ORDER = "regel, regelnummer nulls last, recordtype, nummer"
+LINE_ORDER = "regelnummer nulls last, recordtype, nummer"  # the file's order, as the rules give them
+ORDER = f"regel, {LINE_ORDER}"
 
 
 def write_lists(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
@@ -82,9 +84,8 @@ def write_lists(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> Non
     for name, uitkomst in (("overtredingen.csv", OVERTREDEN), ("niet_te_controleren.csv", NIET_TE_CONTROLEREN)):
         target = folder / name
         temporary = folder / f".{name}.tmp"
-        # COPY takes no parameters for its target: the path is ours (the report folder), quoted as a literal
         con.execute(f"copy (select {', '.join(COLUMNS)} from {table} where uitkomst = '{uitkomst}' order by {ORDER}) "
-                    f"to '{str(temporary).replace(chr(39), chr(39) * 2)}' (header, delimiter ',')")
+                    f"to {sql_string(temporary)} (header, delimiter ',')")
         temporary.replace(target)
 
 
@@ -96,7 +97,7 @@ def summary(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, dict]:
         out[regel][uitkomst] = n
     rows = con.execute(
         f"select uitkomst, {', '.join(COLUMNS)} from {table} "
-        f"qualify row_number() over (partition by regel, uitkomst order by regelnummer nulls last, recordtype, nummer) "
+        f"qualify row_number() over (partition by regel, uitkomst order by {LINE_ORDER}) "
         f"<= {EXAMPLES} order by uitkomst, {ORDER}").fetchall()
     for uitkomst, *values in rows:
         finding = dict(zip(COLUMNS, values))

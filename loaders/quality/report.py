@@ -70,6 +70,11 @@ def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: di
     return report
 
 
+def _decimal(v: float) -> str:
+    """One decimal with a Dutch comma: 12,3."""
+    return f"{v:.1f}".replace(".", ",")
+
+
 def share(n: int | None, total: int | None) -> str:
     """A share for a person: one decimal with a comma, never 0,0% for a count that is not zero."""
     if n is None or not total:
@@ -77,7 +82,7 @@ def share(n: int | None, total: int | None) -> str:
     if n == 0:
         return "0%"
     pct = 100 * n / total
-    return "<0,1%" if pct < 0.1 else f"{pct:.1f}%".replace(".", ",")
+    return "<0,1%" if pct < 0.1 else f"{_decimal(pct)}%"
 
 
 def _number(n: int | None) -> str:
@@ -334,7 +339,7 @@ def marking(this: float | None, land: float | None, last: float | None, sizes: t
     for other, n, what in ((land, land_n, "landelijk"), (last, last_n, "uw vorige halfjaar")):
         if other is not None and n >= MIN_GROUP and abs(this - other) > margin:
             side = "boven" if this > other else "onder"
-            reasons.append(f"{abs(this - other):.1f} procentpunt {side} {what} ({other:.1f}%)".replace(".", ","))
+            reasons.append(f"{_decimal(abs(this - other))} procentpunt {side} {what} ({_decimal(other)}%)")
     return reasons
 
 
@@ -400,7 +405,7 @@ def _cell(v, is_share: bool) -> str:
     if v is None:
         return "–"
     if is_share:
-        return f"{v:.1f}%".replace(".", ",")
+        return f"{_decimal(v)}%"
     return _number(int(v))
 
 
