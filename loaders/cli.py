@@ -475,6 +475,8 @@ def demo(out: Path | None) -> None:
     try:
         if resolve_key(warehouse.home) is None:
             click.echo(f"created a demo pseudonymisation key in {create_key(warehouse.home)}")
+        if resolve_key(warehouse.home, release=True) is None:
+            click.echo(f"created a demo release key in {create_key(warehouse.home, release=True)}")
     except PseudonymKeyError as exc:
         raise ConfigError(str(exc)) from None
     out = out or warehouse.home / "inbox"

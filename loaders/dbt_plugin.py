@@ -2,7 +2,8 @@
 
 - The HMAC key pads as session variables, which `macros/coded_id.sql` reads with getvariable(); values set this
   way live only in the session, so the key is in no compiled SQL file, log or database. Without a usable key
-  the pads are null and `vt_sleutel_fout` says why; the guard (macros/guard_release.sql) stops a release
+  the pads are null and `vt_sleutel_fout` says why; the same for the release key, whose pads
+  (`vt_release_ipad`, `vt_release_opad`) code identificatienummer_persoon (macros/person_id.sql); the guard (macros/guard_release.sql) stops a release
   build with that message before any model is built.
 - `vt_release_kalender(name)`: the calendar's release as JSON (half-years, peildatum) or {"fout": why}, so the
   guard reads the one home of the calendar rule (loaders/kalender.py) instead of a copy in Jinja.
@@ -18,7 +19,7 @@ from importlib import metadata
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from loaders import kalender, referentie
-from loaders.pseudonym import KEY_ENV, MIN_KEY_LENGTH, PseudonymKeyError, hmac_pads, key_path, resolve_key
+from loaders.pseudonym import KEY_ENV, MIN_KEY_LENGTH, PseudonymKeyError, hmac_pads, key_path, release_key, resolve_key
 from loaders.warehouse import Warehouse
 
 PACKAGES = ("vt-warehouse", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
@@ -51,7 +52,7 @@ def versions() -> str:
 class Plugin(BasePlugin):
     def initialize(self, plugin_config):
         home = Warehouse.from_env().home
-        self._pads, self._key_error = (None, None), None
+        self._pads, self._release_pads, self._key_error = (None, None), (None, None), None
         try:
             key = resolve_key(home)
         except PseudonymKeyError as exc:
@@ -60,13 +61,17 @@ class Plugin(BasePlugin):
         if key is None:
             self._key_error = (f"no pseudonymisation key: set {KEY_ENV} (at least {MIN_KEY_LENGTH} characters) or "
                                f"write it to {key_path(home)} (mode 600); the coded identificatienummers need it")
-        else:
-            self._pads = hmac_pads(key)
+            return
+        self._pads = hmac_pads(key)
+        try:
+            self._release_pads = hmac_pads(release_key(home))
+        except PseudonymKeyError as exc:
+            self._key_error = str(exc)
 
     def _set(self, con) -> None:
-        ipad, opad = self._pads
-        con.execute("set variable vt_hmac_ipad = ?", [ipad])
-        con.execute("set variable vt_hmac_opad = ?", [opad])
+        for name, (ipad, opad) in (("hmac", self._pads), ("release", self._release_pads)):
+            con.execute(f"set variable vt_{name}_ipad = ?", [ipad])
+            con.execute(f"set variable vt_{name}_opad = ?", [opad])
         con.execute("set variable vt_sleutel_fout = ?", [self._key_error])
 
     def configure_connection(self, conn):

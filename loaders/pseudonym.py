@@ -3,6 +3,11 @@
 A BSN becomes HMAC-SHA256(key, the 9 delivered characters) as 64 hex characters, plus a `bsn_status`:
 geldig (passes the elfproef), ongeldig, onbekend (000000000) or ongeboren (999999999). Onbekend and
 ongeboren get no pseudonym. The same key codes the identificatienummers of the released microdata.
+
+A second, separate key, the release key, codes the person identifier of the releases:
+identificatienummer_persoon = HMAC-SHA256(release key, pseudonym). It is the same in every release, so persons
+can be followed over time; without the release key a release's identifier cannot be turned back into the
+warehouse's pseudonym, and a leaked pseudonymisation key alone does not link a release to BSNs.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import pyarrow as pa
 
 KEY_ENV = "VT_PSEUDONYM_KEY"
 KEY_FILE = "pseudonym.key"
+RELEASE_KEY_ENV = "VT_RELEASE_KEY"
+RELEASE_KEY_FILE = "release.key"
 MIN_KEY_LENGTH = 32
 BSN_FIELD = "bsn"
 ONBEKEND, ONGEBOREN = b"000000000", b"999999999"
@@ -29,18 +36,20 @@ class PseudonymKeyError(Exception):
     """No usable pseudonymisation key."""
 
 
-def key_path(home: Path) -> Path:
-    return Path(home) / KEY_FILE
+def key_path(home: Path, release: bool = False) -> Path:
+    return Path(home) / (RELEASE_KEY_FILE if release else KEY_FILE)
 
 
-def resolve_key(home: Path) -> bytes | None:
-    """The key from VT_PSEUDONYM_KEY, else from $VT_HOME/pseudonym.key; None when there is none."""
-    env = os.environ.get(KEY_ENV)
+def resolve_key(home: Path, release: bool = False) -> bytes | None:
+    """The pseudonymisation key from VT_PSEUDONYM_KEY, else from $VT_HOME/pseudonym.key (with `release`: the
+    release key from VT_RELEASE_KEY, else $VT_HOME/release.key); None when there is none."""
+    env_name = RELEASE_KEY_ENV if release else KEY_ENV
+    env = os.environ.get(env_name)
     if env:
         if len(env) < MIN_KEY_LENGTH:
-            raise PseudonymKeyError(f"{KEY_ENV} must be at least {MIN_KEY_LENGTH} characters")
+            raise PseudonymKeyError(f"{env_name} must be at least {MIN_KEY_LENGTH} characters")
         return env.encode("utf-8")
-    path = key_path(home)
+    path = key_path(home, release)
     try:
         st = path.lstat()
     except FileNotFoundError:
@@ -64,9 +73,23 @@ def resolve_key(home: Path) -> bytes | None:
     return key.encode("ascii")
 
 
-def create_key(home: Path) -> Path:
+def release_key(home: Path) -> bytes:
+    """The release key, which must exist and differ from the pseudonymisation key; PseudonymKeyError otherwise."""
+    key = resolve_key(home, release=True)
+    if key is None:
+        raise PseudonymKeyError(
+            f"no release key: set {RELEASE_KEY_ENV} (at least {MIN_KEY_LENGTH} characters) or write it to "
+            f"{key_path(home, release=True)} (mode 600); identificatienummer_persoon needs it. Use the same key "
+            "for every release, or persons no longer link across releases")
+    if key == resolve_key(home):
+        raise PseudonymKeyError(f"the release key must differ from the pseudonymisation key ({RELEASE_KEY_ENV} or "
+                                f"{key_path(home, release=True)}): a release must not reveal the warehouse's pseudonyms")
+    return key
+
+
+def create_key(home: Path, release: bool = False) -> Path:
     """Write a new random key file with owner-only permissions (for the demo); never overwrites one."""
-    path = key_path(home)
+    path = key_path(home, release)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:

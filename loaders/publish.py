@@ -82,8 +82,9 @@ class PublishError(Exception):
 
 def release_tables(warehouse: Warehouse, release: str, mark: str) -> Tables:
     """What a release's publication is made from: for a frozen release its frozen kerncijfers and indicatoren
-    files, checked against its manifest; otherwise the warehouse's tables of its last build."""
-    from loaders.release import MANIFEST, PUBLICATION_TABLES, frozen_manifest, matches, releases_dir
+    files, after the whole release folder was verified against its manifest (a release that differs is not
+    published); otherwise the warehouse's tables of its last build."""
+    from loaders.release import MANIFEST, PUBLICATION_TABLES, frozen_manifest, releases_dir, verify_release
 
     manifest = frozen_manifest(warehouse, release)
     if manifest is None:
@@ -98,10 +99,11 @@ def release_tables(warehouse: Warehouse, release: str, mark: str) -> Tables:
         if name not in listed:
             raise PublishError(f"release {release} was frozen without {name} (by an older version of vt): its "
                                "publication cannot be made from its frozen files")
-        if not matches(folder / name, listed[name]):
-            raise PublishError(f"{folder / name} differs from the release's {MANIFEST}: not published; restore the "
-                               "release folder from a backup (`vt verify` checks it)")
         paths.append(str(folder / name))
+    problems = verify_release(folder)
+    if problems:
+        raise PublishError(f"release {release} differs from its {MANIFEST} ({'; '.join(problems)}): not published; "
+                           f"restore {folder} from a backup (`vt verify {release}` checks it)")
     with duckdb.connect() as con:
         return _read_tables(con, "read_parquet(?)", "read_parquet(?)", release, mark, paths)
 

@@ -2,8 +2,9 @@
 
 `build_release` runs the dbt project for one release of the calendar (`loaders/kalender.py`).
 `freeze_release` builds it and exports its nine microdata tables to `$VT_HOME/releases/<release>/`: Parquet
-and CSV per table, a codebook, a manifest with checksums, row counts and the deliveries used, and a DuckDB
-file with only the released tables. A frozen release is never rewritten: an identical export is a no-op,
+and CSV per table with a CSVW schema and SPSS and Stata syntax, the code lists, a DuckDB file with only the
+released tables (keys, comments, code-list tables and label views; `loaders/release_files.py`), the codebook in
+Markdown and HTML, and a manifest with the checksum of every file, row counts and the deliveries used. A frozen release is never rewritten: an identical export is a no-op,
 a different one is refused.
 """
 
@@ -23,9 +24,10 @@ from pathlib import Path
 import duckdb
 
 from loaders import exposures, faults, kalender, referentie
+from loaders import release_files
 from loaders.codebook import write_codebook
 from loaders.kalender import Release
-from loaders.pseudonym import PseudonymKeyError, resolve_key
+from loaders.pseudonym import PseudonymKeyError, release_key, resolve_key
 from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, relation_exists, share
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +92,7 @@ def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None
     if resolve_key(warehouse.home) is None:  # an operating condition (exit 2), before dbt starts
         raise PseudonymKeyError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
                                 "identificatienummers need it")
+    release_key(warehouse.home)  # the person identifier's key: its absence is an operating condition too
     dbt_vars = {"release": name, "peildatum": peildatum.isoformat() if peildatum else None}
     run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)], echo)
     last = last_build(warehouse, name)
@@ -283,9 +286,10 @@ def verify_release(folder: Path) -> list[str]:
 
 
 def matches(path: Path, entry: dict) -> bool:
-    """Whether a file equals its manifest entry: by sha256, or for a DuckDB file by `content_sha256`."""
+    """Whether a file equals its manifest entry: by sha256, or for a DuckDB file by `content_sha256` (computed the
+    way its `content_versie` says: releases frozen before version 2 are verified as they were made)."""
     if "content_sha256" in entry:
-        return content_checksum(path) == entry["content_sha256"]
+        return content_checksum(path, entry.get("content_versie", 1)) == entry["content_sha256"]
     return sha256_file(path) == entry.get("sha256")
 
 
@@ -315,13 +319,18 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> Freez
         shutil.rmtree(staging)  # left by an interrupted run
     staging.mkdir(parents=True)
     files = export_tables(warehouse, name, staging)
-    codebook = staging / f"codebook_{name}.md"
-    write_codebook(codebook, built.release, files, warehouse)
-    database = analyst_database(staging, name, files)
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        gemeenten = [(g.gemeentecode, g.gemeentenaam) for g in referentie.gemeenten(con, built.release.jaar)]
+    lists = release_files.release_code_lists(gemeenten)
+    database, facts = release_files.analyst_database(staging, name, lists)
+    described = [release_files.write_codelijsten_csv(staging, name, lists),
+                 *release_files.csvw_metadata(staging, name, facts), *release_files.spss_syntax(staging, name, facts),
+                 *release_files.stata_syntax(staging, name), *write_codebook(staging, built.release, facts, database)]
     files += export_publication_tables(warehouse, name, staging)
-    files += [{"name": codebook.name, "sha256": sha256_file(codebook)},
-              # a DuckDB file is not the same bytes twice: its tables' content is what is checked
-              {"name": database.name, "content_sha256": content_checksum(database)}]
+    files += [{"name": p.name, "sha256": sha256_file(p)} for p in described]
+    # a DuckDB file is not the same bytes twice: its content (tables, rows, keys, comments, views) is checked
+    files.append({"name": database.name, "content_sha256": content_checksum(database, CONTENT_VERSION),
+                  "content_versie": CONTENT_VERSION})
     manifest = {
         "release": name,
         "status": built.release.status,
@@ -413,9 +422,15 @@ def _export(con, table: str, folder: Path, formats: tuple[str, ...]) -> list[dic
     return files
 
 
-def content_checksum(path: Path) -> str:
-    """SHA-256 over the tables of a DuckDB file: per table in name order its name, columns and types, then its
-    rows in a fixed order. Equal content gives the same checksum, whatever bytes DuckDB wrote."""
+# version 1: tables, columns, types and rows; version 2 adds the table, column and view comments, the constraints
+# (keys) and the views' SQL, so a changed comment, dropped key or altered view is a difference too
+CONTENT_VERSION = 2
+
+
+def content_checksum(path: Path, version: int = CONTENT_VERSION) -> str:
+    """SHA-256 over the content of a DuckDB file: per table in name order its name, columns and types, then its
+    rows in a fixed order (and from version 2 the comments, constraints and views). Equal content gives the same
+    checksum, whatever bytes DuckDB wrote."""
     h = hashlib.sha256()
     with duckdb.connect(str(path), read_only=True) as con:
         tables = [t for (t,) in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
@@ -423,22 +438,20 @@ def content_checksum(path: Path) -> str:
             cols = con.execute("select column_name, data_type from duckdb_columns() where table_name = ? "
                                "order by column_index", [table]).fetchall()
             h.update(repr((table, cols)).encode())
+            if version >= 2:
+                h.update(repr(con.execute(
+                    """select (select comment from duckdb_tables() where table_name = $1),
+                              (select list(comment order by column_index) from duckdb_columns() where table_name = $1),
+                              (select list(constraint_text order by constraint_text) from duckdb_constraints()
+                               where table_name = $1)""", [table]).fetchone()).encode())
             cursor = con.execute(f'select * from "{table}" order by all')
             while batch := cursor.fetchmany(50_000):
                 for row in batch:
                     h.update(repr(row).encode())
+        if version >= 2:
+            h.update(repr(con.execute("select view_name, sql, comment from duckdb_views() where not internal "
+                                      "order by view_name").fetchall()).encode())
     return h.hexdigest()
-
-
-def analyst_database(folder: Path, name: str, files: list[dict]) -> Path:
-    """vt_<release>.duckdb with only the released tables, read from the exported Parquet files."""
-    path = folder / f"vt_{name}.duckdb"
-    with duckdb.connect(str(path)) as con:
-        for f in files:
-            if f["name"].endswith(".parquet"):
-                table = f["name"].removesuffix(".parquet")
-                con.execute(f'create table "{table}" as select * from read_parquet(?)', [str(folder / f["name"])])
-    return path
 
 
 def sql_string(path: Path) -> str:

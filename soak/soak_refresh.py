@@ -34,6 +34,7 @@ from loaders.generate import generate  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 
 KEY = "soak-key-" + "0123456789abcdef" * 3
+RELEASE_KEY = "soak-release-key-" + "fedcba9876543210" * 3
 TODAY = "2024-06-01"
 CHECKPOINTS = [
     "load:casus", "load:melding", "load:betrokkene", "load:before-commit", "refresh:after-load",
@@ -43,7 +44,8 @@ CHECKPOINTS = [
 
 
 def refresh(home: Path, inbox: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    full = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "GX_ANALYTICS_ENABLED": "false",
+    full = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "VT_RELEASE_KEY": RELEASE_KEY,
+            "GX_ANALYTICS_ENABLED": "false",
             **(env or {})}
     full.pop("VT_DATABASE", None)
     return subprocess.run([sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", TODAY],

@@ -17,6 +17,7 @@ from loaders.generate.deliveries import render_records
 from loaders.layout import CURRENT_VERSION, layouts
 
 KEY = "test-key-" + "0123456789abcdef" * 3
+RELEASE_KEY = "test-release-key-" + "fedcba9876543210" * 3
 # BSNs that pass the elfproef; the loader must never write them to the database in clear
 VALID_BSNS = ("123456782", "111222333")
 
@@ -26,7 +27,7 @@ def run_vt(*args: str, home: Path | None = None, env: dict | None = None, check:
     key (and no VT_DATABASE). With `check`: fail the test unless it exits 0."""
     full = {**os.environ, "GX_ANALYTICS_ENABLED": "false"}
     if home is not None:
-        full.update(VT_HOME=str(home), VT_PSEUDONYM_KEY=KEY)
+        full.update(VT_HOME=str(home), VT_PSEUDONYM_KEY=KEY, VT_RELEASE_KEY=RELEASE_KEY)
         full.pop("VT_DATABASE", None)
     full.update(env or {})
     proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=full)
@@ -38,13 +39,25 @@ def run_vt(*args: str, home: Path | None = None, env: dict | None = None, check:
 PROJECT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True, scope="session")
+def release_key_env():
+    """The release key for every test and the commands they start (a test about a missing key removes it)."""
+    old = os.environ.get("VT_RELEASE_KEY")
+    os.environ["VT_RELEASE_KEY"] = RELEASE_KEY
+    yield
+    if old is None:
+        os.environ.pop("VT_RELEASE_KEY", None)
+    else:
+        os.environ["VT_RELEASE_KEY"] = old
+
+
 def run_dbt_cli(home: Path, *args: str, key: str | None = KEY, project: Path = PROJECT) -> subprocess.CompletedProcess:
     """`dbt ARGS` as a data engineer runs it: the venv's dbt in the project folder (its profiles.yml) on the
     warehouse in `home`, with the test key (or none), dbt's own files in `home`. Never fails the test itself."""
-    env = {k: v for k, v in os.environ.items() if k not in ("VT_DATABASE", "VT_PSEUDONYM_KEY")}
+    env = {k: v for k, v in os.environ.items() if k not in ("VT_DATABASE", "VT_PSEUDONYM_KEY", "VT_RELEASE_KEY")}
     env.update(VT_HOME=str(home), DO_NOT_TRACK="1")
     if key is not None:
-        env["VT_PSEUDONYM_KEY"] = key
+        env.update(VT_PSEUDONYM_KEY=key, VT_RELEASE_KEY=RELEASE_KEY)
     dbt = Path(sys.executable).with_name("dbt")
     return subprocess.run([str(dbt), "--no-use-colors", *args, "--project-dir", str(project), "--profiles-dir",
                            str(project), "--target-path", str(home / "dbt-target"), "--log-path", str(home / "logs")],
@@ -122,6 +135,7 @@ def warehouse_env(tmp_path, monkeypatch):
     monkeypatch.setenv("VT_HOME", str(home))
     monkeypatch.delenv("VT_DATABASE", raising=False)
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    monkeypatch.setenv("VT_RELEASE_KEY", RELEASE_KEY)
     monkeypatch.delenv("VT_KILL_AT", raising=False)
     return home
 

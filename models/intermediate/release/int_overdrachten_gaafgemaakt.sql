@@ -57,6 +57,8 @@ gaafgemaakt as (
         coalesce(casussen.vtcode_gaaf, overdrachten.vt_code) as vtcode_gaaf,
         {{ code_gaaf('overdrachten.partij', 'PARTIJ') }} as partij_gaaf,
         {{ code_gaaf('overdrachten.hulp', 'HULP') }} as hulp_gaaf,
+        betrokkenen.bsn_pseudoniem,
+        betrokkenen.bsn_status,
         casussen.casusnummer is null as wees_casus,
         bronnen.bronnummer is null as wees_bron,
         betrokkenen.persoonsnummer is null as wees_betrokkene,

@@ -1,6 +1,7 @@
 {{ config(alias='VT_betrokkene_' ~ var('release')) }}
 
--- One row per person per casus. No BSN pseudonym: released microdata carry coded record numbers only.
+-- One row per person per casus. No BSN pseudonym: released microdata carry coded numbers only; the person
+-- identifier is coded again with the separate release key.
 with
 
 betrokkenen as (
@@ -10,8 +11,9 @@ betrokkenen as (
 
 final as (
     select
-        {{ coded_id('vt_code', 'BT', 'persoonsnummer') }} as identificatienummer_persoon,
+        {{ coded_id('vt_code', 'BT', 'persoonsnummer') }} as identificatienummer_betrokkene,
         {{ coded_id('vt_code', 'CA', 'casusnummer') }} as identificatienummer_casus,
+        {{ person_id('bsn_pseudoniem', 'bsn_status') }} as identificatienummer_persoon,
         verslagperiode,
         vtcode_gaaf,
         bsn_status,
@@ -23,4 +25,4 @@ final as (
 )
 
 select * from final
-order by identificatienummer_persoon, identificatienummer_casus
+order by identificatienummer_betrokkene, identificatienummer_casus

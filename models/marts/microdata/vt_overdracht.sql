@@ -12,8 +12,9 @@ overdrachten as (
 final as (
     select
         {{ coded_id('vt_code', 'OV', 'overdrachtnummer') }} as identificatienummer_overdracht,
-        {{ coded_id('vt_code', 'BT', 'persoonsnummer') }} as identificatienummer_persoon,
+        {{ coded_id('vt_code', 'BT', 'persoonsnummer') }} as identificatienummer_betrokkene,
         {{ coded_id('vt_code', 'CA', 'casusnummer') }} as identificatienummer_casus,
+        {{ person_id('bsn_pseudoniem', 'bsn_status') }} as identificatienummer_persoon,
         verslagperiode,
         bron_gaaf,
         case bron_gaaf
@@ -29,4 +30,4 @@ final as (
 )
 
 select * from final
-order by identificatienummer_overdracht, identificatienummer_persoon
+order by identificatienummer_overdracht, identificatienummer_betrokkene

@@ -1,0 +1,273 @@
+"""The files that make a frozen release readable without the project: the analysts' DuckDB file (keys, Dutch
+comments, code-list tables, label views), a CSVW schema per CSV, and SPSS and Stata syntax per table.
+
+Everything here is made from the exported Parquet files and the table descriptions of `loaders/schema.py`, so
+equal data gives equal files (the manifest checksums them).
+
+Missing values have one convention: NULL in DuckDB and Parquet, an empty field in CSV (never an empty string
+as a value), system-missing in SPSS and missing in Stata.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from loaders.layout import code_lists
+from loaders.schema import Link, Table, creation_order, tables
+
+DUCKDB_TYPES = {"varchar": "VARCHAR", "boolean": "BOOLEAN", "integer": "INTEGER"}
+GEMEENTE_ONBEKEND = ("9999", "Onbekend")
+CODELIJSTEN = "codelijsten"  # the code lists of a release as one CSV: codelijst, code, omschrijving
+SPSS_LABEL_MAX = 250  # SPSS variable labels hold 256 bytes; Stata's 80 characters
+STATA_LABEL_MAX = 80
+
+
+def labels_view(table: str) -> str:
+    return f"{table}_labels"
+
+
+def codelijst_table(name: str) -> str:
+    return f"codelijst_{name.lower()}"
+
+
+@dataclass
+class LinkFacts:
+    """One link of one released table: how many records have no target (orphans), how many have empty link
+    columns, and whether the DuckDB file declares it as a foreign key (only when every filled link is found)."""
+    link: Link
+    wezen: int
+    leeg: int
+    declared: bool = False
+
+
+@dataclass
+class ReleaseFacts:
+    """What the release's files say about its tables, for the codebook."""
+    rows: dict[str, int] = field(default_factory=dict)  # model -> records
+    links: dict[str, list[LinkFacts]] = field(default_factory=dict)  # model -> its links
+    widths: dict[tuple[str, str], int] = field(default_factory=dict)  # (model, column) -> longest value
+    lists: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # code list -> [(code, omschrijving)]
+
+
+def sql_text(value: str) -> str:
+    """An SQL string literal (COMMENT ON takes no parameter)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def release_code_lists(gemeenten: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    """The code lists the released columns use: codes.csv's, and GEMEENTE, the gemeenten of the release's year
+    (with 9999 onbekend)."""
+    wanted = {c.codelijst for t in tables().values() for c in t.columns if c.codelijst}
+    lists = {name: rows for name, rows in code_lists().items() if name in wanted}
+    if "GEMEENTE" in wanted:
+        lists["GEMEENTE"] = sorted(set(gemeenten) | {GEMEENTE_ONBEKEND})
+    return dict(sorted(lists.items()))
+
+
+def analyst_database(folder: Path, release: str, lists: dict[str, list[tuple[str, str]]]) -> tuple[Path, ReleaseFacts]:
+    """vt_<release>.duckdb: the released tables read from the exported Parquet files, with primary keys, foreign
+    keys where every link is found, COMMENT ON every table and column, one table per code list and a view per
+    table with labels beside the codes."""
+    path = folder / f"vt_{release}.duckdb"
+    facts = ReleaseFacts(lists=lists)
+    with duckdb.connect(str(path)) as con:
+        con.execute("set threads = 1")
+        for name, rows in lists.items():
+            table = codelijst_table(name)
+            con.execute(f'create table "{table}" (code varchar primary key, omschrijving varchar not null)')
+            con.executemany(f'insert into "{table}" values (?, ?)', rows)
+            con.execute(f'comment on table "{table}" is '
+                        + sql_text(f"Codelijst {name}: de codes met hun omschrijving."))
+            con.execute(f'comment on column "{table}".code is ' + sql_text("De code, zoals in de microdata."))
+            con.execute(f'comment on column "{table}".omschrijving is ' + sql_text("De omschrijving van de code."))
+        for t in creation_order():
+            name = t.name(release)
+            parquet = str(folder / f"{name}.parquet")
+            facts.links[t.model] = [_link_facts(con, t, link, folder, release) for link in t.links]
+            columns = [f'"{c.name}" {DUCKDB_TYPES[c.data_type]}' for c in t.columns]
+            constraints = [f"primary key ({_names(t.key)})"] if t.key else []
+            for lf in facts.links[t.model]:
+                if lf.wezen == 0:
+                    lf.declared = True
+                    target = tables()[lf.link.to].name(release)
+                    constraints.append(f'foreign key ({_names(lf.link.columns)}) references "{target}" '
+                                       f"({_names(lf.link.to_columns)})")
+            con.execute(f'create table "{name}" ({", ".join(columns + constraints)})')
+            con.execute(f'insert into "{name}" select {_names(c.name for c in t.columns)} from read_parquet(?) '
+                        f"order by all", [parquet])
+            facts.rows[t.model] = con.execute(f'select count(*) from "{name}"').fetchone()[0]
+            for c in t.columns:
+                if c.data_type == "varchar":
+                    facts.widths[(t.model, c.name)] = con.execute(
+                        f'select coalesce(max(length("{c.name}")), 0) from "{name}"').fetchone()[0]
+            con.execute(f'comment on table "{name}" is ' + sql_text(t.description))
+            for c in t.columns:
+                con.execute(f'comment on column "{name}"."{c.name}" is ' + sql_text(c.description))
+            _create_labels_view(con, t, name, lists)
+    return path, facts
+
+
+def _names(columns) -> str:
+    return ", ".join(f'"{c}"' for c in columns)
+
+
+def _link_facts(con, t: Table, link: Link, folder: Path, release: str) -> LinkFacts:
+    source = str(folder / f"{t.name(release)}.parquet")
+    target = str(folder / f"{tables()[link.to].name(release)}.parquet")
+    filled = " and ".join(f's."{c}" is not null' for c in link.columns)
+    on = " and ".join(f's."{c}" = d."{d}"' for c, d in zip(link.columns, link.to_columns))
+    wezen, leeg = con.execute(
+        f"""select count(*) filter (where {filled} and not exists (
+                     select 1 from read_parquet(?) as d where {on})),
+                   count(*) filter (where not ({filled}))
+            from read_parquet(?) as s""", [target, source]).fetchone()
+    return LinkFacts(link, wezen, leeg)
+
+
+def _create_labels_view(con, t: Table, name: str, lists: dict) -> None:
+    select, joins = [], []
+    for i, c in enumerate(t.columns):
+        select.append(f't."{c.name}"')
+        if c.codelijst in lists:
+            alias = f"l{i}"
+            select.append(f'{alias}.omschrijving as "{c.name}_label"')
+            joins.append(f'left join "{codelijst_table(c.codelijst)}" as {alias} on {alias}.code = t."{c.name}"')
+    view = labels_view(name)
+    con.execute(f'create view "{view}" as select {", ".join(select)} from "{name}" as t {" ".join(joins)}')
+    con.execute(f'comment on view "{view}" is ' + sql_text(
+        f"{name} met naast elke gecodeerde variabele de omschrijving uit de codelijst (<variabele>_label)."))
+
+
+def write_codelijsten_csv(folder: Path, release: str, lists: dict[str, list[tuple[str, str]]]) -> Path:
+    """codelijsten_<release>.csv: every code list of the release, for readers of the CSV files."""
+    path = folder / f"{CODELIJSTEN}_{release}.csv"
+    with duckdb.connect() as con:
+        con.execute("create table c (codelijst varchar, code varchar, omschrijving varchar)")
+        con.executemany("insert into c values (?, ?, ?)",
+                        [(name, code, text) for name, rows in lists.items() for code, text in rows])
+        con.execute(f"copy (select * from c order by all) to {_path_literal(path)} (format csv, header true)")
+    return path
+
+
+def _path_literal(path: Path) -> str:
+    return sql_text(str(path))
+
+
+def csvw_metadata(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
+    """<file>.csv-metadata.json per CSV (W3C CSV on the Web): each column's name, description and datatype
+    (codes as strings, dates as yyyyMMdd), the empty field as null, the key and the links that every record
+    satisfies (the foreign keys of the DuckDB file)."""
+    out = []
+    for t in tables().values():
+        name = t.name(release)
+        columns = []
+        for c in t.columns:
+            datatype = ({"base": "date", "format": "yyyyMMdd"} if c.is_date
+                        else {"varchar": "string", "boolean": "boolean", "integer": "integer"}[c.data_type])
+            columns.append({"name": c.name, "titles": c.name, "dc:description": c.description, "datatype": datatype,
+                            "required": c.name in t.key})
+        schema = {"columns": columns, "primaryKey": list(t.key)}
+        foreign = [{"columnReference": list(lf.link.columns),
+                    "reference": {"resource": f"{tables()[lf.link.to].name(release)}.csv",
+                                  "columnReference": list(lf.link.to_columns)}}
+                   for lf in facts.links[t.model] if lf.declared]
+        if foreign:
+            schema["foreignKeys"] = foreign
+        doc = {"@context": "http://www.w3.org/ns/csvw", "url": f"{name}.csv", "dc:title": name,
+               "dc:description": t.description, "dialect": {"header": True, "delimiter": ",", "encoding": "utf-8"},
+               "null": "", "tableSchema": schema}
+        out.append(_write_json(folder / f"{name}.csv-metadata.json", doc))
+    codes = {"@context": "http://www.w3.org/ns/csvw", "url": f"{CODELIJSTEN}_{release}.csv",
+             "dc:title": f"{CODELIJSTEN}_{release}", "dc:description": "De codelijsten van de release.",
+             "dialect": {"header": True, "delimiter": ",", "encoding": "utf-8"}, "null": "",
+             "tableSchema": {"columns": [{"name": n, "titles": n, "datatype": "string", "required": True}
+                                         for n in ("codelijst", "code", "omschrijving")],
+                             "primaryKey": ["codelijst", "code"]}}
+    out.append(_write_json(folder / f"{CODELIJSTEN}_{release}.csv-metadata.json", codes))
+    return out
+
+
+def _write_json(path: Path, doc: dict) -> Path:
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def _spss_text(value: str, limit: int = SPSS_LABEL_MAX) -> str:
+    value = value if len(value.encode("utf-8")) <= limit else value.encode("utf-8")[:limit - 3].decode(
+        "utf-8", "ignore") + "..."
+    return "'" + value.replace("'", "''") + "'"
+
+
+def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
+    """<table>.sps per table: reads the CSV with every code as a string (leading zeros kept), flags as 0/1 with
+    value labels, the code lists as value labels and the descriptions as variable labels. Dates stay A8
+    (JJJJMMDD), as in CBS's own files."""
+    out = []
+    for t in tables().values():
+        name = t.name(release)
+        variables, flags = [], []
+        for c in t.columns:
+            if c.data_type == "boolean":
+                variables.append(f"  {c.name}_t A5")
+                flags.append(c.name)
+            elif c.data_type == "integer":
+                variables.append(f"  {c.name} F8.0")
+            else:
+                variables.append(f"  {c.name} A{max(facts.widths.get((t.model, c.name), 1), 1)}")
+        lines = [f"* {name}: {t.description}", "* Leest de CSV-versie van de tabel; zet de map van de release als "
+                 "werkmap (CD) of pas het pad aan.", "* Ontbrekende waarden (leeg in de CSV) worden system-missing "
+                 "of een lege string.", "",
+                 "GET DATA /TYPE=TXT", f"  /FILE='{name}.csv'", "  /ENCODING='UTF8'", "  /DELIMITERS=','",
+                 "  /QUALIFIER='\"'", "  /ARRANGEMENT=DELIMITED", "  /FIRSTCASE=2", "  /VARIABLES=",
+                 *variables, "."]
+        for flag in flags:
+            lines.append(f"RECODE {flag}_t ('true'=1) ('false'=0) (ELSE=SYSMIS) INTO {flag}.")
+        if flags:
+            lines += [f"FORMATS {' '.join(flags)} (F1.0).",
+                      f"VALUE LABELS {' '.join(flags)} 0 'nee' 1 'ja'.",
+                      "ADD FILES /FILE=* /KEEP=" + " ".join(c.name for c in t.columns) + ".",
+                      ]
+        lines.append("VARIABLE LABELS")
+        lines += [f"  {c.name} {_spss_text(c.description)}" for c in t.columns]
+        lines[-1] += "."
+        for c in t.columns:
+            if c.codelijst in facts.lists:
+                pairs = " ".join(f"'{code}' {_spss_text(text, 120)}" for code, text in facts.lists[c.codelijst])
+                lines.append(f"VALUE LABELS {c.name} {pairs}.")
+        lines += ["EXECUTE.", f"* SAVE OUTFILE='{name}.sav'.", ""]
+        path = folder / f"{name}.sps"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        out.append(path)
+    return out
+
+
+def stata_syntax(folder: Path, release: str) -> list[Path]:
+    """<table>.do per table: imports the CSV with every column as a string (codes keep their leading zeros),
+    then makes flags 0/1 and whole numbers numeric and labels the variables. Dates stay JJJJMMDD text; the file
+    shows how to make a Stata date of one."""
+    out = []
+    for t in tables().values():
+        name = t.name(release)
+        lines = [f"* {name}: {t.description[:200]}", "* Ontbrekende waarden (leeg in de CSV) worden missing.",
+                 f'import delimited using "{name}.csv", varnames(1) stringcols(_all) encoding("utf-8") clear']
+        for c in t.columns:
+            if c.data_type == "boolean":
+                lines += [f'replace {c.name} = cond({c.name} == "true", "1", cond({c.name} == "false", "0", ""))',
+                          f"destring {c.name}, replace"]
+            elif c.data_type == "integer":
+                lines.append(f"destring {c.name}, replace")
+        for c in t.columns:
+            text = c.description if len(c.description) <= STATA_LABEL_MAX else c.description[:STATA_LABEL_MAX - 3] + "..."
+            lines.append(f'label variable {c.name} "{text.replace(chr(34), chr(39))}"')
+        dates = [c.name for c in t.columns if c.is_date]
+        if dates:
+            lines.append(f'* een datum: generate {dates[0]}_d = date({dates[0]}, "YMD")  en  format {dates[0]}_d %td')
+        lines.append("")
+        path = folder / f"{name}.do"
+        path.write_text("\n".join(lines), encoding="utf-8")
+        out.append(path)
+    return out
