@@ -239,9 +239,10 @@ def svg_diagram(release: str, facts: ReleaseFacts) -> str:
             dash = "" if lf.declared else ' stroke-dasharray="6 4"'
             parts.append(f'<line x1="{x1:.0f}" y1="{y1:.0f}" x2="{x2:.0f}" y2="{y2:.0f}" stroke="#555"'
                          f' stroke-width="2"{dash}/>')
-            if not lf.declared:
-                parts.append(f'<text x="{(x1 + x2) / 2 + 6:.0f}" y="{(y1 + y2) / 2 - 6:.0f}" font-size="12" '
-                             f'fill="#a00">{lf.wezen} wezen</text>')
+            if not lf.declared:  # the count beside its line, in the gap between the boxes
+                anchor, dx = ("middle", 0) if y1 == y2 else ("start", 6)
+                parts.append(f'<text x="{(x1 + x2) / 2 + dx:.0f}" y="{(y1 + y2) / 2 - 6:.0f}" font-size="12" '
+                             f'text-anchor="{anchor}" fill="#a00">{lf.wezen} wezen</text>')
     for t in tables().values():
         col, row = DIAGRAM[t.model]
         x, y = 20 + col * CELL_W, 20 + row * CELL_H
@@ -251,7 +252,7 @@ def svg_diagram(release: str, facts: ReleaseFacts) -> str:
                      f'{html.escape(t.name(release))}</text>')
         parts.append(f'<text x="{x + 10}" y="{y + 42}" font-size="12">{facts.rows[t.model]} records</text>')
         for i, k in enumerate(t.key):
-            parts.append(f'<text x="{x + 10}" y="{y + 60 + 16 * i}" font-size="12">🔑 {html.escape(k)}</text>')
+            parts.append(f'<text x="{x + 10}" y="{y + 60 + 16 * i}" font-size="12">sleutel: {html.escape(k)}</text>')
     width, height = 40 + 3 * CELL_W - (CELL_W - BOX_W), 40 + 3 * CELL_H - (CELL_H - BOX_H)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Tabellen en koppelingen" '
             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">'

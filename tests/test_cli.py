@@ -28,7 +28,8 @@ vt = partial(run_vt, check=False)  # these tests check exit codes themselves
 
 def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
     home = tmp_path / "wh"
-    env = {"VT_HOME": str(home), "VT_PSEUDONYM_KEY": "", "VT_DATABASE": "", "GX_ANALYTICS_ENABLED": "false"}
+    env = {"VT_HOME": str(home), "VT_PSEUDONYM_KEY": "", "VT_RELEASE_KEY": "", "VT_DATABASE": "",
+           "GX_ANALYTICS_ENABLED": "false"}
     proc = vt("demo", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "generated 26 deliveries for 2020H1" in proc.stdout
@@ -37,8 +38,9 @@ def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
     assert "2020H1: 26 deliveries" in proc.stdout
     assert f"release 2020V1: {home}/releases/2020V1" in proc.stdout
     assert f"publication 2020V1: {home}/publicatie/2020V1" in proc.stdout
-    key = home / "pseudonym.key"
-    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    for key in (home / "pseudonym.key", home / "release.key"):  # the demo made both keys, owner-only
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert (home / "pseudonym.key").read_bytes() != (home / "release.key").read_bytes()
     with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.leveringen").fetchone() == (26,)
     # as a real half-year: a few organisations' deliveries have defects and are afgekeurd for them, the others pass

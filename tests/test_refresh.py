@@ -201,11 +201,13 @@ def test_the_readme_cron_line_works_as_written(half_year, tmp_path):
     root = tmp_path / "srv"
     (root / "warehouse" / "logs").mkdir(parents=True)
     (root / ".venv").symlink_to(Path(__file__).resolve().parents[1] / ".venv")
-    key = root / "warehouse" / "pseudonym.key"
-    key.write_text("k" * 64)
-    key.chmod(0o600)
+    for name, text in (("pseudonym.key", "k" * 64), ("release.key", "r" * 64)):
+        key = root / "warehouse" / name
+        key.write_text(text)
+        key.chmod(0o600)
     inbox_copy(half_year, root / "inbox")
-    env = {k: v for k, v in os.environ.items() if k not in ("VT_HOME", "VT_PSEUDONYM_KEY", "VT_DATABASE")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VT_HOME", "VT_PSEUDONYM_KEY", "VT_RELEASE_KEY", "VT_DATABASE")}
     proc = subprocess.run(["sh", "-c", command.replace("/srv/vt", str(root))], env=env)
     assert proc.returncode == 0
     log = (root / "warehouse" / "logs" / "cron.log").read_text()

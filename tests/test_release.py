@@ -65,14 +65,17 @@ def test_release_twice_gives_identical_files(released):
     a, b = (home / "releases" / RELEASE for home in released)
     manifest = json.loads((a / "manifest.json").read_text())
     names = sorted(f["name"] for f in manifest["files"])
-    assert names == sorted([f"VT_{t}_{RELEASE}.{ext}" for t in TABLES for ext in ("parquet", "csv")]
+    assert names == sorted([f"VT_{t}_{RELEASE}.{ext}" for t in TABLES
+                            for ext in ("parquet", "csv", "csv-metadata.json", "sps", "do")]
                            + [f"kerncijfers_{RELEASE}.parquet", f"indicatoren_{RELEASE}.parquet",
-                              f"codebook_{RELEASE}.md", f"vt_{RELEASE}.duckdb"])
+                              f"codelijsten_{RELEASE}.csv", f"codelijsten_{RELEASE}.csv-metadata.json",
+                              f"codebook_{RELEASE}.md", f"codebook_{RELEASE}.html", f"vt_{RELEASE}.duckdb"])
     # every file the same bytes, but the DuckDB file (DuckDB writes other bytes each time): its content is
     for name in names:
         if name.endswith(".duckdb"):
             assert (a / name).read_bytes() != (b / name).read_bytes()  # else the content checksum is not needed
             assert content_checksum(a / name) == content_checksum(b / name)
+            assert content_checksum(a / name, 1) != content_checksum(a / name)  # version 2 covers more
         else:
             assert (a / name).read_bytes() == (b / name).read_bytes(), name
     # the manifests agree but for the build that made each (its own dbt invocation and times)
@@ -113,7 +116,9 @@ def test_analyst_database_holds_only_released_tables(released):
     with duckdb.connect(str(path), read_only=True) as con:
         tables = sorted(t for (t,) in con.execute("select table_name from information_schema.tables").fetchall())
         columns = {c for (c,) in con.execute("select column_name from information_schema.columns").fetchall()}
-    assert tables == sorted(f"VT_{t}_{RELEASE}" for t in TABLES)
+    released = sorted(f"VT_{t}_{RELEASE}" for t in TABLES)
+    assert [t for t in tables if not t.startswith("codelijst_")] == sorted(
+        released + [f"{t}_labels" for t in released])
     # coded numbers only: no organisation's own number, no BSN pseudonym
     assert not {c for c in columns if "nummer" in c and not c.startswith("identificatienummer")}
     assert "bsn_pseudoniem" not in columns
@@ -158,7 +163,7 @@ def test_a_changed_frozen_file_is_named_and_never_published(released, tmp_path):
     shutil.copytree(released[1], home)
     folder = home / "releases" / RELEASE
     proc = vt("verify", home=home)
-    assert proc.returncode == 0 and proc.stdout == f"{RELEASE} release: intact (22 files)\n", proc.stderr
+    assert proc.returncode == 0 and proc.stdout == f"{RELEASE} release: intact (52 files)\n", proc.stderr
     csv_file = folder / f"VT_casus_{RELEASE}.csv"
     csv_file.chmod(0o640)
     with open(csv_file, "a") as fh:
@@ -179,7 +184,9 @@ def test_a_changed_frozen_file_is_named_and_never_published(released, tmp_path):
     kern.chmod(0o640)
     kern.write_bytes(kern.read_bytes() + b"\0")
     proc = vt("publish", "--release", RELEASE, "--out", str(tmp_path / "pub"), home=home)
-    assert proc.returncode == 1 and f"{kern} differs from the release's manifest.json: not published" in proc.stderr
+    assert proc.returncode == 1 and (f"release {RELEASE} differs from its manifest.json (" in proc.stderr
+                                     and f"kerncijfers_{RELEASE}.parquet differs from the manifest (sha256)"
+                                     in proc.stderr and "not published" in proc.stderr)
     assert not (tmp_path / "pub").exists()
     proc = vt("verify", "2020V9", home=home)
     assert proc.returncode == 2 and "release 2020V9 does not exist" in proc.stderr

@@ -327,10 +327,31 @@ def _betrokkenen(rng: np.random.Generator, person_nr, casusnummer, casus_start) 
     text[year_only] = [t[:4] + "0000" for t in text[year_only]]
     text[(precision >= 0.05) & (precision < 0.07)] = "00000000"
     text[unborn] = "99999999"
+    sex = rng.choice(["1", "2", "9"], n, p=[0.47, 0.5, 0.03]).astype(object)
+    _returning(bsn, text, sex, casusnummer, casus_start)
     return {
         "persoonsnummer": person_nr,
         "casusnummer": casusnummer,
         "bsn": bsn,
         "geboortedatum": text,
-        "geslacht": rng.choice(["1", "2", "9"], n, p=[0.47, 0.5, 0.03]).astype(object),
+        "geslacht": sex,
     }
+
+
+RETURNING = 0.05  # share of persons with a valid BSN who were in an earlier casus of the organisation
+
+
+def _returning(bsn, birth, sex, casusnummer, casus_start) -> None:
+    """Make some persons come back: they take the BSN, birth date and sex of a person of an earlier casus, so a
+    person can be followed over casussen (identificatienummer_persoon). Its own generator, seeded from the data,
+    leaves the main random stream (and so everything else generated) unchanged."""
+    n = len(bsn)
+    if n < 2:
+        return
+    rng = np.random.default_rng(int(np.datetime64(casus_start.min(), "D").astype(np.int64)) + n)
+    order = np.argsort(casus_start, kind="stable")
+    valid = np.array([len(b) == 9 and b not in ("000000000", "999999999") for b in bsn])
+    for pos in np.nonzero(rng.random(n - 1) < RETURNING)[0] + 1:  # positions in start order, never the first
+        new, old = order[pos], order[rng.integers(0, pos)]
+        if valid[new] and valid[old] and casusnummer[new] != casusnummer[old]:
+            bsn[new], birth[new], sex[new] = bsn[old], birth[old], sex[old]
