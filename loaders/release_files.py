@@ -227,22 +227,27 @@ def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
         for flag in flags:
             lines.append(f"RECODE {flag}_t ('true'=1) ('false'=0) (ELSE=SYSMIS) INTO {flag}.")
         if flags:
-            lines += [f"FORMATS {' '.join(flags)} (F1.0).",
-                      f"VALUE LABELS {' '.join(flags)} 0 'nee' 1 'ja'.",
-                      "ADD FILES /FILE=* /KEEP=" + " ".join(c.name for c in t.columns) + ".",
+            lines += [f"FORMATS {_wrapped(flags)} (F1.0).",
+                      f"VALUE LABELS {_wrapped(flags)} 0 'nee' 1 'ja'.",
+                      "ADD FILES /FILE=* /KEEP=" + _wrapped([c.name for c in t.columns]) + ".",
                       ]
         lines.append("VARIABLE LABELS")
         lines += [f"  {c.name} {_spss_text(c.description)}" for c in t.columns]
         lines[-1] += "."
         for c in t.columns:
             if c.codelijst in facts.lists:
-                pairs = " ".join(f"'{code}' {_spss_text(text, 120)}" for code, text in facts.lists[c.codelijst])
-                lines.append(f"VALUE LABELS {c.name} {pairs}.")
+                pairs = [f"  '{code}' {_spss_text(text, 120)}" for code, text in facts.lists[c.codelijst]]
+                lines += [f"VALUE LABELS {c.name}", *pairs]  # one pair per line: syntax lines stay short
+                lines[-1] += "."
         lines += ["EXECUTE.", f"* SAVE OUTFILE='{name}.sav'.", ""]
         path = folder / f"{name}.sps"
         path.write_text("\n".join(lines), encoding="utf-8")
         out.append(path)
     return out
+
+
+def _wrapped(names: list[str], per_line: int = 5) -> str:
+    return "\n  ".join(" ".join(names[i:i + per_line]) for i in range(0, len(names), per_line))
 
 
 def stata_syntax(folder: Path, release: str) -> list[Path]:

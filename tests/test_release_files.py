@@ -193,10 +193,11 @@ def test_spss_and_stata_syntax(frozen):
             assert f"label variable {c.name} " in do
     casus = (folder / "VT_casus_2020V2.sps").read_text(encoding="utf-8")
     assert "  identificatienummer_casus A64\n  startdatum_gaaf A8\n" in casus
-    assert "VALUE LABELS gemeente_gaaf " in casus and "'0363' 'Amsterdam'" in casus
+    assert "VALUE LABELS gemeente_gaaf\n" in casus and "\n  '0363' 'Amsterdam'\n" in casus
     melding = (folder / "VT_melding_2020V2.sps").read_text(encoding="utf-8")
     assert "RECODE aard_1_t ('true'=1) ('false'=0) (ELSE=SYSMIS) INTO aard_1." in melding
     assert "ADD FILES /FILE=* /KEEP=identificatienummer_melding identificatienummer_casus " in melding
+    assert max(len(line) for line in melding.splitlines()) < 400
 
 
 def test_codebook_examples_answer_the_questions(frozen):
