@@ -273,24 +273,28 @@ def verify_release(folder: Path) -> list[str]:
             problems.append(f"{name} is missing")
             continue
         try:
-            same = matches(path, f)
+            how = difference(path, f)
         except duckdb.Error as exc:
             problems.append(f"{name} cannot be read ({str(exc).splitlines()[0]})")
             continue
-        if not same:
-            how = "its tables' content changed" if "content_sha256" in f else "sha256"
+        if how:
             problems.append(f"{name} differs from the manifest ({how})")
     problems += [f"{p.name} is not part of it" for p in sorted(folder.iterdir())
                  if p.name != MANIFEST and p.name not in files and not p.name.endswith(".wal")]
     return problems
 
 
-def matches(path: Path, entry: dict) -> bool:
-    """Whether a file equals its manifest entry: by sha256, or for a DuckDB file by `content_sha256` (computed the
-    way its `content_versie` says: releases frozen before version 2 are verified as they were made)."""
+def difference(path: Path, entry: dict, same_bytes: bool = True) -> str | None:
+    """How a file differs from its manifest entry, or None when it does not. A DuckDB file has a `content_sha256`
+    (computed the way its `content_versie` says: releases frozen before version 2 are verified as they were
+    made), and from version 2 also the `sha256` of the frozen bytes: a changed byte where no table reads it is a
+    difference too. `same_bytes=False` compares the content only (a re-export is never the same bytes)."""
     if "content_sha256" in entry:
-        return content_checksum(path, entry.get("content_versie", 1)) == entry["content_sha256"]
-    return sha256_file(path) == entry.get("sha256")
+        if content_checksum(path, entry.get("content_versie", 1)) != entry["content_sha256"]:
+            return "its tables' content changed"
+        if not same_bytes or "sha256" not in entry:
+            return None
+    return None if sha256_file(path) == entry.get("sha256") else "sha256"
 
 
 def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> FreezeResult:
@@ -328,9 +332,10 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> Freez
                  *release_files.stata_syntax(staging, name), *write_codebook(staging, built.release, facts, database)]
     files += export_publication_tables(warehouse, name, staging)
     files += [{"name": p.name, "sha256": sha256_file(p)} for p in described]
-    # a DuckDB file is not the same bytes twice: its content (tables, rows, keys, comments, views) is checked
+    # a DuckDB file is not the same bytes twice: its content (tables, rows, keys, comments, views) is what two
+    # exports share; the frozen file's own bytes are checked too
     files.append({"name": database.name, "content_sha256": content_checksum(database, CONTENT_VERSION),
-                  "content_versie": CONTENT_VERSION})
+                  "content_versie": CONTENT_VERSION, "sha256": sha256_file(database)})
     manifest = {
         "release": name,
         "status": built.release.status,
@@ -377,7 +382,7 @@ def _compare_repaired(aside: Path, target: Path, files: list[dict]) -> str:
     for f in files:
         old = aside / f["name"]
         if old.is_file():
-            (same if matches(old, f) else differ).append(f["name"])
+            (differ if difference(old, f, same_bytes=False) else same).append(f["name"])
     text = (f"the folder {target} had no manifest (incomplete): moved to {aside} and frozen anew; "
             f"{len(same)} of the files found were identical to the new ones")
     return text + (f", these differ: {', '.join(differ)}" if differ else "")

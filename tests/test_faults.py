@@ -167,6 +167,21 @@ def test_a_removed_publication_is_made_again_from_the_frozen_files_byte_for_byte
     assert {p.name: p.read_bytes() for p in publication.iterdir()} == before
 
 
+def test_the_refresh_verifies_a_release_before_it_publishes_it(refreshed, tmp_path):
+    home = copy_of(refreshed, tmp_path)
+    shutil.rmtree(home / "publicatie" / RELEASE)
+    codebook = home / "releases" / RELEASE / f"codebook_{RELEASE}.html"
+    codebook.chmod(0o640)
+    codebook.write_text(codebook.read_text(encoding="utf-8").replace("Codeboek", "Kodeboek"), encoding="utf-8")
+    (tmp_path / "inbox").mkdir()
+    proc = run_vt("refresh", "--inbox", str(tmp_path / "inbox"), "--today", "2020-10-02", home=home, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert (f"release {RELEASE}: release {RELEASE} differs from its manifest.json (codebook_{RELEASE}.html differs "
+            f"from the manifest (sha256)): not published; restore {home}/releases/{RELEASE} from a backup") \
+        in proc.stderr
+    assert not (home / "publicatie" / RELEASE).exists() and not (home / "publicatie" / f".{RELEASE}.tmp").exists()
+
+
 def test_everything_private_is_owner_only_and_releases_are_for_the_share_group(refreshed, tmp_path):
     home = refreshed
     assert mode(home) == 0o750

@@ -23,7 +23,7 @@ from loaders.generate import generate
 from loaders.layout import code_lists
 from loaders.periods import periode_range
 from loaders.pseudonym import hmac_hex
-from loaders.release import freeze_release, verify_release
+from loaders.release import content_checksum, freeze_release, verify_release
 from loaders.release_files import labels_view
 from loaders.schema import tables
 from loaders.warehouse import Warehouse
@@ -302,7 +302,7 @@ def test_verify_catches_a_changed_byte_in_every_kind_of_file(frozen, tmp_path):
         shutil.copytree(source, folder)
         _flip_byte(folder / name)
         problems = verify_release(folder)
-        assert len(problems) == 1 and problems[0].startswith(name), (name, problems)
+        assert len(problems) == 1 and problems[0].startswith(f"{name} "), (name, problems)
     # the DuckDB file's content beyond its rows: a comment, a view, a key (made writable, as root could)
     changes = ["comment on table VT_casus_2020V2 is 'x'", "drop view VT_casus_2020V2_labels",
                "update codelijst_rol set omschrijving = 'x' where code = '10'",
@@ -315,6 +315,20 @@ def test_verify_catches_a_changed_byte_in_every_kind_of_file(frozen, tmp_path):
             con.execute(sql)
         assert verify_release(folder) == [
             "vt_2020V2.duckdb differs from the manifest (its tables' content changed)"], sql
+    # a release frozen before content version 2 (no content_versie) is verified as it was made
+    folder = tmp_path / "v1"
+    shutil.copytree(source, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    entry = next(f for f in manifest["files"] if f["name"] == "vt_2020V2.duckdb")
+    del entry["content_versie"], entry["sha256"]
+    entry["content_sha256"] = content_checksum(folder / "vt_2020V2.duckdb", 1)
+    (folder / "manifest.json").chmod(0o640)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert verify_release(folder) == []
+    (folder / "vt_2020V2.duckdb").chmod(0o640)
+    with duckdb.connect(str(folder / "vt_2020V2.duckdb")) as con:
+        con.execute("delete from VT_advies_2020V2 where true")
+    assert verify_release(folder) == ["vt_2020V2.duckdb differs from the manifest (its tables' content changed)"]
 
 
 def test_codebook_html_as_a_reader_sees_it_in_chromium(frozen, tmp_path):
@@ -334,3 +348,34 @@ def test_codebook_html_as_a_reader_sees_it_in_chromium(frozen, tmp_path):
                     "--window-size=1200,1600", page.as_uri()], capture_output=True, timeout=120,
                    env={**os.environ, "HOME": str(tmp_path)})
     assert shot.stat().st_size > 20_000
+
+
+def pspp() -> str:
+    path = shutil.which("pspp")
+    assert path, "GNU PSPP is needed to run the SPSS syntax (make test installs Debian's pspp)"
+    return path
+
+
+def test_spss_syntax_runs_in_pspp_and_reads_every_value(frozen, tmp_path):
+    """Each table's .sps, run by GNU PSPP as written, then saved back to CSV: every value as delivered in the
+    CSV, codes with their leading zeros, flags 1/0 for true/false, empty stays empty."""
+    folder = folder_of(frozen)
+    for t in tables().values():
+        name = t.name("2020V2")
+        out = tmp_path / f"{name}.csv"
+        syntax = tmp_path / f"{name}.sps"
+        syntax.write_text(f"CD '{folder}'.\n" + (folder / f"{name}.sps").read_text(encoding="utf-8")
+                          + f"\nSAVE TRANSLATE /OUTFILE='{out}' /TYPE=CSV /FIELDNAMES /REPLACE.\n", encoding="utf-8")
+        proc = subprocess.run([pspp(), "-O", "format=txt", "-o", str(tmp_path / "listing.txt"), str(syntax)],
+                              capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        listing = (tmp_path / "listing.txt").read_text(encoding="utf-8") if (tmp_path / "listing.txt").exists() else ""
+        assert proc.returncode == 0 and "error" not in (proc.stdout + proc.stderr + listing).lower(), (name, proc)
+        assert "warning" not in (proc.stdout + proc.stderr + listing).lower(), (name, listing[:2000])
+        got = pd.read_csv(out, dtype=str, keep_default_na=False)
+        want = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        for c in t.columns:
+            if c.data_type == "boolean":
+                want[c.name] = want[c.name].map({"true": "1", "false": "0", "": ""})
+            got[c.name] = got[c.name].str.strip() if c.data_type != "varchar" else got[c.name]
+        assert list(got.columns) == list(want.columns), name
+        pd.testing.assert_frame_equal(got, want, obj=name)
