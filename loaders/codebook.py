@@ -106,8 +106,9 @@ def _links_text(t: Table, facts: ReleaseFacts, release: str) -> list[str]:
             how = "als foreign key gedeclareerd in het DuckDB-bestand; elk record vindt zijn doel"
         else:
             how = (f"niet als foreign key gedeclareerd: {lf.wezen} records (wezen) vinden hun doel niet; hun {cols} "
-                   f"is gevuld, maar komt in {target} niet voor: de organisatie leverde het record waarnaar het "
-                   "verwijst niet. Gebruik een left join, anders vallen ze weg")
+                   f"is gevuld, maar komt in {target} niet voor: het record waarnaar het verwijst zit niet in de "
+                   "leveringen van deze release (het is in een eerder halfjaar of niet geleverd). Gebruik een left "
+                   "join, anders vallen ze weg")
         empty = f"; {lf.leeg} records hebben {cols} leeg" if lf.leeg else ""
         out.append(f"- {cols} → {target} ({', '.join(lf.link.to_columns)}): {how}{empty}.")
     if t.model == "vt_overdracht":
@@ -155,7 +156,9 @@ def markdown(release: Release, facts: ReleaseFacts, database: Path) -> str:
     lines = [
         f"# Codeboek VT-microdata, release {r}{escaped_mark}", "",
         f"Status: {release.status}. Verslagperioden: {', '.join(release.perioden)}. Peildatum: "
-        f"{release.peildatum.isoformat()} (leveringen die later zijn ontvangen tellen niet mee).", "",
+        f"{release.peildatum.isoformat()} (leveringen die later zijn ontvangen tellen niet mee)."
+        + (f" Het teken {escaped_mark} achter de naam betekent: {release.status}, zoals bij CBS." if release.mark
+           else ""), "",
         "## Bestanden", "",
         f"- `vt_{r}.duckdb`: alle tabellen met sleutels, beschrijvingen (COMMENT ON), een tabel per codelijst "
         f"(`codelijst_<naam>`) en per tabel een view met de omschrijvingen naast de codes (`<tabel>_labels`).",
@@ -251,8 +254,9 @@ def svg_diagram(release: str, facts: ReleaseFacts) -> str:
         parts.append(f'<text x="{x + 10}" y="{y + 22}" font-size="14" font-weight="bold">'
                      f'{html.escape(t.name(release))}</text>')
         parts.append(f'<text x="{x + 10}" y="{y + 42}" font-size="12">{facts.rows[t.model]} records</text>')
-        for i, k in enumerate(t.key):
-            parts.append(f'<text x="{x + 10}" y="{y + 60 + 16 * i}" font-size="12">sleutel: {html.escape(k)}</text>')
+        for i, k in enumerate(t.key):  # a key of two columns is one key: the second line continues it
+            label = "sleutel:" if i == 0 else "+"
+            parts.append(f'<text x="{x + 10}" y="{y + 60 + 16 * i}" font-size="12">{label} {html.escape(k)}</text>')
     width, height = 40 + 3 * CELL_W - (CELL_W - BOX_W), 40 + 3 * CELL_H - (CELL_H - BOX_H)
     return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Tabellen en koppelingen" '
             f'width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">'
