@@ -45,6 +45,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_build.py --repeat 2
 	$(BIN)/python bench/bench_quality.py
 	$(BIN)/python bench/bench_refresh.py
+	$(BIN)/python bench/bench_release_files.py --repeat 3
 	$(BIN)/python bench/bench_refresh.py --first 2023H1
 	$(BIN)/python bench/bench_scale.py --scales 1,3,10
 

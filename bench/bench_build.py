@@ -25,7 +25,7 @@ from loaders.generate import generate, received_groups  # noqa: E402
 from loaders.layout import default_layout  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
-from loaders.pseudonym import hmac_pads, resolve_key  # noqa: E402
+from loaders.pseudonym import hmac_pads, release_key, resolve_key  # noqa: E402
 from loaders.release import run_dbt  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
 
@@ -53,10 +53,11 @@ def direct_sql(warehouse: Warehouse) -> float:
         node = models[key]
         path = warehouse.home / "dbt-target" / "compiled" / node["package_name"] / node["original_file_path"]
         compiled[key] = path.read_text()
-    ipad, opad = hmac_pads(resolve_key(warehouse.home))
     with duckdb.connect(str(warehouse.database)) as con:
-        con.execute("set variable vt_hmac_ipad = ?", [ipad])
-        con.execute("set variable vt_hmac_opad = ?", [opad])
+        for name, key in (("hmac", resolve_key(warehouse.home)), ("release", release_key(warehouse.home))):
+            ipad, opad = hmac_pads(key)
+            con.execute(f"set variable vt_{name}_ipad = ?", [ipad])
+            con.execute(f"set variable vt_{name}_opad = ?", [opad])
         started = time.perf_counter()
         for key in order:
             node = models[key]
@@ -72,6 +73,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     os.environ.setdefault("VT_PSEUDONYM_KEY", "bench-" + "k" * 40)
+    os.environ.setdefault("VT_RELEASE_KEY", "bench-release-" + "r" * 40)
     os.environ.pop("VT_DATABASE", None)
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         inbox = Path(tmp) / "inbox"

@@ -33,6 +33,7 @@ from loaders.warehouse import Warehouse  # noqa: E402
 
 def main() -> None:
     os.environ.setdefault("VT_PSEUDONYM_KEY", "bench-" + "k" * 40)
+    os.environ.setdefault("VT_RELEASE_KEY", "bench-release-" + "r" * 40)
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     import duckdb
 

@@ -66,6 +66,7 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     args = ap.parse_args()
     os.environ.setdefault("VT_PSEUDONYM_KEY", "bench-" + "k" * 40)
+    os.environ.setdefault("VT_RELEASE_KEY", "bench-release-" + "r" * 40)
     os.environ.pop("VT_DATABASE", None)
     with tempfile.TemporaryDirectory(prefix="bench-refresh-") as tmp:
         inbox, home = Path(tmp) / "inbox", Path(tmp) / "wh"

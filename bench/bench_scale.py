@@ -59,7 +59,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix=f"bench-scale-{scale:g}-") as tmp:
             inbox, home = Path(tmp) / "inbox", Path(tmp) / "wh"
             env = {**os.environ, "VT_HOME": str(home), "GX_ANALYTICS_ENABLED": "false",
-                   "VT_PSEUDONYM_KEY": os.environ.get("VT_PSEUDONYM_KEY", "bench-" + "k" * 40)}
+                   "VT_PSEUDONYM_KEY": os.environ.get("VT_PSEUDONYM_KEY", "bench-" + "k" * 40),
+                   "VT_RELEASE_KEY": os.environ.get("VT_RELEASE_KEY", "bench-release-" + "r" * 40)}
             env.pop("VT_DATABASE", None)
             t = time.perf_counter()
             files = generate(inbox, periode_range("2020H1:2020H2"), scale=scale, seed=1)
