@@ -45,8 +45,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_build.py --repeat 2
 	$(BIN)/python bench/bench_quality.py
 	$(BIN)/python bench/bench_refresh.py
-	$(BIN)/python bench/bench_release_files.py --repeat 3
 	$(BIN)/python bench/bench_refresh.py --first 2023H1
+	$(BIN)/python bench/bench_release_files.py --repeat 3
 	$(BIN)/python bench/bench_scale.py --scales 1,3,10
 
 # Long fault soak (not part of `make test`): a five-year refresh interrupted at random points ends in the state of

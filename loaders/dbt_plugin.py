@@ -3,8 +3,8 @@
 - The HMAC key pads as session variables, which `macros/coded_id.sql` reads with getvariable(); values set this
   way live only in the session, so the key is in no compiled SQL file, log or database. Without a usable key
   the pads are null and `vt_sleutel_fout` says why; the same for the release key, whose pads
-  (`vt_release_ipad`, `vt_release_opad`) code identificatienummer_persoon (macros/person_id.sql); the guard (macros/guard_release.sql) stops a release
-  build with that message before any model is built.
+  (`vt_release_ipad`, `vt_release_opad`) code identificatienummer_persoon (macros/person_id.sql). The guard
+  (macros/guard_release.sql) stops a release build with that message before any model is built.
 - `vt_release_kalender(name)`: the calendar's release as JSON (half-years, peildatum) or {"fout": why}, so the
   guard reads the one home of the calendar rule (loaders/kalender.py) instead of a copy in Jinja.
 - `vt_referentie_ontbreekt(what, gaps)`: the message for years without reference data (loaders/referentie.py).

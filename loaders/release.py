@@ -4,8 +4,8 @@
 `freeze_release` builds it and exports its nine microdata tables to `$VT_HOME/releases/<release>/`: Parquet
 and CSV per table with a CSVW schema and SPSS and Stata syntax, the code lists, a DuckDB file with only the
 released tables (keys, comments, code-list tables and label views; `loaders/release_files.py`), the codebook in
-Markdown and HTML, and a manifest with the checksum of every file, row counts and the deliveries used. A frozen release is never rewritten: an identical export is a no-op,
-a different one is refused.
+Markdown and HTML, and a manifest with the checksum of every file, row counts and the deliveries used. A frozen
+release is never rewritten: an identical export is a no-op, a different one is refused.
 """
 
 from __future__ import annotations

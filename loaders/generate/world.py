@@ -351,7 +351,9 @@ def _returning(bsn, birth, sex, casusnummer, casus_start) -> None:
     rng = np.random.default_rng(int(np.datetime64(casus_start.min(), "D").astype(np.int64)) + n)
     order = np.argsort(casus_start, kind="stable")
     valid = np.array([len(b) == 9 and b not in ("000000000", "999999999") for b in bsn])
+    in_casus = set(zip(casusnummer, bsn))  # a person is in a casus once
     for pos in np.nonzero(rng.random(n - 1) < RETURNING)[0] + 1:  # positions in start order, never the first
         new, old = order[pos], order[rng.integers(0, pos)]
-        if valid[new] and valid[old] and casusnummer[new] != casusnummer[old]:
+        if valid[new] and valid[old] and (casusnummer[new], bsn[old]) not in in_casus:
             bsn[new], birth[new], sex[new] = bsn[old], birth[old], sex[old]
+            in_casus.add((casusnummer[new], bsn[old]))
