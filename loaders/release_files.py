@@ -204,8 +204,8 @@ def _spss_text(value: str, limit: int = SPSS_LABEL_MAX) -> str:
 
 def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
     """<table>.sps per table: reads the CSV with every code as a string (leading zeros kept), flags as 0/1 with
-    value labels, the code lists as value labels and the descriptions as variable labels. Dates stay A8
-    (JJJJMMDD), as in CBS's own files."""
+    value labels, the code lists as value labels and the descriptions as variable labels. A date stays A8
+    (JJJJMMDD), as in CBS's own files, with an SPSS date beside it (<naam>_d)."""
     out = []
     for t in tables().values():
         name = t.name(release)
@@ -228,11 +228,21 @@ def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
             lines.append(f"RECODE {flag}_t ('true'=1) ('false'=0) (ELSE=SYSMIS) INTO {flag}.")
         if flags:
             lines += [f"FORMATS {_wrapped(flags)} (F1.0).",
-                      f"VALUE LABELS {_wrapped(flags)} 0 'nee' 1 'ja'.",
-                      "ADD FILES /FILE=* /KEEP=" + _wrapped([c.name for c in t.columns]) + ".",
-                      ]
+                      f"VALUE LABELS {_wrapped(flags)} 0 'nee' 1 'ja'."]
+        dates = [c.name for c in t.columns if c.is_date]
+        for d in dates:  # beside the A8 text (as CBS), an SPSS date: <naam>_d
+            lines.append(f"COMPUTE {d}_d = DATE.DMY(NUMBER(SUBSTR({d}, 7, 2), F2.0), NUMBER(SUBSTR({d}, 5, 2), F2.0), "
+                         f"NUMBER(SUBSTR({d}, 1, 4), F4.0)).")
+        if dates:
+            lines.append(f"FORMATS {_wrapped([f'{d}_d' for d in dates])} (EDATE10).")
+        if flags or dates:  # the variables in the table's order, each date beside its text
+            order = [n for c in t.columns for n in ([c.name, f"{c.name}_d"] if c.is_date else [c.name])]
+            lines.append("ADD FILES /FILE=* /KEEP=" + _wrapped(order) + ".")
         lines.append("VARIABLE LABELS")
-        lines += [f"  {c.name} {_spss_text(c.description)}" for c in t.columns]
+        for c in t.columns:
+            lines.append(f"  {c.name} {_spss_text(c.description)}")
+            if c.is_date:
+                lines.append(f"  {c.name}_d {_spss_text(f'{c.name} als datum.')}")
         lines[-1] += "."
         for c in t.columns:
             if c.codelijst in facts.lists:
@@ -252,8 +262,8 @@ def _wrapped(names: list[str], per_line: int = 5) -> str:
 
 def stata_syntax(folder: Path, release: str) -> list[Path]:
     """<table>.do per table: imports the CSV with every column as a string (codes keep their leading zeros),
-    then makes flags 0/1 and whole numbers numeric and labels the variables. Dates stay JJJJMMDD text; the file
-    shows how to make a Stata date of one."""
+    then makes flags 0/1 and whole numbers numeric and labels the variables. A date stays JJJJMMDD text, with a
+    Stata date beside it (<naam>_d)."""
     out = []
     for t in tables().values():
         name = t.name(release)
@@ -268,9 +278,10 @@ def stata_syntax(folder: Path, release: str) -> list[Path]:
         for c in t.columns:
             text = c.description if len(c.description) <= STATA_LABEL_MAX else c.description[:STATA_LABEL_MAX - 3] + "..."
             lines.append(f'label variable {c.name} "{text.replace(chr(34), chr(39))}"')
-        dates = [c.name for c in t.columns if c.is_date]
-        if dates:
-            lines.append(f'* een datum: generate {dates[0]}_d = date({dates[0]}, "YMD")  en  format {dates[0]}_d %td')
+        for c in t.columns:  # beside the JJJJMMDD text (as CBS), a Stata date: <naam>_d
+            if c.is_date:
+                lines += [f'generate {c.name}_d = date({c.name}, "YMD")', f"format {c.name}_d %td",
+                          f"order {c.name}_d, after({c.name})", f'label variable {c.name}_d "{c.name} als datum"']
         lines.append("")
         path = folder / f"{name}.do"
         path.write_text("\n".join(lines), encoding="utf-8")

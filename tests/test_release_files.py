@@ -373,6 +373,12 @@ def test_spss_syntax_runs_in_pspp_and_reads_every_value(frozen, tmp_path):
         assert "warning" not in (proc.stdout + proc.stderr + listing).lower(), (name, listing[:2000])
         got = pd.read_csv(out, dtype=str, keep_default_na=False)
         want = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        for c in t.columns:  # each date also as an SPSS date beside its text, the same day
+            if c.is_date:
+                as_date = got.pop(f"{c.name}_d").str.strip()
+                assert (as_date == "").tolist() == (want[c.name] == "").tolist(), (name, c.name)
+                days = [datetime.strptime(v, "%m/%d/%Y").strftime("%Y%m%d") for v in as_date if v]  # PSPP writes US dates
+                assert days == [v for v in want[c.name] if v], (name, c.name)
         for c in t.columns:
             if c.data_type == "boolean":
                 want[c.name] = want[c.name].map({"true": "1", "false": "0", "": ""})
