@@ -284,6 +284,15 @@ def verify_release(folder: Path) -> list[str]:
     return problems
 
 
+def reproducible(manifest: dict) -> dict:
+    """What two freezes of the same release from the same deliveries share: the manifest without its build block
+    (which names its own dbt run) and without the DuckDB file's byte checksum (DuckDB writes other bytes each
+    time; its content checksum is the same)."""
+    files = [{k: v for k, v in f.items() if not ("content_sha256" in f and k == "sha256")}
+             for f in manifest.get("files", [])]
+    return {**{k: v for k, v in manifest.items() if k != "build"}, "files": files}
+
+
 def difference(path: Path, entry: dict, same_bytes: bool = True) -> str | None:
     """How a file differs from its manifest entry, or None when it does not. A DuckDB file has a `content_sha256`
     (computed the way its `content_versie` says: releases frozen before version 2 are verified as they were

@@ -16,6 +16,7 @@ import pytest
 
 from loaders.generate import generate, stamp_received
 from loaders.periods import periode_range
+from loaders.release import reproducible
 from tests.conftest import KEY, run_dbt_cli, run_vt, small_delivery, write_delivery
 
 ORGS = ("VT01", "VT02", "VT05")
@@ -47,7 +48,7 @@ def state(home: Path) -> dict:
     with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
         register = con.execute("select levering_id, checksum_sha256, ontvangen_op, aantal_records "
                                "from raw.leveringen order by 1").fetchall()
-    releases = {p.name: json.loads((p / "manifest.json").read_text())["files"]
+    releases = {p.name: reproducible(json.loads((p / "manifest.json").read_text()))["files"]
                 for p in sorted((home / "releases").iterdir()) if (p / "manifest.json").exists()}
     publications = {str(p.relative_to(home)): p.read_text() for p in sorted((home / "publicatie").rglob("*.csv"))}
     reports = {str(p.relative_to(home)): p.read_text() for p in sorted((home / "kwaliteit").rglob("*.json"))}
