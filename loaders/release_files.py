@@ -76,10 +76,12 @@ def analyst_database(folder: Path, release: str, lists: dict[str, list[tuple[str
     facts = ReleaseFacts(lists=lists)
     with duckdb.connect(str(path)) as con:
         con.execute("set threads = 1")
+        con.execute("begin")  # one transaction: not a commit (and a sync) per comment and code
         for name, rows in lists.items():
             table = codelijst_table(name)
             con.execute(f'create table "{table}" (code varchar primary key, omschrijving varchar not null)')
-            con.executemany(f'insert into "{table}" values (?, ?)', rows)
+            con.execute(f'insert into "{table}" select unnest(?), unnest(?)',
+                        [[code for code, _ in rows], [text for _, text in rows]])
             con.execute(f'comment on table "{table}" is '
                         + sql_text(f"Codelijst {name}: de codes met hun omschrijving."))
             con.execute(f'comment on column "{table}".code is ' + sql_text("De code, zoals in de microdata."))
@@ -97,22 +99,28 @@ def analyst_database(folder: Path, release: str, lists: dict[str, list[tuple[str
                     constraints.append(f'foreign key ({_names(lf.link.columns)}) references "{target}" '
                                        f"({_names(lf.link.to_columns)})")
             con.execute(f'create table "{name}" ({", ".join(columns + constraints)})')
-            con.execute(f'insert into "{name}" select {_names(c.name for c in t.columns)} from read_parquet(?) '
-                        f"order by all", [parquet])
-            facts.rows[t.model] = con.execute(f'select count(*) from "{name}"').fetchone()[0]
-            for c in t.columns:
-                if c.data_type == "varchar":
-                    facts.widths[(t.model, c.name)] = con.execute(
-                        f'select coalesce(max(length("{c.name}")), 0) from "{name}"').fetchone()[0]
+            # (the Parquet file is already in its fixed row order, and one thread keeps it)
+            con.execute(f'insert into "{name}" select {_names(c.name for c in t.columns)} from read_parquet(?)',
+                        [parquet])
+            text = [c.name for c in t.columns if c.data_type == "varchar"]
+            counted = con.execute(f'select count(*), {", ".join(f"coalesce(max(length({q})), 0)" for q in _quoted(text))} '
+                                  f'from "{name}"').fetchone()
+            facts.rows[t.model] = counted[0]
+            facts.widths.update({(t.model, c): w for c, w in zip(text, counted[1:])})
             con.execute(f'comment on table "{name}" is ' + sql_text(t.description))
             for c in t.columns:
                 con.execute(f'comment on column "{name}"."{c.name}" is ' + sql_text(c.description))
             _create_labels_view(con, t, name, lists)
+        con.execute("commit")
     return path, facts
 
 
+def _quoted(columns) -> list[str]:
+    return [f'"{c}"' for c in columns]
+
+
 def _names(columns) -> str:
-    return ", ".join(f'"{c}"' for c in columns)
+    return ", ".join(_quoted(columns))
 
 
 def _link_facts(con, t: Table, link: Link, folder: Path, release: str) -> LinkFacts:
