@@ -498,7 +498,7 @@ def demo(out: Path | None) -> None:
         click.echo(f"  {periode}: {n} deliveries, {records} records ({ca} casussen, {me} meldingen, {bt} betrokkenen)")
     home = warehouse.home
     click.echo(f"release {DEMO_RELEASE}: {home / 'releases' / DEMO_RELEASE} (VT_casus_{DEMO_RELEASE}.parquet, "
-               f"codebook_{DEMO_RELEASE}.md, vt_{DEMO_RELEASE}.duckdb)")
+               f"codebook_{DEMO_RELEASE}.html, vt_{DEMO_RELEASE}.duckdb)")
     click.echo(f"publication {DEMO_RELEASE}: {home / 'publicatie' / DEMO_RELEASE} (kerncijfers_2020H1.csv, "
                f"tabellen_{DEMO_RELEASE}.xlsx, publicatie_{DEMO_RELEASE}.html)")
     click.echo(f"quality reports: {home / 'kwaliteit'}/<delivery>/ (kwaliteitsrapport.html, overtredingen.csv, "
