@@ -32,7 +32,7 @@ def formaat(t: Table, c: Column, facts: ReleaseFacts) -> str:
         return "B (true/false)"
     if c.data_type == "integer":
         return "N"
-    return f"A{facts.widths.get((t.model, c.name)) or 1}"
+    return f"A{facts.width(t, c.name)}"
 
 
 def snippets(t: Table, release: str) -> dict[str, str]:

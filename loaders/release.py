@@ -24,17 +24,13 @@ from pathlib import Path
 import duckdb
 
 from loaders import exposures, faults, kalender, referentie
-from loaders import release_files
+from loaders import release_files, schema
 from loaders.codebook import write_codebook
 from loaders.kalender import Release
 from loaders.pseudonym import PseudonymKeyError, release_key, resolve_key
-from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, relation_exists, share
+from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, relation_exists, share, sql_text
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-TABLES = (
-    "casus", "advies", "melding", "veiligheidsbeoordeling", "voorwaardenvervolg", "onderzoek", "overdracht",
-    "monitoring", "betrokkene",
-)
 
 
 class ReleaseError(Exception):
@@ -402,7 +398,7 @@ def export_tables(warehouse: Warehouse, name: str, folder: Path) -> list[dict]:
     files = []
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
         con.execute("set threads = 1")  # one writer thread: row groups and bytes do not depend on scheduling
-        for entity in TABLES:
+        for entity in schema.entities():
             files += _export(con, table_name(entity, name), folder, ("parquet", "csv"))
     return files
 
@@ -431,7 +427,7 @@ def _export(con, table: str, folder: Path, formats: tuple[str, ...]) -> list[dic
     for fmt in formats:
         options = {"parquet": "format parquet, compression zstd", "csv": "format csv, header true"}[fmt]
         path = folder / f"{table}.{fmt}"
-        con.execute(f"copy (select * from \"{table}\" order by {order}) to {sql_string(path)} ({options})")
+        con.execute(f"copy (select * from \"{table}\" order by {order}) to {sql_text(str(path))} ({options})")
         files.append({"name": path.name, "rows": rows, "sha256": sha256_file(path)})
     return files
 
@@ -466,11 +462,6 @@ def content_checksum(path: Path, version: int = CONTENT_VERSION) -> str:
             h.update(repr(con.execute("select view_name, sql, comment from duckdb_views() where not internal "
                                       "order by view_name").fetchall()).encode())
     return h.hexdigest()
-
-
-def sql_string(path: Path) -> str:
-    """A path as an SQL string literal (COPY takes no parameter for its target)."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def sha256_file(path: Path) -> str:

@@ -18,6 +18,7 @@ import duckdb
 
 from loaders.layout import code_lists
 from loaders.schema import Link, Table, creation_order, tables
+from loaders.warehouse import sql_text
 
 DUCKDB_TYPES = {"varchar": "VARCHAR", "boolean": "BOOLEAN", "integer": "INTEGER"}
 GEMEENTE_ONBEKEND = ("9999", "Onbekend")
@@ -52,10 +53,9 @@ class ReleaseFacts:
     widths: dict[tuple[str, str], int] = field(default_factory=dict)  # (model, column) -> longest value
     lists: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # code list -> [(code, omschrijving)]
 
-
-def sql_text(value: str) -> str:
-    """An SQL string literal (COMMENT ON takes no parameter)."""
-    return "'" + value.replace("'", "''") + "'"
+    def width(self, t: Table, column: str) -> int:
+        """A text column's declared width: its longest value, at least 1 (an all-empty column is A1, not A0)."""
+        return max(self.widths.get((t.model, column), 0), 1)
 
 
 def release_code_lists(gemeenten: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
@@ -157,12 +157,8 @@ def write_codelijsten_csv(folder: Path, release: str, lists: dict[str, list[tupl
         con.execute("create table c (codelijst varchar, code varchar, omschrijving varchar)")
         con.executemany("insert into c values (?, ?, ?)",
                         [(name, code, text) for name, rows in lists.items() for code, text in rows])
-        con.execute(f"copy (select * from c order by all) to {_path_literal(path)} (format csv, header true)")
+        con.execute(f"copy (select * from c order by all) to {sql_text(str(path))} (format csv, header true)")
     return path
-
-
-def _path_literal(path: Path) -> str:
-    return sql_text(str(path))
 
 
 def csvw_metadata(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
@@ -225,7 +221,7 @@ def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
             elif c.data_type == "integer":
                 variables.append(f"  {c.name} F8.0")
             else:
-                variables.append(f"  {c.name} A{max(facts.widths.get((t.model, c.name), 1), 1)}")
+                variables.append(f"  {c.name} A{facts.width(t, c.name)}")
         lines = [f"* {name}: {t.description}", "* Leest de CSV-versie van de tabel; zet de map van de release als "
                  "werkmap (CD) of pas het pad aan.", "* Ontbrekende waarden (leeg in de CSV) worden system-missing "
                  "of een lege string.", "",

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import yaml
 
+from loaders.exposures import microdata
+
 MICRODATA = Path(__file__).resolve().parent.parent / "models" / "marts" / "microdata"
 MODELS_YAML = MICRODATA / "_microdata__models.yml"
 DOCS = MICRODATA / "_microdata__docs.md"
@@ -57,10 +59,7 @@ class Table:
         return self.model.removeprefix("vt_")
 
     def name(self, release: str) -> str:
-        return f"VT_{self.entity}_{release}"
-
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
+        return microdata(self.entity, release)
 
 
 @cache
@@ -93,6 +92,12 @@ def tables() -> dict[str, Table]:
         out[name] = Table(name, resolve(m.get("description", "")), columns, tuple(meta.get("sleutel", [])),
                           tuple(links))
     return out
+
+
+def entities() -> tuple[str, ...]:
+    """The nine microdata tables' entities (casus, advies, ...), in the YAML's order: read when first asked for,
+    not when a command starts."""
+    return tuple(t.entity for t in tables().values())
 
 
 def creation_order() -> list[Table]:

@@ -18,6 +18,12 @@ DATABASE_FILE = "vt.duckdb"
 RAW_SCHEMA = "raw"
 
 
+def sql_text(value: str) -> str:
+    """A SQL text literal, for the few places that take no parameter (COPY's target, COMMENT ON, SQL text
+    built for the quality rules)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 @dataclass(frozen=True)
 class Warehouse:
     home: Path

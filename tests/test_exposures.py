@@ -14,7 +14,8 @@ import pytest
 
 from loaders import exposures
 from loaders.layout import default_layout
-from loaders.release import PUBLICATION_TABLES, TABLES
+from loaders.release import PUBLICATION_TABLES
+from loaders.schema import entities
 from tests.conftest import PROJECT, run_dbt_cli
 
 RELEASE = "2021V2"
@@ -50,7 +51,7 @@ def test_python_reads_exactly_what_each_exposure_declares(manifest):
     expected = {
         "kwaliteitsrapport": rules | raw,
         "spiegelrapport": {e.LEVERINGEN, e.GELDIGE_LEVERINGEN, e.GEMEENTECODES} | raw,
-        "microdata_export": {e.microdata(t, RELEASE) for t in TABLES} | publicatie,
+        "microdata_export": {e.microdata(t, RELEASE) for t in entities()} | publicatie,
         "publicatie": publicatie,
         "releasebeheer": {e.GELDIGE_LEVERINGEN, e.BUILDS},
     }

@@ -17,12 +17,14 @@ from loaders.kalender import releases
 from loaders.layout import default_layout
 from loaders.load import load_files
 from loaders.periods import periode_range
-from loaders.release import (TABLES, ReleaseError, build_release, content_checksum, freeze_release, last_build,
+from loaders.release import (ReleaseError, build_release, content_checksum, freeze_release, last_build,
                              reproducible, run_dbt, selected_deliveries, verify_release)
+from loaders.schema import entities
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, run_vt, small_delivery, write_delivery
 
 RELEASE = "2020V2"
+TABLES = entities()  # the nine microdata tables
 CBS_CASUS = ["identificatienummer_casus", "startdatum_gaaf", "einddatum_gaaf", "gemeente_gaaf", "vtcode_gaaf"]
 
 

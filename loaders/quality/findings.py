@@ -16,7 +16,7 @@ import duckdb
 from loaders.exposures import LEVERINGEN
 from loaders.layout import Layout
 from loaders.quality.rules import FINDING, RULES
-from loaders.release import sql_string
+from loaders.warehouse import sql_text
 
 BATCH = f"(select * from {LEVERINGEN} where levering_id = ?)"
 OVERTREDEN, NIET_TE_CONTROLEREN = "overtreden", "niet te controleren"
@@ -85,7 +85,7 @@ def write_lists(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> Non
         target = folder / name
         temporary = folder / f".{name}.tmp"
         con.execute(f"copy (select {', '.join(COLUMNS)} from {table} where uitkomst = '{uitkomst}' order by {ORDER}) "
-                    f"to {sql_string(temporary)} (header, delimiter ',')")
+                    f"to {sql_text(str(temporary))} (header, delimiter ',')")
         temporary.replace(target)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from loaders.warehouse import sql_text as text  # rule texts are ours, but quotes in Dutch are common
 from loaders.exposures import (
     ADVIEZEN, BETROKKENEN, CASUSSEN, CODES, GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN, MELDINGEN,
     MONITORINGSMOMENTEN, ONDERZOEKEN, OVERDRACHTEN, VEILIGHEIDSBEOORDELINGEN, VOORWAARDENVERVOLG, WERKDAGEN,
@@ -50,11 +51,6 @@ class Check:
     reden: str = "null"  # SQL: why a record could not be checked (its toelichting then)
     on: str = "r.levering_id = l.levering_id"  # which delivery's records are confronted (KR23: the previous one)
     regelnummer: str = "r.regelnummer"  # the line in this delivery's file (null: the record is not in it)
-
-
-def text(value: str) -> str:
-    """A SQL text literal (rule texts are ours, but quotes in Dutch are common)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _findings(check: Check, where: str, toelichting: str | None = None) -> str:
