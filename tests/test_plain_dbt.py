@@ -5,7 +5,7 @@ not read each other's tables; every build is recorded; a partial build never reu
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -21,7 +21,10 @@ from loaders.warehouse import Warehouse
 from tests.conftest import KEY, small_delivery, write_delivery
 from tests.conftest import run_dbt_cli as dbt
 
-TODAY = date.today().isoformat()
+# Every file is received at one fixed time of today's date and the releases are built as of that date, so a run
+# that passes midnight (CI starts late) still builds "as of the day the files arrived".
+RECEIVED = datetime.combine(date.today(), time(0, 0, 1))
+TODAY = RECEIVED.date().isoformat()
 
 
 def tables(home: Path) -> set[str]:
@@ -52,7 +55,7 @@ def loaded_now(files, tmp_path_factory):
     home = tmp_path_factory.mktemp("now")
     mp = pytest.MonkeyPatch()
     mp.setenv("VT_PSEUDONYM_KEY", KEY)
-    load_files([files], Warehouse(home), default_layout())
+    load_files([files], Warehouse(home), default_layout(), RECEIVED)
     mp.undo()
     return home
 
@@ -62,7 +65,7 @@ def test_case1_a_release_whose_deliveries_arrived_after_its_peildatum_stops_and_
     out = dbt(loaded_now, "build", "--vars", "{release: 2020V1}")
     assert out.returncode != 0
     assert (f"release 2020V1 has no deliveries received on or before its peildatum 2020-09-30: the warehouse has "
-            f"{h1} for 2020H1, received {date.today()}") in out.stdout
+            f"{h1} for 2020H1, received {TODAY}") in out.stdout
     assert "`vt load --received-at mtime DIR`" in out.stdout and "Nothing was built." in out.stdout
     assert "main.VT_casus_2020V1" not in tables(loaded_now)
     assert "main_release_2020v1" not in schemas(loaded_now)  # the schema dbt made before the guard is gone
@@ -138,7 +141,7 @@ def test_every_build_is_recorded_and_a_partial_build_reuses_only_the_current_sta
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     (loaded_now.parent / "corr").mkdir()
     correction = write_delivery(loaded_now.parent / "corr", small_delivery("VT05", "2020H1", "009"))
-    load_files([correction], warehouse, default_layout(), datetime.now())
+    load_files([correction], warehouse, default_layout(), RECEIVED.replace(second=2))
     out = dbt(loaded_now, "build", "--select", "vt_casus", "--vars", f"{{release: 2020V1, peildatum: {TODAY}}}")
     assert out.returncode != 0
     assert (f"release 2020V1: the release's tables that vt_casus would reuse were built as of peildatum {TODAY}; "
