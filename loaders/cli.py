@@ -30,8 +30,9 @@ from loaders.kalender import releases as calendar_releases
 from loaders.periods import FIRST_YEAR, Periode, periode_range
 from loaders.progress import Progress
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
+from loaders.publish import REGIO_ENV, PublishError, publication
 from loaders.publish import publish as publish_files
-from loaders.publish import PublishError, release_tables
+from loaders.publish.text import BRON_ENV
 from loaders.quality import QualityError, run_quality, select_deliveries
 from loaders.refresh import EXIT_LOCKED, RefreshLocked
 from loaders.refresh import refresh as run_refresh
@@ -264,29 +265,37 @@ def verify(names: tuple[str, ...]) -> None:
         sys.exit(EXIT_REJECTED)
 
 
-@main.command(help="Publish a release: per half-year kerncijfers_<P>.csv and indicatoren_<P>.csv, one Excel "
-              "workbook and one offline HTML page, rounded to multiples of 5 with CBS symbols.")
+@main.command(help="Publish a release: cijfers_R.csv (its half-years) and tijdreeks_R.csv (every half-year "
+              "published so far) in long form, one Excel workbook and one offline HTML page, rounded to multiples "
+              "of 5 with the CBS symbols.")
 @click.option("--release", "name", required=True, callback=_release_name, help="Release name JJJJVn.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
-@click.option("--unrounded", is_flag=True, help="Also kerncijfers_<P>_onafgerond.csv with exact counts, for "
+@click.option("--unrounded", is_flag=True, help="Also cijfers_R_onafgerond.csv with exact counts, for "
               "checking only; never part of a publication.")
 @click.option("--suppress", default=0, show_default=True, type=click.IntRange(min=0), metavar="T",
-              help="Show '.' for counts below T and percentages whose denominator is below T (0: no suppression).")
-def publish(name: str, out: Path, unrounded: bool, suppress: int) -> None:
-    written = _publish(Warehouse.from_env(), name, out, unrounded, suppress)
+              help="Show 'x' for counts below T and percentages whose denominator is below T, and for the "
+                   "cells that would give them away (0: no suppression).")
+@click.option("--regio", metavar="VTnn", help=f"The region whose series is drawn beside Nederland (default: "
+              f"${REGIO_ENV}, else the first region).")
+@click.option("--bron", metavar="TEXT", help=f"The source line under every table; {{release}} is replaced by the "
+              f"release (default: ${BRON_ENV}, else 'Bron: Beleidsinformatie Veilig Thuis, microdata release "
+              "{release}.').")
+def publish(name: str, out: Path, unrounded: bool, suppress: int, regio: str | None, bron: str | None) -> None:
+    written = _publish(Warehouse.from_env(), name, out, unrounded, suppress, regio, bron)
     click.echo(f"published {name}: {len(written)} files in {out}")
 
 
-def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False, suppress: int = 0):
+def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False, suppress: int = 0,
+             regio: str | None = None, bron: str | None = None):
     """A frozen release is published from its frozen files (checked against its manifest); another is built
     first."""
     try:
         if frozen_manifest(warehouse, name) is None:
             build_release(warehouse, name, echo=sys.stderr.isatty())
-        tables = release_tables(warehouse, name, get_release(name).mark)
+        pub = publication(warehouse, name, suppress, bron, regio)
     except (ReleaseError, PublishError) as exc:
         raise click.ClickException(str(exc)) from None
-    return publish_files(tables, out, suppress, unrounded)
+    return publish_files(pub, out, unrounded)
 
 
 @main.command(help="Quality reports per delivery: kwaliteitsrapport (rules KR01-KR23, by Great Expectations), every "
@@ -499,8 +508,8 @@ def demo(out: Path | None) -> None:
     home = warehouse.home
     click.echo(f"release {DEMO_RELEASE}: {home / 'releases' / DEMO_RELEASE} (VT_casus_{DEMO_RELEASE}.parquet, "
                f"codebook_{DEMO_RELEASE}.html, vt_{DEMO_RELEASE}.duckdb)")
-    click.echo(f"publication {DEMO_RELEASE}: {home / 'publicatie' / DEMO_RELEASE} (kerncijfers_2020H1.csv, "
-               f"tabellen_{DEMO_RELEASE}.xlsx, publicatie_{DEMO_RELEASE}.html)")
+    click.echo(f"publication {DEMO_RELEASE}: {home / 'publicatie' / DEMO_RELEASE} (publicatie_{DEMO_RELEASE}.html, "
+               f"tabellen_{DEMO_RELEASE}.xlsx, cijfers_{DEMO_RELEASE}.csv, tijdreeks_{DEMO_RELEASE}.csv)")
     click.echo(f"quality reports: {home / 'kwaliteit'}/<delivery>/ (kwaliteitsrapport.html, overtredingen.csv, "
                "spiegelrapport.html)")
     verdicts = {lid: json.loads((home / "kwaliteit" / lid / "kwaliteitsrapport.json").read_text(encoding="utf-8"))

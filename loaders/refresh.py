@@ -30,7 +30,7 @@ from loaders import faults, referentie
 from loaders.layout import layouts
 from loaders.load import GEWEIGERD, MTIME, ONLEESBAAR, load_files, modified_at
 from loaders.parse import shown
-from loaders.publish import PublishError, publish, release_tables
+from loaders.publish import PublishError, publication, publish
 from loaders.quality import jaar_of, run_quality
 from loaders.kalender import releases_up_to
 from loaders.release import (MANIFEST, ReleaseError, build_release, freeze_release, last_build, releases_dir,
@@ -221,7 +221,8 @@ def report_complete(folder: Path) -> bool:
 
 
 def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary) -> None:
-    for release in releases_up_to(today):
+    # by peildatum: a release's time series takes every release frozen before it (loaders.publish.sources)
+    for release in sorted(releases_up_to(today), key=lambda r: (r.peildatum, r.name)):
         try:
             _release(warehouse, release, today, log, summary)
         except (ReleaseError, PublishError) as exc:
@@ -232,10 +233,10 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary)
 def _release(warehouse: Warehouse, release, today: date, log: StepLog, summary: Summary) -> None:
     name = release.name
     frozen = (releases_dir(warehouse) / name / MANIFEST).exists()
-    publication = warehouse.home / "publicatie" / name
+    target = warehouse.home / "publicatie" / name
     if frozen:
-        if not publication.exists():
-            _publish(warehouse, name, release.mark, publication, log, summary)
+        if not target.exists():
+            _publish(warehouse, name, target, log, summary)
         return
     used = selected_deliveries(warehouse, release, release.peildatum)
     if not used:
@@ -253,8 +254,8 @@ def _release(warehouse: Warehouse, release, today: date, log: StepLog, summary: 
             _hold(log, summary, f"release {name}: {result.repaired}")
         summary.frozen.append(name)
         faults.checkpoint("refresh:after-freeze")
-        if not publication.exists():  # (it does when an incomplete release folder was just repaired)
-            _publish(warehouse, name, release.mark, publication, log, summary)
+        if not target.exists():  # (it does when an incomplete release folder was just repaired)
+            _publish(warehouse, name, target, log, summary)
         return
     last = last_build(warehouse, name)
     if last and last["leveringen"] == [lid for lid, _, _ in used] and last["peildatum"] == str(release.peildatum):
@@ -279,13 +280,13 @@ def _hold(log: StepLog, summary: Summary, message: str) -> None:
     log.write(message)
 
 
-def _publish(warehouse: Warehouse, name: str, mark: str, target: Path, log: StepLog, summary: Summary) -> None:
+def _publish(warehouse: Warehouse, name: str, target: Path, log: StepLog, summary: Summary) -> None:
     """Publish a frozen release from its tables, into a folder that appears whole or not at all."""
     staging = target.with_name(f".{name}.tmp")
     if staging.exists():
         shutil.rmtree(staging)
     with log.step(f"release {name}: published"):
-        publish(release_tables(warehouse, name, mark), staging)
+        publish(publication(warehouse, name), staging)
         share(staging, read_only=True)
         faults.checkpoint("refresh:before-publish-rename")
         staging.rename(target)

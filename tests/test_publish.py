@@ -1,20 +1,29 @@
-"""Publication: CBS rounding, suppression, symbols and period marks; counts and indicators against hand-computed
-values on a small fixture; the 25-region year 2023; the workbook. (The HTML page in a real browser and the
-CBS reproduction are in test_calibration.py.)"""
+"""Publication: CBS rounding, suppression (primary and secondary, and an attacker that tries to undo it),
+symbols and period marks; which release each half-year of a series comes from; region changes; counts and
+indicators against hand-computed values on a small fixture, in tidy CSV read by pandas and Polars; the
+workbook as a tabellenbijlage; the 25-region year 2023. (The page in a real browser, the CBS reproduction and
+the series over five years are in test_calibration.py and test_refresh.py.)"""
 
 from __future__ import annotations
 
-import csv
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
+import polars as pl
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from loaders.generate.calibrate import cbs_table, exact_targets
-from loaders.publish import count_cell, pct_cell, periode_label, round5
-from loaders.kalender import releases
+from loaders.kalender import get_release, releases
+from loaders.publish import INDICATOREN, KERNCIJFERS, count_cel, pct_cel, periode_label, round5, suppressed
+from loaders.publish.cells import GEHEIM, NIHIL, ONTBREEKT, TOTAAL, Cel, secondary
+from loaders.publish.sources import CBS, Halfjaar, region_notes, series_sources
+from loaders.publish.tidy import HEADER
 from tests.conftest import record, run_vt, small_delivery, write_delivery
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize("value,expected", [(0, 0), (2, 0), (3, 5), (7, 5), (8, 10), (12, 10), (13, 15),
@@ -23,19 +32,56 @@ def test_round5_halves_upward(value, expected):
     assert round5(value) == expected
 
 
+def test_cells_carry_the_cbs_symbols():
+    assert [count_cel(v) for v in (0, 2, 3, 4137)] == [Cel(0, NIHIL), Cel(0), Cel(5), Cel(4135)]
+    assert count_cel(None) == Cel(None, ONTBREEKT) and count_cel(3, hidden=True) == Cel(None, GEHEIM)
+    assert count_cel(0, nihil=False) == Cel(0)  # a published CBS 0 may be 1 or 2: not nihil
+    assert [c.text(" ", ",") for c in (Cel(54530), Cel(0, NIHIL), Cel(None, GEHEIM), Cel(Decimal("49.1")))] == [
+        "54 530", "–", "x", "49,1"]
+    assert pct_cel((1, 3)) == Cel(Decimal("33.3")) and pct_cel((1, 8)) == Cel(Decimal("12.5"))
+    assert pct_cel((0, 0)) == Cel(None, ONTBREEKT)  # no denominator: no data
+    assert pct_cel((5, 9), hidden=True) == Cel(None, GEHEIM)
 
-def test_counts_and_suppression():
-    assert [count_cell(v) for v in (0, 3, 9, 10, 4137)] == ["0", "5", "10", "10", "4135"]
-    assert [count_cell(v, suppress=10) for v in (0, 3, 9, 10, 4137)] == [".", ".", ".", "10", "4135"]
+
+def test_primary_suppression_below_the_threshold():
+    column = {"VT01": 0, "VT02": 3, "VT03": 9, "VT04": 10, "VT05": 4137, TOTAAL: 4159}
+    assert suppressed(column, 0) == set()
+    assert suppressed(column, 10) == {"VT01", "VT02", "VT03"}  # three hidden: none follows from the total
 
 
-def test_percentages_from_unrounded_counts():
-    assert pct_cell(1, 3) == "33.3"
-    assert pct_cell(1, 8) == "12.5"
-    assert pct_cell(2, 3) == "66.7"
-    assert pct_cell(0, 0) == "."  # no data
-    assert pct_cell(5, 9, suppress=10) == "."  # denominator below the threshold
-    assert pct_cell(5, 10, suppress=10) == "50.0"
+def recover(values: dict[str, int], hidden: set[str]) -> dict[str, int]:
+    """What an attacker computes from a published column: a single hidden cell is the total minus the rest."""
+    unknown = [k for k in values if k in hidden]
+    if len(unknown) == 1 and unknown[0] != TOTAAL:
+        return {unknown[0]: values[TOTAAL] - sum(v for k, v in values.items() if k not in hidden and k != TOTAAL)}
+    return {}
+
+
+def test_secondary_suppression_leaves_nothing_to_recover_from_the_total():
+    column = {"VT01": 4, "VT02": 250, "VT03": 40, "VT04": 1200, TOTAAL: 1494}
+    primary = {k for k, v in column.items() if v < 10}
+    assert recover(column, primary) == {"VT01": 4}  # primary suppression alone gives the cell away
+    hidden = suppressed(column, 10)
+    assert hidden == {"VT01", "VT03"}  # the smallest other region
+    assert recover(column, hidden) == {}
+    # the general rule: until no constraint has exactly one hidden cell, over overlapping constraints
+    values = {"T": 30, "A": 3, "B": 12, "C": 15, "U": 27, "D": 15}
+    hidden = secondary(values, [("T", ["A", "B", "C"]), ("U", ["B", "D"])], {"A"})
+    assert hidden == {"A", "B", "D"}
+
+
+def test_a_hidden_denominator_hides_the_percentages_that_would_give_it_away(tmp_path):
+    h = Halfjaar("2020H1", "voorlopig", "2020V1", [("VT01", "A"), ("VT02", "B"), ("VT03", "C"), (TOTAAL, "Totaal")])
+    for m in KERNCIJFERS:
+        h.aantallen.update({("VT01", m): 4, ("VT02", m): 300, ("VT03", m): 50, (TOTAAL, m): 354})
+    for i in INDICATOREN:
+        h.indicatoren.update({("VT01", i): (2, 4), ("VT02", i): (30, 300), ("VT03", i): (5, 50),
+                              (TOTAAL, i): (37, 354)})
+    cells = h.cellen(suppress=10)
+    assert [cells[(vt, "gestarte_adviezen")] for vt in ("VT01", "VT02", "VT03", TOTAAL)] == [
+        Cel(None, GEHEIM), Cel(300), Cel(None, GEHEIM), Cel(355)]
+    assert [cells[(vt, "adviezen_beroepsmatig_pct")] for vt in ("VT01", "VT02", "VT03", TOTAAL)] == [
+        Cel(None, GEHEIM), Cel(Decimal("10.0")), Cel(None, GEHEIM), Cel(Decimal("10.5"))]
 
 
 def test_period_marks_follow_the_release_status():
@@ -43,6 +89,41 @@ def test_period_marks_follow_the_release_status():
     assert (marks["2019V1"], marks["2020V1"], marks["2020V2"], marks["2020V3"]) == ("", "*", "**", "")
     assert periode_label("2019H1", "*") == "1e halfjaar van 2019*"
     assert periode_label("2020H2", "**") == "2e halfjaar van 2020**"
+
+
+def test_each_half_year_of_a_series_from_the_latest_release_frozen_by_the_calendar():
+    def sources(name: str, frozen: set[str]) -> list[tuple[str, str | None]]:
+        return [(b.periode, b.release.name if b.release else None) for b in series_sources(get_release(name), frozen)]
+
+    assert sources("2020V1", set()) == [("2019H1", None), ("2019H2", None), ("2020H1", "2020V1")]
+    frozen = {"2019V1", "2020V1", "2020V2", "2020V3", "2021V1"}
+    assert sources("2021V1", frozen) == [("2019H1", "2019V1"), ("2019H2", "2019V1"), ("2020H1", "2020V2"),
+                                         ("2020H2", "2020V2"), ("2021H1", "2021V1")]  # 2020V3 comes later
+    assert sources("2020V3", frozen) == [("2019H1", "2019V1"), ("2019H2", "2019V1"), ("2020H1", "2020V3"),
+                                         ("2020H2", "2020V3")]
+    assert sources("2021V2", frozen - {"2020V3"})[2:4] == [("2020H1", "2020V2"), ("2020H2", "2020V2")]
+    assert sources("2021V2", frozen)[2:4] == [("2020H1", "2020V3"), ("2020H2", "2020V3")]
+
+
+def test_a_region_that_changed_is_named_never_joined():
+    def table(periode: str, regions: list[tuple[str, str]], bron: str = "2023V1") -> Halfjaar:
+        return Halfjaar(periode, "voorlopig", bron, [*regions, (TOTAAL, "Totaal")])
+
+    old = [("VT15", "Noord-Brabant Midden"), ("VT16", "Brabant Noordoost"), ("VT26", "Zuidoost-Brabant")]
+    new = [("VT15", "Midden-Brabant"), ("VT27", "Oost-Brabant")]
+    notes = region_notes([table("2019H1", [("VT15", "Midden-Brabant"), *old[1:]], CBS), table("2022H2", old),
+                          table("2023H1", new)])
+    assert notes == {
+        "VT16": "VT16 Brabant Noordoost: bestaat tot en met het 2e halfjaar van 2022; in het halfjaar daarna begon "
+                "VT27 Oost-Brabant; latere halfjaren blijven leeg.",
+        "VT26": "VT26 Zuidoost-Brabant: bestaat tot en met het 2e halfjaar van 2022; in het halfjaar daarna begon "
+                "VT27 Oost-Brabant; latere halfjaren blijven leeg.",
+        "VT27": "VT27 Oost-Brabant: bestaat vanaf het 1e halfjaar van 2023, toen VT16 Brabant Noordoost en VT26 "
+                "Zuidoost-Brabant verdwenen; eerdere halfjaren zijn niet vergelijkbaar en blijven leeg.",
+        # (CBS spells VT15 otherwise in 2019: a spelling is not a change)
+        "VT15": "VT15 Midden-Brabant: heet vanaf het 1e halfjaar van 2023 Midden-Brabant (eerder Noord-Brabant "
+                "Midden).",
+    }
 
 
 def test_calibration_targets_round_to_the_cbs_cells_and_add_up():
@@ -55,10 +136,11 @@ def test_calibration_targets_round_to_the_cbs_cells_and_add_up():
                 assert round5(t[column]) == table[vt][column], (vt, column)
 
 
-
-
-def read_csv(path: Path) -> dict[str, dict[str, str]]:
-    return {r["vt_code"]: r for r in csv.DictReader(path.open())}
+def test_the_measures_have_one_home_that_the_marts_follow():
+    models = yaml.safe_load((ROOT / "models/marts/publicatie/_publicatie__models.yml").read_text())["models"]
+    kern = next(m for m in models if m["name"] == "kerncijfers")
+    assert [c["name"] for c in kern["columns"]][3:] == KERNCIJFERS
+    assert len(INDICATOREN) == 10 and INDICATOREN[0] == "adviezen_beroepsmatig_pct"
 
 
 @pytest.fixture(scope="module")
@@ -70,77 +152,128 @@ def small_release(tmp_path_factory):
     write_delivery(inbox, small_delivery())
     run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
     out = home / "out"
-    run_vt("publish", "--release", "2020V1", "--out", str(out), "--unrounded", home=home)
-    suppressed = home / "suppressed"
-    run_vt("publish", "--release", "2020V1", "--out", str(suppressed), "--suppress", "2", home=home)
-    return home, out, suppressed
+    run_vt("publish", "--release", "2020V1", "--out", str(out), "--unrounded", "--regio", "VT05", home=home)
+    suppressed_out = home / "suppressed"
+    run_vt("publish", "--release", "2020V1", "--out", str(suppressed_out), "--suppress", "2", "--bron",
+           "Bron: CBS/VT, release {release}.", home=home)
+    return home, out, suppressed_out
 
 
-def test_publication_files(small_release):
+def cells(path: Path, periode: str = "2020H1", vt: str = TOTAAL) -> dict[str, tuple]:
+    """maat -> (waarde, symbool) of one region and half-year, as pandas reads them: an empty value is NaN (here
+    None) and an empty symbol NaN (here "")."""
+    frame = pd.read_csv(path)
+    rows = frame[(frame.periode == periode) & (frame.vt_code == vt)]
+    return {r.maat: (None if pd.isna(r.waarde) else r.waarde, r.symbool if isinstance(r.symbool, str) else "")
+            for r in rows.itertuples()}
+
+
+def test_publication_files_and_tidy_csv_that_pandas_and_polars_read_as_is(small_release):
     _, out, _ = small_release
     assert sorted(p.name for p in out.iterdir()) == [
-        "indicatoren_2020H1.csv", "kerncijfers_2020H1.csv", "kerncijfers_2020H1_onafgerond.csv", "manifest.json",
-        "publicatie_2020V1.html", "tabellen_2020V1.xlsx",
-    ]
-    rows = list(csv.reader((out / "kerncijfers_2020H1.csv").open()))
-    assert rows[0][:3] == ["periode", "vt_code", "vt_naam"] and len(rows[0]) == 15
-    assert len(rows) == 1 + 26 + 1 and rows[-1][1:3] == ["NL", "Totaal"]
-    assert {r[0] for r in rows[1:]} == {"2020H1*"}
+        "cijfers_2020V1.csv", "cijfers_2020V1_onafgerond.csv", "manifest.json", "publicatie_2020V1.html",
+        "tabellen_2020V1.xlsx", "tijdreeks_2020V1.csv"]
+    frame = pd.read_csv(out / "cijfers_2020V1.csv", keep_default_na=True)
+    assert list(frame.columns) == HEADER
+    assert str(frame.waarde.dtype) == "float64" and len(frame) == 27 * 22
+    assert set(frame.periode) == {"2020H1"} and set(frame.status) == {"voorlopig"} and set(frame.bron) == {"2020V1"}
+    assert set(frame.symbool.dropna()) == {NIHIL, ONTBREEKT}  # no "2020H1*" or "." in a value column
+    polars = pl.read_csv(out / "tijdreeks_2020V1.csv")
+    assert polars.schema["waarde"] == pl.Float64
+    # the series: 2019 from the CBS tables (no indicators), then the release's half-year
+    by_period = polars.group_by("periode", "bron", "status").len().sort("periode").rows()
+    assert by_period == [("2019H1", CBS, "voorlopig", 27 * 22), ("2019H2", CBS, "voorlopig", 27 * 22),
+                         ("2020H1", "2020V1", "voorlopig", 27 * 22)]
+    nl_2019 = cells(out / "tijdreeks_2020V1.csv", "2019H1")
+    assert nl_2019["gestarte_adviezen"] == (53080, "") and nl_2019["adviezen_beroepsmatig_pct"] == (None, ONTBREEKT)
 
 
 def test_counts_by_hand_including_active_casussen_started_before(small_release):
     _, out, _ = small_release
-    exact = read_csv(out / "kerncijfers_2020H1_onafgerond.csv")["NL"]
+    exact = {k: v for k, (v, _) in cells(out / "cijfers_2020V1_onafgerond.csv").items() if k in KERNCIJFERS}
     # C1 started and closed in 2020H1; C2 started in December 2019 and is still open: active, not started
-    assert {k: exact[k] for k in list(exact)[3:]} == {
-        "gestarte_adviezen": "1", "ontvangen_meldingen": "2", "actieve_casussen": "2", "gestarte_casussen": "1",
-        "gesloten_casussen": "1", "actieve_onderzoeken": "1", "gestarte_onderzoeken": "1",
-        "gesloten_onderzoeken": "1", "actieve_vv": "1", "gestarte_vv": "1", "gesloten_vv": "0",
-        "overdrachten": "1",
+    assert exact == {
+        "gestarte_adviezen": 1, "ontvangen_meldingen": 2, "actieve_casussen": 2, "gestarte_casussen": 1,
+        "gesloten_casussen": 1, "actieve_onderzoeken": 1, "gestarte_onderzoeken": 1, "gesloten_onderzoeken": 1,
+        "actieve_vv": 1, "gestarte_vv": 1, "gesloten_vv": 0, "overdrachten": 1,
     }
-    rounded = read_csv(out / "kerncijfers_2020H1.csv")["NL"]
-    assert rounded["actieve_casussen"] == "0" and rounded["ontvangen_meldingen"] == "0"
+    rounded = cells(out / "cijfers_2020V1.csv")
+    assert rounded["actieve_casussen"] == (0, "")  # 2, rounded: less than half the unit
+    assert rounded["gesloten_vv"] == (0, NIHIL)  # an exact zero is nihil
 
 
 def test_indicators_by_hand(small_release):
     _, out, _ = small_release
-    nl = read_csv(out / "indicatoren_2020H1.csv")["NL"]
-    assert {k: nl[k] for k in list(nl)[3:]} == {
-        "adviezen_beroepsmatig_pct": "100.0",  # A1 rol 10
-        "adviezen_kindermishandeling_pct": "100.0",  # A1 aard flag 1
-        "adviezen_conflictscheiding_pct": "0.0",  # A1 aanvullende informatie all zeros: onbekend
-        "meldingen_politie_justitie_pct": "50.0",  # M2 organisatie 13
-        "meldingen_partnergeweld_pct": "50.0",  # M1 aard flag 2
-        "meldingen_eergerelateerd_pct": "0.0",  # M2 has aanvullende flag 1, not 2
-        "meldingen_overdracht_pct": "0.0",  # the one VB has inhoud 1
-        "meldingen_acute_onveiligheid_pct": "0.0",  # and taxatie 2
-        "onderzoeken_km_bevestigd_pct": ".",  # D2 ended with uitkomst 3 only: no KM outcome, no denominator
-        "overdrachten_jeugd_pct": "100.0",  # the overdracht of closed C1 went to partij 05
+    nl = cells(out / "cijfers_2020V1.csv")
+    assert {k: nl[k][0] for k in INDICATOREN if k != "onderzoeken_km_bevestigd_pct"} == {
+        "adviezen_beroepsmatig_pct": 100.0,  # A1 rol 10
+        "adviezen_kindermishandeling_pct": 100.0,  # A1 aard flag 1
+        "adviezen_conflictscheiding_pct": 0.0,  # A1 aanvullende informatie all zeros: onbekend
+        "meldingen_politie_justitie_pct": 50.0,  # M2 organisatie 13
+        "meldingen_partnergeweld_pct": 50.0,  # M1 aard flag 2
+        "meldingen_eergerelateerd_pct": 0.0,  # M2 has aanvullende flag 1, not 2
+        "meldingen_overdracht_pct": 0.0,  # the one VB has inhoud 1
+        "meldingen_acute_onveiligheid_pct": 0.0,  # and taxatie 2
+        "overdrachten_jeugd_pct": 100.0,  # the overdracht of closed C1 went to partij 05
     }
+    # D2 ended with uitkomst 3 only: no KM outcome, no denominator, no data
+    assert nl["onderzoeken_km_bevestigd_pct"] == (None, ONTBREEKT)
 
 
 def test_suppression_setting(small_release):
-    _, _, suppressed = small_release
-    nl = read_csv(suppressed / "kerncijfers_2020H1.csv")["NL"]
-    assert nl["actieve_casussen"] == "0"  # 2 is not below 2: shown, rounded
-    assert nl["gestarte_adviezen"] == "."  # 1 is below 2
-    assert nl["gesloten_vv"] == "."
-    ind = read_csv(suppressed / "indicatoren_2020H1.csv")["NL"]
-    assert ind["meldingen_politie_justitie_pct"] == "50.0"  # denominator 2
-    assert ind["adviezen_beroepsmatig_pct"] == "."  # denominator 1
+    _, _, out = small_release
+    nl = cells(out / "cijfers_2020V1.csv")
+    assert nl["actieve_casussen"] == (0, "")  # 2 is not below 2: shown, rounded
+    assert nl["gestarte_adviezen"] == (None, GEHEIM)  # 1 is below 2
+    assert nl["meldingen_politie_justitie_pct"] == (50.0, "")  # denominator 2
+    assert nl["adviezen_beroepsmatig_pct"] == (None, GEHEIM)  # denominator 1
+    # no column of the published table lets a hidden region be recovered from the total: the attacker's try
+    frame = pd.read_csv(out / "cijfers_2020V1.csv")
+    exact = pd.read_csv(small_release[1] / "cijfers_2020V1_onafgerond.csv")
+    for maat in KERNCIJFERS:
+        column = frame[frame.maat == maat]
+        hidden = set(column[column.symbool == GEHEIM].vt_code)
+        values = {r.vt_code: int(r.waarde) for r in exact[exact.maat == maat].itertuples()}
+        assert recover(values, hidden) == {}, maat
+    # VT05 (Arnhem's C1) and VT18 (Apeldoorn's C2) each have 1 active casus: below 2, both hidden, the total not
+    active = frame[frame.maat == "actieve_casussen"].set_index("vt_code")
+    assert active.loc["VT05", "symbool"] == GEHEIM and active.loc["VT18", "symbool"] == GEHEIM
+    page = (out / "publicatie_2020V1.html").read_text()
+    assert page.count("Bron: CBS/VT, release 2020V1.") >= 3  # the configured source line under every table
+    assert "Een aantal kleiner dan 2 is geheim (x)" in page
 
 
-def test_workbook_in_cbs_style(small_release):
+def test_workbook_like_a_tabellenbijlage(small_release):
     _, out, _ = small_release
     wb = load_workbook(out / "tabellen_2020V1.xlsx")
-    assert wb.sheetnames == ["Kerncijfers 2020H1", "Indicatoren 2020H1"]
+    assert wb.sheetnames == ["Inhoud", "Toelichting", "Kerncijfers 2020H1", "Indicatoren 2020H1", "Tijdreeks"]
+    contents = [[c.value for c in row] for row in wb["Inhoud"].iter_rows()]
+    assert contents[0][0] == "Beleidsinformatie Veilig Thuis, 1e halfjaar van 2020*"
+    assert [r[0] for r in contents[4:8]] == wb.sheetnames[1:]
+    assert wb["Inhoud"]["A6"].hyperlink.target == "#'Kerncijfers 2020H1'!A1"
     ws = wb["Kerncijfers 2020H1"]
     assert ws["A1"].value == "Kerncijfers per Veilig Thuis-regio, 1e halfjaar van 2020*"
     values = [[c.value for c in row] for row in ws.iter_rows()]
-    assert ["Totaal", "NL"] == values[3 + 26][:2]
+    assert values[2][:5] == ["Veilig Thuis-regio", "Code", "Gestarte adviezen", "Ontvangen meldingen",
+                             "Actieve casussen"]
+    assert values[2][7] == "Actieve diensten Onderzoek" and values[2][12] == \
+        "Actieve diensten Voorwaarden en Vervolg, waarvan afgesloten"
+    assert values[3 + 26][:2] == ["Nederland", "NL"] and values[3 + 26][12:] == [NIHIL, 0]  # gesloten_vv 0, overdrachten 1
+    assert ws.freeze_panes == "C4" and ws.print_title_rows == "$3:$3"
+    assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.cell(4 + 26, 5).number_format == "#,##0" and ws.column_dimensions["A"].width == 30
     texts = [v[0] for v in values if v and isinstance(v[0], str)]
-    assert "Verklaring van tekens" in texts
-    assert any(t.startswith("Bron: ") for t in texts)
+    assert "Bron: Beleidsinformatie Veilig Thuis, microdata release 2020V1." in texts
+    assert any(t.startswith("Verklaring van tekens: x geheim") for t in texts)
+    assert any(t.startswith("¹ Overdrachten worden per persoon geteld") for t in texts)
+    ind = wb["Indicatoren 2020H1"]
+    assert ind.cell(4 + 26, 3).value == 100.0 and ind.cell(4 + 26, 3).number_format == "0.0"
+    toelichting = [r[0] for r in wb["Toelichting"].iter_rows(values_only=True)]
+    assert "Begrippen" in toelichting and "Verklaring van tekens" in toelichting
+    assert any(t and t.startswith("Actieve casussen: Casussen die op enig moment") for t in toelichting)
+    reeks = [[c.value for c in row] for row in wb["Tijdreeks"].iter_rows()]
+    assert reeks[2][:6] == ["Veilig Thuis-regio", "Code", "Onderwerp", "1e hj 2019*", "2e hj 2019*", "1e hj 2020*"]
+    assert reeks[3][:4] == ["Nederland", "NL", "Gestarte adviezen", 53080]
 
 
 def test_the_2023_year_has_25_regions(tmp_path):
@@ -154,7 +287,22 @@ def test_the_2023_year_has_25_regions(tmp_path):
     home = tmp_path / "wh"
     run_vt("load", "--received-at", "2023-07-25", str(tmp_path / "VT27_2023H1_001.txt"), home=home)
     run_vt("publish", "--release", "2023V1", "--out", str(tmp_path / "out"), "--unrounded", home=home)
-    rows = read_csv(tmp_path / "out" / "kerncijfers_2023H1_onafgerond.csv")
-    assert len(rows) == 26 and "VT27" in rows and not {"VT16", "VT26"} & set(rows)
-    assert rows["VT27"]["vt_naam"] == "Oost-Brabant"
-    assert rows["VT27"]["actieve_casussen"] == "2" and rows["NL"]["actieve_casussen"] == "2"
+    frame = pd.read_csv(tmp_path / "out" / "cijfers_2023V1_onafgerond.csv")
+    regions = list(dict.fromkeys(frame.vt_code))
+    assert len(regions) == 26 and "VT27" in regions and not {"VT16", "VT26"} & set(regions)
+    assert set(frame[frame.vt_code == "VT27"].vt_naam) == {"Oost-Brabant"}
+    assert cells(tmp_path / "out" / "cijfers_2023V1_onafgerond.csv", "2023H1", "VT27")["actieve_casussen"][0] == 2
+    assert cells(tmp_path / "out" / "cijfers_2023V1_onafgerond.csv", "2023H1")["actieve_casussen"][0] == 2
+    # the series: no release froze 2020-2022 here, so those half-years are missing, said in the page
+    series = pd.read_csv(tmp_path / "out" / "tijdreeks_2023V1.csv")
+    assert sorted(set(series.periode)) == ["2019H1", "2019H2", "2020H1", "2020H2", "2021H1", "2021H2", "2022H1",
+                                           "2022H2", "2023H1"]
+    gap = series[series.periode == "2021H1"]
+    assert len(gap) == 22 and set(gap.vt_code) == {TOTAAL} and set(gap.symbool) == {ONTBREEKT}
+    assert gap.waarde.isna().all()
+    page = (tmp_path / "out" / "publicatie_2023V1.html").read_text()
+    assert "1e halfjaar van 2021: geen vastgestelde release; gegevens ontbreken (.)." in page
+    assert ("VT27 Oost-Brabant: komt voor vanaf het 1e halfjaar van 2023 (in het 2e halfjaar van 2019 nog niet; de "
+            "halfjaren daartussen ontbreken); eerdere halfjaren zijn niet vergelijkbaar en blijven leeg.") in page
+    assert ("VT16 Brabant-Noordoost: komt voor tot en met het 2e halfjaar van 2019 (in het 1e halfjaar van 2023 "
+            "niet meer; de halfjaren daartussen ontbreken); latere halfjaren blijven leeg.") in page

@@ -1,0 +1,73 @@
+"""Publication: a release's kerncijfers and indicatoren, and the time series of every half-year published so
+far, as tidy CSV, one Excel workbook and one offline HTML page, with CBS rounding, optional suppression
+(primary and secondary) and the CBS symbols (publicatie.md).
+
+`cells` holds the arithmetic (pure, tested on its own), `sources` what a publication is made from (the only
+module that reads the database or a frozen release's files), `tidy`, `workbook` and `page` the writers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from loaders.kalender import get_release
+from loaders.publish.cells import TOTAAL, count_cel, pct_cel, periode_label, round5, suppressed
+from loaders.publish.measures import INDICATOREN, KERNCIJFERS
+from loaders.publish.sources import Publicatie, PublishError, release_halfjaren, series
+from loaders.publish.text import bron_line
+from loaders.warehouse import Warehouse
+
+REGIO_ENV = "VT_PUBLICATIE_REGIO"
+
+__all__ = ["INDICATOREN", "KERNCIJFERS", "Publicatie", "PublishError", "count_cel", "pct_cel", "periode_label",
+           "publication", "publish", "round5", "suppressed"]
+
+
+def publication(warehouse: Warehouse, name: str, suppress: int = 0, bron: str | None = None,
+                regio: str | None = None) -> Publicatie:
+    """What the publication of release `name` shows. The region drawn beside Nederland is `regio`, else
+    $VT_PUBLICATIE_REGIO, else the first region of the release's last half-year; the source line is `bron`,
+    else $VT_PUBLICATIE_BRON, else the default."""
+    release = get_release(name)
+    eigen = release_halfjaren(warehouse, release)
+    if not eigen:
+        raise PublishError(f"release {name} has no kerncijfers: build it first (`vt build --release {name}`)")
+    regions = [vt for vt, _ in eigen[-1].regios if vt != TOTAAL]
+    chosen = (regio or os.environ.get(REGIO_ENV) or regions[0]).strip().upper()
+    if chosen not in regions:
+        raise PublishError(f"region {chosen} is not a Veilig Thuis-regio of {eigen[-1].periode}: choose one of "
+                           f"{', '.join(regions)} (--regio or ${REGIO_ENV})")
+    return Publicatie(release, eigen, series(warehouse, release, eigen), suppress, bron_line(name, bron), chosen)
+
+
+def publish(pub: Publicatie, out: Path, unrounded: bool = False) -> list[Path]:
+    """Write every file of the publication into `out`; returns the paths written, the manifest last."""
+    from loaders.publish import page, tidy, workbook
+
+    name = pub.release.name
+    out.mkdir(parents=True, exist_ok=True)
+    written = [tidy.write(out / f"cijfers_{name}.csv", pub.eigen, pub.suppress),
+               tidy.write(out / f"tijdreeks_{name}.csv", pub.reeks, pub.suppress)]
+    if unrounded:
+        written.append(tidy.write(out / f"cijfers_{name}_onafgerond.csv", pub.eigen, rounded=False))
+    written.append(workbook.write(pub, out / f"tabellen_{name}.xlsx"))
+    written.append(page.write(pub, out / f"publicatie_{name}.html"))
+    written.append(write_manifest(out, pub, written))
+    return written
+
+
+def write_manifest(out: Path, pub: Publicatie, written: list[Path]) -> Path:
+    """manifest.json: every file of the publication with its sha256 (`vt verify` checks a published release),
+    and where each half-year of the series comes from."""
+    from loaders.release import MANIFEST, sha256_file
+
+    path = out / MANIFEST
+    files = [{"name": p.name, "sha256": sha256_file(p)} for p in written]
+    reeks = [{"periode": h} if isinstance(h, str) else {"periode": h.periode, "bron": h.bron, "status": h.status}
+             for h in pub.reeks]
+    body = {"release": pub.release.name, "onderdrukking": pub.suppress, "regio": pub.regio, "tijdreeks": reeks,
+            "files": files}
+    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,176 @@
+"""The publication as one offline HTML page for a policy reader: per half-year the tables and bar charts,
+the time series (a table and a line chart per kerncijfer, for Nederland and one region), and the Toelichting
+(symbols, Begrippen, rounding, sources). No scripts, styles, fonts or images from outside."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from loaders.publish.cells import ONTBREEKT, ROUNDING_NOTE, SYMBOLS, TOTAAL, Cel, periode_kort, periode_label
+from loaders.publish.charts import BLUE, ORANGE, bar_chart, line_chart
+from loaders.publish.measures import Maat, indicatoren, kerncijfers, maten
+from loaders.publish.sources import Halfjaar, Publicatie, region_notes
+from loaders.publish.text import OVERDRACHTEN_NOOT, bron_reeks, bronnen, geheimhouding, ondertitel, titel
+
+BARS = ("ontvangen_meldingen", "actieve_casussen")
+STYLE = """
+body { font-family: sans-serif; margin: 2em auto; max-width: 1250px; color: #222; line-height: 1.4; }
+h1 { margin-bottom: 0.2em; } p.sub { margin-top: 0; color: #555; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 13px; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; }
+td { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+thead th { background: #eef2f7; vertical-align: bottom; font-weight: normal; max-width: 9em; }
+tbody th { text-align: left; font-weight: normal; white-space: nowrap; }
+tr.totaal th, tr.totaal td { font-weight: bold; background: #f6f6f6; }
+p.onder { font-size: 12px; color: #444; margin-top: 0; }
+figure { margin: 1em 0; } figcaption { font-size: 13px; color: #333; margin-top: 0.3em; }
+.paar { display: flex; flex-wrap: wrap; gap: 12px; }
+dl.tekens dt { float: left; width: 4em; font-weight: bold; } dl.tekens dd { margin-left: 4.5em; }
+dl.begrippen dt { font-weight: bold; margin-top: 0.4em; }
+nav ul { columns: 2; }
+"""
+
+
+def _e(text: str) -> str:
+    return html.escape(text)
+
+
+def _cell(cel: Cel | None) -> str:
+    """A table cell: the number with a space between thousands and a decimal comma, or its symbol; None is a
+    cell that cannot occur (blank)."""
+    return "<td></td>" if cel is None else f"<td>{_e(cel.text(' ', ','))}</td>"
+
+
+def _head(m: Maat) -> str:
+    return _e(m.kop) + ("<sup>1</sup>" if m.naam == "overdrachten" else "")
+
+
+def _region_table(h: Halfjaar, cells: dict, which: list[Maat]) -> str:
+    head = "".join(f"<th scope=\"col\">{_head(m)}</th>" for m in which)
+    body = []
+    for vt, naam in h.regios:
+        cls = ' class="totaal"' if vt == TOTAAL else ""
+        label = "Nederland" if vt == TOTAAL else naam
+        body.append(f"<tr{cls} data-region=\"{vt}\"><th scope=\"row\">{_e(label)}</th>"
+                    + "".join(_cell(cells[(vt, m.naam)]) for m in which) + "</tr>")
+    return (f"<table class=\"regio\"><thead><tr><th scope=\"col\">Veilig Thuis-regio</th>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _onder(pub: Publicatie, h: Halfjaar, noot: bool) -> str:
+    bits = [pub.bron if h.bron != "CBS" else "Bron: CBS, Beleidsinformatie Veilig Thuis."]
+    if noot:
+        bits.append(f"<sup>1</sup> {OVERDRACHTEN_NOOT}")
+    bits.append("Verklaring van tekens: zie Toelichting.")
+    return "<p class=\"onder\">" + " ".join(b if b.startswith("<sup>") else _e(b) for b in bits) + "</p>"
+
+
+def _halfjaar_section(pub: Publicatie, h: Halfjaar, figure: list[int]) -> str:
+    cells = h.cellen(pub.suppress)
+    label = periode_label(h.periode, h.mark)
+    parts = [f'<section id="h-{h.periode}"><h2>Kerncijfers per Veilig Thuis-regio, {_e(label)}</h2>',
+             _region_table(h, cells, kerncijfers()), _onder(pub, h, True)]
+    by_code = {m.naam: m for m in maten()}
+    for naam, color in zip(BARS, (BLUE, ORANGE)):
+        figure[0] += 1
+        title = f"{by_code[naam].kop} per Veilig Thuis-regio, {label}"
+        rows = [(vt, n, cells[(vt, naam)]) for vt, n in h.regios if vt != TOTAAL]
+        parts.append(f"<figure>{bar_chart(title, rows, color)}<figcaption>Figuur {figure[0]}. {_e(title)} "
+                     f"(afgerond op vijftallen; Nederland: {_e(cells[(TOTAAL, naam)].text(' ', ','))})."
+                     "</figcaption></figure>")
+    parts += [f"<h2>Indicatoren per Veilig Thuis-regio, {_e(label)}</h2>",
+              _region_table(h, cells, indicatoren()), _onder(pub, h, False), "</section>"]
+    return "".join(parts)
+
+
+def _series_table(pub: Publicatie, vt: str, cells: dict) -> str:
+    head = "".join(f"<th scope=\"col\">{_e(periode_kort(h.periode, h.mark) if not isinstance(h, str) else periode_kort(h, ''))}</th>"
+                   for h in pub.reeks)
+    body = []
+    for m in maten():
+        row = []
+        for h in pub.reeks:
+            if isinstance(h, str):
+                row.append(_cell(Cel(None, ONTBREEKT)))
+            else:
+                row.append(_cell(cells[h.periode].get((vt, m.naam))))
+        body.append(f"<tr data-maat=\"{m.naam}\"><th scope=\"row\">{_head(m)}</th>{''.join(row)}</tr>")
+    return (f"<table class=\"reeks\" data-region=\"{vt}\"><thead><tr><th scope=\"col\">Onderwerp</th>{head}</tr>"
+            f"</thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def _points(pub: Publicatie, vt: str, maat: str, cells: dict) -> list[tuple[str, Cel | None]]:
+    out = []
+    for h in pub.reeks:
+        if isinstance(h, str):
+            out.append((periode_kort(h, ""), Cel(None, ONTBREEKT)))
+        else:
+            out.append((periode_kort(h.periode, h.mark), cells[h.periode].get((vt, maat))))
+    return out
+
+
+def _series_section(pub: Publicatie, figure: list[int]) -> str:
+    cells = pub.reeks_cellen()
+    regio = f"{pub.regio} {pub.regio_naam(pub.regio)}"
+    notes = region_notes(pub.reeks)
+    parts = ['<section id="tijdreeks"><h2>Tijdreeks</h2>',
+             "<p>Elk halfjaar uit de laatste vastgestelde release die op het moment van deze publicatie bestond; "
+             "het teken achter het halfjaar geeft de status (* voorlopig, ** nader voorlopig, geen teken: "
+             "definitief). Bronnen per halfjaar staan in de Toelichting.</p>"]
+    if notes:
+        parts.append("<p>Gewijzigde regio's:</p><ul class=\"regiowijzigingen\">"
+                     + "".join(f"<li>{_e(n)}</li>" for n in notes.values()) + "</ul>")
+    parts += ["<h3>Nederland</h3>", _series_table(pub, TOTAAL, cells), _onder_reeks(pub),
+              f"<h3>{_e(regio)}</h3>"]
+    if pub.regio in notes:
+        parts.append(f"<p>{_e(notes[pub.regio])}</p>")
+    parts += [_series_table(pub, pub.regio, cells), _onder_reeks(pub)]
+    for m in kerncijfers():
+        figure[0] += 1
+        nl = line_chart(f"Nederland", _points(pub, TOTAAL, m.naam, cells), BLUE)
+        rg = line_chart(regio, _points(pub, pub.regio, m.naam, cells), ORANGE)
+        parts.append(f'<figure data-maat="{m.naam}"><div class="paar">{nl}{rg}</div><figcaption>Figuur {figure[0]}. '
+                     f"{_e(m.kop)} per halfjaar, Nederland (links) en {_e(regio)} (rechts); elk met een eigen "
+                     "schaal.</figcaption></figure>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _onder_reeks(pub: Publicatie) -> str:
+    return (f"<p class=\"onder\">{_e(bron_reeks(pub))} <sup>1</sup> {_e(OVERDRACHTEN_NOOT)} Een lege cel: de regio bestond "
+            "in dat halfjaar niet.</p>")
+
+
+def _toelichting(pub: Publicatie) -> str:
+    tekens = "".join(f"<dt>{_e(s)}</dt><dd>{_e(m)}</dd>" for s, m in SYMBOLS)
+    begrippen = "".join(f"<dt>{_e(m.kop)}</dt><dd>{_e(m.begrip)}</dd>" for m in maten())
+    sources = "".join(f"<li>{_e(b)}</li>" for b in bronnen(pub))
+    return (f'<section id="toelichting"><h2>Toelichting</h2><h3>Verklaring van tekens</h3>'
+            f'<dl class="tekens">{tekens}</dl><h3>Begrippen</h3><dl class="begrippen">{begrippen}</dl>'
+            f"<h3>Afronding en geheimhouding</h3><p>{_e(ROUNDING_NOTE)} {_e(geheimhouding(pub.suppress))}</p>"
+            f"<h3>Voetnoot</h3><p><sup>1</sup> {_e(OVERDRACHTEN_NOOT)}</p>"
+            f"<h3>Bronnen</h3><ul>{sources}</ul><p class=\"bron\">{_e(pub.bron)}</p></section>")
+
+
+def write(pub: Publicatie, path: Path) -> Path:
+    figure = [0]
+    halfjaren = "".join(_halfjaar_section(pub, h, figure) for h in pub.eigen)
+    reeks = _series_section(pub, figure)
+    nav = "".join(f'<li><a href="#h-{h.periode}">Kerncijfers en indicatoren, {_e(periode_label(h.periode, h.mark))}</a></li>'
+                  for h in pub.eigen)
+    page = f"""<!doctype html>
+<html lang="nl"><head><meta charset="utf-8">
+<title>{_e(titel(pub.release))}</title>
+<style>{STYLE}</style></head>
+<body>
+<h1>{_e(titel(pub.release))}</h1>
+<p class="sub">{_e(ondertitel(pub.release))}</p>
+<nav><ul>{nav}<li><a href="#tijdreeks">Tijdreeks</a></li><li><a href="#toelichting">Toelichting</a></li></ul></nav>
+{halfjaren}
+{reeks}
+{_toelichting(pub)}
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")
+    return path
