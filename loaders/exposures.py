@@ -31,7 +31,7 @@ def valid_on(alias: str, peildatum: str) -> str:
             f"{alias}.geldig_tot))")
 
 
-# exposures `microdata_export` and `publicatie` (loaders/release.py, codebook.py, publish.py): the released
+# exposures `microdata_export` and `publicatie` (loaders/release.py, codebook.py, publish/sources.py): the released
 # tables, named per release
 def microdata(entity: str, release: str) -> str:
     return f"VT_{entity}_{release}"

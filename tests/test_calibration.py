@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import CHROMIUM_FLAGS, chromium, png_pixels, run_vt
@@ -47,26 +49,53 @@ def test_publication_equals_the_cbs_table(published, periode):
     _, _, out = published
     ref_path = Path(__file__).resolve().parents[1] / "loaders" / "data" / f"kerncijfers_{periode}_cbs.csv"
     reference = {r["vt_code"]: r for r in csv.DictReader(ref_path.open())}
-    got = {r["vt_code"]: r for r in csv.DictReader((out / f"kerncijfers_{periode}.csv").open())}
-    assert list(got) == list(reference)  # the 26 regions then NL, in order
+    frame = pd.read_csv(out / "cijfers_2019V1.csv")
+    frame = frame[(frame.periode == periode) & (frame.eenheid == "aantal")]
+    assert list(dict.fromkeys(frame.vt_code)) == list(reference)  # the 26 regions then NL, in order
     columns = list(next(iter(reference.values())))[3:]
-    assert len(columns) == 12
-    different = [(vt, c, reference[vt][c], got[vt][c]) for vt in reference for c in columns
-                 if reference[vt][c] != got[vt][c]]
+    assert list(dict.fromkeys(frame.maat)) == columns
+    got = {(r.vt_code, r.maat): int(r.waarde) for r in frame.itertuples()}
+    different = [(vt, c, reference[vt][c], got[(vt, c)]) for vt in reference for c in columns
+                 if int(reference[vt][c]) != got[(vt, c)]]
     assert different == []
-    assert {r["periode"] for r in got.values()} == {periode}  # 2019V1 is definitief: no mark
-def test_html_page_renders_offline_in_headless_chromium(published, tmp_path):
+    assert set(frame.status) == {"definitief"} and set(frame.bron) == {"2019V1"}  # 2019V1 is definitief: no mark
+
+
+def test_html_page_renders_offline_in_headless_chromium_with_readable_charts(published, tmp_path):
+    """What a reader sees, asserted on the DOM Chromium built and on its screenshot: Dutch headers, spaces
+    between thousands, bars with their value and an axis, the series with a line chart per kerncijfer for
+    Nederland and the chosen region, and the Toelichting."""
     _, _, out = published
     page = out / "publicatie_2019V1.html"
     text = page.read_text()
     assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
-    assert "https://" not in text
+    assert "https://" not in text and "<link" not in text and "<img" not in text
     profile = tmp_path / "profile"
     dom = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
                          capture_output=True, text=True, timeout=120).stdout
-    assert dom.count("<table>") == 4  # kerncijfers and indicators of both half-years
-    assert dom.count('class="bar"') == 2 * 2 * 26
-    assert "Kerncijfers per Veilig Thuis-regio, 1e halfjaar van 2019" in dom
+    assert "<h1>Beleidsinformatie Veilig Thuis, 2019</h1>" in dom  # not "release 2019V1"
+    assert dom.count('<table class="regio">') == 4  # kerncijfers and indicators of both half-years
+    assert dom.count('<table class="reeks"') == 2  # the series of Nederland and of the chosen region
+    assert '<th scope="col">Actieve diensten Voorwaarden en Vervolg, waarvan gestart</th>' in dom
+    reference = {r["vt_code"]: r for r in csv.DictReader(
+        (Path(__file__).resolve().parents[1] / "loaders" / "data" / "kerncijfers_2019H1_cbs.csv").open())}
+    nl = reference["NL"]["gestarte_adviezen"]
+    assert f"<td>{int(nl) // 1000} {nl[-3:]}</td>" in dom  # "53 080": a space between thousands
+    # every bar has its value written beside it, and both bar charts per half-year have an axis with values
+    bars = re.findall(r'<rect class="bar" data-region="(VT\d\d)" data-value="(\d+)"', dom)
+    assert len(bars) == 2 * 2 * 26
+    values = re.findall(r'<text class="value" [^>]*data-region="(VT\d\d)"[^>]*>([^<]+)</text>', dom)
+    assert [(vt, v.replace(" ", "")) for vt, v in values] == bars
+    assert dom.count('class="tick"') >= 4 * 5 + 12 * 2 * 4
+    assert dom.count("<figcaption>Figuur ") == 4 + 12
+    # the series: per kerncijfer a line for Nederland and one for VT01 (the default region), a point per half-year
+    assert dom.count('<svg class="chart line"') == 12 * 2
+    points = re.findall(r'<circle class="punt" data-periode="([^"]+)" data-value="(\d+)"', dom)
+    assert len(points) == 12 * 2 * 2 and {p for p, _ in points} == {"1e hj 2019", "2e hj 2019"}
+    assert "<h3>VT01 Amsterdam-Amstelland</h3>" in dom
+    for heading in ("Verklaring van tekens", "Begrippen", "Afronding en geheimhouding", "Voetnoot", "Bronnen"):
+        assert f"<h3>{heading}</h3>" in dom
+    assert "<dt>x</dt><dd>geheim" in dom and "<dt>–</dt><dd>nihil</dd>" in dom and "<dt>.</dt><dd>gegevens ontbreken" in dom
     shot = tmp_path / "page.png"
     subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
                     "--window-size=1400,2200", page.as_uri()], capture_output=True, timeout=120)
@@ -77,5 +106,5 @@ def test_html_page_renders_offline_in_headless_chromium(published, tmp_path):
             rgb = tuple(row[x * bpp:x * bpp + 3])
             if rgb in colours:
                 colours[rgb] += 1
-    # both series of bars are painted, far beyond their legend swatches
+    # both bar charts of the first half-year are painted (they are in the first 2200 pixels)
     assert all(n > 20_000 for n in colours.values()), colours

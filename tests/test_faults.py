@@ -157,8 +157,8 @@ def test_a_removed_publication_is_made_again_from_the_frozen_files_byte_for_byte
     home = copy_of(refreshed, tmp_path)
     publication = home / "publicatie" / RELEASE
     before = {p.name: p.read_bytes() for p in publication.iterdir()}
-    assert sorted(before) == ["indicatoren_2020H1.csv", "kerncijfers_2020H1.csv", "manifest.json",
-                              f"publicatie_{RELEASE}.html", f"tabellen_{RELEASE}.xlsx"]
+    assert sorted(before) == [f"cijfers_{RELEASE}.csv", "manifest.json", f"publicatie_{RELEASE}.html",
+                              f"tabellen_{RELEASE}.xlsx", f"tijdreeks_{RELEASE}.csv"]
     shutil.rmtree(publication)
     (tmp_path / "inbox").mkdir()
     time.sleep(1.1)  # a workbook would carry another time stamp now

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from loaders.generate import generate, stamp_received
@@ -70,7 +71,7 @@ def test_refresh_loads_reports_builds_freezes_publishes(reference):
                                     "frozen: 2020V1; published: 2020V1")
     assert list((home / "inbox").iterdir()) == []
     assert sorted(p.name for p in (home / "kwaliteit").iterdir()) == [f"{o}_2020H1_001" for o in ORGS]
-    assert (home / "publicatie" / "2020V1" / "kerncijfers_2020H1.csv").exists()
+    assert (home / "publicatie" / "2020V1" / "cijfers_2020V1.csv").exists()
     assert (home / "releases" / "2020V1" / "manifest.json").exists()
     assert not (home / "releases" / "2020V2").exists()  # built, but its peildatum has not passed
     log = (home / "logs" / "refresh.log").read_text()
@@ -174,6 +175,8 @@ def test_history_backloaded_to_every_release_and_corrections_never_touch_a_froze
     assert frozen == ["2019V1", "2020V1", "2020V2", "2020V3", "2021V1", "2021V2", "2021V3", "2022V1", "2022V2",
                       "2022V3", "2023V1", "2023V2"]
     before = {name: (home / "releases" / name / "manifest.json").read_text() for name in frozen}
+    published = {p.relative_to(home): p.read_bytes() for p in sorted((home / "publicatie").rglob("*")) if p.is_file()}
+    assert_series_of_every_publication(home, frozen)
     # a correction for 2023H1 arrives after 2023V1 and 2023V2 were frozen
     correction = source / "VT01_2023H1_001.txt"
     text = correction.read_text().replace("VT01_2023H1_001", "").replace("2023H120230720", "2023H120240601")
@@ -193,6 +196,42 @@ def test_history_backloaded_to_every_release_and_corrections_never_touch_a_froze
     manifest = json.loads((home / "releases" / "2023V3" / "manifest.json").read_text())
     assert "VT01_2023H1_009" in [d["levering_id"] for d in manifest["leveringen"]]
     assert {name: (home / "releases" / name / "manifest.json").read_text() for name in frozen} == before
+    # a frozen release's publication, its series included, never changes; 2023V3's series takes the correction
+    assert {p.relative_to(home): p.read_bytes() for p in sorted((home / "publicatie").rglob("*"))
+            if p.is_file() and p.parts[-2] != "2023V3"} == published
+    series = json.loads((home / "publicatie" / "2023V3" / "manifest.json").read_text())["tijdreeks"]
+    assert [(h["periode"], h["bron"]) for h in series][-4:] == [
+        ("2022H1", "2022V3"), ("2022H2", "2022V3"), ("2023H1", "2023V3"), ("2023H2", "2023V3")]
+
+
+def assert_series_of_every_publication(home: Path, frozen: list[str]) -> None:
+    """Every published CSV reads into pandas as is; each release's series takes each half-year from the latest
+    release frozen by its own peildatum; the 2023 region change is said, not joined."""
+    for path in sorted((home / "publicatie").rglob("*.csv")):
+        frame = pd.read_csv(path)
+        assert list(frame.columns) == ["periode", "status", "bron", "vt_code", "vt_naam", "maat", "omschrijving",
+                                       "eenheid", "waarde", "symbool"], path
+        assert str(frame.waarde.dtype) == "float64" and frame.periode.str.fullmatch(r"\d{4}H[12]").all(), path
+        assert set(frame.symbool.dropna()) <= {"x", ".", "–"}, path
+    assert sorted(p.name for p in (home / "publicatie").iterdir()) == frozen
+    series = pd.read_csv(home / "publicatie" / "2023V2" / "tijdreeks_2023V2.csv")
+    sources = series.groupby("periode").bron.unique().map(list).to_dict()
+    assert sources == {"2019H1": ["2019V1"], "2019H2": ["2019V1"], "2020H1": ["2020V3"], "2020H2": ["2020V3"],
+                       "2021H1": ["2021V3"], "2021H2": ["2021V3"], "2022H1": ["2022V3"], "2022H2": ["2022V3"],
+                       "2023H1": ["2023V2"], "2023H2": ["2023V2"]}
+    # 2021V1 was published when 2020V2 was the latest for 2020 (2020V3's peildatum came after)
+    early = pd.read_csv(home / "publicatie" / "2021V1" / "tijdreeks_2021V1.csv")
+    assert early.groupby("periode").bron.first().to_dict() == {
+        "2019H1": "2019V1", "2019H2": "2019V1", "2020H1": "2020V2", "2020H2": "2020V2", "2021H1": "2021V1"}
+    regions = series.groupby("vt_code").periode.agg(["min", "max"]).to_dict("index")
+    assert regions["VT27"] == {"min": "2023H1", "max": "2023H2"} and regions["VT16"]["max"] == "2022H2"
+    # the statuses: definitief for what came from a V3 (and 2019V1), nader voorlopig for 2023V2
+    assert series.groupby("periode").status.first().to_dict()["2023H2"] == "nader voorlopig"
+    assert series.groupby("periode").status.first().to_dict()["2022H2"] == "definitief"
+    page = (home / "publicatie" / "2023V2" / "publicatie_2023V2.html").read_text()
+    assert ("VT27 Oost-Brabant: bestaat vanaf het 1e halfjaar van 2023, toen VT16 Brabant Noordoost en VT26 "
+            "Zuidoost-Brabant verdwenen; eerdere halfjaren zijn niet vergelijkbaar en blijven leeg.") in page
+    assert page.count('<circle class="punt"') >= 12 * 10  # Nederland's line has a point in every half-year
 
 
 def test_the_readme_cron_line_works_as_written(half_year, tmp_path):
@@ -275,8 +314,9 @@ def test_after_the_operator_adds_the_years_every_due_release_is_frozen_and_publi
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == ("0 files loaded; 0 rejected; 6 quality reports; releases built: 2025V3, 2026V2, "
                                      "2026V3; frozen: 2025V1, 2025V2, 2026V1; published: 2025V1, 2025V2, 2026V1")
-    kerncijfers = (home / "publicatie" / "2026V1" / "kerncijfers_2026H1.csv").read_text().splitlines()
-    assert len(kerncijfers) == 1 + 25 + 1 and kerncijfers[1].startswith("2026H1*,VT01,Amsterdam-Amstelland,")
+    cijfers = pd.read_csv(home / "publicatie" / "2026V1" / "cijfers_2026V1.csv")
+    assert len(cijfers) == (25 + 1) * 22 and list(cijfers.iloc[0, :6]) == [
+        "2026H1", "voorlopig", "2026V1", "VT01", "Amsterdam-Amstelland", "gestarte_adviezen"]
     with duckdb.connect(str(home / "releases" / "2026V1" / "vt_2026V1.duckdb"), read_only=True) as con:
         # gemeenten are judged by the 2026 list: 9999 only where the generator wrote it (2 %), never the lot
         share = con.execute("select avg((gemeente_gaaf = '9999')::int) from VT_casus_2026V1").fetchone()[0]
