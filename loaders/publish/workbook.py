@@ -5,6 +5,7 @@ publication gives the same bytes."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import zipfile
@@ -72,7 +73,9 @@ def _table_sheet(wb, name: str, title: str, h: Halfjaar, cells: dict, which: lis
     ws.append(["Veilig Thuis-regio", "Code", *(m.kop + (" ¹" if m.naam == "overdrachten" else "") for m in which)])
     for cell in ws[3]:
         cell.font, cell.alignment, cell.fill, cell.border = st["bold"], st["head"], st["fill"], st["border"]
-    ws.row_dimensions[3].height = 64
+    width = 15 if which[0].is_count else 18
+    # the header row as high as its longest wrapped header needs (a spreadsheet keeps the stored height)
+    ws.row_dimensions[3].height = 13 * max(math.ceil(len(m.kop) / (width - 3)) for m in which) + 4
     for vt, naam in h.regios:
         ws.append(["Nederland" if vt == TOTAAL else naam, vt, *(_value(cells[(vt, m.naam)]) for m in which)])
         row = ws.max_row
@@ -90,7 +93,7 @@ def _table_sheet(wb, name: str, title: str, h: Halfjaar, cells: dict, which: lis
     from openpyxl.utils import get_column_letter
 
     for k in range(3, 3 + len(which)):
-        ws.column_dimensions[get_column_letter(k)].width = 15
+        ws.column_dimensions[get_column_letter(k)].width = width
     ws.freeze_panes = "C4"
     _print_setup(ws, "3:3")
     return ws
@@ -144,6 +147,8 @@ def _text_sheet(wb, name: str, blocks: list[tuple[str, list[str]]], st, width: i
         for line in lines:
             ws.append([line])
             ws.cell(ws.max_row, 1).alignment = st["wrap"]
+            # spreadsheet programs keep a row's stored height: give a wrapped line the height of its lines
+            ws.row_dimensions[ws.max_row].height = 15 * max(1, math.ceil(len(line) / (width * 0.95)))
         ws.append([])
     ws.column_dimensions["A"].width = width
     _print_setup(ws, "")
