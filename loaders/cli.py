@@ -30,7 +30,7 @@ from loaders.kalender import releases as calendar_releases
 from loaders.periods import FIRST_YEAR, Periode, periode_range
 from loaders.progress import Progress
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
-from loaders.publish import REGIO_ENV, PublishError, publication
+from loaders.publish import DREMPEL_ENV, REGIO_ENV, PublishError, publication
 from loaders.publish import publish as publish_files
 from loaders.publish.text import BRON_ENV
 from loaders.quality import QualityError, run_quality, select_deliveries
@@ -272,20 +272,20 @@ def verify(names: tuple[str, ...]) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
 @click.option("--unrounded", is_flag=True, help="Also cijfers_R_onafgerond.csv with exact counts, for "
               "checking only; never part of a publication.")
-@click.option("--suppress", default=0, show_default=True, type=click.IntRange(min=0), metavar="T",
+@click.option("--suppress", type=click.IntRange(min=0), metavar="T",
               help="Show 'x' for counts below T and percentages whose denominator is below T, and for the "
-                   "cells that would give them away (0: no suppression).")
+                   f"cells that would give them away (default: ${DREMPEL_ENV}, else 0: no suppression).")
 @click.option("--regio", metavar="VTnn", help=f"The region whose series is drawn beside Nederland (default: "
               f"${REGIO_ENV}, else the first region).")
 @click.option("--bron", metavar="TEXT", help=f"The source line under every table; {{release}} is replaced by the "
               f"release (default: ${BRON_ENV}, else 'Bron: Beleidsinformatie Veilig Thuis, microdata release "
               "{release}.').")
-def publish(name: str, out: Path, unrounded: bool, suppress: int, regio: str | None, bron: str | None) -> None:
+def publish(name: str, out: Path, unrounded: bool, suppress: int | None, regio: str | None, bron: str | None) -> None:
     written = _publish(Warehouse.from_env(), name, out, unrounded, suppress, regio, bron)
     click.echo(f"published {name}: {len(written)} files in {out}")
 
 
-def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False, suppress: int = 0,
+def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False, suppress: int | None = None,
              regio: str | None = None, bron: str | None = None):
     """A frozen release is published from its frozen files (checked against its manifest); another is built
     first."""

@@ -7,6 +7,7 @@ from functools import partial
 
 import duckdb
 import pytest
+from openpyxl import load_workbook
 
 from tests.conftest import run_vt
 
@@ -38,6 +39,11 @@ def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
     assert "2020H1: 26 deliveries" in proc.stdout
     assert f"release 2020V1: {home}/releases/2020V1" in proc.stdout
     assert f"publication 2020V1: {home}/publicatie/2020V1" in proc.stdout
+    # the publication has a series: the CBS 2019 tables that ship with the project, then 2020H1 of the demo
+    series = json.loads((home / "publicatie" / "2020V1" / "manifest.json").read_text())["tijdreeks"]
+    assert [(h["periode"], h["bron"]) for h in series] == [("2019H1", "CBS"), ("2019H2", "CBS"), ("2020H1", "2020V1")]
+    assert load_workbook(home / "publicatie" / "2020V1" / "tabellen_2020V1.xlsx").sheetnames == [
+        "Inhoud", "Toelichting", "Kerncijfers 2020H1", "Indicatoren 2020H1", "Tijdreeks"]
     for key in (home / "pseudonym.key", home / "release.key"):  # the demo made both keys, owner-only
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert (home / "pseudonym.key").read_bytes() != (home / "release.key").read_bytes()

@@ -235,9 +235,11 @@ def test_suppression_setting(small_release):
         hidden = set(column[column.symbool == GEHEIM].vt_code)
         values = {r.vt_code: int(r.waarde) for r in exact[exact.maat == maat].itertuples()}
         assert recover(values, hidden) == {}, maat
-    # VT05 (Arnhem's C1) and VT18 (Apeldoorn's C2) each have 1 active casus: below 2, both hidden, the total not
+    # VT05 (Arnhem's C1) and VT14 (Apeldoorn's C2) each have 1 active casus: below 2, both hidden, the total not
     active = frame[frame.maat == "actieve_casussen"].set_index("vt_code")
-    assert active.loc["VT05", "symbool"] == GEHEIM and active.loc["VT18", "symbool"] == GEHEIM
+    assert list(exact[(exact.maat == "actieve_casussen") & (exact.waarde > 0)].vt_code) == ["VT05", "VT14", TOTAAL]
+    assert active.loc["VT05", "symbool"] == GEHEIM and active.loc["VT14", "symbool"] == GEHEIM
+    assert active.loc[TOTAAL, "waarde"] == 0 and pd.isna(active.loc[TOTAAL, "symbool"])
     page = (out / "publicatie_2020V1.html").read_text()
     assert page.count("Bron: CBS/VT, release 2020V1.") >= 3  # the configured source line under every table
     assert "Een aantal kleiner dan 2 is geheim (x)" in page
@@ -306,3 +308,22 @@ def test_the_2023_year_has_25_regions(tmp_path):
             "halfjaren daartussen ontbreken); eerdere halfjaren zijn niet vergelijkbaar en blijven leeg.") in page
     assert ("VT16 Brabant-Noordoost: komt voor tot en met het 2e halfjaar van 2019 (in het 1e halfjaar van 2023 "
             "niet meer; de halfjaren daartussen ontbreken); latere halfjaren blijven leeg.") in page
+
+
+def test_settings_from_the_environment_and_their_mistakes_named(small_release, tmp_path):
+    home, _, _ = small_release
+    env = {"VT_PUBLICATIE_DREMPEL": "2", "VT_PUBLICATIE_REGIO": "vt14", "VT_PUBLICATIE_BRON": "Bron: eigen {release}"}
+    run_vt("publish", "--release", "2020V1", "--out", str(tmp_path / "env"), home=home, env=env)
+    manifest = (tmp_path / "env" / "manifest.json").read_text()
+    assert '"onderdrukking": 2' in manifest and '"regio": "VT14"' in manifest
+    page = (tmp_path / "env" / "publicatie_2020V1.html").read_text()
+    assert "<h3>VT14 Noord- en Oost-Gelderland</h3>" in page and "Bron: eigen 2020V1" in page
+    bad = run_vt("publish", "--release", "2020V1", "--out", str(tmp_path / "bad"), home=home, check=False,
+                 env={"VT_PUBLICATIE_DREMPEL": "tien"})
+    assert bad.returncode == 1 and bad.stderr.strip() == (
+        "Error: $VT_PUBLICATIE_DREMPEL is 'tien': the suppression threshold is a whole number, 0 for none")
+    bad = run_vt("publish", "--release", "2020V1", "--out", str(tmp_path / "bad"), "--regio", "VT27", home=home,
+                 check=False)
+    assert bad.returncode == 1 and bad.stderr.startswith(
+        "Error: region VT27 is not a Veilig Thuis-regio of 2020H1: choose one of VT01, VT02, ")
+    assert not (tmp_path / "bad").exists()  # nothing written

@@ -20,16 +20,24 @@ from loaders.publish.text import bron_line
 from loaders.warehouse import Warehouse
 
 REGIO_ENV = "VT_PUBLICATIE_REGIO"
+DREMPEL_ENV = "VT_PUBLICATIE_DREMPEL"
 
 __all__ = ["INDICATOREN", "KERNCIJFERS", "Publicatie", "PublishError", "count_cel", "pct_cel", "periode_label",
            "publication", "publish", "round5", "suppressed"]
 
 
-def publication(warehouse: Warehouse, name: str, suppress: int = 0, bron: str | None = None,
+def publication(warehouse: Warehouse, name: str, suppress: int | None = None, bron: str | None = None,
                 regio: str | None = None) -> Publicatie:
-    """What the publication of release `name` shows. The region drawn beside Nederland is `regio`, else
+    """What the publication of release `name` shows. The suppression threshold is `suppress`, else
+    $VT_PUBLICATIE_DREMPEL, else 0 (none); the region drawn beside Nederland is `regio`, else
     $VT_PUBLICATIE_REGIO, else the first region of the release's last half-year; the source line is `bron`,
-    else $VT_PUBLICATIE_BRON, else the default."""
+    else $VT_PUBLICATIE_BRON, else the default. (The refresh publishes with the environment's settings.)"""
+    if suppress is None:
+        text = os.environ.get(DREMPEL_ENV, "").strip() or "0"
+        if not text.isdigit():
+            raise PublishError(f"${DREMPEL_ENV} is {text!r}: the suppression threshold is a whole number, 0 for "
+                               "none")
+        suppress = int(text)
     release = get_release(name)
     eigen = release_halfjaren(warehouse, release)
     if not eigen:
