@@ -15,7 +15,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
-import duckdb
 
 from loaders import __doc__ as package_doc
 from loaders import referentie

@@ -20,7 +20,7 @@ from loaders.generate import generate
 from loaders.layout import CURRENT_VERSION, layouts
 from loaders.periods import periode_range
 from loaders.refresh import report_complete
-from tests.conftest import KEY, run_vt
+from tests.conftest import run_vt
 from tests.test_quality import clean, finish
 
 RELEASE = "2020V1"

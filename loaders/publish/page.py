@@ -128,7 +128,7 @@ def _series_section(pub: Publicatie, figure: list[int]) -> str:
     parts += [_series_table(pub, pub.regio, cells), _onder_reeks(pub)]
     for m in kerncijfers():
         figure[0] += 1
-        nl = line_chart(f"Nederland", _points(pub, TOTAAL, m.naam, cells), BLUE)
+        nl = line_chart("Nederland", _points(pub, TOTAAL, m.naam, cells), BLUE)
         rg = line_chart(regio, _points(pub, pub.regio, m.naam, cells), ORANGE)
         parts.append(f'<figure data-maat="{m.naam}"><div class="paar">{nl}{rg}</div><figcaption>Figuur {figure[0]}. '
                      f"{_e(m.kop)} per halfjaar, Nederland (links) en {_e(regio)} (rechts); elk met een eigen "
