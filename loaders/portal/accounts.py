@@ -1,0 +1,233 @@
+"""Portal accounts and sessions, in `$VT_HOME/portal/portal.sqlite` (owner-only): per account its role
+(`organisatie`, bound to one Veilig Thuis-organisatie, or `beheer`, the warehouse's own staff), an Argon2id
+password hash, a TOTP secret (set up on first login; mandatory), the last TOTP step used (no replay), and
+failed-login back-off. Sessions are random tokens of which only the SHA-256 is stored; logging out revokes
+one, a reset of the second factor or disabling the account revokes all of the account's."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from loaders.portal import totp
+
+ROLES = ("organisatie", "beheer")
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+VT_CODE = re.compile(r"^VT\d{2}$")
+SESSION_SECONDS = 30 * 60  # idle and absolute: a session lasts half an hour
+FREE_FAILURES, MAX_LOCK_SECONDS = 5, 3600
+_HASHER = PasswordHasher()  # Argon2id with the library's current parameters
+_DUMMY = _HASHER.hash("no account has this password")
+
+SCHEMA = """
+create table if not exists accounts (
+    naam text primary key, rol text not null, vt_code text, wachtwoord text not null,
+    totp_secret text, totp_nieuw text, totp_stap integer, actief integer not null default 1,
+    mislukt integer not null default 0, geblokkeerd_tot real not null default 0
+);
+create table if not exists sessies (
+    token_hash text primary key, naam text not null references accounts(naam), fase text not null,
+    csrf text not null, verloopt real not null
+);
+"""
+
+
+class AccountError(Exception):
+    """A command that cannot be carried out; the message says why."""
+
+
+@dataclass(frozen=True)
+class Account:
+    naam: str
+    rol: str
+    vt_code: str | None
+    totp_ingesteld: bool
+    actief: bool
+
+
+@dataclass(frozen=True)
+class Sessie:
+    naam: str
+    fase: str  # wachtwoord: only the second factor may follow; volledig: logged in
+    csrf: str
+    account: Account
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Accounts:
+    def __init__(self, home: Path):
+        self.folder = Path(home) / "portal"
+        self.path = self.folder / "portal.sqlite"
+
+    @contextmanager
+    def _db(self):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.folder, 0o700)
+        new = not self.path.exists()
+        con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            if new:
+                os.chmod(self.path, 0o600)
+            con.execute("pragma foreign_keys = on")
+            con.executescript(SCHEMA)
+            con.execute("begin immediate")
+            yield con
+            con.execute("commit")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("rollback")
+            raise
+        finally:
+            con.close()
+
+    # --- the command line: vt portal user ...
+    def add(self, naam: str, rol: str, vt_code: str | None) -> str:
+        """A new account with a random first password (returned once); the second factor is set up at the first
+        login."""
+        if not NAME.match(naam):
+            raise AccountError(f"{naam!r} is not an account name: 2-40 of a-z, 0-9, '.', '_', '-'")
+        if rol not in ROLES:
+            raise AccountError(f"role {rol!r} is not one of {', '.join(ROLES)}")
+        if rol == "organisatie" and not (vt_code and VT_CODE.match(vt_code)):
+            raise AccountError("an organisation's account needs its organisation: --vt-code VTnn")
+        if rol == "beheer" and vt_code:
+            raise AccountError("a beheer account belongs to no organisation: leave out --vt-code")
+        password = secrets.token_urlsafe(15)
+        with self._db() as con:
+            if con.execute("select 1 from accounts where naam = ?", [naam]).fetchone():
+                raise AccountError(f"account {naam} exists already")
+            con.execute("insert into accounts (naam, rol, vt_code, wachtwoord) values (?, ?, ?, ?)",
+                        [naam, rol, vt_code, _HASHER.hash(password)])
+        return password
+
+    def disable(self, naam: str) -> None:
+        with self._db() as con:
+            self._require(con, naam)
+            con.execute("update accounts set actief = 0 where naam = ?", [naam])
+            con.execute("delete from sessies where naam = ?", [naam])
+
+    def reset_2fa(self, naam: str) -> None:
+        """The account sets up a new second factor at its next login; its sessions end now."""
+        with self._db() as con:
+            self._require(con, naam)
+            con.execute("update accounts set totp_secret = null, totp_nieuw = null, totp_stap = null where naam = ?",
+                        [naam])
+            con.execute("delete from sessies where naam = ?", [naam])
+
+    def get(self, naam: str) -> Account | None:
+        with self._db() as con:
+            row = con.execute("select naam, rol, vt_code, totp_secret is not null, actief from accounts "
+                              "where naam = ?", [naam]).fetchone()
+        return Account(row[0], row[1], row[2], bool(row[3]), bool(row[4])) if row else None
+
+    def list(self) -> list[Account]:
+        with self._db() as con:
+            rows = con.execute("select naam, rol, vt_code, totp_secret is not null, actief from accounts "
+                               "order by naam").fetchall()
+        return [Account(r[0], r[1], r[2], bool(r[3]), bool(r[4])) for r in rows]
+
+    @staticmethod
+    def _require(con, naam: str) -> None:
+        if not con.execute("select 1 from accounts where naam = ?", [naam]).fetchone():
+            raise AccountError(f"no account {naam}")
+
+    # --- logging in
+    def check_password(self, naam: str, password: str, now: float | None = None) -> tuple[str, float]:
+        """('ok' | 'fout' | 'geblokkeerd', seconds to wait). An unknown or disabled account costs the same hash
+        and says the same as a wrong password; after FREE_FAILURES failures each next one doubles the wait."""
+        now = time.time() if now is None else now
+        with self._db() as con:
+            row = con.execute("select wachtwoord, actief, mislukt, geblokkeerd_tot from accounts where naam = ?",
+                              [naam]).fetchone()
+            if row is None or not row[1]:
+                _verify(_DUMMY, password)
+                return "fout", 0.0
+            stored, _, failures, until = row
+            if until > now:
+                return "geblokkeerd", until - now
+            if _verify(stored, password):
+                con.execute("update accounts set mislukt = 0, geblokkeerd_tot = 0 where naam = ?", [naam])
+                if _HASHER.check_needs_rehash(stored):
+                    con.execute("update accounts set wachtwoord = ? where naam = ?", [_HASHER.hash(password), naam])
+                return "ok", 0.0
+            failures += 1
+            wait = 0.0 if failures < FREE_FAILURES else min(30.0 * 2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
+            con.execute("update accounts set mislukt = ?, geblokkeerd_tot = ? where naam = ?",
+                        [failures, now + wait, naam])
+            return "fout", wait
+
+    def totp_setup(self, naam: str) -> str:
+        """The secret the account is setting up (made once, kept until confirmed)."""
+        with self._db() as con:
+            row = con.execute("select totp_secret, totp_nieuw from accounts where naam = ?", [naam]).fetchone()
+            if row is None or row[0]:
+                raise AccountError(f"account {naam} has a second factor already")
+            if row[1]:
+                return row[1]
+            secret = totp.new_secret()
+            con.execute("update accounts set totp_nieuw = ? where naam = ?", [secret, naam])
+            return secret
+
+    def check_totp(self, naam: str, code: str, now: float | None = None) -> bool:
+        """The code of the account's second factor (or of the one being set up, which it then becomes); a code
+        of a step already used is refused."""
+        with self._db() as con:
+            row = con.execute("select totp_secret, totp_nieuw, totp_stap from accounts where naam = ? and actief",
+                              [naam]).fetchone()
+            if row is None or not (row[0] or row[1]):
+                return False
+            secret = row[0] or row[1]
+            step = totp.verify(secret, code, row[2], now)
+            if step is None:
+                return False
+            con.execute("update accounts set totp_secret = ?, totp_nieuw = null, totp_stap = ? where naam = ?",
+                        [secret, step, naam])
+            return True
+
+    # --- sessions
+    def new_session(self, naam: str, fase: str, now: float | None = None) -> str:
+        token = secrets.token_urlsafe(32)
+        now = time.time() if now is None else now
+        with self._db() as con:
+            con.execute("delete from sessies where verloopt < ?", [now])
+            con.execute("insert into sessies values (?, ?, ?, ?, ?)",
+                        [_digest(token), naam, fase, secrets.token_urlsafe(24), now + SESSION_SECONDS])
+        return token
+
+    def session(self, token: str | None, now: float | None = None) -> Sessie | None:
+        if not token:
+            return None
+        now = time.time() if now is None else now
+        with self._db() as con:
+            row = con.execute(
+                "select s.naam, s.fase, s.csrf, a.rol, a.vt_code, a.totp_secret is not null, a.actief "
+                "from sessies s join accounts a using (naam) where s.token_hash = ? and s.verloopt >= ?",
+                [_digest(token), now]).fetchone()
+        if row is None or not row[6]:
+            return None
+        return Sessie(row[0], row[1], row[2], Account(row[0], row[3], row[4], bool(row[5]), bool(row[6])))
+
+    def end_session(self, token: str | None) -> None:
+        if token:
+            with self._db() as con:
+                con.execute("delete from sessies where token_hash = ?", [_digest(token)])
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
