@@ -473,6 +473,85 @@ def reference_carry_forward(jaar: int, van: int | None) -> None:
     _reference(lambda con: referentie.carry_forward(con, jaar, van))
 
 
+@main.group(help="The organisations' portal: upload a delivery, see its verdict, fetch the own quality reports "
+            "(password and TOTP). README, \"The portal\".")
+def portal() -> None:
+    pass
+
+
+@portal.command("serve", help="Serve the portal (bound to 127.0.0.1; put a TLS-terminating reverse proxy in front).")
+@click.option("--inbox", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The refresh's inbox: accepted uploads are put there.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option("--max-mb", default=200, show_default=True, type=click.IntRange(1, 4096), help="Largest upload.")
+@click.option("--insecure-cookies", is_flag=True, help="Cookies without the Secure flag (plain http on another "
+              "host than localhost; never in production).")
+def portal_serve(inbox: Path, host: str, port: int, max_mb: int, insecure_cookies: bool) -> None:
+    import uvicorn
+
+    from loaders.portal.app import create_app
+
+    warehouse = Warehouse.from_env()
+    warehouse.ensure()
+    app = create_app(warehouse.home, inbox, max_mb << 20, secure=not insecure_cookies)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False, log_level="warning")
+
+
+@portal.group("user", help="Portal accounts: add, disable, reset the second factor, list.")
+def portal_user() -> None:
+    pass
+
+
+@portal_user.command("add", help="Add an account; its first password is printed once. The account sets up its "
+                     "TOTP second factor at the first login.")
+@click.argument("naam")
+@click.option("--rol", type=click.Choice(["organisatie", "beheer"]), default="organisatie", show_default=True)
+@click.option("--vt-code", metavar="VTnn", help="The organisation of an organisatie account.")
+def portal_user_add(naam: str, rol: str, vt_code: str | None) -> None:
+    from loaders.portal.accounts import AccountError, Accounts
+
+    try:
+        password = Accounts(Warehouse.from_env().home).add(naam, rol, vt_code.upper() if vt_code else None)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"account {naam} ({rol}{', ' + vt_code.upper() if vt_code else ''}) added; first password: {password}")
+
+
+@portal_user.command("disable", help="Disable an account and end its sessions.")
+@click.argument("naam")
+def portal_user_disable(naam: str) -> None:
+    from loaders.portal.accounts import AccountError, Accounts
+
+    try:
+        Accounts(Warehouse.from_env().home).disable(naam)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"account {naam} disabled")
+
+
+@portal_user.command("reset-2fa", help="The account sets up a new second factor at its next login; its sessions "
+                     "end now.")
+@click.argument("naam")
+def portal_user_reset_2fa(naam: str) -> None:
+    from loaders.portal.accounts import AccountError, Accounts
+
+    try:
+        Accounts(Warehouse.from_env().home).reset_2fa(naam)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"account {naam}: second factor reset")
+
+
+@portal_user.command("list", help="Every account: role, organisation, second factor set up, active.")
+def portal_user_list() -> None:
+    from loaders.portal.accounts import Accounts
+
+    for a in Accounts(Warehouse.from_env().home).list():
+        click.echo(f"{a.naam}\t{a.rol}\t{a.vt_code or '-'}\t{'2fa' if a.totp_ingesteld else 'no 2fa yet'}\t"
+                   f"{'active' if a.actief else 'disabled'}")
+
+
 @main.command(help="The main job on embedded defaults: generate a national half-year, load it, build, "
               "release and publish it, report.")
 @click.option("--out", default=None, type=click.Path(file_okay=False, path_type=Path),

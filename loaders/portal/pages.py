@@ -44,9 +44,10 @@ Authenticator) handmatig een account toe met deze sleutel (tijdgebaseerd, 6 cijf
 <p><button type="submit">Bevestigen</button></p></form>{% endblock %}""",
     "leveringen.html": """{% extends "base.html" %}{% block inhoud %}
 {% if uitslag %}<div><p class="{{ 'goed' if uitslag.accepted else 'fout' }}">{{ uitslag.message }}</p>
-{% if uitslag.violations %}<table><tr><th>Regel</th><th>Wat</th><th>Regels in het bestand</th></tr>
-{% for v in uitslag.violations %}<tr><td>{{ v.rule }}</td><td>{{ v.detail }}</td>
-<td>{{ v.lines | join(', ') }}</td></tr>{% endfor %}</table>{% endif %}</div>{% endif %}
+{% if uitslag.violations %}<table><tr><th>Bestandsregel</th><th>Wat</th><th>Regelnummers in het bestand</th></tr>
+{% for v in uitslag.violations %}<tr><td>{{ v.rule }}</td><td>{{ regels[v.rule] }}{% if v.detail %}: {{ v.detail }}{% endif %}</td>
+<td>{{ v.lines | join(', ') }}{% if v.count > v.lines | length %}, ... ({{ v.count }} in totaal){% endif %}</td></tr>
+{% endfor %}</table>{% endif %}</div>{% endif %}
 <h2>Levering aanbieden</h2>
 <form method="post" action="/aanbieden" enctype="multipart/form-data"><input type="hidden" name="csrf" value="{{ sessie.csrf }}">
 <label>Bestand (ten hoogste {{ limiet_mb }} MB) <input type="file" name="bestand" required></label>
@@ -78,4 +79,6 @@ ENV = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(def
 
 
 def render(name: str, **context) -> str:
-    return ENV.get_template(name).render(**context)
+    from loaders.portal.upload import REGELS
+
+    return ENV.get_template(name).render(regels=REGELS, **context)

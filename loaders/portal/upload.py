@@ -15,10 +15,23 @@ from pathlib import Path
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from loaders.layout import layouts
+from loaders.layout import RECORD_LENGTH, layouts
 from loaders.parse import DeliveryRejected, Violation, scan_delivery
 
 FIELD_LIMIT = 4096
+# the file rules of loaders.parse.RULES, as an organisation reads them on the portal
+REGELS = {
+    1: "precies één VL-record, als eerste, en precies één SL-record, als laatste",
+    2: f"elk record is precies {RECORD_LENGTH} afdrukbare ASCII-tekens lang",
+    3: "elk recordtype is bekend",
+    4: "elk record draagt de vt_code van het VL-record",
+    5: "de aantallen in het SL-record zijn de aantallen records in het bestand",
+    6: "de verslagperiode is JJJJH1 of JJJJH2 vanaf 2019, en de bestandsnaam komt overeen met het VL-record",
+    7: "het leveringsnummer is hoger dan dat van elke geladen levering van dezelfde organisatie en periode",
+    8: "elke recordsleutel komt één keer voor per recordtype",
+    9: "de versie_bestandsdefinitie van het VL-record is een bekende versie",
+    10: "de afzender is een Veilig Thuis-organisatie van het jaar van de levering en de verslagperiode is begonnen",
+}
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 

@@ -1,0 +1,244 @@
+"""The organisations' portal, attacked: an authorisation matrix over every route and object (another
+organisation's delivery, report or upload by id, by a guessed name, by path traversal), login without the
+second factor, a replayed TOTP code, a session used after log-out, a cross-site form post, uploads that are too
+large, of another organisation or with a hostile name, the security headers; and the happy path with its audit
+log."""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+from loaders.portal import audit, totp
+from loaders.portal.accounts import Accounts
+from tests.conftest import run_vt, small_delivery, write_delivery
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from loaders.portal.app import create_app
+
+LIMIT = 64 * 1024
+REPORTS = ("kwaliteitsrapport.html", "spiegelrapport.html", "overtredingen.csv")
+
+
+@pytest.fixture
+def portal(tmp_path):
+    home, inbox = tmp_path / "wh", tmp_path / "inbox"
+    inbox.mkdir(parents=True)
+    accounts = Accounts(home)
+    passwords = {"vt05": accounts.add("vt05", "organisatie", "VT05"),
+                 "vt06": accounts.add("vt06", "organisatie", "VT06"),
+                 "staf": accounts.add("staf", "beheer", None)}
+    for lid in ("VT05_2020H1_001", "VT06_2020H1_001"):
+        folder = home / "kwaliteit" / lid
+        folder.mkdir(parents=True)
+        for name in REPORTS:
+            (folder / name).write_text(f"{lid} {name}")
+        (folder / "kwaliteitsrapport.json").write_text(json.dumps({"passed": lid.startswith("VT05")}))
+    (home / "vt.duckdb").write_text("the warehouse")
+    app = create_app(home, inbox, LIMIT)
+    return home, inbox, app, passwords
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html)[1]
+
+
+def login(app, naam: str, password: str, second_factor: bool = True, now: float | None = None):
+    client = TestClient(app, base_url="https://testserver")
+    page = client.get("/inloggen")
+    r = client.post("/inloggen", data={"csrf": csrf_of(page.text), "naam": naam, "wachtwoord": password},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/tweede-factor", r.text
+    page = client.get("/tweede-factor")
+    secret = re.search(r'<code class="geheim">([A-Z2-7]+)</code>', page.text)
+    secret = secret[1] if secret else client.secret  # set up before: the test keeps it on the client class
+    client.secret_of = secret
+    if second_factor:
+        r = client.post("/tweede-factor", data={"csrf": csrf_of(page.text),
+                                                "code": totp.code(secret, totp.current_step(now))},
+                        follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/", r.text
+    return client
+
+
+def test_a_delivery_uploaded_judged_and_its_reports_fetched_with_an_audit_trail(portal, tmp_path):
+    home, inbox, app, pw = portal
+    client = login(app, "vt05", pw["vt05"])
+    page = client.get("/")
+    assert "VT05_2020H1_001" in page.text and "VT06" not in page.text.replace("(VT05)", "")
+    path = write_delivery(tmp_path, small_delivery("VT05", "2020H2", "001"))
+    r = client.post("/aanbieden", data={"csrf": csrf_of(page.text)},
+                    files={"bestand": (path.name, path.read_bytes(), "text/plain")})
+    assert r.status_code == 200
+    assert "Ontvangen: levering VT05_2020H2_001 voldoet aan de bestandsregels" in r.text
+    assert [p.name for p in inbox.iterdir()] == ["VT05_2020H2_001.txt"]
+    assert (inbox / "VT05_2020H2_001.txt").read_bytes() == path.read_bytes()
+    assert "ontvangen, wacht op verwerking" in r.text
+    r = client.get("/rapport/VT05_2020H1_001/overtredingen.csv")
+    assert r.status_code == 200 and r.text == "VT05_2020H1_001 overtredingen.csv"
+    assert r.headers["content-disposition"].startswith("attachment")
+    events = [(e["gebeurtenis"], e["account"]) for e in audit.read(home)]
+    assert events == [("wachtwoord juist", "vt05"), ("ingelogd", "vt05"), ("aangeboden", "vt05"),
+                      ("download", "vt05")]
+    log = (home / "logs" / audit.FILE).read_text()
+    assert "overtredingen.csv" in log and "VT05_2020H1_001 overtredingen.csv" not in log  # names, never contents
+    assert (home / "logs" / audit.FILE).stat().st_mode & 0o777 == 0o600
+
+
+def test_the_authorisation_matrix(portal):
+    home, _, app, pw = portal
+    anonymous = TestClient(app, base_url="https://testserver")
+    half = login(app, "vt05", pw["vt05"], second_factor=False)
+    vt05 = login(app, "vt05", pw["vt05"])
+    staf = login(app, "staf", pw["staf"])
+    own = [f"/rapport/VT05_2020H1_001/{n}" for n in REPORTS]
+    other = [f"/rapport/VT06_2020H1_001/{n}" for n in REPORTS]
+    guessed = ["/rapport/VT05_2020H1_001/manifest.json", "/rapport/VT05_2020H1_002/kwaliteitsrapport.html",
+               "/rapport/VT05_2020H1_001/..%2F..%2Fvt.duckdb", "/rapport/..%2FVT06_2020H1_001/overtredingen.csv",
+               "/rapport/VT05_2020H1_001%2F..%2FVT06_2020H1_001/overtredingen.csv",
+               "/rapport/VT05_2020H1_001/%2e%2e", "/rapport/vt05_2020h1_001/overtredingen.csv"]
+    for path in [*own, *other, *guessed, "/", "/beheer"]:
+        for who, client in (("anonymous", anonymous), ("password only", half)):
+            r = client.get(path, follow_redirects=False)
+            # to the login page; a path that is no route at all (a decoded %2F) is not found before that
+            expected = 404 if "%2F" in path else 303
+            assert r.status_code == expected and "_2020H1_001 " not in r.text, (who, path)
+            if expected == 303:
+                assert r.headers["location"] == "/inloggen", (who, path)
+    for path in own:
+        assert vt05.get(path).status_code == 200
+    for path in [*other, *guessed, "/beheer"]:
+        r = vt05.get(path)
+        assert r.status_code == 404 and "VT06_2020H1_001 " not in r.text, path
+    for path in [*own, *other]:  # the staff see who delivered what, never a report's content
+        assert staf.get(path).status_code == 404
+    overview = staf.get("/beheer")
+    assert overview.status_code == 200 and "VT05" in overview.text and "VT06" in overview.text
+    assert "2020V1" in overview.text
+    assert "overtredingen" not in overview.text
+    r = staf.post("/aanbieden", data={"csrf": "x"}, files={"bestand": ("a.txt", b"x", "text/plain")})
+    assert r.status_code == 403
+
+
+def test_second_factor_replay_stolen_session_and_cross_site_posts_are_refused(portal, tmp_path):
+    home, inbox, app, pw = portal
+    client = login(app, "vt05", pw["vt05"])
+    secret = client.secret_of
+    # the code just used cannot log in a second browser (replay)
+    other = TestClient(app, base_url="https://testserver")
+    page = other.get("/inloggen")
+    other.post("/inloggen", data={"csrf": csrf_of(page.text), "naam": "vt05", "wachtwoord": pw["vt05"]})
+    page = other.get("/tweede-factor")
+    assert "geheim" not in page.text.split("<main>")[1].split("<form")[0]  # set up: the secret is never shown again
+    r = other.post("/tweede-factor", data={"csrf": csrf_of(page.text), "code": totp.code(secret, totp.current_step())})
+    assert r.status_code == 401 and "onjuist of al gebruikt" in r.text
+    assert other.get("/", follow_redirects=False).status_code == 303
+    # a session cookie stolen before log-out is worth nothing after it
+    stolen = client.cookies.get("vt_sessie")
+    page = client.get("/")
+    client.post("/uitloggen", data={"csrf": csrf_of(page.text)})
+    thief = TestClient(app, base_url="https://testserver", cookies={"vt_sessie": stolen})
+    assert thief.get("/", follow_redirects=False).headers["location"] == "/inloggen"
+    # a form posted from another site: refused by its origin and by the missing token
+    client = login(app, "vt06", pw["vt06"])
+    path = write_delivery(tmp_path, small_delivery("VT06", "2020H2", "001"))
+    for headers, data in (({"origin": "https://evil.example"}, {"csrf": csrf_of(client.get("/").text)}),
+                          ({}, {"csrf": "guessed"}), ({}, {})):
+        r = client.post("/aanbieden", data=data, headers=headers,
+                        files={"bestand": (path.name, path.read_bytes(), "text/plain")})
+        assert r.status_code == 403, headers
+    assert list(inbox.iterdir()) == []
+
+
+def test_uploads_too_large_of_another_organisation_or_badly_named_write_nothing(portal, tmp_path):
+    home, inbox, app, pw = portal
+    client = login(app, "vt05", pw["vt05"])
+    csrf = csrf_of(client.get("/").text)
+
+    def upload(name: str, data: bytes):
+        return client.post("/aanbieden", data={"csrf": csrf}, files={"bestand": (name, data, "text/plain")})
+
+    r = upload("VT05_2020H2_001.txt", b"x" * (LIMIT + 1))
+    assert r.status_code == 413 and "groter dan" in r.text
+    vt06 = write_delivery(tmp_path, small_delivery("VT06", "2020H2", "001"))
+    r = upload(vt06.name, vt06.read_bytes())
+    assert r.status_code == 422 and "Dit bestand is een levering van VT06; uw account levert alleen voor VT05" in r.text
+    for hostile in ("../../etc/VT05_2020H2_001.txt", "..", "VT05 2020H2 001.txt", "VT05_2020H2_001.txt\n.sh"):
+        own = write_delivery(tmp_path, small_delivery("VT05", "2020H2", "001"))
+        r = upload(hostile, own.read_bytes())
+        assert r.status_code == 422 and "De bestandsnaam mag alleen" in r.text, hostile
+    bad = small_delivery("VT05", "2020H2", "001")
+    bad[3] = bad[3][:-5]  # a record too short
+    r = upload("VT05_2020H2_001.txt", ("\n".join(bad) + "\n").encode("latin-1"))
+    assert r.status_code == 422 and "Afgekeurd" in r.text
+    assert "<td>2</td><td>elk record is precies 120 afdrukbare ASCII-tekens lang</td>\n<td>4</td>" in r.text
+    assert list(inbox.iterdir()) == []
+    assert list((home / "portal" / "ontvangst").iterdir()) == []  # no part file left behind
+
+
+def test_every_file_rule_has_its_dutch_text():
+    from loaders.parse import RULES
+    from loaders.portal.upload import REGELS
+
+    assert sorted(REGELS) == sorted(RULES)
+
+
+def test_failed_logins_back_off_and_a_disabled_account_cannot_log_in(portal):
+    home, _, app, pw = portal
+    client = TestClient(app, base_url="https://testserver")
+    for _ in range(5):
+        page = client.get("/inloggen")
+        r = client.post("/inloggen", data={"csrf": csrf_of(page.text), "naam": "vt05", "wachtwoord": "wrong"})
+        assert r.status_code == 401
+    assert "Probeer het over 31 seconden opnieuw" in r.text
+    page = client.get("/inloggen")
+    r = client.post("/inloggen", data={"csrf": csrf_of(page.text), "naam": "vt05", "wachtwoord": pw["vt05"]})
+    assert r.status_code == 401  # even the right password waits
+    assert [e["gebeurtenis"] for e in audit.read(home)][-1] == "inloggen geblokkeerd"
+    proc = run_vt("portal", "user", "disable", "vt06", home=home)
+    assert proc.stdout.strip() == "account vt06 disabled"
+    page = client.get("/inloggen")
+    r = client.post("/inloggen", data={"csrf": csrf_of(page.text), "naam": "vt06", "wachtwoord": pw["vt06"]})
+    assert r.status_code == 401 and "Onjuiste accountnaam of wachtwoord." in r.text
+    # a login form without its cookie token (a cross-site post) is refused
+    fresh = TestClient(app, base_url="https://testserver")
+    r = fresh.post("/inloggen", data={"csrf": "x", "naam": "vt05", "wachtwoord": pw["vt05"]})
+    assert r.status_code == 403
+
+
+def test_security_headers_on_every_response(portal):
+    _, _, app, pw = portal
+    client = login(app, "vt05", pw["vt05"])
+    for path in ("/inloggen", "/", "/rapport/VT05_2020H1_001/kwaliteitsrapport.html", "/nergens", "/portal.css"):
+        r = client.get(path)
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp, path
+        assert r.headers["cache-control"] == "no-store" and r.headers["x-content-type-options"] == "nosniff", path
+        assert r.headers["strict-transport-security"].startswith("max-age="), path
+    cookie = client.get("/inloggen").headers["set-cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+
+
+def test_accounts_from_the_command_line(tmp_path):
+    home = tmp_path / "wh"
+    proc = run_vt("portal", "user", "add", "vt05", "--vt-code", "vt05", home=home)
+    assert re.fullmatch(r"account vt05 \(organisatie, VT05\) added; first password: \S{20}\n", proc.stdout)
+    assert run_vt("portal", "user", "add", "vt05", "--vt-code", "VT05", home=home, check=False).stderr.strip() == \
+        "Error: account vt05 exists already"
+    assert run_vt("portal", "user", "add", "x", "--vt-code", "VT05", home=home, check=False).returncode == 1
+    assert run_vt("portal", "user", "add", "vt07", home=home, check=False).stderr.strip() == \
+        "Error: an organisation's account needs its organisation: --vt-code VTnn"
+    run_vt("portal", "user", "add", "staf", "--rol", "beheer", home=home)
+    assert run_vt("portal", "user", "reset-2fa", "vt05", home=home).stdout.strip() == "account vt05: second factor reset"
+    assert run_vt("portal", "user", "list", home=home).stdout.splitlines() == [
+        "staf\tbeheer\t-\tno 2fa yet\tactive", "vt05\torganisatie\tVT05\tno 2fa yet\tactive"]
+    db = home / "portal" / "portal.sqlite"
+    assert db.stat().st_mode & 0o777 == 0o600 and (home / "portal").stat().st_mode & 0o777 == 0o700
+    assert b"first password" not in db.read_bytes()
