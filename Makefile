@@ -25,8 +25,9 @@ test: lint browser
 # The publication and codebook tests open their HTML pages in Debian's chromium (a test tool's own browser
 # download fails here); the release test runs the SPSS syntax in GNU PSPP, Debian's pspp.
 browser:
-	@command -v chromium >/dev/null 2>&1 && command -v pspp >/dev/null 2>&1 || { apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium pspp >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && command -v pspp >/dev/null 2>&1 \
+		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+		pspp >/dev/null; }
 
 # sqlfluff renders the models with dbt itself; it gets a throw-away warehouse folder of its own.
 lint: $(VENV)/.installed

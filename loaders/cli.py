@@ -41,6 +41,7 @@ from loaders.warehouse import RAW_SCHEMA, Warehouse
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
 DEMO_PERIODS, DEMO_RELEASE, DEMO_DEFECTS, DEMO_TODAY = "2020H1", "2020V1", 0.002, date(2020, 10, 1)
+DEMO_ACCOUNT = "demo-vt05"
 DEMO_DEFECTIVE = 0.2  # the share of organisations whose demo delivery has defects
 
 
@@ -590,6 +591,7 @@ def demo(out: Path | None) -> None:
                f"tabellen_{DEMO_RELEASE}.xlsx, cijfers_{DEMO_RELEASE}.csv, tijdreeks_{DEMO_RELEASE}.csv)")
     click.echo(f"quality reports: {home / 'kwaliteit'}/<delivery>/ (kwaliteitsrapport.html, overtredingen.csv, "
                "spiegelrapport.html)")
+    _demo_portal(home, out)
     verdicts = {lid: json.loads((home / "kwaliteit" / lid / "kwaliteitsrapport.json").read_text(encoding="utf-8"))
                 for lid in sorted(summary.reported)}
     afgekeurd = {lid: [r["id"] for r in v["rules"] if r["severity"] == "fout" and r["violations"]]
@@ -603,6 +605,24 @@ def demo(out: Path | None) -> None:
                    f"{home / 'rejected'}/*.reden.txt. If this warehouse holds an earlier demo's deliveries (rule 7: "
                    f"the same leveringsnummer), run the demo in a new VT_HOME or remove {home}.", err=True)
         sys.exit(EXIT_REJECTED)
+
+
+def _demo_portal(home: Path, inbox: Path) -> None:
+    """A demo account for VT05, with its password and TOTP secret printed once (the first demo in this home)."""
+    from loaders.portal import totp
+    from loaders.portal.accounts import Accounts
+
+    accounts = Accounts(home)
+    command = f"VT_HOME={home} .venv/bin/vt portal serve --inbox {inbox}"
+    if accounts.get(DEMO_ACCOUNT) is not None:
+        click.echo(f"portal: {command}, then http://127.0.0.1:8080/ (demo account {DEMO_ACCOUNT}; its password was "
+                   f"printed by the first demo: `vt portal user ...` manages it)")
+        return
+    password = accounts.add(DEMO_ACCOUNT, "organisatie", "VT05")
+    secret = accounts.enroll_totp(DEMO_ACCOUNT)
+    click.echo(f"portal: {command}, then http://127.0.0.1:8080/ as {DEMO_ACCOUNT} (VT05), password {password}, TOTP "
+               f"secret {secret} (add it to an authenticator app: {totp.provisioning_uri(secret, DEMO_ACCOUNT)}); "
+               "printed only now")
 
 
 if __name__ == "__main__":

@@ -113,6 +113,16 @@ class Accounts:
                         [naam, rol, vt_code, _HASHER.hash(password)])
         return password
 
+    def enroll_totp(self, naam: str) -> str:
+        """Set the account's second factor now and return its secret (for a demo account, printed once; a real
+        account sets it up itself at its first login)."""
+        secret = totp.new_secret()
+        with self._db() as con:
+            self._require(con, naam)
+            con.execute("update accounts set totp_secret = ?, totp_nieuw = null, totp_stap = null where naam = ?",
+                        [secret, naam])
+        return secret
+
     def disable(self, naam: str) -> None:
         with self._db() as con:
             self._require(con, naam)
