@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 import stat
 from functools import partial
 
@@ -44,6 +45,16 @@ def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
     assert [(h["periode"], h["bron"]) for h in series] == [("2019H1", "CBS"), ("2019H2", "CBS"), ("2020H1", "2020V1")]
     assert load_workbook(home / "publicatie" / "2020V1" / "tabellen_2020V1.xlsx").sheetnames == [
         "Inhoud", "Toelichting", "Kerncijfers 2020H1", "Indicatoren 2020H1", "Tijdreeks"]
+    # the portal with a demo account, its password and TOTP key printed this once
+    portal = re.search(r"portal: VT_HOME=(\S+) \.venv/bin/vt portal serve --inbox (\S+), then http://127.0.0.1:8080/ as "
+                       r"demo-vt05 \(VT05\), password (\S+), TOTP secret ([A-Z2-7]{32}) ", proc.stdout)
+    assert portal and portal[1] == str(home) and portal[2] == str(home / "inbox")
+    from loaders.portal.accounts import Accounts
+
+    assert Accounts(home).check_password("demo-vt05", portal[3]) == ("ok", 0.0)
+    from loaders.portal import totp
+
+    assert Accounts(home).check_totp("demo-vt05", totp.code(portal[4], totp.current_step()))
     for key in (home / "pseudonym.key", home / "release.key"):  # the demo made both keys, owner-only
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
     assert (home / "pseudonym.key").read_bytes() != (home / "release.key").read_bytes()
@@ -73,4 +84,6 @@ def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
     proc = vt("demo", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "refresh as on 2020-10-01: nothing new" in proc.stdout
+    assert "(demo account demo-vt05; its password was printed by the first demo" in proc.stdout
+    assert "TOTP secret" not in proc.stdout
     assert key.read_bytes() == before
