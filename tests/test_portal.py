@@ -184,6 +184,22 @@ def test_uploads_too_large_of_another_organisation_or_badly_named_write_nothing(
     assert list((home / "portal" / "ontvangst").iterdir()) == []  # no part file left behind
 
 
+def test_wrong_second_factor_codes_back_off_like_passwords(portal):
+    home, _, app, pw = portal
+    client = login(app, "vt05", pw["vt05"], second_factor=False)
+    secret = client.secret_of
+    right = totp.code(secret, totp.current_step())
+    for _ in range(5):
+        page = client.get("/tweede-factor")
+        wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+        r = client.post("/tweede-factor", data={"csrf": csrf_of(page.text), "code": wrong})
+        assert r.status_code == 401
+    page = client.get("/tweede-factor")
+    r = client.post("/tweede-factor", data={"csrf": csrf_of(page.text), "code": right})
+    assert r.status_code == 401  # the right code waits too, and the failures are in the audit log
+    assert [e["gebeurtenis"] for e in audit.read(home)].count("tweede factor mislukt") == 6
+
+
 def test_every_file_rule_has_its_dutch_text():
     from loaders.parse import RULES
     from loaders.portal.upload import REGELS

@@ -193,18 +193,25 @@ class Accounts:
 
     def check_totp(self, naam: str, code: str, now: float | None = None) -> bool:
         """The code of the account's second factor (or of the one being set up, which it then becomes); a code
-        of a step already used is refused."""
+        of a step already used is refused. Wrong codes count with wrong passwords: the same doubling wait, so
+        a million codes cannot be tried."""
+        now = time.time() if now is None else now
         with self._db() as con:
-            row = con.execute("select totp_secret, totp_nieuw, totp_stap from accounts where naam = ? and actief",
-                              [naam]).fetchone()
-            if row is None or not (row[0] or row[1]):
+            row = con.execute("select totp_secret, totp_nieuw, totp_stap, mislukt, geblokkeerd_tot from accounts "
+                              "where naam = ? and actief", [naam]).fetchone()
+            if row is None or not (row[0] or row[1]) or row[4] > now:
                 return False
             secret = row[0] or row[1]
             step = totp.verify(secret, code, row[2], now)
             if step is None:
+                failures = row[3] + 1
+                wait = 0.0 if failures < FREE_FAILURES else min(30.0 * 2 ** (failures - FREE_FAILURES),
+                                                                 MAX_LOCK_SECONDS)
+                con.execute("update accounts set mislukt = ?, geblokkeerd_tot = ? where naam = ?",
+                            [failures, now + wait, naam])
                 return False
-            con.execute("update accounts set totp_secret = ?, totp_nieuw = null, totp_stap = ? where naam = ?",
-                        [secret, step, naam])
+            con.execute("update accounts set totp_secret = ?, totp_nieuw = null, totp_stap = ?, mislukt = 0, "
+                        "geblokkeerd_tot = 0 where naam = ?", [secret, step, naam])
             return True
 
     # --- sessions

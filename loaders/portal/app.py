@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -174,7 +175,9 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
         try:
             if not secrets.compare_digest(s.csrf, received.fields.get("csrf", "")):
                 return page("fout.html", 403, titel="Geweigerd", sessie=s, melding="Het formulier is verlopen.")
-            verdict = judge(received.path, received.filename or "", s.account.vt_code, inbox, home)
+            # the parser is CPU work of seconds for a large file: off the event loop, so other pages still answer
+            verdict = await run_in_threadpool(judge, received.path, received.filename or "", s.account.vt_code,
+                                              inbox, home)
         finally:
             received.path.unlink(missing_ok=True)
         audit.log(home, "aangeboden" if verdict.accepted else "aanbieden geweigerd", s.naam, client(request),
