@@ -71,6 +71,18 @@ def browser(tmp_path):
     driver.quit()
 
 
+def arrive(driver, address: str) -> None:
+    """Wait for the page a click leads to (a click returns before the browser has navigated)."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(driver, 20).until(lambda d: d.current_url == address and
+                                        d.execute_script("return document.readyState") == "complete")
+    except TimeoutException:
+        pytest.fail(f"not at {address} but {driver.current_url}: {driver.page_source[-1500:]}")
+
+
 def shot(driver, name: str) -> None:
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTEFACTS / f"{name}.png"))
@@ -86,18 +98,18 @@ def test_an_organisation_logs_in_with_two_factors_uploads_and_fetches_its_report
     browser.find_element(By.NAME, "wachtwoord").send_keys(password)
     shot(browser, "1-inloggen")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert browser.current_url == url + "/tweede-factor", (browser.get_cookies(), browser.page_source[-600:])
+    arrive(browser, url + "/tweede-factor")
     secret = browser.find_element(By.CSS_SELECTOR, "code.geheim").text
     assert re.fullmatch(r"[A-Z2-7]{32}", secret)
     shot(browser, "2-tweede-factor-instellen")
     browser.find_element(By.NAME, "code").send_keys(totp.code(secret, totp.current_step()))
     browser.find_element(By.CSS_SELECTOR, "form[action='/tweede-factor'] button").click()
-    assert browser.current_url == url + "/", browser.page_source[-1500:]
+    arrive(browser, url + "/")
     assert "Nog geen leveringen." in browser.page_source
     delivery = write_delivery(tmp_path, small_delivery("VT05", "2020H1", "001"))
     browser.find_element(By.NAME, "bestand").send_keys(str(delivery))
     browser.find_element(By.CSS_SELECTOR, "form[action='/aanbieden'] button").click()
-    assert browser.find_elements(By.CSS_SELECTOR, "p.goed"), browser.page_source[-1500:]
+    arrive(browser, url + "/aanbieden")
     verdict = browser.find_element(By.CSS_SELECTOR, "p.goed").text
     assert verdict.startswith("Ontvangen: levering VT05_2020H1_001 voldoet aan de bestandsregels")
     shot(browser, "3-aangeboden")
@@ -110,7 +122,7 @@ def test_an_organisation_logs_in_with_two_factors_uploads_and_fetches_its_report
     assert "geladen, rapporten klaar" in row
     shot(browser, "4-rapporten-klaar")
     browser.find_element(By.LINK_TEXT, "kwaliteitsrapport.html").click()
-    assert browser.current_url == url + "/rapport/VT05_2020H1_001/kwaliteitsrapport.html"
+    arrive(browser, url + "/rapport/VT05_2020H1_001/kwaliteitsrapport.html")
     heading = browser.find_element(By.TAG_NAME, "h1")
     assert heading.text == "Kwaliteitsrapport levering VT05_2020H1_001"
     # its own stylesheet applies (allowed by its hash), so it looks as it does opened from disk
