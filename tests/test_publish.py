@@ -151,6 +151,7 @@ def small_release(tmp_path_factory):
     inbox.mkdir()
     write_delivery(inbox, small_delivery())
     run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+    run_vt("release", "2020V1", home=home)  # frozen once: every publication below reads its frozen files
     out = home / "out"
     run_vt("publish", "--release", "2020V1", "--out", str(out), "--unrounded", "--regio", "VT05", home=home)
     suppressed_out = home / "suppressed"
