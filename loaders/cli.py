@@ -519,15 +519,20 @@ def portal_user_add(naam: str, rol: str, vt_code: str | None) -> None:
     click.echo(f"account {naam} ({rol}{', ' + vt_code.upper() if vt_code else ''}) added; first password: {password}")
 
 
-@portal_user.command("disable", help="Disable an account and end its sessions.")
-@click.argument("naam")
-def portal_user_disable(naam: str) -> None:
+def _account_change(change: str, naam: str) -> None:
+    """Accounts.<change>(naam), an unknown account as a message."""
     from loaders.portal.accounts import AccountError, Accounts
 
     try:
-        Accounts(Warehouse.from_env().home).disable(naam)
+        getattr(Accounts(Warehouse.from_env().home), change)(naam)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@portal_user.command("disable", help="Disable an account and end its sessions.")
+@click.argument("naam")
+def portal_user_disable(naam: str) -> None:
+    _account_change("disable", naam)
     click.echo(f"account {naam} disabled")
 
 
@@ -535,12 +540,7 @@ def portal_user_disable(naam: str) -> None:
                      "end now.")
 @click.argument("naam")
 def portal_user_reset_2fa(naam: str) -> None:
-    from loaders.portal.accounts import AccountError, Accounts
-
-    try:
-        Accounts(Warehouse.from_env().home).reset_2fa(naam)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from None
+    _account_change("reset_2fa", naam)
     click.echo(f"account {naam}: second factor reset")
 
 

@@ -254,6 +254,8 @@ def test_accounts_from_the_command_line(tmp_path):
         "Error: an organisation's account needs its organisation: --vt-code VTnn"
     run_vt("portal", "user", "add", "staf", "--rol", "beheer", home=home)
     assert run_vt("portal", "user", "reset-2fa", "vt05", home=home).stdout.strip() == "account vt05: second factor reset"
+    assert run_vt("portal", "user", "disable", "nobody", home=home, check=False).stderr.strip() == \
+        "Error: no account nobody"
     assert run_vt("portal", "user", "list", home=home).stdout.splitlines() == [
         "staf\tbeheer\t-\tno 2fa yet\tactive", "vt05\torganisatie\tVT05\tno 2fa yet\tactive"]
     db = home / "portal" / "portal.sqlite"
