@@ -71,9 +71,9 @@ class Accounts:
     def __init__(self, home: Path):
         self.folder = Path(home) / "portal"
         self.path = self.folder / "portal.sqlite"
+        self._ready = False  # folder, modes and tables made: once per instance, not on every request
 
-    @contextmanager
-    def _db(self):
+    def _prepare(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         os.chmod(self.folder, 0o700)
         new = not self.path.exists()
@@ -81,8 +81,18 @@ class Accounts:
         try:
             if new:
                 os.chmod(self.path, 0o600)
-            con.execute("pragma foreign_keys = on")
             con.executescript(SCHEMA)
+        finally:
+            con.close()
+        self._ready = True
+
+    @contextmanager
+    def _db(self):
+        if not self._ready:
+            self._prepare()
+        con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        try:
+            con.execute("pragma foreign_keys = on")
             con.execute("begin immediate")
             yield con
             con.execute("commit")

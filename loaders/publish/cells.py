@@ -48,9 +48,15 @@ class Cel:
         """As a reader sees it: the symbol, or the number with the given separators."""
         if self.waarde is None or self.symbool == NIHIL:
             return self.symbool
-        if isinstance(self.waarde, Decimal):
-            return f"{self.waarde:.1f}".replace(".", decimal)
-        return f"{self.waarde:,}".replace(",", thousands)
+        return number(self.waarde, thousands, decimal)
+
+
+def number(value: int | float | Decimal, thousands: str = "", decimal: str = ".") -> str:
+    """A whole number with its thousands separated, any other with one decimal (the page: a space and a
+    decimal comma)."""
+    if isinstance(value, Decimal) or (isinstance(value, float) and not value.is_integer()):
+        return f"{value:.1f}".replace(".", decimal)
+    return f"{int(value):,}".replace(",", thousands)
 
 
 MISSING = Cel(None, ONTBREEKT)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import html
 import math
-from decimal import Decimal
 
-from loaders.publish.cells import Cel
+from loaders.publish.cells import Cel, number
 
 BLUE, ORANGE, GRID, INK = "#1f6fb4", "#e07b14", "#d8d8d8", "#222"
 
@@ -26,11 +25,9 @@ def nice_ticks(top: float, count: int = 4) -> list[float]:
     return ticks
 
 
-def number(value: float | int | Decimal, decimal: str = ",") -> str:
-    """A value as the page writes it: thousands separated by a space, a decimal comma."""
-    if isinstance(value, Decimal) or (isinstance(value, float) and not value.is_integer()):
-        return f"{value:.1f}".replace(".", decimal)
-    return f"{int(value):,}".replace(",", " ")
+def _number(value: float) -> str:
+    """An axis value as the page writes numbers: a space between thousands, a decimal comma."""
+    return number(value, " ", ",")
 
 
 def _text(x: float, y: float, body: str, anchor: str = "start", size: int = 11, cls: str = "", extra: str = "") -> str:
@@ -54,7 +51,7 @@ def bar_chart(title: str, rows: list[tuple[str, str, Cel]], color: str = BLUE) -
     for t in ticks:
         x = label_w + t * scale
         parts.append(f'<line x1="{x:.1f}" y1="{top_pad}" x2="{x:.1f}" y2="{axis_y}" stroke="{GRID}"/>')
-        parts.append(_text(x, axis_y + 14, number(t), "middle", 10, "tick"))
+        parts.append(_text(x, axis_y + 14, _number(t), "middle", 10, "tick"))
     parts.append(f'<line x1="{label_w}" y1="{axis_y}" x2="{label_w + plot_w}" y2="{axis_y}" stroke="{INK}"/>')
     for i, (code, label, cel) in enumerate(rows):
         y = top_pad + i * row_h
@@ -88,7 +85,7 @@ def line_chart(title: str, points: list[tuple[str, Cel | None]], color: str = BL
     for t in ticks:
         y = base - t * scale
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(_text(left - 4, y + 4, number(t), "end", 10, "tick"))
+        parts.append(_text(left - 4, y + 4, _number(t), "end", 10, "tick"))
     parts.append(f'<line x1="{left}" y1="{base}" x2="{left + plot_w}" y2="{base}" stroke="{INK}"/>')
     label_every = 1 if len(points) <= 8 else 2
     segment: list[str] = []

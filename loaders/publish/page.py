@@ -7,10 +7,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from loaders.publish.cells import ONTBREEKT, ROUNDING_NOTE, SYMBOLS, TOTAAL, Cel, periode_kort, periode_label
+from loaders.publish.cells import ROUNDING_NOTE, SYMBOLS, TOTAAL, Cel, periode_label
 from loaders.publish.charts import BLUE, ORANGE, bar_chart, line_chart
 from loaders.publish.measures import Maat, indicatoren, kerncijfers, maten
-from loaders.publish.sources import Halfjaar, Publicatie, region_notes
+from loaders.publish.sources import CBS, Halfjaar, Publicatie, region_notes
 from loaders.publish.text import OVERDRACHTEN_NOOT, bron_reeks, bronnen, geheimhouding, ondertitel, titel
 
 BARS = ("ontvangen_meldingen", "actieve_casussen")
@@ -59,7 +59,7 @@ def _region_table(h: Halfjaar, cells: dict, which: list[Maat]) -> str:
 
 
 def _onder(pub: Publicatie, h: Halfjaar, noot: bool) -> str:
-    bits = [pub.bron if h.bron != "CBS" else "Bron: CBS, Beleidsinformatie Veilig Thuis."]
+    bits = [pub.bron if h.bron != CBS else "Bron: CBS, Beleidsinformatie Veilig Thuis."]
     if noot:
         bits.append(f"<sup>1</sup> {OVERDRACHTEN_NOOT}")
     bits.append("Verklaring van tekens: zie Toelichting.")
@@ -84,34 +84,19 @@ def _halfjaar_section(pub: Publicatie, h: Halfjaar, figure: list[int]) -> str:
     return "".join(parts)
 
 
-def _series_table(pub: Publicatie, vt: str, cells: dict) -> str:
-    head = "".join(f"<th scope=\"col\">{_e(periode_kort(h.periode, h.mark) if not isinstance(h, str) else periode_kort(h, ''))}</th>"
-                   for h in pub.reeks)
-    body = []
-    for m in maten():
-        row = []
-        for h in pub.reeks:
-            if isinstance(h, str):
-                row.append(_cell(Cel(None, ONTBREEKT)))
-            else:
-                row.append(_cell(cells[h.periode].get((vt, m.naam))))
-        body.append(f"<tr data-maat=\"{m.naam}\"><th scope=\"row\">{_head(m)}</th>{''.join(row)}</tr>")
+def _series_table(pub: Publicatie, vt: str) -> str:
+    head = "".join(f"<th scope=\"col\">{_e(pub.kolom(h))}</th>" for h in pub.reeks)
+    body = [f"<tr data-maat=\"{m.naam}\"><th scope=\"row\">{_head(m)}</th>"
+            + "".join(_cell(pub.reeks_cel(h, vt, m.naam)) for h in pub.reeks) + "</tr>" for m in maten()]
     return (f"<table class=\"reeks\" data-region=\"{vt}\"><thead><tr><th scope=\"col\">Onderwerp</th>{head}</tr>"
             f"</thead><tbody>{''.join(body)}</tbody></table>")
 
 
-def _points(pub: Publicatie, vt: str, maat: str, cells: dict) -> list[tuple[str, Cel | None]]:
-    out = []
-    for h in pub.reeks:
-        if isinstance(h, str):
-            out.append((periode_kort(h, ""), Cel(None, ONTBREEKT)))
-        else:
-            out.append((periode_kort(h.periode, h.mark), cells[h.periode].get((vt, maat))))
-    return out
+def _points(pub: Publicatie, vt: str, maat: str) -> list[tuple[str, Cel | None]]:
+    return [(pub.kolom(h), pub.reeks_cel(h, vt, maat)) for h in pub.reeks]
 
 
 def _series_section(pub: Publicatie, figure: list[int]) -> str:
-    cells = pub.reeks_cellen()
     regio = f"{pub.regio} {pub.regio_naam(pub.regio)}"
     notes = region_notes(pub.reeks)
     parts = ['<section id="tijdreeks"><h2>Tijdreeks</h2>',
@@ -121,15 +106,15 @@ def _series_section(pub: Publicatie, figure: list[int]) -> str:
     if notes:
         parts.append("<p>Gewijzigde regio's:</p><ul class=\"regiowijzigingen\">"
                      + "".join(f"<li>{_e(n)}</li>" for n in notes.values()) + "</ul>")
-    parts += ["<h3>Nederland</h3>", _series_table(pub, TOTAAL, cells), _onder_reeks(pub),
+    parts += ["<h3>Nederland</h3>", _series_table(pub, TOTAAL), _onder_reeks(pub),
               f"<h3>{_e(regio)}</h3>"]
     if pub.regio in notes:
         parts.append(f"<p>{_e(notes[pub.regio])}</p>")
-    parts += [_series_table(pub, pub.regio, cells), _onder_reeks(pub)]
+    parts += [_series_table(pub, pub.regio), _onder_reeks(pub)]
     for m in kerncijfers():
         figure[0] += 1
-        nl = line_chart("Nederland", _points(pub, TOTAAL, m.naam, cells), BLUE)
-        rg = line_chart(regio, _points(pub, pub.regio, m.naam, cells), ORANGE)
+        nl = line_chart("Nederland", _points(pub, TOTAAL, m.naam), BLUE)
+        rg = line_chart(regio, _points(pub, pub.regio, m.naam), ORANGE)
         parts.append(f'<figure data-maat="{m.naam}"><div class="paar">{nl}{rg}</div><figcaption>Figuur {figure[0]}. '
                      f"{_e(m.kop)} per halfjaar, Nederland (links) en {_e(regio)} (rechts); elk met een eigen "
                      "schaal.</figcaption></figure>")

@@ -12,6 +12,7 @@ from the CBS tables that ship with the project (kerncijfers only; their indicato
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 
@@ -19,7 +20,7 @@ from loaders.exposures import publicatie
 from loaders.kalender import STATUS_MARK, Release, releases
 from loaders.layout import read_csv
 from loaders.periods import FIRST_YEAR, periode_range
-from loaders.publish.cells import TOTAAL, Cel, count_cel, pct_cel, periode_label, suppressed
+from loaders.publish.cells import MISSING, TOTAAL, Cel, count_cel, pct_cel, periode_kort, periode_label, suppressed
 from loaders.publish.measures import INDICATOREN, KERNCIJFERS
 from loaders.warehouse import Warehouse
 
@@ -188,9 +189,20 @@ class Publicatie:
     bron: str = ""  # the source line under every table
     regio: str = ""  # the region whose series is drawn beside the national one
 
-    def reeks_cellen(self) -> dict[str, dict[tuple[str, str], Cel]]:
-        """Per half-year of the series with a table, its published cells."""
+    @cached_property
+    def _reeks_cellen(self) -> dict[str, dict[tuple[str, str], Cel]]:
+        # per half-year of the series with a table, its published cells: made once for the page and workbook
         return {h.periode: h.cellen(self.suppress) for h in self.reeks if not isinstance(h, str)}
+
+    @staticmethod
+    def kolom(h: Halfjaar | str) -> str:
+        """A half-year of the series as a column or axis label, with its mark."""
+        return periode_kort(h, "") if isinstance(h, str) else periode_kort(h.periode, h.mark)
+
+    def reeks_cel(self, h: Halfjaar | str, vt_code: str, maat: str) -> Cel | None:
+        """A published cell of the series: missing (.) in a half-year that nothing publishes, None (cannot
+        occur) for a region that half-year did not have."""
+        return MISSING if isinstance(h, str) else self._reeks_cellen[h.periode].get((vt_code, maat))
 
     def regio_naam(self, vt_code: str) -> str:
         """The region's latest name in the series (the CBS tables spell some names otherwise)."""

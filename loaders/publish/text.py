@@ -6,6 +6,7 @@ import os
 
 from loaders.kalender import Release
 from loaders.publish.cells import periode_label
+from loaders.publish.sources import CBS
 
 BRON_ENV = "VT_PUBLICATIE_BRON"
 DEFAULT_BRON = "Bron: Beleidsinformatie Veilig Thuis, microdata release {release}."
@@ -40,7 +41,7 @@ def ondertitel(release: Release) -> str:
 
 def bron_reeks(pub) -> str:
     """The source line under the series: the publication's, and CBS for the half-years from its tables."""
-    cbs = [periode_label(h.periode, "") for h in pub.reeks if not isinstance(h, str) and h.bron == "CBS"]
+    cbs = [periode_label(h.periode, "") for h in pub.reeks if not isinstance(h, str) and h.bron == CBS]
     return pub.bron + (f" {', '.join(cbs)}: CBS, Beleidsinformatie Veilig Thuis." if cbs else "")
 
 
@@ -58,7 +59,7 @@ def bronnen(pub) -> list[str]:
     for h in pub.reeks:
         if isinstance(h, str):
             out.append(f"{periode_label(h, '')}: geen vastgestelde release; gegevens ontbreken (.).")
-        elif h.bron == "CBS":
+        elif h.bron == CBS:
             out.append(f"{periode_label(h.periode, h.mark)}: CBS, Beleidsinformatie Veilig Thuis (de gepubliceerde "
                        "tabel kerncijfers per Veilig Thuis-regio; zonder indicatoren).")
         else:

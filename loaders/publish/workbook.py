@@ -12,7 +12,7 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
-from loaders.publish.cells import ROUNDING_NOTE, SYMBOLS, TOTAAL, Cel, periode_kort, periode_label
+from loaders.publish.cells import ROUNDING_NOTE, SYMBOLS, TOTAAL, Cel, periode_label
 from loaders.publish.measures import Maat, indicatoren, kerncijfers, maten
 from loaders.publish.sources import Halfjaar, Publicatie, region_notes
 from loaders.publish.text import OVERDRACHTEN_NOOT, bron_reeks, bronnen, geheimhouding, ondertitel, titel
@@ -107,11 +107,10 @@ def _series_sheet(wb, pub: Publicatie, notes: list[str], st):
                f"tot en met {periode_label(pub.release.perioden[-1], pub.release.mark)}"])
     ws["A1"].font = st["title"]
     ws.append([])
-    labels = [periode_kort(h, "") if isinstance(h, str) else periode_kort(h.periode, h.mark) for h in pub.reeks]
+    labels = [pub.kolom(h) for h in pub.reeks]
     ws.append(["Veilig Thuis-regio", "Code", "Onderwerp", *labels])
     for cell in ws[3]:
         cell.font, cell.alignment, cell.fill, cell.border = st["bold"], st["head"], st["fill"], st["border"]
-    cells = pub.reeks_cellen()
     codes: list[str] = []
     for h in pub.reeks:
         if not isinstance(h, str):
@@ -120,10 +119,7 @@ def _series_sheet(wb, pub: Publicatie, notes: list[str], st):
     for vt in codes:
         naam = "Nederland" if vt == TOTAAL else pub.regio_naam(vt)
         for m in maten():
-            values = []
-            for h in pub.reeks:
-                values.append("." if isinstance(h, str) else _value(cells[h.periode].get((vt, m.naam))))
-            ws.append([naam, vt, m.kop, *values])
+            ws.append([naam, vt, m.kop, *(_value(pub.reeks_cel(h, vt, m.naam)) for h in pub.reeks)])
             row = ws.max_row
             for k in range(4, 4 + len(labels)):
                 ws.cell(row, k).number_format = COUNT_FORMAT if m.is_count else PCT_FORMAT
