@@ -26,7 +26,7 @@ from loaders.layout import default_layout  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 from loaders.pseudonym import hmac_pads, release_key, resolve_key  # noqa: E402
-from loaders.release import run_dbt  # noqa: E402
+from loaders.dbt_run import run_dbt  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
 
 RELEASE = "2020V2"

@@ -27,7 +27,7 @@ from loaders.quality import findings, run_quality, select_deliveries  # noqa: E4
 from loaders.quality.gx_runner import run_suite_isolated  # noqa: E402
 from loaders.quality.report import applies_to, spiegelrapport  # noqa: E402
 from loaders.quality.rules import RULES  # noqa: E402
-from loaders.release import run_dbt  # noqa: E402
+from loaders.dbt_run import run_dbt  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
 
 

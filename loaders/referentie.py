@@ -26,7 +26,7 @@ import duckdb
 
 from loaders.layout import code_lists, read_csv
 from loaders.periods import FIRST_YEAR
-from loaders.warehouse import relation_exists
+from loaders.sql import relation_exists
 
 SCHEMA = "referentie"
 PROJECT_FOLDER = "referentiedata"

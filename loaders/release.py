@@ -14,8 +14,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -26,15 +24,15 @@ import duckdb
 from loaders import exposures, faults, kalender, referentie
 from loaders import release_files, schema
 from loaders.codebook import write_codebook
+from loaders.dbt_run import BuildError, run_dbt
 from loaders.kalender import Release
 from loaders.pseudonym import PseudonymKeyError, release_key, resolve_key
-from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, relation_exists, share, sql_text
+from loaders.sql import relation_exists, sql_text
+from loaders.warehouse import RAW_SCHEMA, Warehouse, share
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-
-class ReleaseError(Exception):
-    """A release cannot be built or frozen; the message says why."""
+# A release that cannot be built or frozen is the one error of building (dbt_run.BuildError): the calendar, the
+# guard and dbt itself all say it the same way.
+ReleaseError = BuildError
 
 
 def get_release(name: str) -> Release:
@@ -167,54 +165,6 @@ def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
                                        - {d["levering_id"] for d in frozen["leveringen"]}) if frozen else [],
         })
     return out
-
-
-def require_reference(warehouse: Warehouse, jaren: set[int], what: str) -> None:
-    """ReleaseError naming every year that lacks a gemeente or VT-regio list, and how to add it."""
-    with warehouse.connect() as con:
-        prepare(con)
-        gaps = referentie.missing(con, jaren)
-    if gaps:
-        raise ReleaseError(referentie.missing_message(what, gaps))
-
-
-def run_dbt(warehouse: Warehouse, args: list[str], echo: bool = False) -> str:
-    """dbt in a child process (it then holds the DuckDB file only while it runs)."""
-    env = {**os.environ, "VT_DATABASE": str(warehouse.database.resolve()), "DO_NOT_TRACK": "1",
-           "VT_HOME": str(warehouse.home.resolve())}
-    with warehouse.connect() as con:
-        prepare(con)  # dbt reads every raw column of every layout version and the reference schema
-    cmd = [sys.executable, "-m", "dbt.cli.main", "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR),
-           "--profiles-dir", str(PROJECT_DIR), "--target-path", str(warehouse.home.resolve() / "dbt-target"),
-           "--log-path", str(warehouse.logs.resolve())]
-    lines = []
-    with subprocess.Popen(cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          cwd=PROJECT_DIR) as proc:
-        for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
-            if echo:
-                sys.stdout.write(line)
-                sys.stdout.flush()
-    if proc.returncode != 0:
-        stopped = guard_message(lines)
-        if stopped:
-            raise ReleaseError(stopped)
-        errors = [line for line in lines if "ERROR" in line or "Error" in line or "FAIL" in line]
-        raise ReleaseError("dbt failed:\n" + "\n".join(errors[-30:] or lines[-30:]))
-    return "\n".join(lines) + "\n"
-
-
-def guard_message(lines: list[str]) -> str | None:
-    """The message with which dbt's guard (on-run-start, macros/guard_release.sql) stopped a run, if it did."""
-    for i, line in enumerate(lines):
-        if "in operation vt_warehouse-on-run-start" in line:
-            message = []
-            for follow in lines[i + 1:]:
-                if not follow.strip() or follow.lstrip().startswith(">"):
-                    break
-                message.append(follow.strip())
-            return " ".join(message) or None
-    return None
 
 
 def releases_dir(warehouse: Warehouse) -> Path:

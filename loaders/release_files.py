@@ -18,7 +18,7 @@ import duckdb
 
 from loaders.layout import code_lists
 from loaders.schema import Link, Table, creation_order, tables
-from loaders.warehouse import sql_text
+from loaders.sql import sql_text
 
 DUCKDB_TYPES = {"varchar": "VARCHAR", "boolean": "BOOLEAN", "integer": "INTEGER"}
 GEMEENTE_ONBEKEND = ("9999", "Onbekend")

@@ -9,19 +9,15 @@ from pathlib import Path
 
 import duckdb
 
+from loaders import referentie
 from loaders.layout import Layout, layouts
 from loaders.pseudonym import BSN_FIELD
+
 
 HOME_ENV, DATABASE_ENV = "VT_HOME", "VT_DATABASE"
 DEFAULT_HOME = "warehouse"
 DATABASE_FILE = "vt.duckdb"
 RAW_SCHEMA = "raw"
-
-
-def sql_text(value: str) -> str:
-    """A SQL text literal, for the few places that take no parameter (COPY's target, COMMENT ON, SQL text
-    built for the quality rules)."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
@@ -119,13 +115,6 @@ class ShareGroupError(Exception):
     """$VT_SHARE_GROUP names no group."""
 
 
-def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
-    """Whether the table or view `schema.name` (or `name`, in main) exists."""
-    schema, name = relation.split(".") if "." in relation else ("main", relation)
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, name]).fetchone()[0] > 0
-
-
 def raw_columns(layout: Layout, code: str) -> list[str]:
     """Columns of the raw table of a record type: every delivered field, the BSN as pseudonym and status."""
     columns = ["levering_id", "regelnummer"]
@@ -190,8 +179,6 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
 def prepare(con: duckdb.DuckDBPyConnection, layout: Layout | None = None) -> None:
     """What every writer and dbt rely on: the raw tables with the columns of every layout version (and of
     `layout`, when another is given), and the reference data."""
-    from loaders import referentie
-
     create_raw_schema(con, layouts().raw)
     if layout is not None:
         create_raw_schema(con, layout)

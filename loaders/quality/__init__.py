@@ -13,7 +13,7 @@ from loaders.layout import code_lists, layouts
 from loaders.quality import findings
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
-from loaders.release import ReleaseError, require_reference, run_dbt
+from loaders.dbt_run import BuildError as ReleaseError, require_reference, run_dbt
 from loaders.warehouse import Warehouse
 
 

@@ -16,7 +16,7 @@ import duckdb
 from loaders.exposures import LEVERINGEN
 from loaders.layout import Layout
 from loaders.quality.rules import FINDING, RULES
-from loaders.warehouse import sql_text
+from loaders.sql import sql_text
 
 BATCH = f"(select * from {LEVERINGEN} where levering_id = ?)"
 OVERTREDEN, NIET_TE_CONTROLEREN = "overtreden", "niet te controleren"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from loaders.warehouse import sql_text as text  # rule texts are ours, but quotes in Dutch are common
+from loaders.sql import sql_text as text  # rule texts are ours, but quotes in Dutch are common
 from loaders.exposures import (
     ADVIEZEN, BETROKKENEN, CASUSSEN, CODES, GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN, MELDINGEN,
     MONITORINGSMOMENTEN, ONDERZOEKEN, OVERDRACHTEN, VEILIGHEIDSBEOORDELINGEN, VOORWAARDENVERVOLG, WERKDAGEN,
