@@ -9,6 +9,9 @@
   guard reads the one home of the calendar rule (loaders/kalender.py) instead of a copy in Jinja.
 - `vt_referentie_ontbreekt(what, gaps)`: the message for years without reference data (loaders/referentie.py).
 - `vt_versies()`: the versions of the package and its stack, for the build record (macros/record_build.sql).
+- `vt_layout()`: the delivery layout (every version, as the raw tables hold it) as JSON, so the models read each
+  field's type, width and code list from its one home (loaders/data/layout.csv through loaders/layout.py) at
+  compile time (macros/layout_velden.sql).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from importlib import metadata
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from loaders import kalender, referentie
+from loaders.layout import layouts
 from loaders.pseudonym import KEY_ENV, MIN_KEY_LENGTH, PseudonymKeyError, hmac_pads, key_path, release_key, resolve_key
 from loaders.warehouse import Warehouse
 
@@ -37,6 +41,20 @@ def release_json(name: str) -> str:
 def reference_message(what: str, gaps: str) -> str:
     """gaps: JSON {year: [missing list names]}."""
     return referentie.missing_message(what, {int(k): v for k, v in json.loads(gaps).items()})
+
+
+def layout_json() -> str:
+    """{recordtype: [{veld, type, lengte, codelijst, code_check, in_alle_versies}, ...]} in field order."""
+    every = layouts().versions.values()
+    out = {}
+    for code, rt in layouts().raw.record_types.items():
+        out[code] = [{"veld": f.name, "type": f.type, "lengte": f.length, "codelijst": f.codelijst,
+                      "code_check": f.code_check,
+                      "in_alle_versies": all(code in v.record_types and f.name in {g.name for g in
+                                                                                    v.record_types[code].fields}
+                                             for v in every)}
+                     for f in rt.fields]
+    return json.dumps(out)
 
 
 def versions() -> str:
@@ -80,6 +98,7 @@ class Plugin(BasePlugin):
         conn.create_function("vt_referentie_ontbreekt", reference_message, ["VARCHAR", "VARCHAR"], "VARCHAR",
                              side_effects=False)
         conn.create_function("vt_versies", versions, [], "VARCHAR", side_effects=False)
+        conn.create_function("vt_layout", layout_json, [], "VARCHAR", side_effects=False)
 
     def configure_cursor(self, cursor):
         self._set(cursor)

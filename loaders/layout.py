@@ -10,7 +10,7 @@ record key (rule 8). The raw tables hold the fields of every version (`Layouts.r
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -19,6 +19,9 @@ RECORD_LENGTH = 120
 HEADER, TRAILER = "VL", "SL"
 # the version of the specification's Bestandsdefinitie (bestandsdefinitie.md); 0300 proves the mechanism
 CURRENT_VERSION = "0200"
+# code lists with checks of their own (the organisation's code against the register, the gemeente against the
+# year's gemeenten, G3/G4); every other code list is checked by KR13 and G5
+OWN_RULES = ("VT_ORGANISATIE", "GEMEENTE")
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,19 @@ class Field:
     type: str  # A, N, D or F
     codelijst: str | None
     verplicht: bool
+    omschrijving: str = field(default="", compare=False)  # the layout's description: the field's one description
 
     @property
     def offset(self) -> int:
         return self.start - 1
+
+    @property
+    def code_check(self) -> str | None:
+        """How KR13 and G5 check the field: 'vlaggen' (a flag field: 0/1 only), 'code' (its value is in its code
+        list), or None."""
+        if self.type == "F":
+            return "vlaggen"
+        return "code" if self.codelijst and self.codelijst not in OWN_RULES else None
 
 
 @dataclass(frozen=True)
@@ -136,6 +148,7 @@ def parse_layout(layout_rows: list[dict[str, str]], type_rows: list[dict[str, st
                 type=row["type"],
                 codelijst=row["codelijst"] or None,
                 verplicht=row["verplicht"] == "J",
+                omschrijving=row.get("omschrijving") or "",
             )
         )
     meta = {row["recordtype"]: row for row in type_rows}

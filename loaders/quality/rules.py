@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from loaders.layout import layouts
 from loaders.sql import sql_text as text  # rule texts are ours, but quotes in Dutch are common
 from loaders.exposures import (
     ADVIEZEN, BETROKKENEN, CASUSSEN, CODES, GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN, MELDINGEN,
@@ -90,16 +91,10 @@ VV, ON, OV = VOORWAARDENVERVOLG, ONDERZOEKEN, OVERDRACHTEN
 MO, BT = MONITORINGSMOMENTEN, BETROKKENEN
 
 
-def _previous_periode(alias: str) -> str:
-    """The half-year before `alias`.verslagperiode, as text JJJJHn."""
-    return (f"case when right({alias}.verslagperiode, 1) = '2' then left({alias}.verslagperiode, 4) || 'H1' "
-            f"else cast(cast(left({alias}.verslagperiode, 4) as integer) - 1 as varchar) || 'H2' end")
-
-
 # The valid delivery of the same organisation for the previous half-year (the latest one loaded).
 PREVIOUS = (
     f"(select p.levering_id from {GELDIGE_LEVERINGEN} as p where p.vt_code = l.vt_code and p.laatste "
-    f"and p.verslagperiode = {_previous_periode('l')})"
+    "and p.verslagperiode = l.vorige_verslagperiode)"
 )
 SAME_OR_PREVIOUS = f"(x.levering_id = l.levering_id or x.levering_id = {PREVIOUS})"
 
@@ -108,7 +103,7 @@ SAME_OR_PREVIOUS = f"(x.levering_id = l.levering_id or x.levering_id = {PREVIOUS
 # correlation on `l` alone would make DuckDB join the whole history; the scope's join on the batch lets it skip
 # all other deliveries' row groups, so the cost of a rule follows the size of the delivery, not of the warehouse.
 _PREVIOUS_ONLY = ("select p.levering_id from {batch} as pl join " + GELDIGE_LEVERINGEN + " as p "
-                  "on p.vt_code = pl.vt_code and p.laatste and p.verslagperiode = " + _previous_periode("pl"))
+                  "on p.vt_code = pl.vt_code and p.laatste and p.verslagperiode = pl.vorige_verslagperiode")
 _SCOPES = {
     "delivery": "select levering_id from {batch}",
     "previous": "select levering_id from {batch} union all " + _PREVIOUS_ONLY,
@@ -177,31 +172,32 @@ DATES = {
     (OV, "OV", "overdrachtnummer"): ["datum_overdracht"],
     (MO, "MO", "monitoringnummer"): ["datum_monitoring"],
 }
-CODE_FIELDS = {
-    (AD, "AD", "adviesnummer"): [("duur", "DUUR"), ("rol", "ROL"), ("organisatie", "ORGANISATIE")],
-    (ME, "ME", "meldingnummer"): [("duur", "DUUR"), ("rol", "ROL"), ("organisatie", "ORGANISATIE"),
-                                  ("anoniem", "JANEE"), ("aanleiding", "AANLEIDING")],
-    (VB, "VB", "meldingnummer"): [("inhoud", "VB_INHOUD"), ("veiligheidstaxatie", "TAXATIE")],
-    (VV, "VV", "dienstnummer"): [("duur", "DUUR")],
-    (ON, "ON", "dienstnummer"): [("duur", "DUUR")],
-    (OV, "OV", "overdrachtnummer"): [("bron", "BRON"), ("partij", "PARTIJ"), ("hulp", "HULP")],
-    (BT, "BT", "persoonsnummer"): [("geslacht", "GESLACHT")],
-}
-FLAG_FIELDS = {
-    (AD, "AD", "adviesnummer"): [("aard", 7), ("aanvullende_informatie", 8)],
-    (ME, "ME", "meldingnummer"): [("aard", 7), ("aanvullende_informatie", 8)],
-    (VV, "VV", "dienstnummer"): [("aard", 7), ("aanvullende_informatie", 8)],
-    (ON, "ON", "dienstnummer"): [("aard", 7), ("aanvullende_informatie", 8), ("uitkomst", 9)],
-}
+TABLES = {"CA": CA, "AD": AD, "ME": ME, "VB": VB, "VV": VV, "ON": ON, "OV": OV, "MO": MO, "BT": BT}
+
+
+def _checked_fields(check: str) -> dict[tuple[str, str, str], list]:
+    """(table, recordtype, nummer) -> the fields KR13 checks as `check` ('code' or 'vlaggen'), in file order,
+    from the layout: the same fields as G5 in the models (macros/codes_g5.sql). A code field is (veld,
+    codelijst), a flag field (veld, width)."""
+    out: dict[tuple[str, str, str], list] = {}
+    for rt in layouts().raw.data_types:
+        for f in rt.fields:
+            if f.code_check == check:
+                out.setdefault((TABLES[rt.code], rt.code, rt.sleutel[0]), []).append(
+                    (f.name, f.codelijst if check == "code" else f.length))
+    return out
+
+
+CODE_FIELDS = _checked_fields("code")
+FLAG_FIELDS = _checked_fields("vlaggen")
 CASUS_CHILDREN = [(ME, "ME", "meldingnummer"), (VB, "VB", "meldingnummer"), (VV, "VV", "dienstnummer"),
                   (ON, "ON", "dienstnummer"), (MO, "MO", "monitoringnummer"), (BT, "BT", "persoonsnummer"),
                   (OV, "OV", "overdrachtnummer")]
 PERIODS = [(CA, "CA", "casusnummer"), (AD, "AD", "adviesnummer"), (VV, "VV", "dienstnummer"),
            (ON, "ON", "dienstnummer")]
-# the diensten of every kind, for rules about a casus's diensten
-DIENSTEN = (f"(select 'VV' as soort, * from {_scoped(VV)} union all by name "
-            "select 'ON' as soort, * exclude (uitkomst_1, uitkomst_2, uitkomst_3, uitkomst_4, uitkomst_5, uitkomst_6, "
-            f"uitkomst_7, uitkomst_8, uitkomst_9, uitkomst_ingevuld, uitkomst_nul_een) from {_scoped(ON)})")
+# the diensten of every kind, for rules about a casus's diensten (by name: a field only one kind has is null for
+# the other)
+DIENSTEN = f"(select 'VV' as soort, * from {_scoped(VV)} union all by name select 'ON' as soort, * from {_scoped(ON)})"
 
 
 def _kr13() -> list[Check]:

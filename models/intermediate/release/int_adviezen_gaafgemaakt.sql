@@ -14,7 +14,7 @@ gedateerd as (
         *,
         {{ date_gaaf('startdatum') }} as startdatum_g1,
         {{ date_gaaf('einddatum') }} as einddatum_g1,
-        {{ code_gaaf('rol', 'ROL') }} as rol_gaaf
+        {{ code_gaaf('rol', 'AD') }} as rol_gaaf
     from adviezen
 ),
 
@@ -30,21 +30,16 @@ gaafgemaakt as (
             as einddatum_gaaf,
         coalesce(gemeenten.gemeente_gaaf, '9999') as gemeente_gaaf,
         coalesce(gemeenten.vtcode_gemeente, gedateerd.vt_code) as vtcode_gaaf,
-        {% for i in range(1, 8) %}gedateerd.aard_{{ i }},
-        {% endfor %}
-        {%- for i in range(1, 9) %}gedateerd.aanvullende_informatie_{{ i }},
-        {% endfor -%}
-        {{ code_gaaf('gedateerd.duur', 'DUUR') }} as duur_gaaf,
+        {{- flag_fields('AD', 'gedateerd') }}
+        {{ code_gaaf('gedateerd.duur', 'AD') }} as duur_gaaf,
         gedateerd.rol_gaaf,
-        case when gedateerd.rol_gaaf = '10' then {{ code_gaaf('gedateerd.organisatie', 'ORGANISATIE') }} end
+        case when gedateerd.rol_gaaf = '10' then {{ code_gaaf('gedateerd.organisatie', 'AD') }} end
             as organisatie_gaaf,
         {{ date_g1('startdatum') }} or {{ date_g1('einddatum') }} as g1_datum,
         coalesce(gedateerd.einddatum_g1 < gedateerd.startdatum_g1, false) as g2_volgorde,
         coalesce(gedateerd.gemeentecode <> coalesce(gemeenten.gemeente_gaaf, '9999'), true) as g3_gemeente,
         gemeenten.vtcode_gemeente is null as g4_regio_van_organisatie,
-        {{ code_g5('gedateerd.duur', 'DUUR') }} or {{ code_g5('gedateerd.rol', 'ROL') }}
-        or {{ code_g5('gedateerd.organisatie', 'ORGANISATIE') }}
-        or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }} as g5_code,
+        {{ codes_g5('AD', 'gedateerd') }} as g5_code,
         gedateerd.organisatie is not null and coalesce(gedateerd.rol_gaaf <> '10', true) as g6_organisatie,
         gedateerd.in_meerdere_halfjaren as g8_meerdere_halfjaren,
         gedateerd.laatste_versie

@@ -56,11 +56,11 @@ gaafgemaakt as (
             when geboorte.precisie = 'dag'
                 then cast(try_strptime(geboorte.geboortedatum, '%Y%m%d') as date)
         end as geboortedatum_gaaf,
-        {{ code_gaaf('geboorte.geslacht', 'GESLACHT') }} as geslacht_gaaf,
+        {{ code_gaaf('geboorte.geslacht', 'BT') }} as geslacht_gaaf,
         coalesce(casussen.vtcode_gaaf, geboorte.vt_code) as vtcode_gaaf,
         casussen.casusnummer is null as wees_casus,
         casussen.casusnummer is null as g4_regio_van_organisatie,
-        {{ code_g5('geboorte.geslacht', 'GESLACHT') }} as g5_code,
+        {{ codes_g5('BT', 'geboorte') }} as g5_code,
         geboorte.precisie = 'ongeldig' as g7_geboortedatum,
         geboorte.in_meerdere_halfjaren as g8_meerdere_halfjaren,
         geboorte.laatste_versie

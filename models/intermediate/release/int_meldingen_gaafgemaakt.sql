@@ -14,7 +14,7 @@ gecodeerd as (
     select
         *,
         {{ date_gaaf('datum_melding') }} as datum_melding_gaaf,
-        {{ code_gaaf('rol', 'ROL') }} as rol_gaaf
+        {{ code_gaaf('rol', 'ME') }} as rol_gaaf
     from meldingen
 ),
 
@@ -29,16 +29,13 @@ gaafgemaakt as (
         gecodeerd.datum_melding_gaaf,
         coalesce(casussen.vtcode_gaaf, gecodeerd.vt_code) as vtcode_gaaf,
         gecodeerd.rol_gaaf,
-        case when gecodeerd.rol_gaaf = '10' then {{ code_gaaf('gecodeerd.organisatie', 'ORGANISATIE') }} end
+        case when gecodeerd.rol_gaaf = '10' then {{ code_gaaf('gecodeerd.organisatie', 'ME') }} end
             as organisatie_gaaf,
-        {{ code_gaaf('gecodeerd.anoniem', 'JANEE') }} as anoniem_gaaf,
-        {% for i in range(1, 8) %}gecodeerd.aard_{{ i }},
-        {% endfor %}
-        {%- for i in range(1, 9) %}gecodeerd.aanvullende_informatie_{{ i }},
-        {% endfor -%}
-        {{ code_gaaf('gecodeerd.duur', 'DUUR') }} as duur_gaaf,
+        {{ code_gaaf('gecodeerd.anoniem', 'ME') }} as anoniem_gaaf,
+        {{- flag_fields('ME', 'gecodeerd') }}
+        {{ code_gaaf('gecodeerd.duur', 'ME') }} as duur_gaaf,
         -- only in layout 0300: null for a melding delivered in 0200, onbekend (99) for a bad 0300 value
-        case when gecodeerd.aanleiding_in_layout then {{ code_gaaf('gecodeerd.aanleiding', 'AANLEIDING') }} end
+        case when gecodeerd.aanleiding_in_layout then {{ code_gaaf('gecodeerd.aanleiding', 'ME') }} end
             as aanleiding_gaaf,
         row_number() over (
             partition by gecodeerd.laatste_versie, gecodeerd.vt_code, gecodeerd.casusnummer
@@ -47,10 +44,7 @@ gaafgemaakt as (
         casussen.casusnummer is null as wees_casus,
         {{ date_g1('datum_melding') }} as g1_datum,
         casussen.casusnummer is null as g4_regio_van_organisatie,
-        {{ code_g5('gecodeerd.duur', 'DUUR') }} or {{ code_g5('gecodeerd.rol', 'ROL') }}
-        or {{ code_g5('gecodeerd.organisatie', 'ORGANISATIE') }} or {{ code_g5('gecodeerd.anoniem', 'JANEE') }}
-        or {{ flags_g5('aard') }} or {{ flags_g5('aanvullende_informatie') }}
-        or {{ code_g5('gecodeerd.aanleiding', 'AANLEIDING') }} as g5_code,
+        {{ codes_g5('ME', 'gecodeerd') }} as g5_code,
         gecodeerd.organisatie is not null and coalesce(gecodeerd.rol_gaaf <> '10', true) as g6_organisatie,
         gecodeerd.in_meerdere_halfjaren as g8_meerdere_halfjaren,
         gecodeerd.laatste_versie

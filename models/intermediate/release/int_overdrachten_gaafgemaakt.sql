@@ -48,15 +48,15 @@ gaafgemaakt as (
         overdrachten.persoonsnummer,
         overdrachten.casusnummer,
         overdrachten.verslagperiode,
-        {{ code_gaaf('overdrachten.bron', 'BRON') }} as bron_gaaf,
+        {{ code_gaaf('overdrachten.bron', 'OV') }} as bron_gaaf,
         overdrachten.bronnummer,
         case
             when overdrachten.datum_overdracht <= overdrachten.periode_einde
                 then overdrachten.datum_overdracht
         end as datum_overdracht_gaaf,
         coalesce(casussen.vtcode_gaaf, overdrachten.vt_code) as vtcode_gaaf,
-        {{ code_gaaf('overdrachten.partij', 'PARTIJ') }} as partij_gaaf,
-        {{ code_gaaf('overdrachten.hulp', 'HULP') }} as hulp_gaaf,
+        {{ code_gaaf('overdrachten.partij', 'OV') }} as partij_gaaf,
+        {{ code_gaaf('overdrachten.hulp', 'OV') }} as hulp_gaaf,
         betrokkenen.bsn_pseudoniem,
         betrokkenen.bsn_status,
         casussen.casusnummer is null as wees_casus,
@@ -64,8 +64,7 @@ gaafgemaakt as (
         betrokkenen.persoonsnummer is null as wees_betrokkene,
         {{ date_g1('datum_overdracht') }} as g1_datum,
         casussen.casusnummer is null as g4_regio_van_organisatie,
-        {{ code_g5('overdrachten.bron', 'BRON') }} or {{ code_g5('overdrachten.partij', 'PARTIJ') }}
-        or {{ code_g5('overdrachten.hulp', 'HULP') }} as g5_code,
+        {{ codes_g5('OV', 'overdrachten') }} as g5_code,
         overdrachten.in_meerdere_halfjaren as g8_meerdere_halfjaren,
         overdrachten.laatste_versie
     from overdrachten

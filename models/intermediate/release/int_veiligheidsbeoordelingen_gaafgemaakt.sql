@@ -28,14 +28,13 @@ gaafgemaakt as (
                 then beoordelingen.datum_beoordeling
         end as datum_beoordeling_gaaf,
         coalesce(casussen.vtcode_gaaf, beoordelingen.vt_code) as vtcode_gaaf,
-        {{ code_gaaf('beoordelingen.inhoud', 'VB_INHOUD') }} as inhoud_gaaf,
-        {{ code_gaaf('beoordelingen.veiligheidstaxatie', 'TAXATIE') }} as veiligheidstaxatie_gaaf,
+        {{ code_gaaf('beoordelingen.inhoud', 'VB') }} as inhoud_gaaf,
+        {{ code_gaaf('beoordelingen.veiligheidstaxatie', 'VB') }} as veiligheidstaxatie_gaaf,
         meldingen.meldingnummer is null as wees_melding,
         casussen.casusnummer is null as wees_casus,
         {{ date_g1('datum_beoordeling') }} as g1_datum,
         casussen.casusnummer is null as g4_regio_van_organisatie,
-        {{ code_g5('beoordelingen.inhoud', 'VB_INHOUD') }}
-        or {{ code_g5('beoordelingen.veiligheidstaxatie', 'TAXATIE') }} as g5_code,
+        {{ codes_g5('VB', 'beoordelingen') }} as g5_code,
         beoordelingen.in_meerdere_halfjaren as g8_meerdere_halfjaren,
         beoordelingen.laatste_versie
     from beoordelingen

@@ -15,10 +15,7 @@ final as (
         {{ ymd('einddatum_gaaf') }} as einddatum_gaaf,
         gemeente_gaaf,
         vtcode_gaaf,
-        {% for i in range(1, 8) %}aard_{{ i }},
-        {% endfor -%}
-        {% for i in range(1, 9) %}aanvullende_informatie_{{ i }},
-        {% endfor -%}
+        {{- flag_fields('AD') }}
         duur_gaaf,
         rol_gaaf,
         organisatie_gaaf

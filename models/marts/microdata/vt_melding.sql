@@ -17,10 +17,7 @@ final as (
         rol_gaaf,
         organisatie_gaaf,
         anoniem_gaaf,
-        {% for i in range(1, 8) %}aard_{{ i }},
-        {% endfor -%}
-        {% for i in range(1, 9) %}aanvullende_informatie_{{ i }},
-        {% endfor -%}
+        {{- flag_fields('ME') }}
         duur_gaaf,
         aanleiding_gaaf,
         eerste_melding

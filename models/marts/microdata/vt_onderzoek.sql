@@ -15,12 +15,7 @@ final as (
         {{ ymd('startdatum_gaaf') }} as startdatum_gaaf,
         {{ ymd('einddatum_gaaf') }} as einddatum_gaaf,
         vtcode_gaaf,
-        {% for i in range(1, 8) %}aard_{{ i }},
-        {% endfor -%}
-        {% for i in range(1, 9) %}aanvullende_informatie_{{ i }},
-        {% endfor -%}
-        {% for i in range(1, 10) %}uitkomst_{{ i }},
-        {% endfor -%}
+        {{- flag_fields('ON') }}
         duur_gaaf
     from diensten
 )

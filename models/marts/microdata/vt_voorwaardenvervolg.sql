@@ -15,10 +15,7 @@ final as (
         {{ ymd('startdatum_gaaf') }} as startdatum_gaaf,
         {{ ymd('einddatum_gaaf') }} as einddatum_gaaf,
         vtcode_gaaf,
-        {% for i in range(1, 8) %}aard_{{ i }},
-        {% endfor -%}
-        {% for i in range(1, 9) %}aanvullende_informatie_{{ i }},
-        {% endfor -%}
+        {{- flag_fields('VV') }}
 
         duur_gaaf
     from diensten

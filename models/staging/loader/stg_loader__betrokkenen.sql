@@ -8,13 +8,8 @@ renamed as (
     select
         levering_id,
         regelnummer,
-        trim(vt_code) as vt_code,
-        {{ text_value('persoonsnummer') }} as persoonsnummer,
-        {{ text_value('casusnummer') }} as casusnummer,
-        bsn_pseudoniem,
-        bsn_status,
-        {{ text_value('geboortedatum') }} as geboortedatum,
-        {{ text_value('geslacht') }} as geslacht
+        -- every field of the layout's record type BT, by its type (macros/staged_fields.sql)
+        {{ staged_fields('BT') }}
     from source
 )
 

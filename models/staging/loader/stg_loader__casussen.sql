@@ -8,13 +8,8 @@ renamed as (
     select
         levering_id,
         regelnummer,
-        trim(vt_code) as vt_code,
-        {{ text_value('casusnummer') }} as casusnummer,
-        {{ date_value('startdatum') }} as startdatum,
-        {{ text_value('startdatum') }} is not null as startdatum_ingevuld,
-        {{ date_value('einddatum') }} as einddatum,
-        {{ text_value('einddatum') }} is not null as einddatum_ingevuld,
-        {{ text_value('gemeentecode') }} as gemeentecode
+        -- every field of the layout's record type CA, by its type (macros/staged_fields.sql)
+        {{ staged_fields('CA') }}
     from source
 )
 

@@ -17,7 +17,8 @@ renamed as (
         aantal_records,
         cast(left(verslagperiode, 4) as integer) as jaar,
         {{ periode_start('verslagperiode') }} as periode_start,
-        {{ periode_einde('verslagperiode') }} as periode_einde
+        {{ periode_einde('verslagperiode') }} as periode_einde,
+        {{ periode_vorige('verslagperiode') }} as vorige_verslagperiode
     from source
 )
 

@@ -8,12 +8,8 @@ renamed as (
     select
         levering_id,
         regelnummer,
-        trim(vt_code) as vt_code,
-        {{ text_value('monitoringnummer') }} as monitoringnummer,
-        {{ text_value('casusnummer') }} as casusnummer,
-        {{ date_value('datum_monitoring') }} as datum_monitoring,
-        {{ text_value('datum_monitoring') }} is not null as datum_monitoring_ingevuld,
-        {{ text_value('veiligheidsscore') }} as veiligheidsscore
+        -- every field of the layout's record type MO, by its type (macros/staged_fields.sql)
+        {{ staged_fields('MO') }}
     from source
 )
 

@@ -8,13 +8,8 @@ renamed as (
     select
         levering_id,
         regelnummer,
-        trim(vt_code) as vt_code,
-        {{ text_value('meldingnummer') }} as meldingnummer,
-        {{ text_value('casusnummer') }} as casusnummer,
-        {{ date_value('datum_beoordeling') }} as datum_beoordeling,
-        {{ text_value('datum_beoordeling') }} is not null as datum_beoordeling_ingevuld,
-        {{ text_value('inhoud') }} as inhoud,
-        {{ text_value('veiligheidstaxatie') }} as veiligheidstaxatie
+        -- every field of the layout's record type VB, by its type (macros/staged_fields.sql)
+        {{ staged_fields('VB') }}
     from source
 )
 

@@ -1,0 +1,69 @@
+"""The staging columns' descriptions as dbt doc blocks, made from the layout, so each field is described once.
+
+The layout (`data/layout.csv`: a field's description; `data/codes.csv`: what each flag of a flag field means) is
+the one home of what a delivered field is. dbt cannot read a CSV file in a description, so this writes the doc
+blocks that the YAML of the staging and intermediate models refer to (`{{ doc("ad_startdatum") }}`):
+`python -m loaders.layout_docs` rewrites models/staging/loader/_loader__docs.md, and a test fails while it is
+not what the layout gives.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from loaders.layout import Layouts, code_lists, layouts
+
+DOCS_FILE = Path(__file__).resolve().parent.parent / "models" / "staging" / "loader" / "_loader__docs.md"
+HEADER = ("<!-- Made by `python -m loaders.layout_docs` from loaders/data/layout.csv and codes.csv; do not edit: "
+          "change the layout. -->\n")
+SKIPPED = ("recordtype", "vt_code", "bsn")  # described once in models/_vt__docs.md (bsn: only its pseudonym is kept)
+
+
+def blocks(all_layouts: Layouts | None = None) -> dict[str, str]:
+    """Doc block name -> text: per field of every record type `<rt>_<veld>`, and for a date or flag field
+    `<rt>_<veld>_ingevuld`, for a flag field `<rt>_<veld>_<i>` per code and `<rt>_<veld>_nul_een`, for a field
+    that not every version has `<rt>_<veld>_in_layout`."""
+    all_layouts = all_layouts or layouts()
+    lists = code_lists()
+    versions = all_layouts.versions.values()
+    out = {}
+    for rt in all_layouts.raw.data_types:
+        for f in rt.fields:
+            if f.name in SKIPPED:
+                continue
+            name = f"{rt.code.lower()}_{f.name}"
+            out[name] = f.omschrijving.rstrip(".") + "."
+            if f.type in ("D", "F"):
+                out[f"{name}_ingevuld"] = f"The delivered field {f.name} was not blank."
+            if f.type == "F":
+                codes = lists.get(f.codelijst or "", [])
+                for i in range(1, f.length + 1):
+                    meaning = f" ({codes[i - 1][1]})" if i <= len(codes) else ""
+                    out[f"{name}_{i}"] = (f"Flag {i} of {f.name}{meaning}: true/false; null when the field is onbekend "
+                                          "(blank, not 0/1, or all zeros).")
+                out[f"{name}_nul_een"] = f"The delivered field {f.name} holds only the characters 0 and 1 (KR13)."
+            if not all(rt.code in v.record_types and f.name in {g.name for g in v.record_types[rt.code].fields}
+                       for v in versions):
+                have = ", ".join(v.versie for v in versions if rt.code in v.record_types
+                                 and f.name in {g.name for g in v.record_types[rt.code].fields})
+                out[f"{name}_in_layout"] = (f"True when the record's layout version has the field {f.name} ({have}), "
+                                            f"even if left blank; false: {f.name} is null because it was not asked.")
+    return out
+
+
+def render(all_layouts: Layouts | None = None) -> str:
+    parts = [HEADER]
+    for name, text in blocks(all_layouts).items():
+        parts.append(f"{{% docs {name} %}}{text}{{% enddocs %}}\n")
+    return "".join(parts)
+
+
+def main() -> int:
+    DOCS_FILE.write_text(render(), encoding="utf-8")
+    print(f"wrote {DOCS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
