@@ -12,6 +12,8 @@
 - `vt_layout()`: the delivery layout (every version, as the raw tables hold it) as JSON, so the models read each
   field's type, width and code list from its one home (loaders/data/layout.csv through loaders/layout.py) at
   compile time (macros/layout_velden.sql).
+- `vt_maten(tabel)`: the published measures of a table (kerncijfers, indicatoren) as a JSON list, from their one home
+  (loaders/data/publicatie_maten.csv through loaders/publish/measures.py), for the kerncijfers model's columns.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 from loaders import kalender, referentie
 from loaders.layout import layouts
+from loaders.publish.measures import maten
 from loaders.pseudonym import KEY_ENV, MIN_KEY_LENGTH, PseudonymKeyError, hmac_pads, key_path, release_key, resolve_key
 from loaders.warehouse import Warehouse
 
@@ -55,6 +58,10 @@ def layout_json() -> str:
                                              for v in every)}
                      for f in rt.fields]
     return json.dumps(out)
+
+
+def maten_json(tabel: str) -> str:
+    return json.dumps([m.naam for m in maten() if m.tabel == tabel])
 
 
 def versions() -> str:
@@ -99,6 +106,7 @@ class Plugin(BasePlugin):
                              side_effects=False)
         conn.create_function("vt_versies", versions, [], "VARCHAR", side_effects=False)
         conn.create_function("vt_layout", layout_json, [], "VARCHAR", side_effects=False)
+        conn.create_function("vt_maten", maten_json, ["VARCHAR"], "VARCHAR", side_effects=False)
 
     def configure_cursor(self, cursor):
         self._set(cursor)

@@ -1,0 +1,105 @@
+"""The layout is the one home of every delivered field: what it says reaches staging, the rules, the reports and
+the codebook without another change, and what is made from it (the fields' doc blocks) is never stale."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from loaders.layout import layouts
+from loaders.layout_docs import DOCS_FILE, render
+from loaders.quality.rules import CODE_FIELDS, FLAG_FIELDS
+from tests.conftest import KEY, PROJECT, RELEASE_KEY, small_delivery, write_delivery
+
+# what a project copy needs to run: the package, the dbt project, the GX suite
+PROJECT_PARTS = ("loaders", "models", "macros", "seeds", "tests/dbt", "gx", "dbt_project.yml", "profiles.yml")
+
+
+def test_the_fields_doc_blocks_are_what_the_layout_says():
+    assert DOCS_FILE.read_text(encoding="utf-8") == render(), (
+        "models/staging/loader/_loader__docs.md is stale: run `.venv/bin/python -m loaders.layout_docs`")
+    text = DOCS_FILE.read_text(encoding="utf-8")
+    # the description of each record type's own field, not a copy of another's
+    assert "{% docs ad_startdatum %}Date the advies started (first contact).{% enddocs %}" in text
+    assert "{% docs ad_aard_2 %}Flag 2 of aard (Partnergeweld): true/false;" in text
+
+
+def test_the_rules_check_the_fields_the_layout_gives_a_code_list():
+    by_type = {code: fields for (_, code, _), fields in CODE_FIELDS.items()}
+    assert by_type["ME"] == [("rol", "ROL"), ("organisatie", "ORGANISATIE"), ("anoniem", "JANEE"), ("duur", "DUUR"),
+                             ("aanleiding", "AANLEIDING")]
+    assert "CA" not in by_type  # the gemeente and the organisation's code have checks of their own
+    flags = {code: fields for (_, code, _), fields in FLAG_FIELDS.items()}
+    assert flags["ON"] == [("aard", 7), ("aanvullende_informatie", 8), ("uitkomst", 9)]
+    assert sum(len(v) for v in CODE_FIELDS.values()) == sum(
+        1 for rt in layouts().raw.data_types for f in rt.fields if f.code_check == "code")
+
+
+def _copy_project(target: Path) -> Path:
+    for part in PROJECT_PARTS:
+        src = PROJECT / part
+        if src.is_dir():
+            shutil.copytree(src, target / part, ignore=shutil.ignore_patterns("__pycache__", "uncommitted"))
+        else:
+            shutil.copy2(src, target / part)
+    return target
+
+
+def _vt(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
+    """`vt` of the copied project: its package first on the path, so its layout is the one read."""
+    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "VT_RELEASE_KEY": RELEASE_KEY,
+           "GX_ANALYTICS_ENABLED": "false", "PYTHONPATH": str(project)}
+    env.pop("VT_DATABASE", None)
+    proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], cwd=project, env=env, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_a_field_and_a_code_added_to_the_layout_reach_every_output(tmp_path):
+    """A data change only: a new coded field `verwijzer` on AD records (positions 67-68, code list VERWIJZER) and a
+    new code 5 in DUUR, in a copy of the project. The field is staged, mirrored in the spiegelrapport and checked
+    by KR13; the code is in the release's codebook and accepted by the rules."""
+    project = _copy_project(tmp_path / "project")
+    with (project / "loaders" / "data" / "layout.csv").open("a", encoding="utf-8") as fh:
+        fh.write("0200,AD,verwijzer,67,2,N,VERWIJZER,N,Who referred the adviesvrager to Veilig Thuis\n")
+    with (project / "loaders" / "data" / "codes.csv").open("a", encoding="utf-8") as fh:
+        fh.write("VERWIJZER,01,Huisarts\nVERWIJZER,02,School\nDUUR,5,Langer dan vijf jaar\n")
+
+    lines = small_delivery()
+    ad = next(i for i, line in enumerate(lines) if line.startswith("AD"))
+    lines[ad] = lines[ad][:61] + "5" + lines[ad][62:66] + "77" + lines[ad][68:]  # duur 5 (new, valid); verwijzer 77
+    home = tmp_path / "home"
+    path = write_delivery(tmp_path, lines)
+    _vt(project, home, "load", "--received-at", "2020-08-01T10:00:00", str(path))
+    _vt(project, home, "quality", "--all", "--out", str(home / "kwaliteit"))
+
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        assert con.execute("select duur, verwijzer from stg_loader__adviezen").fetchall() == [("5", "77")]
+    report = home / "kwaliteit" / "VT05_2020H1_001"
+    with (report / "spiegelrapport.csv").open(encoding="utf-8") as fh:
+        spiegel = {(r["recordtype"], r["veld"], r["maat"]): r for r in csv.DictReader(fh)}
+    assert spiegel[("AD", "verwijzer", "gevuld")]["deze_levering"] == "100.0"
+    assert spiegel[("AD", "verwijzer", "geldig")]["deze_levering"] == "0.0"
+    assert spiegel[("AD", "verwijzer", "code 02")]["label"] == "School"
+    assert spiegel[("AD", "duur", "code 5")]["deze_levering"] == "100.0"
+    with (report / "overtredingen.csv").open(encoding="utf-8") as fh:
+        kr13 = [r for r in csv.DictReader(fh) if r["regel"] == "KR13"]
+    assert [(r["recordtype"], r["nummer"], r["veld"], r["waarde"], r["verwacht"]) for r in kr13] == [
+        ("AD", "A1", "verwijzer", "verwijzer: 77", "verwijzer: een code uit codelijst VERWIJZER")]
+
+    _vt(project, home, "release", "2020V1")
+    codebook = (home / "releases" / "2020V1" / "codebook_2020V1.md").read_text(encoding="utf-8")
+    assert "| 5 | Langer dan vijf jaar |" in codebook
+    with duckdb.connect(str(home / "releases" / "2020V1" / "vt_2020V1.duckdb"), read_only=True) as con:
+        # the new code is valid: G5 keeps it
+        assert con.execute("select duur_gaaf from VT_advies_2020V1").fetchall() == [("5",)]
+    manifest = json.loads((home / "releases" / "2020V1" / "manifest.json").read_text())
+    assert [d["levering_id"] for d in manifest["leveringen"]] == ["VT05_2020H1_001"]
