@@ -14,7 +14,18 @@ leveringen as (
 
 vervangen as (
     select
-        *,
+        levering_id,
+        vt_code,
+        verslagperiode,
+        leveringsnummer,
+        bestandsnaam,
+        checksum_sha256,
+        ontvangen_op,
+        geladen_op,
+        aantal_records,
+        jaar,
+        periode_start,
+        periode_einde,
         cast(ontvangen_op as date) as geldig_van,
         -- the first day on which a delivery with a higher number had been received
         min(cast(ontvangen_op as date)) over (
