@@ -33,6 +33,7 @@ class Field:
     codelijst: str | None
     verplicht: bool
     omschrijving: str = field(default="", compare=False)  # the layout's description: the field's one description
+    label: str = field(default="", compare=False)  # the Dutch name in the release's documentation (flag fields)
 
     @property
     def offset(self) -> int:
@@ -149,6 +150,7 @@ def parse_layout(layout_rows: list[dict[str, str]], type_rows: list[dict[str, st
                 codelijst=row["codelijst"] or None,
                 verplicht=row["verplicht"] == "J",
                 omschrijving=row.get("omschrijving") or "",
+                label=row.get("label") or "",
             )
         )
     meta = {row["recordtype"]: row for row in type_rows}

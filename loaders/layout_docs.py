@@ -4,7 +4,9 @@ The layout (`data/layout.csv`: a field's description; `data/codes.csv`: what eac
 the one home of what a delivered field is. dbt cannot read a CSV file in a description, so this writes the doc
 blocks that the YAML of the staging and intermediate models refer to (`{{ doc("ad_startdatum") }}`):
 `python -m loaders.layout_docs` rewrites models/staging/loader/_loader__docs.md, and a test fails while it is
-not what the layout gives.
+not what the layout gives. The same for the released flag columns' Dutch descriptions (aard_1: "(Vermoedelijke)
+aard, code 1 (Kindermishandeling): ..."), made from a flag field's `label` and its code list, in
+models/marts/microdata/_microdata__vlaggen.md.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from pathlib import Path
 
 from loaders.layout import Layouts, code_lists, layouts
 
-DOCS_FILE = Path(__file__).resolve().parent.parent / "models" / "staging" / "loader" / "_loader__docs.md"
+MODELS = Path(__file__).resolve().parent.parent / "models"
+DOCS_FILE = MODELS / "staging" / "loader" / "_loader__docs.md"
+FLAG_DOCS_FILE = MODELS / "marts" / "microdata" / "_microdata__vlaggen.md"
 HEADER = ("<!-- Made by `python -m loaders.layout_docs` from loaders/data/layout.csv and codes.csv; do not edit: "
           "change the layout. -->\n")
 SKIPPED = ("recordtype", "vt_code", "bsn")  # described once in models/_vt__docs.md (bsn: only its pseudonym is kept)
@@ -52,16 +56,36 @@ def blocks(all_layouts: Layouts | None = None) -> dict[str, str]:
     return out
 
 
+def flag_blocks(all_layouts: Layouts | None = None) -> dict[str, str]:
+    """The released flag columns (<veld>_<i>, one per code of a flag field, the same in every table that has the
+    field) in Dutch, as the codebook, the DuckDB file's comments and the SPSS labels show them."""
+    lists = code_lists()
+    out = {}
+    for rt in (all_layouts or layouts()).raw.data_types:
+        for f in rt.fields:
+            if f.type == "F":
+                for i, (code, label) in enumerate(lists[f.codelijst], 1):
+                    out[f"{f.name}_{i}"] = (f"{f.label}, code {code} ({label}): true/false; NULL (leeg) als het veld "
+                                            "onbekend of ongeldig is (G5).")
+    return out
+
+
+def _file(texts: dict[str, str]) -> str:
+    return HEADER + "".join(f"{{% docs {name} %}}{text}{{% enddocs %}}\n" for name, text in texts.items())
+
+
 def render(all_layouts: Layouts | None = None) -> str:
-    parts = [HEADER]
-    for name, text in blocks(all_layouts).items():
-        parts.append(f"{{% docs {name} %}}{text}{{% enddocs %}}\n")
-    return "".join(parts)
+    return _file(blocks(all_layouts))
+
+
+def render_flags(all_layouts: Layouts | None = None) -> str:
+    return _file(flag_blocks(all_layouts))
 
 
 def main() -> int:
-    DOCS_FILE.write_text(render(), encoding="utf-8")
-    print(f"wrote {DOCS_FILE}")
+    for path, text in ((DOCS_FILE, render()), (FLAG_DOCS_FILE, render_flags())):
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

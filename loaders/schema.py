@@ -1,8 +1,11 @@
 """The released microdata tables as the dbt project describes them, once: models/marts/microdata/.
 
 `_microdata__models.yml` gives each table's columns and types, its primary key (`meta.sleutel`), its links to
-other tables (`meta.verwijzingen`), each column's code list (`meta.codelijst`) and date format (`meta.formaat`);
-`_microdata__docs.md` holds the Dutch descriptions as dbt doc blocks. The codebook, the DuckDB file's comments,
+other tables (`meta.verwijzingen`) and date formats (`meta.formaat`). A column made from a delivered field
+(`<veld>_gaaf`) has that field's code list, from the layout; `meta.codelijst` names it only for a column the
+layout does not give one (gemeente_gaaf: the year's gemeenten; vtcode_gaaf: the VT-regio's code);
+`_microdata__docs.md` holds the Dutch descriptions as dbt doc blocks (those of the flag columns are made from the
+layout into `_microdata__vlaggen.md`). The codebook, the DuckDB file's comments,
 keys and label views and the CSV schema and syntax files of a release are all made from this, so what an analyst
 reads is what `dbt docs` shows.
 """
@@ -17,10 +20,12 @@ from pathlib import Path
 import yaml
 
 from loaders.exposures import microdata
+from loaders.layout import layouts
 
 MICRODATA = Path(__file__).resolve().parent.parent / "models" / "marts" / "microdata"
 MODELS_YAML = MICRODATA / "_microdata__models.yml"
 DOCS = MICRODATA / "_microdata__docs.md"
+FLAG_DOCS = MICRODATA / "_microdata__vlaggen.md"  # the flag columns' blocks, made from the layout (layout_docs.py)
 DOC_BLOCK = re.compile(r"\{%-?\s*docs\s+(\w+)\s*-?%\}(.*?)\{%-?\s*enddocs\s*-?%\}", re.S)
 DOC_REF = re.compile(r"""\{\{\s*doc\(\s*["'](\w+)["']\s*\)\s*\}\}""")
 DATE_FORMAT = "JJJJMMDD"
@@ -64,13 +69,23 @@ class Table:
 
 @cache
 def doc_blocks() -> dict[str, str]:
-    return {name: " ".join(text.split()) for name, text in DOC_BLOCK.findall(DOCS.read_text(encoding="utf-8"))}
+    return {name: " ".join(text.split()) for path in (DOCS, FLAG_DOCS)
+            for name, text in DOC_BLOCK.findall(path.read_text(encoding="utf-8"))}
 
 
 def resolve(text: str) -> str:
     """A description with its {{ doc("...") }} references replaced by the blocks' text, as dbt renders it."""
     blocks = doc_blocks()
     return " ".join(DOC_REF.sub(lambda m: blocks[m.group(1)], text or "").split())
+
+
+def field_codelijst(entity: str, column: str) -> str | None:
+    """The code list of the delivered field a released column is made from (duur_gaaf of advies: AD.duur)."""
+    for rt in layouts().raw.data_types:
+        if rt.entiteit == entity:
+            return next((f.codelijst for f in rt.fields if f.name == column.removesuffix("_gaaf")
+                         and column.endswith("_gaaf")), None)
+    return None
 
 
 @cache
@@ -85,8 +100,10 @@ def tables() -> dict[str, Table]:
         for v in meta.get("verwijzingen", []):
             target = (models[v["naar"]].get("config") or {}).get("meta", {}).get("sleutel", [])
             links.append(Link(tuple(v["kolommen"]), v["naar"], tuple(target)))
+        entity = name.removeprefix("vt_")
         columns = tuple(
-            Column(c["name"], c["data_type"], resolve(c.get("description", "")), (c.get("meta") or {}).get("codelijst"),
+            Column(c["name"], c["data_type"], resolve(c.get("description", "")),
+                   (c.get("meta") or {}).get("codelijst") or field_codelijst(entity, c["name"]),
                    (c.get("meta") or {}).get("formaat"))
             for c in m["columns"])
         out[name] = Table(name, resolve(m.get("description", "")), columns, tuple(meta.get("sleutel", [])),

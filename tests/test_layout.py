@@ -14,8 +14,9 @@ from pathlib import Path
 import duckdb
 
 from loaders.layout import layouts
-from loaders.layout_docs import DOCS_FILE, render
+from loaders.layout_docs import DOCS_FILE, FLAG_DOCS_FILE, render, render_flags
 from loaders.quality.rules import CODE_FIELDS, FLAG_FIELDS
+from loaders.schema import tables
 from tests.conftest import KEY, PROJECT, RELEASE_KEY, small_delivery, write_delivery
 
 # what a project copy needs to run: the package, the dbt project, the GX suite
@@ -29,6 +30,17 @@ def test_the_fields_doc_blocks_are_what_the_layout_says():
     # the description of each record type's own field, not a copy of another's
     assert "{% docs ad_startdatum %}Date the advies started (first contact).{% enddocs %}" in text
     assert "{% docs ad_aard_2 %}Flag 2 of aard (Partnergeweld): true/false;" in text
+    assert FLAG_DOCS_FILE.read_text(encoding="utf-8") == render_flags(), (
+        "models/marts/microdata/_microdata__vlaggen.md is stale: run `.venv/bin/python -m loaders.layout_docs`")
+
+
+def test_the_released_columns_take_code_lists_and_flag_labels_from_the_layout():
+    melding = {c.name: c for c in tables()["vt_melding"].columns}
+    assert {name: c.codelijst for name, c in melding.items() if c.codelijst} == {
+        "vtcode_gaaf": "VT_ORGANISATIE", "rol_gaaf": "ROL", "organisatie_gaaf": "ORGANISATIE", "anoniem_gaaf": "JANEE",
+        "duur_gaaf": "DUUR", "aanleiding_gaaf": "AANLEIDING"}
+    assert melding["aard_2"].description == ("(Vermoedelijke) aard, code 2 (Partnergeweld): true/false; NULL (leeg) "
+                                             "als het veld onbekend of ongeldig is (G5).")
 
 
 def test_the_rules_check_the_fields_the_layout_gives_a_code_list():
@@ -69,7 +81,7 @@ def test_a_field_and_a_code_added_to_the_layout_reach_every_output(tmp_path):
     by KR13; the code is in the release's codebook and accepted by the rules."""
     project = _copy_project(tmp_path / "project")
     with (project / "loaders" / "data" / "layout.csv").open("a", encoding="utf-8") as fh:
-        fh.write("0200,AD,verwijzer,67,2,N,VERWIJZER,N,Who referred the adviesvrager to Veilig Thuis\n")
+        fh.write("0200,AD,verwijzer,67,2,N,VERWIJZER,N,Who referred the adviesvrager to Veilig Thuis,\n")
     with (project / "loaders" / "data" / "codes.csv").open("a", encoding="utf-8") as fh:
         fh.write("VERWIJZER,01,Huisarts\nVERWIJZER,02,School\nDUUR,5,Langer dan vijf jaar\n")
 
