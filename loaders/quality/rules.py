@@ -12,9 +12,10 @@ file, the field(s) involved and what the rule expected, in Dutch; never a BSN or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from loaders.layout import layouts
+from loaders.layout import Field, layouts
 from loaders.sql import sql_text as text  # rule texts are ours, but quotes in Dutch are common
 from loaders.exposures import (
     ADVIEZEN, BETROKKENEN, CASUSSEN, CODES, GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN, MELDINGEN,
@@ -162,34 +163,24 @@ def _which(parts: list[tuple[str, str]]) -> str:
     return "concat_ws(', ', " + ", ".join(f"case when {cond} then {text(name)} end" for cond, name in parts) + ")"
 
 
-DATES = {
-    (CA, "CA", "casusnummer"): ["startdatum", "einddatum"],
-    (AD, "AD", "adviesnummer"): ["startdatum", "einddatum"],
-    (ME, "ME", "meldingnummer"): ["datum_melding"],
-    (VB, "VB", "meldingnummer"): ["datum_beoordeling"],
-    (VV, "VV", "dienstnummer"): ["startdatum", "einddatum"],
-    (ON, "ON", "dienstnummer"): ["startdatum", "einddatum"],
-    (OV, "OV", "overdrachtnummer"): ["datum_overdracht"],
-    (MO, "MO", "monitoringnummer"): ["datum_monitoring"],
-}
 TABLES = {"CA": CA, "AD": AD, "ME": ME, "VB": VB, "VV": VV, "ON": ON, "OV": OV, "MO": MO, "BT": BT}
 
 
-def _checked_fields(check: str) -> dict[tuple[str, str, str], list]:
-    """(table, recordtype, nummer) -> the fields KR13 checks as `check` ('code' or 'vlaggen'), in file order,
-    from the layout: the same fields as G5 in the models (macros/codes_g5.sql). A code field is (veld,
-    codelijst), a flag field (veld, width)."""
+def _fields(wanted: Callable[[Field], bool], value: Callable[[Field], object]) -> dict[tuple[str, str, str], list]:
+    """(table, recordtype, nummer) -> value(field) of each field of the layout that is `wanted`, in file order."""
     out: dict[tuple[str, str, str], list] = {}
     for rt in layouts().raw.data_types:
         for f in rt.fields:
-            if f.code_check == check:
-                out.setdefault((TABLES[rt.code], rt.code, rt.sleutel[0]), []).append(
-                    (f.name, f.codelijst if check == "code" else f.length))
+            if wanted(f):
+                out.setdefault((TABLES[rt.code], rt.code, rt.sleutel[0]), []).append(value(f))
     return out
 
 
-CODE_FIELDS = _checked_fields("code")
-FLAG_FIELDS = _checked_fields("vlaggen")
+# from the layout: the dates (KR02), the fields whose value must be in its code list, as (veld, codelijst), and the
+# flag fields, as (veld, width) (KR13: the same fields as G5 in the models, macros/codes_g5.sql)
+DATES = _fields(lambda f: f.type == "D", lambda f: f.name)
+CODE_FIELDS = _fields(lambda f: f.code_check == "code", lambda f: (f.name, f.codelijst))
+FLAG_FIELDS = _fields(lambda f: f.code_check == "vlaggen", lambda f: (f.name, f.length))
 CASUS_CHILDREN = [(ME, "ME", "meldingnummer"), (VB, "VB", "meldingnummer"), (VV, "VV", "dienstnummer"),
                   (ON, "ON", "dienstnummer"), (MO, "MO", "monitoringnummer"), (BT, "BT", "persoonsnummer"),
                   (OV, "OV", "overdrachtnummer")]
