@@ -18,6 +18,8 @@ class Maat:
     kop: str  # the Dutch header, as in the CBS tables
     eenheid: str  # aantal | procent
     begrip: str  # the definition, in Dutch (publicatie.md)
+    teller: str = ""  # the count of int_regiotellingen_berekend it is (a kerncijfer) or its numerator (an indicator)
+    noemer: str = ""  # an indicator's denominator (a count of int_regiotellingen_berekend)
 
     @property
     def is_count(self) -> bool:
@@ -26,7 +28,8 @@ class Maat:
 
 @cache
 def maten() -> tuple[Maat, ...]:
-    return tuple(Maat(r["maat"], r["tabel"], r["kop"], r["eenheid"], r["begrip"]) for r in read_csv(MATEN))
+    return tuple(Maat(r["maat"], r["tabel"], r["kop"], r["eenheid"], r["begrip"], r["teller"], r["noemer"])
+                 for r in read_csv(MATEN))
 
 
 def kerncijfers() -> list[Maat]:

@@ -1,4 +1,6 @@
 {{ config(alias='indicatoren_' ~ var('release')) }}
+{#- the indicators with their numerator and denominator: the seed publicatie_maten's, read at compile time -#}
+{%- set indicatoren = publicatie_maten('indicatoren') %}
 
 -- The indicators per half-year, per VT-regio and NL, as numerator and denominator (publicatie.md): each one's
 -- counts named by the seed publicatie_maten (teller, noemer), taken from the one table of counts. Percentages,
@@ -6,8 +8,7 @@
 with
 
 maten as (
-    select * from {{ ref('publicatie_maten') }}
-    where tabel = 'indicatoren'
+    {{ maten_tabel(indicatoren) }}
 ),
 
 tellingen as (

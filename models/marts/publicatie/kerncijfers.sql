@@ -1,6 +1,6 @@
 {{ config(alias='kerncijfers_' ~ var('release')) }}
 {#- its columns: the seed publicatie_maten's kerncijfers (the contract repeats them; a test compares the two) -#}
-{%- set kerncijfers = publicatie_maten('kerncijfers') %}
+{%- set kerncijfers = publicatie_maten('kerncijfers') | map(attribute='maat') | list %}
 
 -- The twelve kerncijfers per VT-regio of the half-year's year, plus NL, unrounded (publicatie.md).
 -- Rounding, suppression and symbols are applied when publishing (vt publish).
