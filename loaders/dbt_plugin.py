@@ -49,14 +49,12 @@ def reference_message(what: str, gaps: str) -> str:
 
 def layout_json() -> str:
     """{recordtype: [{veld, type, lengte, codelijst, code_check, in_alle_versies}, ...]} in field order."""
-    every = layouts().versions.values()
+    all_layouts = layouts()
     out = {}
-    for code, rt in layouts().raw.record_types.items():
+    for code, rt in all_layouts.raw.record_types.items():
         out[code] = [{"veld": f.name, "type": f.type, "lengte": f.length, "codelijst": f.codelijst,
                       "code_check": f.code_check,
-                      "in_alle_versies": all(code in v.record_types and f.name in {g.name for g in
-                                                                                    v.record_types[code].fields}
-                                             for v in every)}
+                      "in_alle_versies": len(all_layouts.versions_with(code, f.name)) == len(all_layouts.versions)}
                      for f in rt.fields]
     return json.dumps(out)
 

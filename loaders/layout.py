@@ -108,6 +108,11 @@ class Layouts:
     def newest(self) -> Layout:
         return self.versions[max(self.versions)]
 
+    def versions_with(self, code: str, name: str) -> list[str]:
+        """The versions whose record type `code` has the field `name`, oldest first."""
+        return [v for v, layout in self.versions.items()
+                if code in layout.record_types and any(f.name == name for f in layout.record_types[code].fields)]
+
     @property
     def raw(self) -> Layout:
         """What the raw tables hold: per record type the fields of every version (a field only one version has

@@ -30,7 +30,6 @@ def blocks(all_layouts: Layouts | None = None) -> dict[str, str]:
     that not every version has `<rt>_<veld>_in_layout`."""
     all_layouts = all_layouts or layouts()
     lists = code_lists()
-    versions = all_layouts.versions.values()
     out = {}
     for rt in all_layouts.raw.data_types:
         for f in rt.fields:
@@ -47,12 +46,11 @@ def blocks(all_layouts: Layouts | None = None) -> dict[str, str]:
                     out[f"{name}_{i}"] = (f"Flag {i} of {f.name}{meaning}: true/false; null when the field is onbekend "
                                           "(blank, not 0/1, or all zeros).")
                 out[f"{name}_nul_een"] = f"The delivered field {f.name} holds only the characters 0 and 1 (KR13)."
-            if not all(rt.code in v.record_types and f.name in {g.name for g in v.record_types[rt.code].fields}
-                       for v in versions):
-                have = ", ".join(v.versie for v in versions if rt.code in v.record_types
-                                 and f.name in {g.name for g in v.record_types[rt.code].fields})
-                out[f"{name}_in_layout"] = (f"True when the record's layout version has the field {f.name} ({have}), "
-                                            f"even if left blank; false: {f.name} is null because it was not asked.")
+            have = all_layouts.versions_with(rt.code, f.name)
+            if len(have) < len(all_layouts.versions):
+                out[f"{name}_in_layout"] = (f"True when the record's layout version has the field {f.name} "
+                                            f"({', '.join(have)}), even if left blank; false: {f.name} is null "
+                                            "because it was not asked.")
     return out
 
 

@@ -7,7 +7,7 @@
     {%- set parts = [] -%}
     {%- for f in layout_velden(recordtype) -%}
         {%- if f.code_check == 'code' -%}
-            {%- do parts.append(code_g5(alias ~ '.' ~ f.veld, recordtype)) -%}
+            {%- do parts.append(code_g5(alias ~ '.' ~ f.veld, f.codelijst)) -%}
         {%- elif f.code_check == 'vlaggen' -%}
             {%- do parts.append('(' ~ alias ~ '.' ~ f.veld ~ '_ingevuld and ' ~ alias ~ '.' ~ f.veld ~ '_1 is null)') -%}
         {%- endif -%}

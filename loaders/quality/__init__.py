@@ -13,7 +13,7 @@ from loaders.layout import code_lists, layouts
 from loaders.quality import findings
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
-from loaders.dbt_run import BuildError as ReleaseError, require_reference, run_dbt
+from loaders.dbt_run import BuildError, require_reference, run_dbt
 from loaders.warehouse import Warehouse
 
 
@@ -70,7 +70,7 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[
         require_reference(warehouse, {jaar_of(lid) for lid in deliveries},
                           f"quality reports of {', '.join(deliveries[:3])}{', ...' if len(deliveries) > 3 else ''} "
                           "cannot be made")
-    except ReleaseError as exc:
+    except BuildError as exc:
         raise QualityError(str(exc)) from None
     run_dbt(warehouse, SHARED_BUILD)
     # GX opens the database itself (read-only), in child processes that run while the SQL here runs
