@@ -26,7 +26,7 @@ from loaders.layout import default_layout  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 from loaders.pseudonym import hmac_pads, release_key, resolve_key  # noqa: E402
-from loaders.dbt_run import run_dbt  # noqa: E402
+from loaders.dbt_run import run_dbt, target_dir  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
 
 RELEASE = "2020V2"
@@ -34,7 +34,7 @@ RELEASE = "2020V2"
 
 def direct_sql(warehouse: Warehouse) -> float:
     """Every model's compiled SQL, in dependency order, on one DuckDB connection: the floor without dbt."""
-    manifest = json.loads((warehouse.home / "dbt-target" / "manifest.json").read_text())
+    manifest = json.loads((target_dir(warehouse, RELEASE) / "manifest.json").read_text())
     models = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
     order, done = [], set()
 
@@ -51,7 +51,7 @@ def direct_sql(warehouse: Warehouse) -> float:
     compiled = {}
     for key in order:
         node = models[key]
-        path = warehouse.home / "dbt-target" / "compiled" / node["package_name"] / node["original_file_path"]
+        path = target_dir(warehouse, RELEASE) / "compiled" / node["package_name"] / node["original_file_path"]
         compiled[key] = path.read_text()
     with duckdb.connect(str(warehouse.database)) as con:
         for name, key in (("hmac", resolve_key(warehouse.home)), ("release", release_key(warehouse.home))):
@@ -88,10 +88,11 @@ def main() -> None:
         best = {}
         for _ in range(args.repeat):  # interleaved: dbt run, the same SQL directly, dbt build (with tests)
             for label, fn in (
-                ("dbt run (models)", lambda: run_dbt(warehouse, ["run", "--vars", dbt_vars])),
+                ("dbt run (models)", lambda: run_dbt(warehouse, ["run", "--vars", dbt_vars], target=RELEASE)),
                 ("same SQL directly in DuckDB", lambda: direct_sql(warehouse)),
                 ("dbt build (seeds, models, data tests)",
-                 lambda: run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars])),
+                 lambda: run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars],
+                                 target=RELEASE)),
             ):
                 t = time.perf_counter()
                 inner = fn()

@@ -1,15 +1,20 @@
-"""Quality benchmark: kwaliteitsrapport and spiegelrapport for the 26 deliveries of a national half-year.
+"""Quality benchmark: kwaliteitsrapport and spiegelrapport for many deliveries, one delivery at a time and in bulk.
 
-    .venv/bin/python bench/bench_quality.py
+    .venv/bin/python bench/bench_quality.py [--periods 2019H1:2023H2] [--scale 1]
 
-Prints the time of each part on its own (GX with one child process and with one per core, side by side),
-then of `run_quality` as `vt quality` and the refresh run it (GX children beside the SQL reports, files
-written); BENCHMARKS.md records the figures.
+Generates the national deliveries of PERIODS (default the five-year history, 274 deliveries at scale 1) and
+loads them. Then times each SQL part twice in the same run: per delivery (each part called with one delivery,
+as the quality step did before issue 19) and in bulk (one query per rule or record type for every delivery,
+as it does now); checks that both give the same numbers; then GX over all deliveries in its child processes,
+and `run_quality` as `vt quality` and the refresh run it (GX children beside the SQL reports, files written).
+BENCHMARKS.md records the figures.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -18,20 +23,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from loaders.dbt_run import run_dbt  # noqa: E402
+from loaders.exposures import SHARED_BUILD  # noqa: E402
 from loaders.generate import generate, received_groups  # noqa: E402
-from loaders.layout import default_layout  # noqa: E402
+from loaders.layout import default_layout, layouts  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
-from loaders.exposures import SHARED_BUILD  # noqa: E402
-from loaders.quality import findings, run_quality, select_deliveries  # noqa: E402
+from loaders.quality import _register, findings, run_quality, select_deliveries  # noqa: E402
 from loaders.quality.gx_runner import run_suite_isolated  # noqa: E402
-from loaders.quality.report import applies_to, spiegelrapport  # noqa: E402
+from loaders.quality.report import applies_to, spiegel_prefetch, spiegelrapport  # noqa: E402
 from loaders.quality.rules import RULES  # noqa: E402
-from loaders.dbt_run import run_dbt  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--periods", default="2019H1:2023H2")
+    ap.add_argument("--scale", type=float, default=1.0)
+    args = ap.parse_args()
     os.environ.setdefault("VT_PSEUDONYM_KEY", "bench-" + "k" * 40)
     os.environ.setdefault("VT_RELEASE_KEY", "bench-release-" + "r" * 40)
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
@@ -39,48 +48,65 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-quality-") as tmp:
         inbox = Path(tmp) / "inbox"
-        generate(inbox, periode_range("2020H1"), scale=1.0, seed=1, defects=0.002)  # every delivery has defects
+        # defects in every delivery, so every rule has findings to list
+        generate(inbox, periode_range(args.periods), scale=args.scale, seed=1, defects=0.002)
         warehouse = Warehouse(Path(tmp) / "wh")
         for received, paths in received_groups(inbox).items():
             load_files(paths, warehouse, default_layout(), received)
-        lids = select_deliveries(warehouse, None, "2020H1", False)
-        timings = {}
-        t = time.perf_counter()
-        run_dbt(warehouse, SHARED_BUILD)
-        timings["dbt: staging views, lookups, seeds"] = time.perf_counter() - t
-        t = time.perf_counter()
-        with duckdb.connect(str(warehouse.database), read_only=True) as con:
-            for lid in lids:
-                applies_to(con, lid)
-        timings["applies_to counts (SQL)"] = time.perf_counter() - t
-        t = time.perf_counter()
-        with duckdb.connect(str(warehouse.database), read_only=True) as con:
-            national: dict = {}
-            for lid in lids:
-                spiegelrapport(con, default_layout(), lid, national_cache=national)
-        timings["spiegelrapport (SQL)"] = time.perf_counter() - t
-        t = time.perf_counter()
-        with duckdb.connect(str(warehouse.database), read_only=True) as con:
-            for lid in lids:
-                findings.collect(con, lid, default_layout(), "bevindingen")
-                findings.write_lists(con, "bevindingen", Path(tmp))
-        timings["findings with delivered values, both lists written (SQL)"] = time.perf_counter() - t
-        for workers in (1, os.cpu_count() or 1):
+        lids = select_deliveries(warehouse, None, None, True)
+        rows = []
+
+        def timed(step: str, fn):
             t = time.perf_counter()
-            run_suite_isolated(warehouse.database, Path(tmp) / "work", lids, workers=workers)
-            timings[f"GX checkpoint, {len(RULES)} rules x {len(lids)} deliveries, {workers} child process(es)"] = \
-                time.perf_counter() - t
-        t = time.perf_counter()
-        run_quality(warehouse, lids, Path(tmp) / "out")
-        whole = time.perf_counter() - t
-        print(f"{len(lids)} deliveries of 2020H1 at scale 1")
+            value = fn()
+            rows.append((step, time.perf_counter() - t))
+            return value
+
+        timed("dbt: staging views, lookups, seeds", lambda: run_dbt(warehouse, SHARED_BUILD))
+        with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            register = _register(con, lids)
+            version = {lid: layouts().get(register[lid]["versie_bestandsdefinitie"]) for lid in lids}
+            one = timed("applies_to counts, per delivery", lambda: {lid: applies_to(con, [lid])[lid] for lid in lids})
+            bulk = timed("applies_to counts, in bulk", lambda: applies_to(con, lids))
+            assert one == bulk
+
+            def spiegels(prefetch: bool):
+                cache: dict = {}
+                if prefetch:
+                    spiegel_prefetch(con, version, cache)
+                return {lid: spiegelrapport(con, version[lid], lid, national_cache=cache) for lid in lids}
+
+            one = timed("spiegelrapport, per delivery (national figures once per half-year)", lambda: spiegels(False))
+            bulk = timed("spiegelrapport, in bulk", lambda: spiegels(True))
+            assert one == bulk
+
+            def each():
+                out = {}
+                for lid in lids:
+                    findings.collect(con, {lid: version[lid]}, "bevindingen")
+                    out.update(findings.summary(con, "bevindingen", [lid]))
+                return out
+
+            def together():
+                findings.collect(con, version, "bevindingen")
+                return findings.summary(con, "bevindingen", lids)
+
+            one = timed("findings with delivered values, per delivery", each)
+            bulk = timed("findings with delivered values, in bulk", together)
+            assert one == bulk
+        workers = os.cpu_count() or 1
+        timed(f"GX, {len(RULES)} rules over {len(lids)} deliveries, {workers} child processes",
+              lambda: run_suite_isolated(warehouse.database, Path(tmp) / "work", lids, workers=workers))
+        timed("run_quality, all of it", lambda: run_quality(warehouse, lids, Path(tmp) / "out"))
+        print(f"{len(lids)} deliveries of {args.periods} at scale {args.scale:g}")
         print()
         print("| step | seconds |")
         print("|---|---:|")
-        for step, seconds in timings.items():
+        for step, seconds in rows:
             print(f"| {step} | {seconds:.1f} |")
-        print()
-        print(f"run_quality (dbt, then GX children beside the SQL reports, files written): {whole:.1f} s")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"\npeak memory: this process {peak:.0f} MB, largest child {children:.0f} MB")
 
 
 if __name__ == "__main__":

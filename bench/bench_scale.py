@@ -72,7 +72,7 @@ def main() -> None:
                 load_s, load_mb = load_s + s, max(load_mb, mb)
             release_s, release_mb, said = timed([*vt, "release", "2020V2"], env)
             export_s = float(re.search(r"export ([\d.]+) s", said)[1])
-            per_layer = layers(home / "dbt-target")
+            per_layer = layers(home / "dbt-target" / "2020V2")
             quality_s, quality_mb, _ = timed([*vt, "quality", "--periode", "2020H2", "--out", str(Path(tmp) / "q")], env)
             rows.append((scale, records, gen, load_s, load_mb, release_s, release_mb, per_layer, export_s, quality_s,
                          quality_mb))

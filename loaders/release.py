@@ -88,7 +88,8 @@ def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None
                                 "identificatienummers need it")
     release_key(warehouse.home)  # the person identifier's key: its absence is an operating condition too
     dbt_vars = {"release": name, "peildatum": peildatum.isoformat() if peildatum else None}
-    run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)], echo)
+    run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)], echo,
+            target=name)
     last = last_build(warehouse, name)
     if last is None or not last["volledig"]:
         raise ReleaseError(f"release {name}: dbt finished, but recorded no complete build in {exposures.BUILDS}")

@@ -348,6 +348,28 @@ def test_split_over_workers_gives_the_same_outcomes(reports):
         {lid: [(o.rule.id, o.violations, o.examples) for o in rules] for lid, rules in three.items()}
 
 
+def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, tmp_path):
+    """Every rule is one query over all deliveries of a run (GX one batch). `--all` adds VT23's 2019H2 delivery to
+    the batch of the fixture's 26 (KR23 of VT23_2020H1 reads it as its previous half-year's); made in that batch,
+    in the fixture's, or for one delivery alone, every report file is the same byte for byte."""
+    _, out = reports
+    home = out.parent
+    everything = tmp_path / "all"
+    run_vt("quality", "--all", "--out", str(everything), home=home)
+    names = ("kwaliteitsrapport.json", "overtredingen.csv", "niet_te_controleren.csv", "spiegelrapport.csv",
+             "kwaliteitsrapport.html", "spiegelrapport.html")
+    lids = sorted(p.name for p in out.iterdir())
+    assert sorted(p.name for p in everything.iterdir()) == sorted([*lids, "VT23_2019H2_001"])
+    for lid in lids:
+        for name in names:
+            assert (everything / lid / name).read_bytes() == (out / lid / name).read_bytes(), (lid, name)
+    for lid in ("VT04_2020H1_001", "VT22_2020H1_001", "VT23_2020H1_001", "VT23_2019H2_001", "VT25_2020H1_001"):
+        alone = tmp_path / lid
+        run_vt("quality", "--delivery", lid, "--out", str(alone), home=home)
+        for name in names:
+            assert (alone / lid / name).read_bytes() == (everything / lid / name).read_bytes(), (lid, name)
+
+
 def test_gx_children_die_with_a_killed_run(tmp_path):
     """A killed refresh must not leave GX children behind: their read-only handles would block its next run."""
     import os
@@ -498,7 +520,8 @@ def test_a_rule_that_cannot_run_is_reported_under_its_own_id_and_the_others_stil
     suite_file = gx_copy / "expectations" / f"{gx_runner.SUITE_NAME}.json"
     suite = json.loads(suite_file.read_text())
     broken = next(e for e in suite["expectations"] if e["meta"]["rule"] == "KR05")
-    broken["kwargs"]["unexpected_rows_query"] = "select 'CA' as recordtype, cast('kapot' as integer) as nummer"
+    broken["kwargs"]["unexpected_rows_query"] = ("select l.levering_id, cast('kapot' || l.levering_id as integer) "
+                                                 "as overtredingen, [] as voorbeelden from {batch} as l")
     suite_file.write_text(json.dumps(suite))
     monkeypatch.setattr(gx_runner, "PROJECT_GX", gx_copy)
     outcomes = gx_runner.run_suite(home / "vt.duckdb", tmp_path / "work", ["VT05_2020H1_001"])["VT05_2020H1_001"]

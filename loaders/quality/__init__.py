@@ -12,7 +12,7 @@ from loaders.exposures import GELDIGE_LEVERINGEN, SHARED_BUILD
 from loaders.layout import code_lists, layouts
 from loaders.quality import findings
 from loaders.quality.gx_runner import SuiteRun
-from loaders.quality.report import applies_to, kwaliteitsrapport, spiegelrapport, write_reports
+from loaders.quality.report import applies_to, kwaliteitsrapport, spiegel_prefetch, spiegelrapport, write_reports
 from loaders.dbt_run import BuildError, require_reference, run_dbt
 from loaders.warehouse import Warehouse
 
@@ -79,29 +79,29 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path) -> list[
     try:
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
             levering = _register(con, deliveries)
-            applies = {lid: applies_to(con, lid) for lid in deliveries}
+            version = {lid: layouts().get(levering[lid]["versie_bestandsdefinitie"]) for lid in deliveries}
+            # every rule is one query over all the deliveries, split per delivery afterwards
+            applies = applies_to(con, deliveries)
             national: dict = {}
+            spiegel_prefetch(con, version, national)
             # every field of the delivery's own layout version
-            spiegels = {lid: spiegelrapport(con, layouts().get(levering[lid]["versie_bestandsdefinitie"]), lid,
-                                            national_cache=national)
-                        for lid in deliveries}
-            details, corrections = {}, {}
+            spiegels = {lid: spiegelrapport(con, version[lid], lid, national_cache=national) for lid in deliveries}
+            failed = findings.collect(con, version, "bevindingen")
+            details = findings.summary(con, "bevindingen", deliveries)
             for lid in deliveries:
                 folder = out / lid
                 folder.mkdir(parents=True, exist_ok=True)
-                failed = findings.collect(con, lid, layouts().get(levering[lid]["versie_bestandsdefinitie"]),
-                                          "bevindingen")
-                findings.write_lists(con, "bevindingen", folder)
-                details[lid] = findings.summary(con, "bevindingen")
-                for rule_id, error in failed.items():
+                findings.write_lists(con, "bevindingen", lid, folder)
+                for rule_id, error in failed[lid].items():
                     details[lid][rule_id]["error"] = error
-                earlier = levering[lid]["vervangt"]
-                if earlier:
-                    # a correction: its violations against those of the delivery it replaces
-                    versie = con.execute("select versie_bestandsdefinitie from raw.leveringen where levering_id = ?",
-                                         [earlier]).fetchone()[0]
-                    findings.collect(con, earlier, layouts().get(versie), "eerder")
-                    corrections[lid] = findings.compare(con, "bevindingen", "eerder")
+            # a correction: its violations against those of the delivery it replaces
+            earlier = {lid: levering[lid]["vervangt"] for lid in deliveries if levering[lid]["vervangt"]}
+            corrections = {}
+            if earlier:
+                versions = dict(con.execute("select levering_id, versie_bestandsdefinitie from raw.leveringen "
+                                            "where list_contains(?, levering_id)", [list(earlier.values())]).fetchall())
+                findings.collect(con, {e: layouts().get(v) for e, v in versions.items()}, "eerder")
+                corrections = {lid: findings.compare(con, "bevindingen", lid, "eerder", e) for lid, e in earlier.items()}
         outcomes = suite.wait()
     finally:
         suite.kill()

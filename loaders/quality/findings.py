@@ -18,7 +18,9 @@ from loaders.layout import Layout
 from loaders.quality.rules import FINDING, RULES
 from loaders.sql import sql_text
 
-BATCH = f"(select * from {LEVERINGEN} where levering_id = ?)"
+# The rules run over many deliveries at once (one query per rule, split per delivery afterwards): the batch is
+# the register's rows of a list of deliveries, bound as a parameter.
+BATCH = f"(select * from {LEVERINGEN} where list_contains(?, levering_id))"
 OVERTREDEN, NIET_TE_CONTROLEREN = "overtreden", "niet te controleren"
 # the columns of overtredingen.csv and niet_te_controleren.csv
 COLUMNS = ("regel", "ernst", "recordtype", "nummer", "regelnummer", "veld", "waarde", "verwacht", "toelichting")
@@ -26,15 +28,15 @@ EXAMPLES = 10  # per rule and outcome in the report; the CSV has them all
 HIDDEN = {"bsn"}  # fields whose delivered value never leaves the warehouse
 
 
-def bind(sql: str, levering_id: str) -> tuple[str, list[str]]:
-    """A rule query for one delivery: its `{batch}` filled in, with the parameters it then needs."""
+def bind(sql: str, deliveries: list[str]) -> tuple[str, list]:
+    """A rule query for a list of deliveries: its `{batch}` filled in, with the parameters it then needs."""
     sql = sql.format(batch=BATCH)
-    return sql, [levering_id] * sql.count(BATCH)
+    return sql, [list(deliveries)] * sql.count(BATCH)
 
 
-def _with_values(layout: Layout, bare: str) -> tuple[str, int]:
+def _with_values(layout: Layout, bare: str) -> str:
     """SQL over the findings in `bare` that adds `waarde`: the delivered text of the fields each names, one join
-    per record type on its raw table by line (the number of levering_id parameters it takes is returned)."""
+    per record type on its raw table by delivery and line."""
     parts = []
     for rt in layout.data_types:
         cases = []
@@ -44,80 +46,112 @@ def _with_values(layout: Layout, bare: str) -> tuple[str, int]:
             shown = "'niet getoond'" if field.name in HIDDEN else f"coalesce(nullif(trim(r.{field.name}), ''), 'leeg')"
             cases.append(f"case when list_contains(f.velden, '{field.name}') then '{field.name}: ' || {shown} end")
         parts.append(f"select f.*, case when r.regelnummer is not null then concat_ws('; ', {', '.join(cases)}) end "
-                     f"as waarde from f left join raw.{rt.entiteit} as r on r.levering_id = ? "
+                     f"as waarde from f left join raw.{rt.entiteit} as r on r.levering_id = f.levering_id "
                      f"and r.regelnummer = f.regelnummer where f.recordtype = '{rt.code}'")
     codes = ", ".join(f"'{rt.code}'" for rt in layout.data_types)
     parts.append(f"select f.*, null as waarde from f where f.recordtype is null or f.recordtype not in ({codes})")
-    sql = (f"with f as (select *, string_split(veld, ', ') as velden from {bare}) "
-           f"select regel, ernst, uitkomst, recordtype, nummer, regelnummer, veld, waarde, verwacht, toelichting "
-           f"from ({' union all '.join(parts)})")
-    return sql, len(layout.data_types)
+    return (f"with f as (select *, string_split(veld, ', ') as velden from {bare} where list_contains(?, levering_id)) "
+            f"select levering_id, regel, ernst, uitkomst, recordtype, nummer, regelnummer, veld, waarde, verwacht, "
+            f"toelichting from ({' union all '.join(parts)})")
 
 
-def collect(con: duckdb.DuckDBPyConnection, levering_id: str, layout: Layout, table: str) -> dict[str, str]:
-    """Every finding of every rule on the delivery into temp table `table` (COLUMNS plus uitkomst). Returns the
-    rules whose query failed, with the database's message: their outcome is GX's "not run", never a crash."""
+def _error(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
+
+
+def collect(con: duckdb.DuckDBPyConnection, deliveries: dict[str, Layout], table: str) -> dict[str, dict[str, str]]:
+    """Every finding of every rule on the deliveries (id -> its layout version) into temp table `table` (levering_id,
+    uitkomst and COLUMNS), one query per rule for all of them. Returns per delivery the rules whose query failed,
+    with the database's message: their outcome is GX's "not run", never a crash. A rule that fails on the batch is
+    run again per delivery, so one delivery's failure is not another's."""
     con.execute(f"create or replace temp table {table}_bare (regel varchar, ernst varchar, uitkomst varchar, "
                 + ", ".join(f"{c} {'bigint' if c == 'regelnummer' else 'varchar'}" for c in FINDING) + ")")
-    failed = {}
+    failed: dict[str, dict[str, str]] = {lid: {} for lid in deliveries}
     for rule in RULES:
-        violations, v_params = bind(rule.violations, levering_id)
-        unchecked, u_params = bind(rule.unchecked, levering_id)
         try:
-            con.execute(f"insert into {table}_bare select ?, ?, '{OVERTREDEN}', * from ({violations}) as v "
-                        f"union all select ?, ?, '{NIET_TE_CONTROLEREN}', * from ({unchecked}) as u",
-                        [rule.id, rule.severity, *v_params, rule.id, rule.severity, *u_params])
+            _insert(con, rule, list(deliveries), table)
         except duckdb.Error as exc:
-            failed[rule.id] = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:500]
-    sql, n = _with_values(layout, f"{table}_bare")
-    con.execute(f"create or replace temp table {table} as {sql}", [levering_id] * n)
+            if len(deliveries) == 1:
+                failed[next(iter(deliveries))][rule.id] = _error(exc)
+                continue
+            for lid in deliveries:
+                try:
+                    _insert(con, rule, [lid], table)
+                except duckdb.Error as exc_alone:
+                    failed[lid][rule.id] = _error(exc_alone)
+    con.execute(f"create or replace temp table {table} as select * from {table}_bare where false")
+    con.execute(f"alter table {table} add column waarde varchar")
+    by_version: dict[int, tuple[Layout, list[str]]] = {}
+    for lid, layout in deliveries.items():
+        by_version.setdefault(id(layout), (layout, []))[1].append(lid)
+    for layout, lids in by_version.values():
+        con.execute(f"insert into {table} by name {_with_values(layout, f'{table}_bare')}", [lids])
     con.execute(f"drop table {table}_bare")
     return failed
+
+
+def _insert(con: duckdb.DuckDBPyConnection, rule, deliveries: list[str], table: str) -> None:
+    violations, v_params = bind(rule.violations, deliveries)
+    unchecked, u_params = bind(rule.unchecked, deliveries)
+    con.execute(f"insert into {table}_bare select ?, ?, '{OVERTREDEN}', * from ({violations}) as v "
+                f"union all select ?, ?, '{NIET_TE_CONTROLEREN}', * from ({unchecked}) as u",
+                [rule.id, rule.severity, *v_params, rule.id, rule.severity, *u_params])
 
 
 LINE_ORDER = "regelnummer nulls last, recordtype, nummer"  # the file's order, as the rules give them
 ORDER = f"regel, {LINE_ORDER}"
 
 
-def write_lists(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> None:
-    """overtredingen.csv and niet_te_controleren.csv: every finding, in rule and line order."""
+def write_lists(con: duckdb.DuckDBPyConnection, table: str, levering_id: str, folder: Path) -> None:
+    """overtredingen.csv and niet_te_controleren.csv of one delivery: every finding, in rule and line order."""
     for name, uitkomst in (("overtredingen.csv", OVERTREDEN), ("niet_te_controleren.csv", NIET_TE_CONTROLEREN)):
         target = folder / name
         temporary = folder / f".{name}.tmp"
-        con.execute(f"copy (select {', '.join(COLUMNS)} from {table} where uitkomst = '{uitkomst}' order by {ORDER}) "
+        # COPY takes no parameters: the id is a literal (the register's own ids, quoted all the same)
+        con.execute(f"copy (select {', '.join(COLUMNS)} from {table} where levering_id = {sql_text(levering_id)} "
+                    f"and uitkomst = '{uitkomst}' order by {ORDER}) "
                     f"to {sql_text(str(temporary))} (header, delimiter ',')")
         temporary.replace(target)
 
 
-def summary(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, dict]:
-    """Per rule: the number of records per outcome and the first EXAMPLES findings of each, as dicts."""
-    out: dict[str, dict] = {r.id: {OVERTREDEN: 0, NIET_TE_CONTROLEREN: 0, "voorbeelden": [],
-                                   "voorbeelden_niet_te_controleren": []} for r in RULES}
-    for regel, uitkomst, n in con.execute(f"select regel, uitkomst, count(*) from {table} group by all").fetchall():
-        out[regel][uitkomst] = n
+def summary(con: duckdb.DuckDBPyConnection, table: str, deliveries: list[str]) -> dict[str, dict[str, dict]]:
+    """Per delivery and rule: the number of records per outcome and the first EXAMPLES findings of each, as dicts."""
+    out: dict[str, dict[str, dict]] = {
+        lid: {r.id: {OVERTREDEN: 0, NIET_TE_CONTROLEREN: 0, "voorbeelden": [], "voorbeelden_niet_te_controleren": []}
+              for r in RULES} for lid in deliveries}
+    for lid, regel, uitkomst, n in con.execute(
+            f"select levering_id, regel, uitkomst, count(*) from {table} group by all").fetchall():
+        if lid in out:
+            out[lid][regel][uitkomst] = n
     rows = con.execute(
-        f"select uitkomst, {', '.join(COLUMNS)} from {table} "
-        f"qualify row_number() over (partition by regel, uitkomst order by {LINE_ORDER}) "
-        f"<= {EXAMPLES} order by uitkomst, {ORDER}").fetchall()
-    for uitkomst, *values in rows:
+        f"select levering_id, uitkomst, {', '.join(COLUMNS)} from {table} "
+        f"qualify row_number() over (partition by levering_id, regel, uitkomst order by {LINE_ORDER}) "
+        f"<= {EXAMPLES} order by levering_id, uitkomst, {ORDER}").fetchall()
+    for lid, uitkomst, *values in rows:
+        if lid not in out:
+            continue
         finding = dict(zip(COLUMNS, values))
         key = "voorbeelden" if uitkomst == OVERTREDEN else "voorbeelden_niet_te_controleren"
-        out[finding["regel"]][key].append({k: v for k, v in finding.items() if k not in ("regel", "ernst")})
+        out[lid][finding["regel"]][key].append({k: v for k, v in finding.items() if k not in ("regel", "ernst")})
     return out
 
 
-def compare(con: duckdb.DuckDBPyConnection, table: str, earlier: str) -> dict[str, dict[str, int]]:
-    """Per rule, the violations of this delivery against those of the delivery it replaces (by record type and
-    the organisation's number): opgelost (only in the earlier), nog_aanwezig (in both), nieuw (only here)."""
+def compare(con: duckdb.DuckDBPyConnection, table: str, levering_id: str, earlier_table: str,
+            earlier: str) -> dict[str, dict[str, int]]:
+    """Per rule, the violations of delivery `levering_id` (in `table`) against those of the delivery it replaces
+    (`earlier`, in `earlier_table`), by record type and the organisation's number: opgelost (only in the
+    earlier), nog_aanwezig (in both), nieuw (only here)."""
     rows = con.execute(
-        f"""with nu as (select distinct regel, recordtype, nummer from {table} where uitkomst = '{OVERTREDEN}'),
-                 toen as (select distinct regel, recordtype, nummer from {earlier} where uitkomst = '{OVERTREDEN}')
+        f"""with nu as (select distinct regel, recordtype, nummer from {table}
+                        where uitkomst = '{OVERTREDEN}' and levering_id = ?),
+                 toen as (select distinct regel, recordtype, nummer from {earlier_table}
+                          where uitkomst = '{OVERTREDEN}' and levering_id = ?)
             select coalesce(nu.regel, toen.regel) as regel,
                    count(*) filter (where nu.regel is null) as opgelost,
                    count(*) filter (where nu.regel is not null and toen.regel is not null) as nog_aanwezig,
                    count(*) filter (where toen.regel is null) as nieuw
             from nu full join toen on nu.regel = toen.regel and nu.recordtype = toen.recordtype
-                 and nu.nummer is not distinct from toen.nummer group by all""").fetchall()
+                 and nu.nummer is not distinct from toen.nummer group by all""", [levering_id, earlier]).fetchall()
     out = {r.id: {"opgelost": 0, "nog_aanwezig": 0, "nieuw": 0} for r in RULES}
     for regel, opgelost, nog, nieuw in rows:
         out[regel] = {"opgelost": opgelost, "nog_aanwezig": nog, "nieuw": nieuw}

@@ -1,5 +1,6 @@
-"""Run the kwaliteitsrapport suite with Great Expectations against the DuckDB warehouse, one query asset and
-validation definition per delivery, all in one checkpoint.
+"""Run the kwaliteitsrapport suite with Great Expectations against the DuckDB warehouse: one query asset whose
+batch is every delivery of the run, so each rule is one query over all of them; its unexpected rows are the
+deliveries that break the rule, each with its number of violations and the first of them.
 
 GX 1.24 on DuckDB needs one workaround (stack-facts): GX only keeps a connection open for the dialects in
 `_PERSISTED_CONNECTION_DIALECTS`; for any other it reads results from a connection it already closed, and
@@ -45,6 +46,13 @@ def enable_duckdb() -> None:
         engine._PERSISTED_CONNECTION_DIALECTS = (*engine._PERSISTED_CONNECTION_DIALECTS, _DuckDBDialect("duckdb"))
 
 
+def per_delivery(violations: str) -> str:
+    """A rule's violations counted per delivery of the batch, with the first MAX_EXAMPLES in the file's order."""
+    return ("select levering_id, count(*) as overtredingen, list(recordtype || ' ' || coalesce(nummer, '') "
+            f"order by regelnummer, recordtype, nummer)[1:{MAX_EXAMPLES}] as voorbeelden from (\n{violations}\n) "
+            "as v group by levering_id")
+
+
 def suite_dict() -> dict:
     """The suite as GX stores it: one UnexpectedRowsExpectation per rule, rule id and severity in meta."""
     return {
@@ -52,7 +60,7 @@ def suite_dict() -> dict:
         "expectations": [
             {
                 "type": "unexpected_rows_expectation",
-                "kwargs": {"unexpected_rows_query": rule.violations},
+                "kwargs": {"unexpected_rows_query": per_delivery(rule.violations)},
                 "meta": {"rule": rule.id, "severity": rule.severity, "description": rule.description},
                 "description": f"{rule.id} ({rule.severity}): {rule.description}",
             }
@@ -96,58 +104,56 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str
         name="warehouse", connection_string=f"duckdb:///{database.resolve()}",
         kwargs={"connect_args": {"read_only": True}},
     )
-    definitions = []
-    for lid in deliveries:
-        asset = source.add_query_asset(name=lid, query=f"select * from {LEVERINGEN} where levering_id = '{lid}'")
-        batch = asset.add_batch_definition_whole_table("levering")
-        definitions.append(context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"kwaliteit_{lid}", data=batch, suite=suite)))
+    # the ids matched LEVERING_ID: safe as literals in the asset's query
+    ids = ", ".join(f"'{lid}'" for lid in deliveries)
+    asset = source.add_query_asset(name="leveringen", query=f"select * from {LEVERINGEN} where levering_id in ({ids})")
+    definition = context.validation_definitions.add(gx.ValidationDefinition(
+        name="kwaliteit", data=asset.add_batch_definition_whole_table("leveringen"), suite=suite))
     checkpoint = context.checkpoints.add(gx.Checkpoint(
-        name="kwaliteitsrapporten", validation_definitions=definitions,
-        result_format={"result_format": "COMPLETE", "unexpected_rows_limit": MAX_EXAMPLES}))
+        name="kwaliteitsrapporten", validation_definitions=[definition],
+        result_format={"result_format": "COMPLETE", "unexpected_rows_limit": len(deliveries)}))
     try:
         result = checkpoint.run()
-        outcomes.update(_outcomes(result, _fresh_query(source)))
+        outcomes.update(_outcomes(result, _fresh_query(source), deliveries))
     finally:
         _release(source)
     return outcomes
 
 
-def _outcomes(result, query: Callable[[str], list[tuple]]) -> dict[str, list[RuleOutcome]]:
-    outcomes = {}
+def _outcomes(result, query: Callable[[str], list[tuple]], deliveries: list[str]) -> dict[str, list[RuleOutcome]]:
+    outcomes: dict[str, list[RuleOutcome]] = {lid: [] for lid in deliveries}
     by_rule = {r.id: r for r in RULES}
     for run in result.run_results.values():
-        lid = run.asset_name if hasattr(run, "asset_name") else None
-        lid = lid or run.meta.get("active_batch_definition", {}).get("data_asset_name")
-        rules = []
         for er in run.results:
-            meta = er.expectation_config.meta
+            rule = by_rule[er.expectation_config.meta["rule"]]
+            sql = er.expectation_config.kwargs["unexpected_rows_query"]
             if "observed_value" not in er.result:
                 # The query failed. GX runs every rule on one connection, so one failure aborts the rules after
-                # it ("Current transaction is aborted"): run the rule again on its own to get its own answer,
-                # or its own message.
-                rules.append(run_rule_alone(query, by_rule[meta["rule"]], er.expectation_config.kwargs[
-                    "unexpected_rows_query"], lid))
+                # it ("Current transaction is aborted"): run the rule again per delivery to get each one's own
+                # answer, or its own message.
+                for lid in deliveries:
+                    outcomes[lid].append(run_rule_alone(query, rule, sql, lid))
                 continue
-            rows = er.result.get("details", {}).get("unexpected_rows") or []
-            examples = [f"{row['recordtype']} {row['nummer']}" for row in rows[:MAX_EXAMPLES]]
-            rules.append(RuleOutcome(by_rule[meta["rule"]], int(er.result["observed_value"]), examples))
-        outcomes[lid] = sorted(rules, key=lambda o: o.rule.id)
-    return outcomes
+            rows = {row["levering_id"]: row for row in er.result.get("details", {}).get("unexpected_rows") or []}
+            for lid in deliveries:
+                row = rows.get(lid)
+                outcomes[lid].append(RuleOutcome(rule, int(row["overtredingen"]), list(row["voorbeelden"]))
+                                     if row else RuleOutcome(rule, 0))
+    return {lid: sorted(rules, key=lambda o: o.rule.id) for lid, rules in outcomes.items()}
 
 
 def run_rule_alone(query: Callable[[str], list[tuple]], rule: Rule, violations: str, levering_id: str) -> RuleOutcome:
-    """One rule (its suite query `violations`) on one delivery in a fresh transaction, with the semantics of GX's
-    UnexpectedRowsExpectation (the violations are the rows of the query). A rule that still fails is an outcome
-    with the database's message, never an exception: the other rules and deliveries are not affected."""
+    """One rule (its suite query `violations`, per_delivery's form) on one delivery in a fresh transaction, as GX's
+    UnexpectedRowsExpectation would count it. A rule that still fails is an outcome with the database's message,
+    never an exception: the other rules and deliveries are not affected."""
     # levering_id matched LEVERING_ID: safe as a literal, as in the query asset
     sql = violations.format(batch=f"(select * from {LEVERINGEN} where levering_id = '{levering_id}')")
     try:
-        rows = query(f"select recordtype, nummer from ({sql}) order by all")
+        rows = query(f"select overtredingen, voorbeelden from ({sql}) where levering_id = '{levering_id}'")
     except Exception as exc:  # any database error: the rule's finding is that it could not run
         message = str(getattr(exc, "orig", exc)).strip().splitlines()
         return RuleOutcome(rule, None, error=(message[0] if message else type(exc).__name__)[:500])
-    return RuleOutcome(rule, len(rows), [f"{t} {n}" for t, n in rows[:MAX_EXAMPLES]])
+    return RuleOutcome(rule, int(rows[0][0]), list(rows[0][1])) if rows else RuleOutcome(rule, 0)
 
 
 def _fresh_query(source) -> Callable[[str], list[tuple]]:

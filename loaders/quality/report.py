@@ -22,15 +22,25 @@ from loaders.quality.rules import FOUT, RULES
 MARGIN = 10.0  # percentage points
 
 
-def applies_to(con: duckdb.DuckDBPyConnection, levering_id: str) -> dict[str, int | None]:
-    """For every rule, the number of records of the delivery it is confronted with (None when its query fails:
-    that rule is reported as not run, the others are not affected)."""
-    out = {}
+def applies_to(con: duckdb.DuckDBPyConnection, deliveries: list[str]) -> dict[str, dict[str, int | None]]:
+    """Per delivery, for every rule, the number of records it is confronted with: one query per rule for all
+    deliveries. A rule whose query fails on them all is counted per delivery; where it fails still, it is None
+    (that rule is reported as not run for that delivery, the others are not affected)."""
+    out: dict[str, dict[str, int | None]] = {lid: {} for lid in deliveries}
     for rule in RULES:
-        try:
-            out[rule.id] = con.execute(*bind(rule.applies, levering_id)).fetchone()[0]
-        except duckdb.Error:
-            out[rule.id] = None
+        batches = [deliveries]
+        while batches:
+            batch = batches.pop()
+            try:
+                counts = dict(con.execute(*bind(rule.applies, batch)).fetchall())
+            except duckdb.Error:
+                if len(batch) > 1:
+                    batches += [[lid] for lid in batch]
+                else:
+                    out[batch[0]][rule.id] = None
+                continue
+            for lid in batch:
+                out[lid][rule.id] = counts.get(lid, 0)
     return out
 
 
@@ -291,6 +301,38 @@ def _values(con, layout: Layout, lids: list[str], measures: list[Measure]) -> di
     return out
 
 
+def _values_each(con, layout: Layout, lids: list[str], measures: list[Measure]) -> dict[str, dict[tuple, float | None]]:
+    """_values of each delivery on its own, one query per record type for all of them."""
+    out: dict[str, dict[tuple, float | None]] = {lid: {} for lid in lids}
+    for rt in layout.data_types:
+        ms = [m for m in measures if m.recordtype == rt.code]
+        select = ", ".join(m.expression for m in ms)
+        query = (f"select {select} from raw.{rt.entiteit} as r join {LEVERINGEN} as l "
+                 "on r.levering_id = l.levering_id where list_contains(?, r.levering_id)")
+        # a delivery without records of the type has the measures of no records (counts 0, shares none)
+        empty = con.execute(query, [[]]).fetchone()
+        rows = {row[0]: row[1:] for row in con.execute(
+            query.replace("select ", "select r.levering_id, ", 1) + " group by r.levering_id", [lids]).fetchall()}
+        for lid in lids:
+            for m, v in zip(ms, rows.get(lid, empty)):
+                out[lid][(m.recordtype, m.veld, m.maat)] = v
+    return out
+
+
+def spiegel_prefetch(con, deliveries: dict[str, Layout], cache: dict) -> None:
+    """Fill a spiegelrapport cache for many deliveries at once: the figures of each, of the delivery it replaces
+    and of its previous half-year, one query per record type and layout version instead of three per delivery."""
+    by_version: dict[str, tuple[Layout, set[str]]] = {}
+    for lid, layout in deliveries.items():
+        earlier, previous = _previous(con, lid)
+        cache[("vorige", lid)] = (earlier, previous)
+        wanted = by_version.setdefault(layout.versie, (layout, set()))[1]
+        wanted.update(x for x in (lid, earlier, previous) if x)
+    for versie, (layout, lids) in by_version.items():
+        for lid, values in _values_each(con, layout, sorted(lids), _measures(layout)).items():
+            cache[(lid, versie)] = values
+
+
 def _national(con, verslagperiode: str) -> list[str]:
     """The latest delivery of every organisation for the half-year: together they are 'landelijk'."""
     return [r[0] for r in con.execute(
@@ -346,16 +388,22 @@ def marking(this: float | None, land: float | None, last: float | None, sizes: t
 def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN,
                    national_cache: dict | None = None) -> list[dict]:
     """The mirror report of one delivery; pass one `national_cache` dict for many deliveries, so the national
-    figures of a half-year are computed once. A share is marked when it differs more than `margin` points from
+    figures of a half-year (and those spiegel_prefetch fetched for many deliveries at once) are computed once. A share is marked when it differs more than `margin` points from
     landelijk or from the previous half-year, and only where both groups compared have MIN_GROUP records."""
     measures = _measures(layout)
     labels = _labels(layout)
-    earlier, previous = _previous(con, levering_id)
-    own = _values(con, layout, [levering_id], measures)
-    before = _values(con, layout, [earlier] if earlier else [], measures)
-    prev = _values(con, layout, [previous] if previous else [], measures)
-    periode = levering_id.split("_")[1]
     cache = national_cache if national_cache is not None else {}
+    earlier, previous = cache.get(("vorige", levering_id)) or _previous(con, levering_id)
+
+    def values(lid: str | None) -> dict:
+        if not lid:
+            return {}
+        if (lid, layout.versie) not in cache:
+            cache[(lid, layout.versie)] = _values(con, layout, [lid], measures)
+        return cache[(lid, layout.versie)]
+
+    own, before, prev = values(levering_id), values(earlier), values(previous)
+    periode = levering_id.split("_")[1]
     if (periode, layout.versie) not in cache:
         cache[(periode, layout.versie)] = _values(con, layout, _national(con, periode), measures)
     national = cache[(periode, layout.versie)]

@@ -23,8 +23,8 @@ from loaders.exposures import (
 )
 
 FOUT, WAARSCHUWING = "fout", "waarschuwing"
-# the columns of every finding, in this order
-FINDING = ("recordtype", "nummer", "regelnummer", "veld", "verwacht", "toelichting")
+# the columns of every finding, in this order (levering_id: the batch holds many deliveries, split afterwards)
+FINDING = ("levering_id", "recordtype", "nummer", "regelnummer", "veld", "verwacht", "toelichting")
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,10 @@ class Rule:
     id: str
     severity: str
     description: str
-    violations: str  # SQL: the violating records (FINDING columns); the GX suite's query
-    applies: str  # SQL: one row, the records the rule is confronted with (voldoet + overtreden + niet te controleren)
+    violations: str  # SQL: the violating records (FINDING columns); the GX suite's query counts them per delivery
+    # SQL: per delivery (levering_id, n) the records the rule is confronted with (voldoet + overtreden + niet te
+    # controleren); a delivery with none has no row
+    applies: str
     unchecked: str  # SQL: the records it could not check (FINDING columns, toelichting says why)
 
 
@@ -56,13 +58,13 @@ class Check:
 
 
 def _findings(check: Check, where: str, toelichting: str | None = None) -> str:
-    return (f"select '{check.code}' as recordtype, r.{check.nummer} as nummer, "
+    return (f"select l.levering_id, '{check.code}' as recordtype, r.{check.nummer} as nummer, "
             f"cast({check.regelnummer} as bigint) as regelnummer, {check.veld} as veld, {check.verwacht} as verwacht, "
             f"cast({toelichting or check.toelichting} as varchar) as toelichting "
             f"from {{batch}} as l join {check.table} as r on {check.on} {check.join} where {where}")
 
 
-NO_FINDINGS = ("select null::varchar as recordtype, null::varchar as nummer, null::bigint as regelnummer, "
+NO_FINDINGS = ("select null::varchar as levering_id, null::varchar as recordtype, null::varchar as nummer, null::bigint as regelnummer, "
                "null::varchar as veld, null::varchar as verwacht, null::varchar as toelichting where false")
 
 
@@ -71,11 +73,13 @@ def _union(*parts: str) -> str:
 
 
 def _sum(*parts: str) -> str:
-    return "select " + " + ".join(f"({p})" for p in parts)
+    return ("select levering_id, sum(n)::bigint as n from (" + " union all ".join(f"(select * from ({p}))" for p in parts)
+            + ") group by levering_id")
 
 
-def _count(table: str, where: str = "true") -> str:
-    return f"select count(*) from {{batch}} as l join {table} as r on r.levering_id = l.levering_id where {where}"
+def _count(table: str, where: str = "true", on: str = "r.levering_id = l.levering_id") -> str:
+    return (f"select l.levering_id, count(*) as n from {{batch}} as l join {table} as r on {on} where {where} "
+            "group by l.levering_id")
 
 
 def rule(id_: str, severity: str, description: str, checks: list[Check], applies: str) -> Rule:
@@ -97,26 +101,31 @@ PREVIOUS = (
     f"(select p.levering_id from {GELDIGE_LEVERINGEN} as p where p.vt_code = l.vt_code and p.laatste "
     "and p.verslagperiode = l.vorige_verslagperiode)"
 )
-SAME_OR_PREVIOUS = f"(x.levering_id = l.levering_id or x.levering_id = {PREVIOUS})"
 
-# Subqueries read a table through one of these scopes: the records of the batch's delivery, of it and the
-# previous half-year's, of the previous half-year's alone, or of every delivery of the organisation. The
-# correlation on `l` alone would make DuckDB join the whole history; the scope's join on the batch lets it skip
-# all other deliveries' row groups, so the cost of a rule follows the size of the delivery, not of the warehouse.
-_PREVIOUS_ONLY = ("select p.levering_id from {batch} as pl join " + GELDIGE_LEVERINGEN + " as p "
-                  "on p.vt_code = pl.vt_code and p.laatste and p.verslagperiode = pl.vorige_verslagperiode")
+# Subqueries read a table through one of these scopes: the records of the batch's deliveries, of them and their
+# previous half-year's, or of the previous half-year's alone. A batch holds one delivery or many (the quality
+# step checks every new delivery at once), so each scoped record carries `voor`: the batch delivery it is read
+# for. Subqueries match it to `l` by equality, which DuckDB joins by hash; the scope's join on the batch lets it
+# skip all other deliveries' row groups, so the cost follows the size of the batch, not of the warehouse.
+_PREVIOUS_PAIRS = ("select pl.levering_id as voor, p.levering_id from {batch} as pl join " + GELDIGE_LEVERINGEN
+                   + " as p on p.vt_code = pl.vt_code and p.laatste and p.verslagperiode = pl.vorige_verslagperiode")
 _SCOPES = {
-    "delivery": "select levering_id from {batch}",
-    "previous": "select levering_id from {batch} union all " + _PREVIOUS_ONLY,
-    "previous_only": _PREVIOUS_ONLY,
-    "organisation": ("select p.levering_id from {batch} as pl join " + LEVERINGEN + " as p "
-                     "on p.vt_code = pl.vt_code"),
+    "delivery": "select levering_id as voor, levering_id from {batch}",
+    "previous": "select levering_id as voor, levering_id from {batch} union all " + _PREVIOUS_PAIRS,
+    "previous_only": _PREVIOUS_PAIRS,
 }
+SAME_OR_PREVIOUS = "x.voor = l.levering_id"  # for a record `x` read through the scope "previous"
 
 
 def _scoped(table: str, scope: str = "delivery") -> str:
-    return (f"(select t.* from ({_SCOPES[scope]}) as scope join {table} as t "
+    return (f"(select scope.voor, t.* from ({_SCOPES[scope]}) as scope join {table} as t "
             "on t.levering_id = scope.levering_id)")
+
+
+def _organisation(table: str) -> str:
+    """The records of every delivery of the batch's organisations, each with its organisation `org`."""
+    return (f"(select p.vt_code as org, t.* from {LEVERINGEN} as p join {table} as t on t.levering_id = p.levering_id "
+            "where p.vt_code in (select vt_code from {batch}))")
 
 
 def _casus_exists() -> str:
@@ -219,8 +228,8 @@ def _casus_dates(alias: str = "c") -> str:
 
 _ME_FOUND = (f"exists (select 1 from {_scoped(ME, 'previous')} as x where {SAME_OR_PREVIOUS} "
              "and x.meldingnummer = r.meldingnummer)")
-_VB_TWICE = (f"exists (select 1 from {_scoped(VB, 'previous')} as x where x.levering_id = {PREVIOUS} "
-             "and x.meldingnummer = r.meldingnummer)")
+_VB_TWICE = (f"exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
+             "and x.levering_id <> l.levering_id and x.meldingnummer = r.meldingnummer)")
 _BRON_FOUND = (f"(case r.bron when 'VB' then exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
                "and x.meldingnummer = r.bronnummer) "
                f"when 'VV' then exists (select 1 from {_scoped(VV, 'previous')} as x where {SAME_OR_PREVIOUS} "
@@ -232,8 +241,8 @@ _OV_BT_FOUND = (f"exists (select 1 from {_scoped(BT)} as b where b.levering_id =
 _VB_INHOUD_1 = (f"exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
                 "and x.casusnummer = r.casusnummer and x.inhoud = '1' and x.datum_beoordeling <= r.startdatum)")
 _VB_OF_OV = f"(select x.inhoud from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} and x.meldingnummer = r.bronnummer limit 1)"
-_KR22_ME = (f"exists (select 1 from {_scoped(ME, 'organisation')} as x join {LEVERINGEN} as xl "
-            "on x.levering_id = xl.levering_id where xl.vt_code = l.vt_code and x.casusnummer = r.casusnummer)")
+_KR22_ME = (f"exists (select 1 from {_organisation(ME)} as x where x.org = l.vt_code "
+            "and x.casusnummer = r.casusnummer)")
 _KR22_BT = (f"exists (select 1 from {_scoped(BT)} as b where b.levering_id = l.levering_id "
             "and b.casusnummer = r.casusnummer)")
 _CASUS_JOIN = "join {table} as c on c.levering_id = l.levering_id and c.casusnummer = r.casusnummer"
@@ -255,8 +264,8 @@ def _kr23() -> tuple[list[Check], str]:
                  "nog actief (met einddatum als zij is beëindigd)"),
             "'open in uw levering ' || r.levering_id || ' (regel ' || r.regelnummer || '), startdatum ' || "
             + _date("r.startdatum") + " || '; ontbreekt in deze levering'",
-            on="true", regelnummer="null"))
-        counts.append(f"select count(*) from {{batch}} as l join {previous} as r on true where not r.einddatum_ingevuld")
+            on="r.voor = l.levering_id", regelnummer="null"))
+        counts.append(_count(previous, "not r.einddatum_ingevuld", on="r.voor = l.levering_id"))
         carried = f"r.startdatum < l.periode_start and {PREVIOUS} is null"
         checks.append(Check(table, code, nummer, carried, text(nummer), text(f"deze {wat} in uw levering van het vorige "
                             "halfjaar, open aan het eind daarvan"), unknown="true",
@@ -434,6 +443,7 @@ RULES: list[Rule] = [
 
 # The findings follow the file's line order: the same delivery always gives the same report.
 RULES = [Rule(r.id, r.severity, r.description,
-              f"select * from (\n{r.violations}\n) as v order by v.regelnummer, v.recordtype, v.nummer", r.applies,
+              f"select * from (\n{r.violations}\n) as v order by v.levering_id, v.regelnummer, v.recordtype, v.nummer",
+              r.applies,
               r.unchecked)
          for r in RULES]
