@@ -44,7 +44,8 @@ def publicatie(table: str, release: str) -> str:
 # exposure `releasebeheer` (vt release, vt releases, vt refresh): what each build of a release was made from
 BUILDS = "meta.builds"
 
-# the dbt command that makes every shared model above (the quality reports and release selection read them),
-# with their tests but not the tests that also read a release's models
-SHARED_BUILD = ["build", "--select", "path:models/staging", "path:models/intermediate/gedeeld", "resource_type:seed",
-                "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
+# the shared models above (the quality reports and release selection read them) and the seeds
+SHARED_NODES = ["path:models/staging", "path:models/intermediate/gedeeld", "resource_type:seed"]
+# the dbt command that makes them, with their tests but not the tests that also read a release's models
+SHARED_BUILD = ["build", "--select", *SHARED_NODES, "--indirect-selection", "cautious",
+                "--exclude-resource-type", "unit_test"]

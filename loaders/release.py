@@ -75,9 +75,12 @@ def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date)
         ).fetchall()
 
 
-def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None, echo: bool = False) -> BuildResult:
+def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None, echo: bool = False,
+                  shared_built: bool = False) -> BuildResult:
     """Run dbt (seeds, models, tests) for one release as of its peildatum. dbt's own guard (macros/guard_release.sql)
-    stops a release without deliveries or reference data before any model is built; its message is the error."""
+    stops a release without deliveries or reference data before any model is built; its message is the error.
+    `shared_built`: the caller ran SHARED_BUILD since the last load (the refresh does), so the shared models and
+    seeds are not made again; the release's own models and every test that reads them are."""
     release = get_release(name)
     if (releases_dir(warehouse) / name / MANIFEST).exists():
         raise ReleaseError(
@@ -88,7 +91,8 @@ def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None
                                 "identificatienummers need it")
     release_key(warehouse.home)  # the person identifier's key: its absence is an operating condition too
     dbt_vars = {"release": name, "peildatum": peildatum.isoformat() if peildatum else None}
-    run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)], echo,
+    shared = ["--exclude", *exposures.SHARED_NODES] if shared_built else []
+    run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", *shared, "--vars", json.dumps(dbt_vars)], echo,
             target=name)
     last = last_build(warehouse, name)
     if last is None or not last["volledig"]:
@@ -253,7 +257,7 @@ def difference(path: Path, entry: dict, same_bytes: bool = True) -> str | None:
     return None if sha256_file(path) == entry.get("sha256") else "sha256"
 
 
-def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> FreezeResult:
+def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_built: bool = False) -> FreezeResult:
     """Build the release, export it, and freeze it. A frozen release is never rebuilt: freezing it again checks
     its files against the manifest and that no delivery of its half-years has since been received by its
     peildatum (then nothing is done), and refuses otherwise. A release folder without a manifest (incomplete:
@@ -270,7 +274,7 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False) -> Freez
         os.replace(target, aside)
         repaired = aside
     started = time.perf_counter()
-    built = build_release(warehouse, name, echo=echo)
+    built = build_release(warehouse, name, echo=echo, shared_built=shared_built)
     require_current_build(warehouse, built.release)  # (a load between the build and here is not frozen)
     seconds = {"build": time.perf_counter() - started}
     started = time.perf_counter()

@@ -98,7 +98,7 @@ def _insert(con: duckdb.DuckDBPyConnection, rule, deliveries: list[str], table: 
                 [rule.id, rule.severity, *v_params, rule.id, rule.severity, *u_params])
 
 
-LINE_ORDER = "regelnummer nulls last, recordtype, nummer"  # the file's order, as the rules give them
+LINE_ORDER = "regelnummer nulls last, recordtype, nummer"  # the file's order (the rules give their findings unordered)
 ORDER = f"regel, {LINE_ORDER}"
 
 

@@ -1,13 +1,13 @@
-"""The kwaliteitsrapport rules KR01-KR23 (docs/kwaliteit.md) as SQL over one delivery.
+"""The kwaliteitsrapport rules KR01-KR23 (docs/kwaliteit.md) as SQL over a batch of deliveries.
 
 Every rule confronts records with a check that gives one of three outcomes (the CBS `validate` approach):
 voldoet, overtreden, or niet te controleren (the check needs a record from a half-year the warehouse never
 received). Per rule there is a query for its violations, one for the records it could not check, and one
-for the number of records it applies to. `{batch}` is the delivery's row of the register
-(stg_loader__leveringen), filled in with str.format (so literal braces in the SQL are doubled); GX
-substitutes it when the rule runs as an UnexpectedRowsExpectation, so one query asset per delivery carries
-every rule. Findings return the columns of FINDING: the organisation's own numbers and the line in the
-file, the field(s) involved and what the rule expected, in Dutch; never a BSN or pseudonym.
+for the number of records it applies to per delivery. `{batch}` is the register's rows (stg_loader__leveringen)
+of the deliveries checked together, filled in with str.format (so literal braces in the SQL are doubled); GX
+substitutes it when the rule runs as an UnexpectedRowsExpectation, so one query asset carries every rule for
+every delivery of a run. Findings return the columns of FINDING: the delivery, the organisation's own numbers
+and the line in the file, the field(s) involved and what the rule expected, in Dutch; never a BSN or pseudonym.
 """
 
 from __future__ import annotations
@@ -440,10 +440,3 @@ RULES: list[Rule] = [
          "open was (in uw geldige levering daarvan), staat in deze levering, beëindigd of nog open.",
          _KR23_CHECKS, _KR23_APPLIES),
 ]
-
-# The findings follow the file's line order: the same delivery always gives the same report.
-RULES = [Rule(r.id, r.severity, r.description,
-              f"select * from (\n{r.violations}\n) as v order by v.levering_id, v.regelnummer, v.recordtype, v.nummer",
-              r.applies,
-              r.unchecked)
-         for r in RULES]
