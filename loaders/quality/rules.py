@@ -64,7 +64,8 @@ def _findings(check: Check, where: str, toelichting: str | None = None) -> str:
             f"from {{batch}} as l join {check.table} as r on {check.on} {check.join} where {where}")
 
 
-NO_FINDINGS = ("select null::varchar as levering_id, null::varchar as recordtype, null::varchar as nummer, null::bigint as regelnummer, "
+NO_FINDINGS = ("select null::varchar as levering_id, null::varchar as recordtype, null::varchar as nummer, "
+               "null::bigint as regelnummer, "
                "null::varchar as veld, null::varchar as verwacht, null::varchar as toelichting where false")
 
 
@@ -102,30 +103,33 @@ PREVIOUS = (
     "and p.verslagperiode = l.vorige_verslagperiode)"
 )
 
+SAME_OR_PREVIOUS = f"(x.levering_id = l.levering_id or x.levering_id = {PREVIOUS})"
+
 # Subqueries read a table through one of these scopes: the records of the batch's deliveries, of them and their
-# previous half-year's, or of the previous half-year's alone. A batch holds one delivery or many (the quality
-# step checks every new delivery at once), so each scoped record carries `voor`: the batch delivery it is read
-# for. Subqueries match it to `l` by equality, which DuckDB joins by hash; the scope's join on the batch lets it
-# skip all other deliveries' row groups, so the cost follows the size of the batch, not of the warehouse.
+# previous half-year's, of the previous half-year's alone, or of every delivery of the batch's organisations.
+# The correlation on `l` alone would make DuckDB join the whole history; the scope's join on the batch lets it
+# skip all other deliveries' row groups, so the cost of a rule follows the size of the batch, not of the
+# warehouse. (The scopes select only the table's columns: a scope column in the result stops that skipping.)
 _PREVIOUS_PAIRS = ("select pl.levering_id as voor, p.levering_id from {batch} as pl join " + GELDIGE_LEVERINGEN
                    + " as p on p.vt_code = pl.vt_code and p.laatste and p.verslagperiode = pl.vorige_verslagperiode")
 _SCOPES = {
-    "delivery": "select levering_id as voor, levering_id from {batch}",
-    "previous": "select levering_id as voor, levering_id from {batch} union all " + _PREVIOUS_PAIRS,
-    "previous_only": _PREVIOUS_PAIRS,
+    "delivery": "select levering_id from {batch}",
+    "previous": "select levering_id from {batch} union select levering_id from (" + _PREVIOUS_PAIRS + ")",
+    "organisation": ("select distinct p.levering_id from {batch} as pl join " + LEVERINGEN + " as p "
+                     "on p.vt_code = pl.vt_code"),
 }
-SAME_OR_PREVIOUS = "x.voor = l.levering_id"  # for a record `x` read through the scope "previous"
 
 
 def _scoped(table: str, scope: str = "delivery") -> str:
-    return (f"(select scope.voor, t.* from ({_SCOPES[scope]}) as scope join {table} as t "
+    return (f"(select t.* from ({_SCOPES[scope]}) as scope join {table} as t "
             "on t.levering_id = scope.levering_id)")
 
 
-def _organisation(table: str) -> str:
-    """The records of every delivery of the batch's organisations, each with its organisation `org`."""
-    return (f"(select p.vt_code as org, t.* from {LEVERINGEN} as p join {table} as t on t.levering_id = p.levering_id "
-            "where p.vt_code in (select vt_code from {batch}))")
+def _previous_of(table: str) -> str:
+    """The records of the previous half-year's valid delivery of each delivery of the batch, with `voor`: the
+    batch's delivery it precedes (a batch may hold both a half-year and the one before it)."""
+    return (f"(select scope.voor, t.* from ({_PREVIOUS_PAIRS}) as scope join {table} as t "
+            "on t.levering_id = scope.levering_id)")
 
 
 def _casus_exists() -> str:
@@ -228,8 +232,8 @@ def _casus_dates(alias: str = "c") -> str:
 
 _ME_FOUND = (f"exists (select 1 from {_scoped(ME, 'previous')} as x where {SAME_OR_PREVIOUS} "
              "and x.meldingnummer = r.meldingnummer)")
-_VB_TWICE = (f"exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
-             "and x.levering_id <> l.levering_id and x.meldingnummer = r.meldingnummer)")
+_VB_TWICE = (f"exists (select 1 from {_scoped(VB, 'previous')} as x where x.levering_id = {PREVIOUS} "
+             "and x.meldingnummer = r.meldingnummer)")
 _BRON_FOUND = (f"(case r.bron when 'VB' then exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
                "and x.meldingnummer = r.bronnummer) "
                f"when 'VV' then exists (select 1 from {_scoped(VV, 'previous')} as x where {SAME_OR_PREVIOUS} "
@@ -241,8 +245,8 @@ _OV_BT_FOUND = (f"exists (select 1 from {_scoped(BT)} as b where b.levering_id =
 _VB_INHOUD_1 = (f"exists (select 1 from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} "
                 "and x.casusnummer = r.casusnummer and x.inhoud = '1' and x.datum_beoordeling <= r.startdatum)")
 _VB_OF_OV = f"(select x.inhoud from {_scoped(VB, 'previous')} as x where {SAME_OR_PREVIOUS} and x.meldingnummer = r.bronnummer limit 1)"
-_KR22_ME = (f"exists (select 1 from {_organisation(ME)} as x where x.org = l.vt_code "
-            "and x.casusnummer = r.casusnummer)")
+_KR22_ME = (f"exists (select 1 from {_scoped(ME, 'organisation')} as x join {LEVERINGEN} as xl "
+            "on x.levering_id = xl.levering_id where xl.vt_code = l.vt_code and x.casusnummer = r.casusnummer)")
 _KR22_BT = (f"exists (select 1 from {_scoped(BT)} as b where b.levering_id = l.levering_id "
             "and b.casusnummer = r.casusnummer)")
 _CASUS_JOIN = "join {table} as c on c.levering_id = l.levering_id and c.casusnummer = r.casusnummer"
@@ -255,7 +259,7 @@ def _kr23() -> tuple[list[Check], str]:
     checks, counts = [], []
     for table, code, nummer, wat in ((CA, "CA", "casusnummer", "casus"), (VV, "VV", "dienstnummer", "dienst"),
                                      (ON, "ON", "dienstnummer", "dienst")):
-        previous = _scoped(table, "previous_only")
+        previous = _previous_of(table)
         missing = (f"not exists (select 1 from {_scoped(table)} as x where x.levering_id = l.levering_id "
                    f"and x.{nummer} = r.{nummer})")
         checks.append(Check(
