@@ -388,8 +388,9 @@ def marking(this: float | None, land: float | None, last: float | None, sizes: t
 def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN,
                    national_cache: dict | None = None) -> list[dict]:
     """The mirror report of one delivery; pass one `national_cache` dict for many deliveries, so the national
-    figures of a half-year (and those spiegel_prefetch fetched for many deliveries at once) are computed once. A share is marked when it differs more than `margin` points from
-    landelijk or from the previous half-year, and only where both groups compared have MIN_GROUP records."""
+    figures of a half-year (and those spiegel_prefetch fetched for many deliveries at once) are computed once.
+    A share is marked when it differs more than `margin` points from landelijk or from the previous half-year,
+    and only where both groups compared have MIN_GROUP records."""
     measures = _measures(layout)
     labels = _labels(layout)
     cache = national_cache if national_cache is not None else {}
