@@ -1,7 +1,9 @@
-"""The load step: the only code that writes delivered data into DuckDB.
+"""The load step: the only code that writes delivered data into the warehouse.
 
-One transaction per file: a file is loaded whole or not at all. Values go in through registered Arrow
-tables and query parameters; the only identifiers in the SQL are table names from the layout table.
+A file is loaded whole or not at all: its records become immutable Parquet files in one folder per delivery
+(`raw/levering_id=<id>/`, written under `raw.tmp/` and renamed into place), and its register row in DuckDB makes
+it exist for readers. Values go in through registered Arrow tables and query parameters; the only identifiers in
+the SQL are names from the layout table and paths the loader made.
 """
 
 from __future__ import annotations
@@ -9,10 +11,12 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import stat
+import tempfile
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +29,8 @@ from loaders.parse import (CHUNK_BYTES, DeliveryRejected, ParsedDelivery, Violat
                            scan_delivery, shown)
 from loaders.periods import Periode
 from loaders.pseudonym import BSN_FIELD, hmac_pads, resolve_key, with_bsn_status
-from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare, remove_unfinished
+from loaders.warehouse import (RAW_SCHEMA, RAW_TMP_DIR, Warehouse, delivery_folder, prepare, quoted, raw_columns,
+                               raw_file, raw_select)
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
 HERDATEERD = "herdateerd"  # an identical file loaded again with --redate: its reception time corrected
@@ -44,7 +49,7 @@ class NotAFile(Exception):
 
 
 def chunk_bytes() -> int:
-    """Files up to this size are parsed whole in memory; larger ones in chunks of this size (default 32 MiB)."""
+    """Files up to this size are parsed whole in memory; larger ones in chunks of this size (default 256 MiB)."""
     try:
         return max(int(os.environ.get(CHUNK_ENV) or CHUNK_BYTES), RECORD_LENGTH + 2)
     except ValueError:
@@ -238,25 +243,26 @@ def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layo
         )
         return _reject(con, path, checksum, message, [])
     ipad, opad = hmac_pads(key) if key else (None, None)
-    if data is None:
-        return _load_chunked(con, fh, parsed, batches, path, warehouse, layout, checksum, received, ipad, opad)
-
+    refused = _check_number(con, parsed, path, checksum)
+    if refused:
+        return refused
+    # pread for a chunked file: the archive copy does not move the parser's position in it
+    archiving = _background(_archive, warehouse, parsed, data if data is not None else fh.fileno())
+    try:
+        _write_delivery(con, warehouse, parsed, batches, layout.raw, ipad, opad, archiving)
+    finally:
+        wait([archiving])  # never left writing behind a failure (its own error is raised in _write_delivery)
+    message = f"{path.name}: loaded as {parsed.levering_id}, {sum(parsed.counts.values())} records"
+    target = delivery_folder(warehouse.raw, parsed.levering_id)
     con.execute("begin transaction")
     try:
-        refused = _check_number(con, parsed, path, checksum)
-        if refused:
-            return refused
         _insert_delivery(con, parsed, path.name, checksum, received, layout.raw)
-        archiving = _background(_archive, warehouse, parsed, data)  # file I/O overlaps the inserts
-        for batch in batches:
-            _insert_batch(con, parsed.levering_id, batch, layout.raw, ipad, opad)
-        archiving.result()
-        message = f"{path.name}: loaded as {parsed.levering_id}, {sum(parsed.counts.values())} records"
         _log(con, path.name, checksum, parsed.levering_id, GELADEN, None, message)
         faults.checkpoint("load:before-commit")
         con.execute("commit")
     except BaseException:
         _rollback(con)
+        shutil.rmtree(target, ignore_errors=True)  # not registered: no reader may see it (a kill here: see prepare)
         raise
     return LoadResult(path, GELADEN, message, parsed.levering_id, parsed.counts)
 
@@ -269,82 +275,76 @@ def _rollback(con) -> None:
 
 
 def _check_number(con, parsed: ParsedDelivery, path: Path, checksum: str) -> LoadResult | None:
-    """Rule 7: a higher leveringsnummer than every loaded delivery of the organisation and half-year. Within a
-    transaction it is rolled back when the file is refused."""
+    """Rule 7: a higher leveringsnummer than every loaded delivery of the organisation and half-year. (The load
+    holds the database's write lock, so no other load can register one in between.)"""
     (highest,) = con.execute(
         f"select max(leveringsnummer) from {RAW_SCHEMA}.leveringen where vt_code = ? and verslagperiode = ?",
         [parsed.vt_code, parsed.verslagperiode],
     ).fetchone()
     if highest is None or parsed.leveringsnummer > highest:
         return None
-    _rollback(con)
     detail = f"{parsed.leveringsnummer:03d} is not higher than {highest:03d}, already loaded"
     rejected = DeliveryRejected(path.name, [Violation(7, (1,), detail)])
     return _reject(con, path, checksum, rejected.message, rejected.rules)
 
 
-def _load_chunked(con, fh: BinaryIO, parsed: ParsedDelivery, batches, path: Path, warehouse: Warehouse,
-                  layout: Layouts, checksum: str, received: datetime, ipad, opad) -> LoadResult:
-    """A file larger than a chunk, in bounded memory: DuckDB keeps a transaction's rows in memory, so each chunk is
-    committed on its own, and the register row (which makes the delivery exist for every reader) comes last, in
-    one transaction with the removal of its `raw.onvoltooid` mark. What a killed run left is removed by the next
-    (warehouse.remove_unfinished)."""
-    refused = _check_number(con, parsed, path, checksum)
-    if refused:
-        return refused
-    con.execute(f"insert into {RAW_SCHEMA}.onvoltooid values (?, ?)", [parsed.levering_id, now_utc()])
+def _write_delivery(con, warehouse: Warehouse, parsed: ParsedDelivery, batches, raw: Layout, ipad, opad,
+                    archiving: Future) -> None:
+    """The delivery's Parquet files, written into a temporary folder and renamed into place whole once written and
+    synced: no reader ever sees part of a delivery. The register row that makes it exist comes after (_load_open);
+    a kill before it leaves a folder that the next writer removes (warehouse.remove_unfinished)."""
+    staging = warehouse.raw.with_name(RAW_TMP_DIR)
+    staging.mkdir(mode=0o700, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{parsed.levering_id}-", dir=staging))
     try:
-        # pread: the archive copy does not move the parser's position in the file
-        archiving = _background(_archive, warehouse, parsed, fh.fileno())
-        for batch in batches:
-            con.execute("begin transaction")
-            _insert_batch(con, parsed.levering_id, batch, layout.raw, ipad, opad)
-            con.execute("commit")
-        archiving.result()
-        message = f"{path.name}: loaded as {parsed.levering_id}, {sum(parsed.counts.values())} records"
-        con.execute("begin transaction")
-        _insert_delivery(con, parsed, path.name, checksum, received, layout.raw)
-        _log(con, path.name, checksum, parsed.levering_id, GELADEN, None, message)
-        con.execute(f"delete from {RAW_SCHEMA}.onvoltooid where levering_id = ?", [parsed.levering_id])
-        faults.checkpoint("load:before-commit")
-        con.execute("commit")
+        written = []
+        for part, batch in enumerate(batches):
+            written += _write_batch(con, folder, part, batch, raw, ipad, opad)
+        archiving.result()  # the archive copy is part of the delivery: it must have succeeded first
+        for file in written:
+            _fsync(file)
+        _fsync(folder)
+        faults.checkpoint("load:before-rename")
+        os.rename(folder, delivery_folder(warehouse.raw, parsed.levering_id))
+        _fsync(warehouse.raw)
     except BaseException:
-        _rollback(con)
-        try:
-            remove_unfinished(con, layout.raw)  # what this run committed of the file
-        except duckdb.Error:
-            pass  # the next run removes it
+        shutil.rmtree(folder, ignore_errors=True)
         raise
-    return LoadResult(path, GELADEN, message, parsed.levering_id, parsed.counts)
 
 
-def _insert_batch(con, levering_id: str, batch: dict, raw: Layout, ipad, opad) -> None:
-    """One chunk's tables into the raw tables, in the layout's order of record types."""
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_batch(con, folder: Path, part: int, batch: dict, raw: Layout, ipad, opad) -> list[Path]:
+    """One chunk's tables as Parquet files in `folder`, one per record type with records, in the layout's order."""
+    written = []
     for rt in raw.data_types:
-        if rt.code not in batch:
-            continue  # a record type this version does not have
-        table = batch[rt.code]
+        table = batch.get(rt.code)
+        if table is None or not table.num_rows:
+            continue  # a record type this version does not have, or that this chunk has no records of
+        source, params, have = "levering_batch", [], table.column_names
         if BSN_FIELD in table.column_names:
             table = with_bsn_status(table)
-        con.register("levering_batch", table)
-        if BSN_FIELD in table.column_names:
             # The clear BSN exists only in this in-memory scan; what is written is its keyed pseudonym.
-            con.execute(
-                f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
-                "select ?::varchar as levering_id, * exclude (bsn), "
-                "case when bsn_status in ('geldig', 'ongeldig') "
-                "then sha256(?::blob || unhex(sha256(?::blob || bsn::blob))) end as bsn_pseudoniem "
-                "from levering_batch",
-                [levering_id, opad, ipad],
-            )
-        else:
-            con.execute(
-                f"insert into {RAW_SCHEMA}.{rt.entiteit} by name "
-                "select ?::varchar as levering_id, * from levering_batch",
-                [levering_id],
-            )
-        con.unregister("levering_batch")
+            source = ("(select * exclude (bsn), case when bsn_status in ('geldig', 'ongeldig') "
+                      "then sha256(?::blob || unhex(sha256(?::blob || bsn::blob))) end as bsn_pseudoniem "
+                      "from levering_batch)")
+            params, have = [opad, ipad], [*table.column_names, "bsn_pseudoniem"]
+        target = raw_file(folder, rt.entiteit, part)
+        con.register("levering_batch", table)
+        try:
+            con.execute(f"copy ({raw_select(raw_columns(raw, rt.code), have, source)}) to {quoted(target)} "
+                        "(format parquet, compression zstd)", params)
+        finally:
+            con.unregister("levering_batch")
+        written.append(target)
         faults.checkpoint(f"load:{rt.entiteit}")
+    return written
 
 
 def _check_sender(con, parsed: ParsedDelivery, received: datetime) -> str:

@@ -24,7 +24,7 @@ from loaders.layout import HEADER, RECORD_LENGTH, TRAILER, Layout, Layouts, Reco
 LF, CR = 0x0A, 0x0D
 MAX_LINES_SHOWN = 10
 MAX_LINES_KEPT = 1000  # line numbers kept per rule (the count is always exact)
-CHUNK_BYTES = 32 * 1024 * 1024  # how much of a large file is parsed at once (cut at line ends)
+CHUNK_BYTES = 256 * 1024 * 1024  # how much of a large file is parsed at once (cut at line ends)
 
 RULES = {
     1: "exactly one VL record, first, and exactly one SL record, last",

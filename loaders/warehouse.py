@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,9 @@ HOME_ENV, DATABASE_ENV = "VT_HOME", "VT_DATABASE"
 DEFAULT_HOME = "warehouse"
 DATABASE_FILE = "vt.duckdb"
 RAW_SCHEMA = "raw"
+# the raw layer: $VT_HOME/raw/levering_id=<id>/<entiteit>-<part>.parquet, immutable once renamed into place from
+# raw.tmp (see loaders/load.py); the raw schema's entity tables are views over them
+RAW_DIR, RAW_TMP_DIR, EMPTY_DELIVERY = "raw", "raw.tmp", "_leeg"
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,11 @@ class Warehouse:
     def database(self) -> Path:
         # the same rule as profiles.yml: VT_DATABASE, else vt.duckdb inside VT_HOME
         return Path(os.environ.get(DATABASE_ENV) or self.home / DATABASE_FILE)
+
+    @property
+    def raw(self) -> Path:
+        """The raw layer's Parquet files, one folder per delivery, beside the database file they belong to."""
+        return self.database.parent / RAW_DIR
 
     @property
     def archive(self) -> Path:
@@ -51,6 +61,9 @@ class Warehouse:
             if name in ("archive", "logs") or (self.home / name).is_dir():
                 (self.home / name).mkdir(exist_ok=True)
                 _chmod(self.home / name, 0o700)
+        for folder in (self.raw, self.raw.with_name(RAW_TMP_DIR)):  # pseudonyms: owner only
+            if folder.is_dir():
+                _chmod(folder, 0o700)
         for name in SHARED_DIRS:
             if (self.home / name).is_dir():
                 share(self.home / name)
@@ -157,48 +170,128 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
             melding varchar not null
         )"""
     )
-    # a large file is loaded in chunks, each committed; its register row comes last. Until then its id is here,
-    # so what a killed load left is found and removed (see remove_unfinished)
-    con.execute(f"create table if not exists {RAW_SCHEMA}.onvoltooid (levering_id varchar primary key, "
-                "sinds timestamp not null)")
-    for rt in layout.data_types:
-        cols = ",\n".join(
-            f"{c} {'integer' if c == 'regelnummer' else 'varchar'}" for c in raw_columns(layout, rt.code)
-        )
-        con.execute(f"create table if not exists {RAW_SCHEMA}.{rt.entiteit} ({cols})")
     # a warehouse made before a layout version existed: add its columns (NULL in the older rows)
     have = set(con.execute("select table_name, column_name from information_schema.columns where table_schema = ?",
                            [RAW_SCHEMA]).fetchall())
-    wanted = [("leveringen", f"aantal_{rt.code.lower()}", "integer default 0") for rt in layout.data_types]
-    wanted += [(rt.entiteit, c, "varchar") for rt in layout.data_types for c in raw_columns(layout, rt.code)]
-    for table, column, kind in wanted:
+    for table, column, kind in [("leveringen", f"aantal_{rt.code.lower()}", "integer default 0")
+                                for rt in layout.data_types]:
         if (table, column) not in have:
             con.execute(f"alter table {RAW_SCHEMA}.{table} add column {column} {kind}")
 
 
+def database_path(con: duckdb.DuckDBPyConnection) -> Path:
+    (path,) = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
+    return Path(path)
+
+
+def delivery_folder(raw: Path, levering_id: str) -> Path:
+    return raw / f"levering_id={levering_id}"
+
+
+def raw_file(folder: Path, entiteit: str, part: int) -> Path:
+    return folder / f"{entiteit}-{part:05d}.parquet"
+
+
+def quoted(path: Path) -> str:
+    """A path as an SQL string literal (COPY and read_parquet take no parameters for it)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def raw_select(columns: list[str], have: Iterable[str], source: str, keep_id: bool = False) -> str:
+    """The raw file's columns (levering_id is its folder's name, kept only with `keep_id`) from `source`, typed, in
+    the view's order; a column the source lacks (a field of another layout version) is NULL."""
+    have = set(have)
+    out = []
+    for c in columns:
+        if c == "levering_id" and not keep_id:
+            continue
+        kind = "integer" if c == "regelnummer" else "varchar"  # every delivered value as text
+        out.append(f"cast({c} as {kind}) as {c}" if c in have else f"null::{kind} as {c}")
+    return f"select {', '.join(out)} from {source}"
+
+
+def create_raw_views(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str]]) -> None:
+    """The raw schema's entity tables as views over the Parquet files (columns: per entity, in order). A warehouse
+    whose raw tables predate the Parquet layer has them moved into it first. A view is replaced when its
+    definition changed (a new layout version's columns, or a warehouse moved to another folder)."""
+    raw = database_path(con).parent / RAW_DIR
+    raw.mkdir(mode=0o700, exist_ok=True)
+    kinds = dict(con.execute("select table_name, table_type from information_schema.tables where table_schema = ?",
+                             [RAW_SCHEMA]).fetchall())
+    if any(kinds.get(entiteit) == "BASE TABLE" for entiteit in columns):
+        _move_tables_to_parquet(con, raw, [e for e in columns if kinds.get(e) == "BASE TABLE"])
+    comments = dict(con.execute("select view_name, comment from duckdb_views() where schema_name = ?",
+                                [RAW_SCHEMA]).fetchall())
+    for entiteit, cols in columns.items():
+        pattern = raw / "*" / f"{entiteit}-*.parquet"
+        # only registered deliveries: a folder whose register row a kill prevented is never read
+        definition = (f"select {', '.join(cols)} from read_parquet({quoted(pattern)}, hive_partitioning = true, "
+                      "hive_types = {'levering_id': 'varchar'}, union_by_name = true) "
+                      f"where levering_id in (select levering_id from {RAW_SCHEMA}.leveringen)")
+        if comments.get(entiteit) == definition:
+            continue
+        # an empty file with every column: the view has its columns (and types) before any delivery is loaded
+        empty = raw_file(delivery_folder(raw, EMPTY_DELIVERY), entiteit, 0)
+        empty.parent.mkdir(mode=0o700, exist_ok=True)
+        tmp = empty.with_suffix(".tmp")
+        con.execute(f"copy ({raw_select(cols, [], 'range(0)')}) to {quoted(tmp)} (format parquet)")
+        os.replace(tmp, empty)
+        con.execute(f"create or replace view {RAW_SCHEMA}.{entiteit} as {definition}")
+        con.execute(f"comment on view {RAW_SCHEMA}.{entiteit} is {quoted(definition)}")
+
+
+def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: list[str]) -> None:
+    """A warehouse from before the Parquet raw layer: each registered delivery's rows to its folder, then the
+    table dropped (rows of loads that never registered are left behind, as remove_unfinished would have)."""
+    work = raw.with_name(RAW_TMP_DIR) / "migratie"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True, mode=0o700)
+    for table in tables:
+        cols = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = ? "
+                                          "and table_name = ? order by ordinal_position", [RAW_SCHEMA, table]).fetchall()]
+        source = (f"(select * from {RAW_SCHEMA}.{table} where levering_id in "
+                  f"(select levering_id from {RAW_SCHEMA}.leveringen))")
+        select = raw_select(cols, cols, source, keep_id=True)
+        con.execute(f"copy ({select}) to {quoted(work / table)} (format parquet, partition_by (levering_id))")
+        for part in sorted((work / table).glob("levering_id=*/*.parquet")):
+            folder = raw / part.parent.name
+            folder.mkdir(mode=0o700, exist_ok=True)
+            os.replace(part, raw_file(folder, table, 0))
+    con.execute("begin transaction")
+    for table in tables:
+        con.execute(f"drop table {RAW_SCHEMA}.{table}")
+    con.execute(f"drop table if exists {RAW_SCHEMA}.onvoltooid")  # the chunked loads' marks: folders say it now
+    con.execute("commit")
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def prepare(con: duckdb.DuckDBPyConnection, layout: Layout | None = None) -> None:
-    """What every writer and dbt rely on: the raw tables with the columns of every layout version (and of
+    """What every writer and dbt rely on: the raw schema with the columns of every layout version (and of
     `layout`, when another is given), and the reference data."""
     create_raw_schema(con, layouts().raw)
     if layout is not None:
         create_raw_schema(con, layout)
-    remove_unfinished(con, layout or layouts().raw)
+    columns: dict[str, list[str]] = {}
+    for lay in (layouts().raw, layout or layouts().raw):
+        for rt in lay.data_types:
+            have = columns.setdefault(rt.entiteit, [])
+            have += [c for c in raw_columns(lay, rt.code) if c not in have]
+    create_raw_views(con, columns)
+    remove_unfinished(con)
     referentie.ensure(con)
 
 
-def remove_unfinished(con: duckdb.DuckDBPyConnection, layout: Layout) -> list[str]:
-    """Remove the records of chunked loads that were interrupted before their register row was written (no
-    reader sees them: every model and rule reaches records through the register). Returns their ids."""
-    unfinished = [lid for (lid,) in con.execute(f"select levering_id from {RAW_SCHEMA}.onvoltooid").fetchall()]
-    if not unfinished:
-        return []
-    con.execute("begin transaction")
-    registered = {lid for (lid,) in con.execute(
-        f"select levering_id from {RAW_SCHEMA}.leveringen where list_contains(?, levering_id)", [unfinished]
-    ).fetchall()}
-    for rt in layout.data_types:
-        con.execute(f"delete from {RAW_SCHEMA}.{rt.entiteit} where list_contains(?, levering_id)",
-                    [[lid for lid in unfinished if lid not in registered]])
-    con.execute(f"delete from {RAW_SCHEMA}.onvoltooid")
-    con.execute("commit")
-    return unfinished
+def remove_unfinished(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Remove what an interrupted load left: its temporary folder, or its delivery's folder renamed into place
+    before its register row was committed (no reader sees those rows: every model and rule reaches records
+    through the register). Runs under the database's write lock, so no load is under way. Returns their ids."""
+    raw = database_path(con).parent / RAW_DIR
+    shutil.rmtree(raw.with_name(RAW_TMP_DIR), ignore_errors=True)
+    registered = {lid for (lid,) in con.execute(f"select levering_id from {RAW_SCHEMA}.leveringen").fetchall()}
+    removed = []
+    for folder in sorted(raw.glob("levering_id=*")):
+        lid = folder.name.split("=", 1)[1]
+        if lid != EMPTY_DELIVERY and lid not in registered:
+            shutil.rmtree(folder)
+            removed.append(lid)
+    return removed

@@ -319,10 +319,12 @@ def test_a_file_larger_than_a_chunk_loads_the_same_records_in_bounded_pieces(tmp
     assert f"lines {ca[0] + 1}, {ca[300] + 1} (2 lines)" in result.message
 
 
-def test_a_chunked_load_killed_halfway_leaves_nothing_that_counts_and_the_next_load_completes(tmp_path):
-    """Each chunk of a large file is committed on its own (DuckDB would hold one transaction's rows in memory); the
-    register row comes last. Killed at the third chunk's casus insert: the chunks already committed are marked
-    unfinished, the register has nothing, and the next command removes them before loading the file whole."""
+@pytest.mark.parametrize("point", ["load:casus@3", "load:before-commit"])
+def test_a_chunked_load_killed_halfway_leaves_nothing_that_counts_and_the_next_load_completes(tmp_path, point):
+    """A large file's chunks are written as Parquet files into a temporary folder, renamed into place whole, then
+    registered. Killed at the third chunk's casus file: the temporary folder holds what was written, the raw layer
+    nothing. Killed after the rename, before the register row's commit: the folder is in place but no reader sees
+    it. Either way the next command removes what was left before loading the file whole."""
     from loaders.generate import generate
     from loaders.periods import periode_range
 
@@ -330,15 +332,18 @@ def test_a_chunked_load_killed_halfway_leaves_nothing_that_counts_and_the_next_l
     path = tmp_path / "gen" / "VT01_2020H1_001.txt"
     home = tmp_path / "wh"
     env = {"VT_CHUNK_BYTES": "4096"}
-    proc = vt("load", "--received-at", "2020-07-21", str(path), home=home, env={**env, "VT_KILL_AT": "load:casus@3"})
+    proc = vt("load", "--received-at", "2020-07-21", str(path), home=home, env={**env, "VT_KILL_AT": point})
     assert proc.returncode == -9
+    [staged] = (home / "raw.tmp").iterdir() if point == "load:casus@3" else [home / "raw" / "levering_id=VT01_2020H1_001"]
+    assert len(list(staged.glob("casus-*.parquet"))) == (3 if point == "load:casus@3" else 11)
     with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
-        assert con.execute("select levering_id from raw.onvoltooid").fetchall() == [("VT01_2020H1_001",)]
         assert con.execute("select count(*) from raw.leveringen").fetchone() == (0,)
-        assert con.execute("select count(*) from raw.casus").fetchone()[0] > 0  # two chunks' worth, committed
+        assert con.execute("select count(*) from raw.casus").fetchone() == (0,)
     proc = vt("load", "--received-at", "2020-07-21", str(path), home=home, env=env)
     assert proc.returncode == 0, proc.stderr
+    assert not staged.exists() or staged.parent.name == "raw"
+    assert list((home / "raw.tmp").iterdir()) == []
+    assert sorted(p.name for p in (home / "raw").iterdir()) == ["levering_id=VT01_2020H1_001", "levering_id=_leeg"]
     with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
-        assert con.execute("select count(*) from raw.onvoltooid").fetchone() == (0,)
         assert con.execute("select count(*), count(distinct regelnummer) from raw.casus").fetchone() == (354, 354)
         assert con.execute("select aantal_ca from raw.leveringen").fetchone() == (354,)

@@ -1,0 +1,78 @@
+"""The raw layer's Parquet folders: views that follow the warehouse, and warehouses from before the layer."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+
+from loaders.layout import default_layout, layouts
+from loaders.load import GELADEN, load_files
+from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare
+from tests.conftest import small_delivery, write_delivery
+
+ENTITIES = [rt.entiteit for rt in default_layout().data_types]
+
+
+def raw_contents(database) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {e: con.execute(f"select * from {RAW_SCHEMA}.{e} order by all").fetchall() for e in ENTITIES}
+
+
+def test_a_warehouse_with_raw_tables_has_them_moved_to_parquet_once(warehouse_env, tmp_path):
+    """A warehouse made before the Parquet raw layer (raw tables, and a chunked load's leftovers marked in
+    raw.onvoltooid) is brought to it by the next writer: each registered delivery's rows in its folder, the rows
+    of the unregistered load gone, the tables replaced by views with the same rows and columns."""
+    wh = Warehouse.from_env()
+    [result] = load_files([write_delivery(tmp_path, small_delivery())], wh, layouts(), None)
+    assert result.outcome == GELADEN, result.message
+    expected = raw_contents(wh.database)
+    assert sum(map(len, expected.values())) == 12
+
+    old = Warehouse(tmp_path / "old")
+    old.home.mkdir()
+    with duckdb.connect(str(old.database)) as con:
+        con.execute(f"attach '{wh.database}' as new (read_only)")
+        con.execute(f"create schema {RAW_SCHEMA}")
+        for table in ("leveringen", "laadlog"):
+            con.execute(f"create table {RAW_SCHEMA}.{table} as select * from new.{RAW_SCHEMA}.{table}")
+        for e in ENTITIES:  # what the loader wrote before: a table per record type
+            con.execute(f"create table {RAW_SCHEMA}.{e} as select * from new.{RAW_SCHEMA}.{e}")
+        # rows of a chunked load that was killed before its register row
+        con.execute(f"insert into {RAW_SCHEMA}.casus (levering_id, regelnummer) values ('VT06_2020H1_001', 2)")
+        con.execute(f"create table {RAW_SCHEMA}.onvoltooid as select 'VT06_2020H1_001' as levering_id")
+        columns = {e: con.execute(f"select * from {RAW_SCHEMA}.{e} limit 0").description for e in ENTITIES}
+        con.execute("detach new")
+    with old.connect() as con:
+        prepare(con)
+        kinds = dict(con.execute("select table_name, table_type from information_schema.tables "
+                                 "where table_schema = ?", [RAW_SCHEMA]).fetchall())
+        assert {e: kinds[e] for e in ENTITIES} == {e: "VIEW" for e in ENTITIES}
+        assert "onvoltooid" not in kinds
+        assert {e: con.execute(f"select * from {RAW_SCHEMA}.{e} limit 0").description for e in ENTITIES} == columns
+    assert raw_contents(old.database) == expected
+    assert sorted(p.name for p in old.raw.iterdir()) == ["levering_id=VT05_2020H1_001", "levering_id=_leeg"]
+    assert sorted(p.name for p in (old.raw / "levering_id=VT05_2020H1_001").iterdir()) == sorted(
+        f"{e}-00000.parquet" for e in ENTITIES)
+    with old.connect() as con:  # once: a second writer finds views and leaves them
+        prepare(con)
+    assert raw_contents(old.database) == expected
+
+
+def test_a_copied_warehouse_reads_its_own_raw_folder_after_its_first_writer(warehouse_env, tmp_path):
+    """The views name their folder's absolute path: a copied warehouse's views are pointed at its own folder by the
+    first writer (every `vt` command that writes, and every dbt run through `vt`)."""
+    wh = Warehouse.from_env()
+    [result] = load_files([write_delivery(tmp_path, small_delivery())], wh, layouts(), None)
+    assert result.outcome == GELADEN, result.message
+    expected = raw_contents(wh.database)
+    copy = Warehouse(tmp_path / "copy")
+    shutil.copytree(wh.home, copy.home)
+    shutil.rmtree(wh.home)
+    with copy.connect() as con:
+        prepare(con)
+    assert raw_contents(copy.database) == expected
+    with duckdb.connect(str(copy.database), read_only=True) as con:
+        definitions = [sql for (sql,) in con.execute("select sql from duckdb_views() where schema_name = ?",
+                                                     [RAW_SCHEMA]).fetchall()]
+    assert len(definitions) == len(ENTITIES) and all(str(copy.raw) in sql for sql in definitions)
