@@ -34,7 +34,7 @@ RELEASE = "2020V2"
 
 def direct_sql(warehouse: Warehouse) -> float:
     """Every model's compiled SQL, in dependency order, on one DuckDB connection: the floor without dbt."""
-    manifest = json.loads((target_dir(warehouse, RELEASE) / "manifest.json").read_text())
+    manifest = json.loads((target_dir(warehouse) / "manifest.json").read_text())
     models = {k: n for k, n in manifest["nodes"].items() if n["resource_type"] == "model"}
     order, done = [], set()
 
@@ -51,7 +51,7 @@ def direct_sql(warehouse: Warehouse) -> float:
     compiled = {}
     for key in order:
         node = models[key]
-        path = target_dir(warehouse, RELEASE) / "compiled" / node["package_name"] / node["original_file_path"]
+        path = target_dir(warehouse) / "compiled" / node["package_name"] / node["original_file_path"]
         compiled[key] = path.read_text()
     with duckdb.connect(str(warehouse.database)) as con:
         for name, key in (("hmac", resolve_key(warehouse.home)), ("release", release_key(warehouse.home))):
@@ -83,16 +83,14 @@ def main() -> None:
         for received, paths in received_groups(inbox).items():
             load_files(paths, warehouse, default_layout(), received)
         load_seconds = time.perf_counter() - started
-        dbt_vars = json.dumps({"release": RELEASE})
         run_dbt(warehouse, ["seed"])
         best = {}
         for _ in range(args.repeat):  # interleaved: dbt run, the same SQL directly, dbt build (with tests)
             for label, fn in (
-                ("dbt run (models)", lambda: run_dbt(warehouse, ["run", "--vars", dbt_vars], target=RELEASE)),
+                ("dbt run (models)", lambda: run_dbt(warehouse, ["run"], release=RELEASE)),
                 ("same SQL directly in DuckDB", lambda: direct_sql(warehouse)),
                 ("dbt build (seeds, models, data tests)",
-                 lambda: run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars],
-                                 target=RELEASE)),
+                 lambda: run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test"], release=RELEASE)),
             ):
                 t = time.perf_counter()
                 inner = fn()

@@ -24,6 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from loaders.generate import generate, received_groups  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
+from loaders.dbt_run import target_dir  # noqa: E402
+from loaders.warehouse import Warehouse  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
@@ -72,7 +74,7 @@ def main() -> None:
                 load_s, load_mb = load_s + s, max(load_mb, mb)
             release_s, release_mb, said = timed([*vt, "release", "2020V2"], env)
             export_s = float(re.search(r"export ([\d.]+) s", said)[1])
-            per_layer = layers(home / "dbt-target" / "2020V2")
+            per_layer = layers(target_dir(Warehouse(home)))  # the last run there: the release's
             quality_s, quality_mb, _ = timed([*vt, "quality", "--periode", "2020H2", "--out", str(Path(tmp) / "q")], env)
             rows.append((scale, records, gen, load_s, load_mb, release_s, release_mb, per_layer, export_s, quality_s,
                          quality_mb))

@@ -16,7 +16,7 @@ from loaders import referentie
 from loaders.warehouse import Warehouse, prepare
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-SHARED_TARGET = "gedeeld"  # the target folder of runs that build no release
+TARGET = "gedeeld"  # the target folder of every run: one parse serves them all (see run_dbt)
 
 
 class BuildError(Exception):
@@ -32,20 +32,21 @@ def require_reference(warehouse: Warehouse, jaren: set[int], what: str) -> None:
         raise BuildError(referentie.missing_message(what, gaps))
 
 
-def target_dir(warehouse: Warehouse, target: str = SHARED_TARGET) -> Path:
-    return warehouse.home.resolve() / "dbt-target" / target
+def target_dir(warehouse: Warehouse) -> Path:
+    return warehouse.home.resolve() / "dbt-target" / TARGET
 
 
-def run_dbt(warehouse: Warehouse, args: list[str], echo: bool = False, target: str = SHARED_TARGET) -> str:
-    """dbt in a child process (it then holds the DuckDB file only while it runs). Each release has a target folder
-    of its own: dbt parses the project again whenever its vars differ from the last run's in that folder, so a
-    rebuild of a release (a correction) reuses its parse."""
+def run_dbt(warehouse: Warehouse, args: list[str], echo: bool = False, release: str | None = None,
+            peildatum: str | None = None) -> str:
+    """dbt in a child process (it then holds the DuckDB file only while it runs). The release and peildatum go in
+    the environment (macros/release_var.sql), not as vars: dbt then keeps its parse from one run to the next and
+    parses again only the files that read them, so every release shares one target folder and one parse."""
     env = {**os.environ, "VT_DATABASE": str(warehouse.database.resolve()), "DO_NOT_TRACK": "1",
-           "VT_HOME": str(warehouse.home.resolve())}
+           "VT_HOME": str(warehouse.home.resolve()), "VT_RELEASE": release or "", "VT_PEILDATUM": peildatum or ""}
     with warehouse.connect() as con:
         prepare(con)  # dbt reads every raw column of every layout version and the reference schema
     cmd = [sys.executable, "-m", "dbt.cli.main", "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR),
-           "--profiles-dir", str(PROJECT_DIR), "--target-path", str(target_dir(warehouse, target)),
+           "--profiles-dir", str(PROJECT_DIR), "--target-path", str(target_dir(warehouse)),
            "--log-path", str(warehouse.logs.resolve())]
     lines = []
     with subprocess.Popen(cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -90,10 +90,9 @@ def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None
         raise PseudonymKeyError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
                                 "identificatienummers need it")
     release_key(warehouse.home)  # the person identifier's key: its absence is an operating condition too
-    dbt_vars = {"release": name, "peildatum": peildatum.isoformat() if peildatum else None}
     shared = ["--exclude", *exposures.SHARED_NODES] if shared_built else []
-    run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", *shared, "--vars", json.dumps(dbt_vars)], echo,
-            target=name)
+    run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", *shared], echo, release=name,
+            peildatum=peildatum.isoformat() if peildatum else None)
     last = last_build(warehouse, name)
     if last is None or not last["volledig"]:
         raise ReleaseError(f"release {name}: dbt finished, but recorded no complete build in {exposures.BUILDS}")

@@ -1,6 +1,6 @@
 {#- Part of guard_release: why the release of this run cannot be built, or '' (each check in turn). -#}
 {% macro guard_problem(selected) -%}
-    {%- set release = var('release') -%}
+    {%- set release = release_var('release') -%}
     {%- if not release -%}
         {{ return("no release given: name the release to build, e.g. dbt build --vars '{release: 2020V2}' "
             ~ "(`vt releases` lists the calendar)") }}
@@ -12,11 +12,11 @@
     {%- endif -%}
 
     {%- set peildatum = kalender.peildatum -%}
-    {%- if var('peildatum') -%}
+    {%- if release_var('peildatum') -%}
         {%- set peildatum = run_query(
-            "select cast(try_cast(" ~ sql_text(var('peildatum')) ~ " as date) as varchar)").columns[0].values()[0] -%}
+            "select cast(try_cast(" ~ sql_text(release_var('peildatum')) ~ " as date) as varchar)").columns[0].values()[0] -%}
         {%- if not peildatum -%}
-            {{ return("release " ~ release ~ ": peildatum " ~ var('peildatum') ~ " is not a date YYYY-MM-DD") }}
+            {{ return("release " ~ release ~ ": peildatum " ~ release_var('peildatum') ~ " is not a date YYYY-MM-DD") }}
         {%- endif -%}
     {%- endif -%}
 

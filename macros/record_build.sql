@@ -43,7 +43,7 @@
         );
         insert into {{ src.relation_name }} values (
             {{ sql_text(invocation_id) }},
-            {{ sql_text(var('release')) }},
+            {{ sql_text(release_var('release')) }},
             {{ peildatum }},
             {{ leveringen }},
             {{ sql_text(flags.WHICH) }},

@@ -247,3 +247,22 @@ def test_dbt_reads_the_calendar_from_the_same_rule_as_python(released):
     assert dbt_rows[:3] == [("2019V1", "2019H1", 2019, 1, "definitief", date(2020, 6, 30)),
                             ("2019V1", "2019H2", 2019, 1, "definitief", date(2020, 6, 30)),
                             ("2020V1", "2020H1", 2020, 1, "voorlopig", date(2020, 9, 30))]
+
+
+def test_every_release_shares_one_parse_and_keeps_its_own_names(tmp_path, monkeypatch):
+    """`vt` gives dbt the release in its environment (macros/release_var.sql): a second release re-parses only the
+    files that read it, not the project, and its tables get its own names and schema."""
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    warehouse = Warehouse(tmp_path / "wh")
+    target = warehouse.home / "dbt-target" / "gedeeld"
+    run_dbt(warehouse, ["parse"], release="2020V1")
+    first = json.loads((target / "perf_info.json").read_text())
+    run_dbt(warehouse, ["parse"], release="2021V2")
+    second = json.loads((target / "perf_info.json").read_text())
+    assert first["parsed_path_count"] == first["path_count"]  # a new target: the whole project
+    assert 0 < second["parsed_path_count"] < first["path_count"] / 4
+    nodes = json.loads((target / "manifest.json").read_text())["nodes"]
+    casus = nodes["model.vt_warehouse.vt_casus"]
+    gaaf = nodes["model.vt_warehouse.int_casussen_gaafgemaakt"]
+    assert (casus["alias"], casus["schema"]) == ("VT_casus_2021V2", "main")
+    assert gaaf["schema"] == "main_release_2021v2"

@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- Adviezen of the release, cleaned (G1-G6, G8), with a flag per rule.
 with
 

@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- Directbetrokkenen of the release, cleaned (G4, G5, G7, G8) and linked to their casus.
 with
 

@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- Casussen of the release, cleaned (G1-G4, G8), with a flag per rule.
 with
 

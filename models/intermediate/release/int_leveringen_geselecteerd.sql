@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- The deliveries of the release: per organisation and half-year of the release, the delivery valid on the
 -- peildatum (int_leveringen_vervangen holds the rule, latest delivery wins).
 with
@@ -7,10 +8,10 @@ kalender as (
         verslagperiode,
         -- an explicit peildatum (var) overrides the calendar's
         coalesce(
-            cast({{ "'" ~ var('peildatum') ~ "'" if var('peildatum') else 'null' }} as date), peildatum
+            cast({{ "'" ~ release_var('peildatum') ~ "'" if release_var('peildatum') else 'null' }} as date), peildatum
         ) as peildatum
     from {{ ref('int_releases_gepland') }}
-    where release = '{{ var("release") }}'
+    where release = '{{ release_var('release') }}'
 ),
 
 leveringen as (

@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- Meldingen of the release, cleaned (G1, G4-G6, G8) and linked to their casus (orphans kept and flagged).
 with
 

@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- Monitoringsmomenten of the release, cleaned (G1, G4, G5, G8) and linked to their casus.
 with
 

@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- Overdrachten of the release (one row per person), cleaned (G1, G4, G5, G8) and linked to their casus,
 -- their bron (the veiligheidsbeoordeling via its melding, or the dienst) and the person.
 with

@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- Overdracht records (one per person) attributed to the half-year in which their casus closed, as that
 -- half-year's delivery has it: what the kerncijfer `overdrachten` and its indicator count.
 with

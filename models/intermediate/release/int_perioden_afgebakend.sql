@@ -1,9 +1,10 @@
+{{ config(schema=release_schema()) }}
 -- The half-years of the release with their first and last day.
 with
 
 kalender as (
     select * from {{ ref('int_releases_gepland') }}
-    where release = '{{ var("release") }}'
+    where release = '{{ release_var('release') }}'
 ),
 
 afgebakend as (

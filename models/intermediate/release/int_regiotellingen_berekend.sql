@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- Every count the publication is made of, per half-year of the release and VT-regio, plus NL (their sum): the one
 -- source of truth of the kerncijfers and the indicators' numerators and denominators (publicatie.md). Each
 -- half-year is counted from its own delivery's version of the records; a record counts in the region of its

@@ -1,3 +1,4 @@
+{{ config(schema=release_schema()) }}
 -- Veiligheidsbeoordelingen of the release, cleaned (G1, G4, G5, G8), linked to their melding and casus.
 with
 

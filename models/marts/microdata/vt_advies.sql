@@ -1,4 +1,4 @@
-{{ config(alias='VT_advies_' ~ var('release')) }}
+{{ config(alias='VT_advies_' ~ release_var('release')) }}
 
 with
 

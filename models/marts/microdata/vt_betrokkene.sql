@@ -1,4 +1,4 @@
-{{ config(alias='VT_betrokkene_' ~ var('release')) }}
+{{ config(alias='VT_betrokkene_' ~ release_var('release')) }}
 
 -- One row per person per casus. No BSN pseudonym: released microdata carry coded numbers only; the person
 -- identifier is coded again with the separate release key.

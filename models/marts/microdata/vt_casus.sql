@@ -1,4 +1,4 @@
-{{ config(alias='VT_casus_' ~ var('release')) }}
+{{ config(alias='VT_casus_' ~ release_var('release')) }}
 
 -- Exactly the five CBS variables of VT_casus, in CBS's order and formats.
 with

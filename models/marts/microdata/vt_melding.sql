@@ -1,4 +1,4 @@
-{{ config(alias='VT_melding_' ~ var('release')) }}
+{{ config(alias='VT_melding_' ~ release_var('release')) }}
 
 with
 

@@ -1,4 +1,4 @@
-{{ config(alias='VT_monitoring_' ~ var('release')) }}
+{{ config(alias='VT_monitoring_' ~ release_var('release')) }}
 
 with
 

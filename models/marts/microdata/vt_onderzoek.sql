@@ -1,4 +1,4 @@
-{{ config(alias='VT_onderzoek_' ~ var('release')) }}
+{{ config(alias='VT_onderzoek_' ~ release_var('release')) }}
 
 with
 

@@ -1,4 +1,4 @@
-{{ config(alias='VT_overdracht_' ~ var('release')) }}
+{{ config(alias='VT_overdracht_' ~ release_var('release')) }}
 
 -- One row per overgedragen persoon. The bron is coded like the record it points to: a
 -- veiligheidsbeoordeling by its melding, a dienst by its own number.

@@ -1,4 +1,4 @@
-{{ config(alias='VT_veiligheidsbeoordeling_' ~ var('release')) }}
+{{ config(alias='VT_veiligheidsbeoordeling_' ~ release_var('release')) }}
 
 -- A veiligheidsbeoordeling has no number of its own: it is identified by its melding (at most one per melding).
 with

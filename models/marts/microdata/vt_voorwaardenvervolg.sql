@@ -1,4 +1,4 @@
-{{ config(alias='VT_voorwaardenvervolg_' ~ var('release')) }}
+{{ config(alias='VT_voorwaardenvervolg_' ~ release_var('release')) }}
 
 with
 

@@ -1,4 +1,4 @@
-{{ config(alias='indicatoren_' ~ var('release')) }}
+{{ config(alias='indicatoren_' ~ release_var('release')) }}
 {#- the indicators with their numerator and denominator: the seed publicatie_maten's, read at compile time -#}
 {%- set indicatoren = publicatie_maten('indicatoren') %}
 

@@ -1,4 +1,4 @@
-{{ config(alias='kerncijfers_' ~ var('release')) }}
+{{ config(alias='kerncijfers_' ~ release_var('release')) }}
 {#- its columns: the seed publicatie_maten's kerncijfers (the contract repeats them; a test compares the two) -#}
 {%- set kerncijfers = publicatie_maten('kerncijfers') | map(attribute='maat') | list %}
 
