@@ -243,6 +243,7 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
 def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: list[str]) -> None:
     """A warehouse from before the Parquet raw layer: each registered delivery's rows to its folder, then the
     table dropped (rows of loads that never registered are left behind, as remove_unfinished would have)."""
+    con.execute("set enable_progress_bar = false")  # a long query: DuckDB would draw its bar on stdout
     work = raw.with_name(RAW_TMP_DIR) / "migratie"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, mode=0o700)

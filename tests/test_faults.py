@@ -186,7 +186,7 @@ def test_everything_private_is_owner_only_and_releases_are_for_the_share_group(r
     home = refreshed
     assert mode(home) == 0o750
     assert mode(home / "vt.duckdb") == 0o600
-    for name in ("archive", "logs", "kwaliteit", "dbt-target", "quality-work"):
+    for name in ("archive", "logs", "kwaliteit", "dbt-target", "quality-work", "raw"):
         folder = home / name
         assert mode(folder) == 0o700, name
         files = [p for p in folder.rglob("*") if p.is_file()]

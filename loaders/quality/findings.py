@@ -9,6 +9,7 @@ A BSN is never shown, and no pseudonym is ever selected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -21,8 +22,6 @@ from loaders.sql import sql_text
 # The rules run over many deliveries at once (one query per rule, split per delivery afterwards): the batch is
 # the register's rows of a list of deliveries, bound as a parameter. One delivery is bound by equality: DuckDB
 # then skips every other delivery's row groups of the tables the rule joins (a list filter does not).
-BATCH = f"(select * from {LEVERINGEN} where levering_id in (select unnest(?::varchar[])))"
-BATCH_ONE = f"(select * from {LEVERINGEN} where levering_id = ?)"
 OVERTREDEN, NIET_TE_CONTROLEREN = "overtreden", "niet te controleren"
 # the columns of overtredingen.csv and niet_te_controleren.csv
 COLUMNS = ("regel", "ernst", "recordtype", "nummer", "regelnummer", "veld", "waarde", "verwacht", "toelichting")
@@ -30,13 +29,43 @@ EXAMPLES = 10  # per rule and outcome in the report; the CSV has them all
 HIDDEN = {"bsn"}  # fields whose delivered value never leaves the warehouse
 
 
+def delivery_filter(deliveries: list[str], literal: bool = False) -> tuple[str, list]:
+    """What follows `levering_id` to select the deliveries, with its parameters: equality for one (DuckDB then reads
+    only that delivery's row groups, which it does not for a list: 2.3 s against 0.07 s for one rule on one delivery
+    of the five-year history), a list for many. With `literal` the ids are in the text, for GX's query asset, which
+    takes no parameters (its caller passes only ids of the register's form, LEVERING_ID)."""
+    if literal:
+        ids = [f"'{lid}'" for lid in deliveries]
+        return (f"= {ids[0]}" if len(ids) == 1 else f"in ({', '.join(ids)})"), []
+    if len(deliveries) == 1:
+        return "= ?", [deliveries[0]]
+    return "in (select unnest(?::varchar[]))", [list(deliveries)]
+
+
 def bind(sql: str, deliveries: list[str]) -> tuple[str, list]:
     """A rule query for a list of deliveries: its `{batch}` filled in, with the parameters it then needs."""
-    if len(deliveries) == 1:
-        sql = sql.format(batch=BATCH_ONE)
-        return sql, [deliveries[0]] * sql.count(BATCH_ONE)
-    sql = sql.format(batch=BATCH)
-    return sql, [list(deliveries)] * sql.count(BATCH)
+    where, params = delivery_filter(deliveries)
+    batch = f"(select * from {LEVERINGEN} where levering_id {where})"
+    sql = sql.format(batch=batch)
+    return sql, params * sql.count(batch)
+
+
+def together_else_alone(deliveries: list[str], run: Callable[[list[str]], None]) -> dict[str, str]:
+    """`run` on all deliveries at once; where the database refuses, on each delivery alone, so that one delivery's
+    failure is not another's. Returns the database's message for each delivery on which it failed alone."""
+    try:
+        run(list(deliveries))
+        return {}
+    except duckdb.Error as exc:
+        if len(deliveries) == 1:
+            return {deliveries[0]: _error(exc)}
+    failed = {}
+    for lid in deliveries:
+        try:
+            run([lid])
+        except duckdb.Error as exc:
+            failed[lid] = _error(exc)
+    return failed
 
 
 def _with_values(layout: Layout, bare: str) -> str:
@@ -73,17 +102,9 @@ def collect(con: duckdb.DuckDBPyConnection, deliveries: dict[str, Layout], table
                 + ", ".join(f"{c} {'bigint' if c == 'regelnummer' else 'varchar'}" for c in FINDING) + ")")
     failed: dict[str, dict[str, str]] = {lid: {} for lid in deliveries}
     for rule in RULES:
-        try:
-            _insert(con, rule, list(deliveries), table)
-        except duckdb.Error as exc:
-            if len(deliveries) == 1:
-                failed[next(iter(deliveries))][rule.id] = _error(exc)
-                continue
-            for lid in deliveries:
-                try:
-                    _insert(con, rule, [lid], table)
-                except duckdb.Error as exc_alone:
-                    failed[lid][rule.id] = _error(exc_alone)
+        insert = lambda batch, rule=rule: _insert(con, rule, batch, table)  # noqa: E731
+        for lid, error in together_else_alone(list(deliveries), insert).items():
+            failed[lid][rule.id] = error
     con.execute(f"create or replace temp table {table} as select * from {table}_bare where false")
     con.execute(f"alter table {table} add column waarde varchar")
     by_version: dict[int, tuple[Layout, list[str]]] = {}

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loaders.exposures import LEVERINGEN
+from loaders.quality.findings import delivery_filter
 from loaders.quality.rules import RULES, Rule
 
 PROJECT_GX = Path(__file__).resolve().parents[2] / "gx"
@@ -105,9 +106,7 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str]) -> dict[str
         kwargs={"connect_args": {"read_only": True}},
     )
     # the ids matched LEVERING_ID: safe as literals in the asset's query
-    # (one delivery by equality, as findings.BATCH_ONE: DuckDB then reads only its row groups)
-    ids = ", ".join(f"'{lid}'" for lid in deliveries)
-    where = f"= {ids}" if len(deliveries) == 1 else f"in ({ids})"
+    where, _ = delivery_filter(deliveries, literal=True)
     asset = source.add_query_asset(name="leveringen", query=f"select * from {LEVERINGEN} where levering_id {where}")
     definition = context.validation_definitions.add(gx.ValidationDefinition(
         name="kwaliteit", data=asset.add_batch_definition_whole_table("leveringen"), suite=suite))

@@ -15,7 +15,7 @@ import duckdb
 from loaders.exposures import GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN
 from loaders.layout import Layout, code_lists
 from loaders.periods import Periode
-from loaders.quality.findings import NIET_TE_CONTROLEREN, bind
+from loaders.quality.findings import NIET_TE_CONTROLEREN, bind, together_else_alone
 from loaders.quality.gx_runner import RuleOutcome
 from loaders.quality.rules import FOUT, RULES
 
@@ -25,22 +25,16 @@ MARGIN = 10.0  # percentage points
 def applies_to(con: duckdb.DuckDBPyConnection, deliveries: list[str]) -> dict[str, dict[str, int | None]]:
     """Per delivery, for every rule, the number of records it is confronted with: one query per rule for all
     deliveries. A rule whose query fails on them all is counted per delivery; where it fails still, it is None
-    (that rule is reported as not run for that delivery, the others are not affected)."""
+    (that rule is reported as not run for that delivery, the others are not affected: findings.together_else_alone)."""
     out: dict[str, dict[str, int | None]] = {lid: {} for lid in deliveries}
     for rule in RULES:
-        batches = [deliveries]
-        while batches:
-            batch = batches.pop()
-            try:
-                counts = dict(con.execute(*bind(rule.applies, batch)).fetchall())
-            except duckdb.Error:
-                if len(batch) > 1:
-                    batches += [[lid] for lid in batch]
-                else:
-                    out[batch[0]][rule.id] = None
-                continue
+        def count(batch: list[str], rule=rule) -> None:
+            counts = dict(con.execute(*bind(rule.applies, batch)).fetchall())
             for lid in batch:
                 out[lid][rule.id] = counts.get(lid, 0)
+
+        for lid in together_else_alone(deliveries, count):
+            out[lid][rule.id] = None
     return out
 
 
@@ -285,18 +279,24 @@ def _measures(layout: Layout) -> list[Measure]:
     return out
 
 
+def _measures_query(rt, measures: list[Measure], per_delivery: bool) -> tuple[str, list[Measure]]:
+    """The query of the measures of one record type over the records of the deliveries given as its parameter
+    (a list): over them together, or with `per_delivery` one row per delivery that has records, its id first."""
+    ms = [m for m in measures if m.recordtype == rt.code]
+    select = ", ".join(["r.levering_id"] * per_delivery + [m.expression for m in ms])
+    query = (f"select {select} from raw.{rt.entiteit} as r join {LEVERINGEN} as l "
+             "on r.levering_id = l.levering_id where list_contains(?, r.levering_id)")
+    return query + " group by r.levering_id" * per_delivery, ms
+
+
 def _values(con, layout: Layout, lids: list[str], measures: list[Measure]) -> dict[tuple, float | None]:
     """Every measure over the records of the given deliveries together (none: no values)."""
     if not lids:
         return {}
     out = {}
     for rt in layout.data_types:
-        ms = [m for m in measures if m.recordtype == rt.code]
-        select = ", ".join(m.expression for m in ms)
-        row = con.execute(
-            f"select {select} from raw.{rt.entiteit} as r join {LEVERINGEN} as l "
-            "on r.levering_id = l.levering_id where list_contains(?, r.levering_id)", [lids]).fetchone()
-        for m, v in zip(ms, row):
+        query, ms = _measures_query(rt, measures, per_delivery=False)
+        for m, v in zip(ms, con.execute(query, [lids]).fetchone()):
             out[(m.recordtype, m.veld, m.maat)] = v
     return out
 
@@ -305,14 +305,10 @@ def _values_each(con, layout: Layout, lids: list[str], measures: list[Measure]) 
     """_values of each delivery on its own, one query per record type for all of them."""
     out: dict[str, dict[tuple, float | None]] = {lid: {} for lid in lids}
     for rt in layout.data_types:
-        ms = [m for m in measures if m.recordtype == rt.code]
-        select = ", ".join(m.expression for m in ms)
-        query = (f"select {select} from raw.{rt.entiteit} as r join {LEVERINGEN} as l "
-                 "on r.levering_id = l.levering_id where list_contains(?, r.levering_id)")
+        query, ms = _measures_query(rt, measures, per_delivery=True)
+        rows = {row[0]: row[1:] for row in con.execute(query, [lids]).fetchall()}
         # a delivery without records of the type has the measures of no records (counts 0, shares none)
-        empty = con.execute(query, [[]]).fetchone()
-        rows = {row[0]: row[1:] for row in con.execute(
-            query.replace("select ", "select r.levering_id, ", 1) + " group by r.levering_id", [lids]).fetchall()}
+        empty = con.execute(_measures_query(rt, measures, per_delivery=False)[0], [[]]).fetchone()
         for lid in lids:
             for m, v in zip(ms, rows.get(lid, empty)):
                 out[lid][(m.recordtype, m.veld, m.maat)] = v
