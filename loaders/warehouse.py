@@ -180,8 +180,9 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
 
 
 def database_path(con: duckdb.DuckDBPyConnection) -> Path:
+    """The connection's database file, absolute: the views name their folder by it, and dbt runs elsewhere."""
     (path,) = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()
-    return Path(path)
+    return Path(path).resolve()
 
 
 def delivery_folder(raw: Path, levering_id: str) -> Path:
@@ -254,10 +255,19 @@ def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: l
                   f"(select levering_id from {RAW_SCHEMA}.leveringen))")
         select = raw_select(cols, cols, source, keep_id=True)
         con.execute(f"copy ({select}) to {quoted(work / table)} (format parquet, partition_by (levering_id))")
-        for part in sorted((work / table).glob("levering_id=*/*.parquet")):
-            folder = raw / part.parent.name
+        for written in sorted((work / table).glob("levering_id=*")):
+            folder = raw / written.name
             folder.mkdir(mode=0o700, exist_ok=True)
-            os.replace(part, raw_file(folder, table, 0))
+            for i, part in enumerate(sorted(written.glob("*.parquet"))):  # DuckDB may write several per delivery
+                os.replace(part, raw_file(folder, table, i))
+        # checked before any table is dropped: every registered row is in the files
+        (kept,) = con.execute(f"select count(*) from {source}").fetchone()
+        (moved,) = con.execute(f"select count(*) from read_parquet({quoted(raw / '*' / f'{table}-*.parquet')}, "
+                               "hive_partitioning = true, hive_types = {'levering_id': 'varchar'}, union_by_name = true)"
+                               f" where levering_id in (select levering_id from {RAW_SCHEMA}.leveringen)").fetchone()
+        if moved != kept:
+            raise RuntimeError(f"moving {RAW_SCHEMA}.{table} to Parquet: {kept} rows in the table, {moved} in the files; "
+                               "the table is kept")
     con.execute("begin transaction")
     for table in tables:
         con.execute(f"drop table {RAW_SCHEMA}.{table}")

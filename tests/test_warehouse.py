@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import duckdb
 
@@ -76,3 +77,16 @@ def test_a_copied_warehouse_reads_its_own_raw_folder_after_its_first_writer(ware
         definitions = [sql for (sql,) in con.execute("select sql from duckdb_views() where schema_name = ?",
                                                      [RAW_SCHEMA]).fetchall()]
     assert len(definitions) == len(ENTITIES) and all(str(copy.raw) in sql for sql in definitions)
+
+
+def test_a_warehouse_named_by_a_relative_path_is_read_from_anywhere(warehouse_env, tmp_path, monkeypatch):
+    """VT_HOME may be relative (the default is ./warehouse); dbt reads from the project folder, analysts from
+    theirs: the views name the raw folder absolutely."""
+    monkeypatch.chdir(tmp_path)
+    wh = Warehouse(Path("relatief"))
+    [result] = load_files([write_delivery(tmp_path, small_delivery())], wh, layouts(), None)
+    assert result.outcome == GELADEN, result.message
+    monkeypatch.chdir("/")
+    assert {e: len(rows) for e, rows in raw_contents(tmp_path / "relatief" / "vt.duckdb").items()} == {
+        "casus": 2, "advies": 1, "melding": 2, "veiligheidsbeoordeling": 1, "voorwaardenvervolg": 1,
+        "onderzoek": 1, "overdracht": 1, "monitoring": 1, "betrokkene": 2}
