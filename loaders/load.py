@@ -249,11 +249,10 @@ def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layo
     # pread for a chunked file: the archive copy does not move the parser's position in it
     archiving = _background(_archive, warehouse, parsed, data if data is not None else fh.fileno())
     try:
-        _write_delivery(con, warehouse, parsed, batches, layout.raw, ipad, opad, archiving)
+        target = _write_delivery(con, warehouse, parsed, batches, layout.raw, ipad, opad, archiving)
     finally:
         wait([archiving])  # never left writing behind a failure (its own error is raised in _write_delivery)
     message = f"{path.name}: loaded as {parsed.levering_id}, {sum(parsed.counts.values())} records"
-    target = delivery_folder(warehouse.raw, parsed.levering_id)
     con.execute("begin transaction")
     try:
         _insert_delivery(con, parsed, path.name, checksum, received, layout.raw)
@@ -289,9 +288,9 @@ def _check_number(con, parsed: ParsedDelivery, path: Path, checksum: str) -> Loa
 
 
 def _write_delivery(con, warehouse: Warehouse, parsed: ParsedDelivery, batches, raw: Layout, ipad, opad,
-                    archiving: Future) -> None:
+                    archiving: Future) -> Path:
     """The delivery's Parquet files, written into a temporary folder and renamed into place whole once written and
-    synced: no reader ever sees part of a delivery. The register row that makes it exist comes after (_load_open);
+    synced (returns that place): no reader ever sees part of a delivery. The register row that makes it exist comes after (_load_open);
     a kill before it leaves a folder that the next writer removes (warehouse.remove_unfinished)."""
     staging = warehouse.raw.with_name(RAW_TMP_DIR)
     staging.mkdir(mode=0o700, exist_ok=True)
@@ -305,11 +304,13 @@ def _write_delivery(con, warehouse: Warehouse, parsed: ParsedDelivery, batches, 
             _fsync(file)
         _fsync(folder)
         faults.checkpoint("load:before-rename")
-        os.rename(folder, delivery_folder(warehouse.raw, parsed.levering_id))
+        target = delivery_folder(warehouse.raw, parsed.levering_id)
+        os.rename(folder, target)
         _fsync(warehouse.raw)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
+    return target
 
 
 def _fsync(path: Path) -> None:

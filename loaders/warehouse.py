@@ -41,7 +41,7 @@ class Warehouse:
     @property
     def raw(self) -> Path:
         """The raw layer's Parquet files, one folder per delivery, beside the database file they belong to."""
-        return self.database.parent / RAW_DIR
+        return raw_dir(self.database)
 
     @property
     def archive(self) -> Path:
@@ -185,6 +185,11 @@ def database_path(con: duckdb.DuckDBPyConnection) -> Path:
     return Path(path).resolve()
 
 
+def raw_dir(database: Path) -> Path:
+    """The raw layer's folder: beside the database file whose register it belongs to."""
+    return database.parent / RAW_DIR
+
+
 def delivery_folder(raw: Path, levering_id: str) -> Path:
     return raw / f"levering_id={levering_id}"
 
@@ -215,7 +220,7 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
     """The raw schema's entity tables as views over the Parquet files (columns: per entity, in order). A warehouse
     whose raw tables predate the Parquet layer has them moved into it first. A view is replaced when its
     definition changed (a new layout version's columns, or a warehouse moved to another folder)."""
-    raw = database_path(con).parent / RAW_DIR
+    raw = raw_dir(database_path(con))
     raw.mkdir(mode=0o700, exist_ok=True)
     kinds = dict(con.execute("select table_name, table_type from information_schema.tables where table_schema = ?",
                              [RAW_SCHEMA]).fetchall())
@@ -224,11 +229,8 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
     comments = dict(con.execute("select view_name, comment from duckdb_views() where schema_name = ?",
                                 [RAW_SCHEMA]).fetchall())
     for entiteit, cols in columns.items():
-        pattern = raw / "*" / f"{entiteit}-*.parquet"
         # only registered deliveries: a folder whose register row a kill prevented is never read
-        definition = (f"select {', '.join(cols)} from read_parquet({quoted(pattern)}, hive_partitioning = true, "
-                      "hive_types = {'levering_id': 'varchar'}, union_by_name = true) "
-                      f"where levering_id in (select levering_id from {RAW_SCHEMA}.leveringen)")
+        definition = f"select {', '.join(cols)} from {_registered_files(raw, entiteit)}"
         if comments.get(entiteit) == definition:
             continue
         # an empty file with every column: the view has its columns (and types) before any delivery is loaded
@@ -239,6 +241,13 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
         os.replace(tmp, empty)
         con.execute(f"create or replace view {RAW_SCHEMA}.{entiteit} as {definition}")
         con.execute(f"comment on view {RAW_SCHEMA}.{entiteit} is {quoted(definition)}")
+
+
+def _registered_files(raw: Path, entiteit: str) -> str:
+    """The records of an entity in the files of the registered deliveries (a FROM clause)."""
+    pattern = raw / "*" / f"{entiteit}-*.parquet"
+    return (f"read_parquet({quoted(pattern)}, hive_partitioning = true, hive_types = {{'levering_id': 'varchar'}}, "
+            f"union_by_name = true) where levering_id in (select levering_id from {RAW_SCHEMA}.leveringen)")
 
 
 def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: list[str]) -> None:
@@ -262,9 +271,7 @@ def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: l
                 os.replace(part, raw_file(folder, table, i))
         # checked before any table is dropped: every registered row is in the files
         (kept,) = con.execute(f"select count(*) from {source}").fetchone()
-        (moved,) = con.execute(f"select count(*) from read_parquet({quoted(raw / '*' / f'{table}-*.parquet')}, "
-                               "hive_partitioning = true, hive_types = {'levering_id': 'varchar'}, union_by_name = true)"
-                               f" where levering_id in (select levering_id from {RAW_SCHEMA}.leveringen)").fetchone()
+        (moved,) = con.execute(f"select count(*) from {_registered_files(raw, table)}").fetchone()
         if moved != kept:
             raise RuntimeError(f"moving {RAW_SCHEMA}.{table} to Parquet: {kept} rows in the table, {moved} in the files; "
                                "the table is kept")
@@ -296,7 +303,7 @@ def remove_unfinished(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Remove what an interrupted load left: its temporary folder, or its delivery's folder renamed into place
     before its register row was committed (no reader sees those rows: every model and rule reaches records
     through the register). Runs under the database's write lock, so no load is under way. Returns their ids."""
-    raw = database_path(con).parent / RAW_DIR
+    raw = raw_dir(database_path(con))
     shutil.rmtree(raw.with_name(RAW_TMP_DIR), ignore_errors=True)
     registered = {lid for (lid,) in con.execute(f"select levering_id from {RAW_SCHEMA}.leveringen").fetchall()}
     removed = []
