@@ -192,9 +192,12 @@ COLUMNS = {
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
     cols = COLUMNS[table]
-    con.executemany(f"insert into {SCHEMA}.{table} ({', '.join(cols)}) values ({', '.join('?' for _ in cols)})",
-                    [[r[c] for c in cols] for r in rows])
+    # one statement with a list per column (executemany is one statement per row: 1.9 s for a new warehouse)
+    con.execute(f"insert into {SCHEMA}.{table} ({', '.join(cols)}) select {', '.join('unnest(?)' for _ in cols)}",
+                [[r[c] for r in rows] for c in cols])
 
 
 def _log(con, soort: str, jaar: int | None, rijen: int, bron: str, checksum: str | None, toelichting: str) -> None:
