@@ -29,8 +29,8 @@ from loaders.parse import (CHUNK_BYTES, DeliveryRejected, ParsedDelivery, Violat
                            scan_delivery, shown)
 from loaders.periods import Periode
 from loaders.pseudonym import BSN_FIELD, hmac_pads, resolve_key, with_bsn_status
-from loaders.warehouse import (RAW_SCHEMA, RAW_TMP_DIR, Warehouse, delivery_folder, prepare, quoted, raw_columns,
-                               raw_file, raw_select)
+from loaders.warehouse import (LOAD_MEMORY_ENV, RAW_SCHEMA, RAW_TMP_DIR, Warehouse, delivery_folder, limit_memory,
+                               prepare, quoted, raw_columns, raw_file, raw_select)
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
 HERDATEERD = "herdateerd"  # an identical file loaded again with --redate: its reception time corrected
@@ -38,8 +38,7 @@ HERDATEERD = "herdateerd"  # an identical file loaded again with --redate: its r
 MTIME = "mtime"
 # could not be read now (permissions, I/O): nothing is decided about the file, a later run tries again
 ONLEESBAAR = "onleesbaar"
-MAX_BYTES_ENV, CHUNK_ENV, MEMORY_ENV = "VT_MAX_FILE_BYTES", "VT_CHUNK_BYTES", "VT_LOAD_MEMORY"
-DEFAULT_MEMORY_LIMIT = "512MB"
+MAX_BYTES_ENV, CHUNK_ENV = "VT_MAX_FILE_BYTES", "VT_CHUNK_BYTES"
 # far above any real delivery (a national half-year is about 300 MB at scale 1)
 DEFAULT_MAX_BYTES = 2 * 1024**3
 
@@ -141,9 +140,9 @@ def load_files(
     results = []
     layout = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout})
     with warehouse.connect() as con:
-        # DuckDB keeps written blocks in its buffer pool up to its limit (80% of RAM by default): bounded here so
-        # a file near the size limit loads in bounded memory (it spills to disk beyond)
-        con.execute("set memory_limit = ?", [os.environ.get(MEMORY_ENV) or DEFAULT_MEMORY_LIMIT])
+        # DuckDB keeps written blocks in its buffer pool: bounded, so a file near the size limit loads in bounded
+        # memory
+        limit_memory(con, LOAD_MEMORY_ENV)
         prepare(con, layout.raw)
         for i, path in enumerate(files):
             if progress:

@@ -410,8 +410,7 @@ def content_checksum(path: Path, version: int = CONTENT_VERSION) -> str:
                                where table_name = $1)""", [table]).fetchone()).encode())
             cursor = con.execute(f'select * from "{table}" order by all')
             while batch := cursor.fetchmany(50_000):
-                for row in batch:
-                    h.update(repr(row).encode())
+                h.update("".join(map(repr, batch)).encode())  # the same bytes as one update per row, fewer calls
         if version >= 2:
             h.update(repr(con.execute("select view_name, sql, comment from duckdb_views() where not internal "
                                       "order by view_name").fetchall()).encode())

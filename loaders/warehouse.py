@@ -179,6 +179,26 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
             con.execute(f"alter table {RAW_SCHEMA}.{table} add column {column} {kind}")
 
 
+# DuckDB's buffer pool may grow to 80% of RAM by default; the steps that read or write much are bounded (DuckDB
+# spills to a temporary file beyond the limit), each by its own variable.
+LOAD_MEMORY_ENV, QUALITY_MEMORY_ENV = "VT_LOAD_MEMORY", "VT_QUALITY_MEMORY"
+MEMORY_DEFAULTS = {LOAD_MEMORY_ENV: "512MB", QUALITY_MEMORY_ENV: "1GB"}
+
+
+class SettingError(Exception):
+    """An environment variable of the warehouse holds a value it cannot use (an operating condition, exit 2)."""
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, variable: str) -> None:
+    """Bound `con`'s memory by $`variable` (a DuckDB size such as 1GB), else by its default."""
+    value = os.environ.get(variable) or MEMORY_DEFAULTS[variable]
+    try:
+        con.execute("set memory_limit = ?", [value])
+    except duckdb.Error:
+        raise SettingError(f"{variable}={value!r} is not a memory size: give one such as 1GB or 512MB, or unset it "
+                           f"(default {MEMORY_DEFAULTS[variable]})") from None
+
+
 def database_path(con: duckdb.DuckDBPyConnection) -> Path:
     """The connection's database file, absolute: the views name their folder by it, and dbt runs elsewhere."""
     (path,) = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()

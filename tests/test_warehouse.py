@@ -6,11 +6,12 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from loaders.layout import default_layout, layouts
 from loaders.load import GELADEN, load_files
-from loaders.warehouse import RAW_SCHEMA, Warehouse, prepare
-from tests.conftest import small_delivery, write_delivery
+from loaders.warehouse import QUALITY_MEMORY_ENV, RAW_SCHEMA, SettingError, Warehouse, limit_memory, prepare
+from tests.conftest import run_vt, small_delivery, write_delivery
 
 ENTITIES = [rt.entiteit for rt in default_layout().data_types]
 
@@ -90,3 +91,25 @@ def test_a_warehouse_named_by_a_relative_path_is_read_from_anywhere(warehouse_en
     assert {e: len(rows) for e, rows in raw_contents(tmp_path / "relatief" / "vt.duckdb").items()} == {
         "casus": 2, "advies": 1, "melding": 2, "veiligheidsbeoordeling": 1, "voorwaardenvervolg": 1,
         "onderzoek": 1, "overdracht": 1, "monitoring": 1, "betrokkene": 2}
+
+
+def test_memory_is_bounded_per_step_and_a_bad_bound_is_named(monkeypatch):
+    con = duckdb.connect()
+    monkeypatch.delenv(QUALITY_MEMORY_ENV, raising=False)
+    limit_memory(con, QUALITY_MEMORY_ENV)
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"  # 1GB, the default
+    monkeypatch.setenv(QUALITY_MEMORY_ENV, "300MB")
+    limit_memory(con, QUALITY_MEMORY_ENV)
+    assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"
+    monkeypatch.setenv(QUALITY_MEMORY_ENV, "lots")
+    with pytest.raises(SettingError, match=r"VT_QUALITY_MEMORY='lots' is not a memory size: give one such as 1GB"):
+        limit_memory(con, QUALITY_MEMORY_ENV)
+
+
+def test_a_bad_memory_bound_is_a_configuration_error_of_the_command(tmp_path):
+    delivery = write_delivery(tmp_path, small_delivery())
+    proc = run_vt("load", str(delivery), home=tmp_path / "wh", env={"VT_LOAD_MEMORY": "lots"}, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().endswith("VT_LOAD_MEMORY='lots' is not a memory size: give one such as 1GB or "
+                                        "512MB, or unset it (default 512MB)")
+    assert "Traceback" not in proc.stderr

@@ -14,7 +14,7 @@ from loaders.quality import findings
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegel_prefetch, spiegelrapport, write_reports
 from loaders.dbt_run import BuildError, require_reference, run_dbt
-from loaders.warehouse import Warehouse
+from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, limit_memory
 
 
 
@@ -81,6 +81,8 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path, shared_b
     faults.checkpoint("quality:gx-running")
     try:
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
+            # the rules over many deliveries at once took 3 GB unbounded (the five-year history), 1.4 GB at 1GB
+            limit_memory(con, QUALITY_MEMORY_ENV)
             levering = _register(con, deliveries)
             version = {lid: layouts().get(levering[lid]["versie_bestandsdefinitie"]) for lid in deliveries}
             # every rule is one query over all the deliveries, split per delivery afterwards
