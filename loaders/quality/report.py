@@ -319,8 +319,9 @@ def spiegel_prefetch(con, deliveries: dict[str, Layout], cache: dict) -> None:
     """Fill a spiegelrapport cache for many deliveries at once: the figures of each, of the delivery it replaces
     and of its previous half-year, one query per record type and layout version instead of three per delivery."""
     by_version: dict[str, tuple[Layout, set[str]]] = {}
+    before = _previous_each(con, list(deliveries))
     for lid, layout in deliveries.items():
-        earlier, previous = _previous(con, lid)
+        earlier, previous = before[lid]
         cache[("vorige", lid)] = (earlier, previous)
         wanted = by_version.setdefault(layout.versie, (layout, set()))[1]
         wanted.update(x for x in (lid, earlier, previous) if x)
@@ -335,16 +336,17 @@ def _national(con, verslagperiode: str) -> list[str]:
         f"select levering_id from {GELDIGE_LEVERINGEN} where verslagperiode = ? and laatste", [verslagperiode]).fetchall()]
 
 
-def _previous(con, levering_id: str) -> tuple[str | None, str | None]:
-    """(the previous delivery for the same half-year, the latest delivery of the previous half-year)."""
-    row = con.execute(f"select vervangt, vt_code, verslagperiode from {GELDIGE_LEVERINGEN} where levering_id = ?",
-                      [levering_id]).fetchone()
-    if row is None:
-        return None, None
-    earlier, vt_code, periode = row
-    prev = con.execute(f"select levering_id from {GELDIGE_LEVERINGEN} where vt_code = ? and verslagperiode = ? "
-                       "and laatste", [vt_code, str(Periode.parse(periode).previous())]).fetchone()
-    return earlier, (prev[0] if prev else None)
+def _previous_each(con, lids: list[str]) -> dict[str, tuple[str | None, str | None]]:
+    """Per delivery (the previous delivery for the same half-year, the latest delivery of the previous half-year),
+    in two queries for all of them."""
+    rows = con.execute(f"select levering_id, vervangt, vt_code, verslagperiode from {GELDIGE_LEVERINGEN} "
+                       "where list_contains(?, levering_id)", [lids]).fetchall()
+    latest = {(vt_code, periode): lid for lid, vt_code, periode in con.execute(
+        f"select levering_id, vt_code, verslagperiode from {GELDIGE_LEVERINGEN} where laatste").fetchall()}
+    out: dict[str, tuple[str | None, str | None]] = {lid: (None, None) for lid in lids}
+    for lid, earlier, vt_code, periode in rows:
+        out[lid] = (earlier, latest.get((vt_code, str(Periode.parse(periode).previous()))))
+    return out
 
 
 MIN_GROUP = 20  # records: a share of a smaller group is not marked (4 onderzoeken move 25 points a record)
@@ -390,7 +392,7 @@ def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN
     measures = _measures(layout)
     labels = _labels(layout)
     cache = national_cache if national_cache is not None else {}
-    earlier, previous = cache.get(("vorige", levering_id)) or _previous(con, levering_id)
+    earlier, previous = cache.get(("vorige", levering_id)) or _previous_each(con, [levering_id])[levering_id]
 
     def values(lid: str | None) -> dict:
         if not lid:
