@@ -20,8 +20,7 @@ from loaders.quality.rules import FINDING, RULES
 from loaders.sql import sql_text
 
 # The rules run over many deliveries at once (one query per rule, split per delivery afterwards): the batch is
-# the register's rows of a list of deliveries, bound as a parameter. One delivery is bound by equality: DuckDB
-# then skips every other delivery's row groups of the tables the rule joins (a list filter does not).
+# the register's rows of a list of deliveries, bound as a parameter (one delivery by equality).
 OVERTREDEN, NIET_TE_CONTROLEREN = "overtreden", "niet te controleren"
 # the columns of overtredingen.csv and niet_te_controleren.csv
 COLUMNS = ("regel", "ernst", "recordtype", "nummer", "regelnummer", "veld", "waarde", "verwacht", "toelichting")
@@ -30,10 +29,11 @@ HIDDEN = {"bsn"}  # fields whose delivered value never leaves the warehouse
 
 
 def delivery_filter(deliveries: list[str], literal: bool = False) -> tuple[str, list]:
-    """What follows `levering_id` to select the deliveries, with its parameters: equality for one (DuckDB then reads
-    only that delivery's row groups, which it does not for a list: 2.3 s against 0.07 s for one rule on one delivery
-    of the five-year history), a list for many. With `literal` the ids are in the text, for GX's query asset, which
-    takes no parameters (its caller passes only ids of the register's form, LEVERING_ID)."""
+    """What follows `levering_id` to select the deliveries, with its parameters: equality for one, a list for many.
+    (With the DuckDB tables of the raw layer before issue 19, equality let DuckDB skip other deliveries' row groups;
+    over the Parquet views neither form skips files, nor does a literal list here: measured, 8.1 s against 7.3 s
+    for all rules on one delivery of the five-year history.) With `literal` the ids are in the text, for GX's query
+    asset, which takes no parameters (its caller passes only ids of the register's form, LEVERING_ID)."""
     if literal:
         ids = [f"'{lid}'" for lid in deliveries]
         return (f"= {ids[0]}" if len(ids) == 1 else f"in ({', '.join(ids)})"), []
