@@ -289,8 +289,9 @@ def _check_number(con, parsed: ParsedDelivery, path: Path, checksum: str) -> Loa
 def _write_delivery(con, warehouse: Warehouse, parsed: ParsedDelivery, batches, raw: Layout, ipad, opad,
                     archiving: Future) -> Path:
     """The delivery's Parquet files, written into a temporary folder and renamed into place whole once written and
-    synced (returns that place): no reader ever sees part of a delivery. The register row that makes it exist comes after (_load_open);
-    a kill before it leaves a folder that the next writer removes (warehouse.remove_unfinished)."""
+    synced (returns that place): no reader ever sees part of a delivery. The register row that makes it exist
+    comes after (_load_open); a kill before it leaves a folder that the next writer removes
+    (warehouse.remove_unfinished)."""
     staging = warehouse.raw.with_name(RAW_TMP_DIR)
     staging.mkdir(mode=0o700, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{parsed.levering_id}-", dir=staging))

@@ -14,7 +14,6 @@ import duckdb
 
 from loaders.exposures import GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN
 from loaders.layout import Layout, code_lists
-from loaders.periods import Periode
 from loaders.quality.findings import NIET_TE_CONTROLEREN, bind, together_else_alone
 from loaders.quality.gx_runner import RuleOutcome
 from loaders.quality.rules import FOUT, RULES
@@ -338,14 +337,16 @@ def _national(con, verslagperiode: str) -> list[str]:
 
 def _previous_each(con, lids: list[str]) -> dict[str, tuple[str | None, str | None]]:
     """Per delivery (the previous delivery for the same half-year, the latest delivery of the previous half-year),
-    in two queries for all of them."""
-    rows = con.execute(f"select levering_id, vervangt, vt_code, verslagperiode from {GELDIGE_LEVERINGEN} "
-                       "where list_contains(?, levering_id)", [lids]).fetchall()
-    latest = {(vt_code, periode): lid for lid, vt_code, periode in con.execute(
-        f"select levering_id, vt_code, verslagperiode from {GELDIGE_LEVERINGEN} where laatste").fetchall()}
+    in one query for all of them; the previous half-year is the register's, as in the rules (rules.PREVIOUS)."""
+    rows = con.execute(
+        f"""select g.levering_id, g.vervangt, p.levering_id
+            from {GELDIGE_LEVERINGEN} as g join {LEVERINGEN} as l using (levering_id)
+            left join {GELDIGE_LEVERINGEN} as p
+                on p.vt_code = g.vt_code and p.laatste and p.verslagperiode = l.vorige_verslagperiode
+            where list_contains(?, g.levering_id)""", [lids]).fetchall()
     out: dict[str, tuple[str | None, str | None]] = {lid: (None, None) for lid in lids}
-    for lid, earlier, vt_code, periode in rows:
-        out[lid] = (earlier, latest.get((vt_code, str(Periode.parse(periode).previous()))))
+    for lid, earlier, previous in rows:
+        out[lid] = (earlier, previous)
     return out
 
 
