@@ -52,7 +52,9 @@ def steps(log: Path, since: int) -> dict[str, float]:
         if not m:
             continue
         kind = ("load" if m[1].startswith("load ") else "quality reports" if m[1].startswith("quality")
-                else "release build+freeze+export" if "built and frozen" in m[1]
+                else "release builds (one dbt process)" if m[1].startswith("releases built")
+                else "release freeze+export" if "frozen and exported" in m[1]
+                else "release build+freeze+export" if "built and frozen" in m[1]  # (before one dbt process)
                 else "release publish" if "published" in m[1]
                 else "release build (not frozen)" if "built" in m[1] else m[1])
         out[kind] = out.get(kind, 0.0) + float(m[2])

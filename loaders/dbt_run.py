@@ -1,18 +1,22 @@
 """Running the dbt project: in a child process, on the warehouse's database, with its messages kept.
 
 Everything that builds models (a release, the shared models the quality reports read, the benchmarks) runs dbt
-through `run_dbt`; a stop of the project's guard (macros/guard_release.sql) or any dbt error becomes a
-BuildError with what dbt said.
+through `run_dbt` (one command) or `run_dbt_each` (one command for several releases, in one process); a stop of
+the project's guard (macros/guard_release.sql) or any dbt error becomes a BuildError with what dbt said.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from loaders import referentie
+from loaders.dbt_child import MARKER
 from loaders.warehouse import Warehouse, prepare
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -36,33 +40,67 @@ def target_dir(warehouse: Warehouse) -> Path:
     return warehouse.home.resolve() / "dbt-target" / TARGET
 
 
+@dataclass(frozen=True)
+class Run:
+    """One dbt command of a child process: for this release and peildatum (both optional)."""
+    release: str | None = None
+    peildatum: str | None = None
+
+
 def run_dbt(warehouse: Warehouse, args: list[str], echo: bool = False, release: str | None = None,
             peildatum: str | None = None) -> str:
-    """dbt in a child process (it then holds the DuckDB file only while it runs). The release and peildatum go in
-    the environment (macros/release_var.sql), not as vars: dbt then keeps its parse from one run to the next and
-    parses again only the files that read them, so every release shares one target folder and one parse."""
+    """One dbt command; its output, or BuildError with what dbt said."""
+    [outcome] = run_dbt_each(warehouse, args, [Run(release, peildatum)], echo)
+    if isinstance(outcome, BuildError):
+        raise outcome
+    return outcome
+
+
+def run_dbt_each(warehouse: Warehouse, args: list[str], runs: list[Run], echo: bool = False) -> list[str | BuildError]:
+    """The same dbt command once per run (e.g. `build` for several releases), in one child process
+    (loaders/dbt_child.py; it holds the DuckDB file only while it runs). Per run its output, or a BuildError with
+    what dbt said: one release that fails does not stop the others. The release and peildatum go in the
+    environment (macros/release_var.sql), not as vars: dbt then keeps its parse from one run to the next and parses
+    again only the files that read them, so every release shares one target folder and one parse."""
     env = {**os.environ, "VT_DATABASE": str(warehouse.database.resolve()), "DO_NOT_TRACK": "1",
-           "VT_HOME": str(warehouse.home.resolve()), "VT_RELEASE": release or "", "VT_PEILDATUM": peildatum or ""}
+           "VT_HOME": str(warehouse.home.resolve())}
     with warehouse.connect() as con:
         prepare(con)  # dbt reads every raw column of every layout version and the reference schema
-    cmd = [sys.executable, "-m", "dbt.cli.main", "--no-use-colors", *args, "--project-dir", str(PROJECT_DIR),
-           "--profiles-dir", str(PROJECT_DIR), "--target-path", str(target_dir(warehouse)),
-           "--log-path", str(warehouse.logs.resolve())]
-    lines = []
+    dbt_args = ["--no-use-colors", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+                "--target-path", str(target_dir(warehouse)), "--log-path", str(warehouse.logs.resolve())]
+    # the end-of-run line carries a token of this call: no output of dbt (which may quote delivered text) can
+    # pass for it
+    marker = f"{MARKER} {secrets.token_hex(8)}"
+    spec = {"args": dbt_args, "marker": marker,
+            "runs": [{"release": r.release, "peildatum": r.peildatum} for r in runs]}
+    cmd = [sys.executable, "-m", "loaders.dbt_child", json.dumps(spec)]
+    outcomes: list[str | BuildError] = []
+    lines: list[str] = []
     with subprocess.Popen(cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           cwd=PROJECT_DIR) as proc:
         for line in proc.stdout:
-            lines.append(line.rstrip("\n"))
+            line = line.rstrip("\n")
+            if line.startswith(marker + " "):
+                outcomes.append("\n".join(lines) + "\n" if line.endswith(" ok") else _failure(lines))
+                lines = []
+                continue
+            lines.append(line)
             if echo:
-                sys.stdout.write(line)
+                sys.stdout.write(line + "\n")
                 sys.stdout.flush()
-    if proc.returncode != 0:
-        stopped = guard_message(lines)
-        if stopped:
-            raise BuildError(stopped)
-        errors = [line for line in lines if "ERROR" in line or "Error" in line or "FAIL" in line]
-        raise BuildError("dbt failed:\n" + "\n".join(errors[-30:] or lines[-30:]))
-    return "\n".join(lines) + "\n"
+    if len(outcomes) < len(runs):  # the child ended before every run ended: killed, or dbt could not start
+        why = f"dbt stopped (exit code {proc.returncode}) before this run ended"
+        outcomes.append(BuildError(why + "".join(f"\n{line}" for line in lines[-30:])))
+        outcomes += [BuildError(why)] * (len(runs) - len(outcomes))
+    return outcomes
+
+
+def _failure(lines: list[str]) -> BuildError:
+    stopped = guard_message(lines)
+    if stopped:
+        return BuildError(stopped)
+    errors = [line for line in lines if "ERROR" in line or "Error" in line or "FAIL" in line]
+    return BuildError("dbt failed:\n" + "\n".join(errors[-30:] or lines[-30:]))
 
 
 def guard_message(lines: list[str]) -> str | None:

@@ -35,7 +35,10 @@ def holder(pid: int) -> str:
         if w.endswith("/vt") or w == "vt" or w == "loaders.cli":
             words = ["vt", *words[i + 1:]]
             break
-        if w.endswith("dbt.cli.main") or w.endswith("/dbt"):
+        if w == "loaders.dbt_child":  # vt's dbt process: its argument is dbt's command line as JSON
+            words = ["dbt (run by vt)"]
+            break
+        if w.endswith("/dbt"):
             words = ["dbt", *words[i + 1:]]
             break
     return f"process {pid} ({' '.join(' '.join(words).split())[:120]})"

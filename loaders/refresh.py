@@ -35,7 +35,7 @@ from loaders.dbt_run import run_dbt
 from loaders.exposures import SHARED_BUILD
 from loaders.quality import jaar_of, run_quality
 from loaders.kalender import releases_up_to
-from loaders.release import (MANIFEST, ReleaseError, build_release, freeze_release, last_build, releases_dir,
+from loaders.release import (MANIFEST, ReleaseError, build_releases, freeze_release, last_build, releases_dir,
                              selected_deliveries)
 from loaders.warehouse import Warehouse, share
 
@@ -243,50 +243,76 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary,
     if summary.loaded:
         shared.ensure()  # the release selection reads the register of valid deliveries: as of this load
     # by peildatum: a release's time series takes every release frozen before it (loaders.publish.sources)
+    plans = []
     for release in sorted(releases_up_to(today), key=lambda r: (r.peildatum, r.name)):
         try:
-            _release(warehouse, release, today, log, summary, shared)
+            action = _plan(warehouse, release, today, log, summary)
+        except (ReleaseError, PublishError) as exc:
+            _hold(log, summary, f"release {release.name}: {exc}")
+            continue
+        if action:
+            plans.append((release, action))
+    # every release to build (and freeze) in one dbt process: one start-up and one parse for all of them
+    todo = [release.name for release, action in plans if action in (FREEZE, BUILD)]
+    built = {}
+    if todo:
+        shared.ensure()
+        with log.step(f"releases built in one dbt process: {', '.join(todo)}"):
+            built = build_releases(warehouse, todo, shared_built=True)
+    for release, action in plans:
+        try:
+            _act(warehouse, release, action, built.get(release.name), log, summary)
         except (ReleaseError, PublishError) as exc:
             # one release that cannot be built, frozen or published holds back only itself
             _hold(log, summary, f"release {release.name}: {exc}")
 
 
-def _release(warehouse: Warehouse, release, today: date, log: StepLog, summary: Summary,
-             shared: SharedModels) -> None:
+PUBLISH, FREEZE, BUILD = "publish", "freeze", "build"
+
+
+def _plan(warehouse: Warehouse, release, today: date, log: StepLog, summary: Summary) -> str | None:
+    """What a release needs now: PUBLISH (frozen, not published), FREEZE (its peildatum has passed), BUILD (not
+    yet, but its deliveries changed since its last build) or nothing."""
     name = release.name
-    frozen = (releases_dir(warehouse) / name / MANIFEST).exists()
-    target = warehouse.home / "publicatie" / name
-    if frozen:
-        if not target.exists():
-            _publish(warehouse, name, target, log, summary)
-        return
+    if (releases_dir(warehouse) / name / MANIFEST).exists():
+        return None if (warehouse.home / "publicatie" / name).exists() else PUBLISH
     used = selected_deliveries(warehouse, release, release.peildatum)
     if not used:
-        return
+        return None
     with warehouse.connect(read_only=True) as con:
         gaps = referentie.missing(con, release.jaren)
     if gaps:
         _hold(log, summary, referentie.missing_message(f"release {name} waits", gaps))
-        return
+        return None
     if release.peildatum < today:
+        return FREEZE
+    last = last_build(warehouse, name)
+    if last and last["leveringen"] == [lid for lid, _, _ in used] and last["peildatum"] == str(release.peildatum):
+        return None  # built from exactly these deliveries already
+    return BUILD
+
+
+def _act(warehouse: Warehouse, release, action: str, built, log: StepLog, summary: Summary) -> None:
+    """Do what `_plan` said, with the release's build (a BuildResult or the ReleaseError that holds it back)."""
+    name = release.name
+    target = warehouse.home / "publicatie" / name
+    if isinstance(built, ReleaseError):
+        raise built
+    if action == PUBLISH:
+        _publish(warehouse, name, target, log, summary)
+    elif action == FREEZE:
         faults.checkpoint("refresh:before-freeze")
-        with log.step(f"release {name}: built and frozen"):
-            shared.ensure()
-            result = freeze_release(warehouse, name, shared_built=True)
+        with log.step(f"release {name}: frozen and exported"):
+            result = freeze_release(warehouse, name, shared_built=True, built=built)
         if result.repaired:
             _hold(log, summary, f"release {name}: {result.repaired}")
         summary.frozen.append(name)
         faults.checkpoint("refresh:after-freeze")
         if not target.exists():  # (it does when an incomplete release folder was just repaired)
             _publish(warehouse, name, target, log, summary)
-        return
-    last = last_build(warehouse, name)
-    if last and last["leveringen"] == [lid for lid, _, _ in used] and last["peildatum"] == str(release.peildatum):
-        return  # built from exactly these deliveries already
-    with log.step(f"release {name}: built (not frozen before its peildatum {release.peildatum})"):
-        shared.ensure()
-        build_release(warehouse, name, shared_built=True)
-    summary.built.append(name)
+    else:
+        log.write(f"release {name}: built (not frozen before its peildatum {release.peildatum})")
+        summary.built.append(name)
 
 
 def _clean_staging(warehouse: Warehouse, log: StepLog) -> None:

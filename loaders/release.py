@@ -24,7 +24,7 @@ import duckdb
 from loaders import exposures, faults, kalender, referentie
 from loaders import release_files, schema
 from loaders.codebook import write_codebook
-from loaders.dbt_run import BuildError, run_dbt
+from loaders.dbt_run import BuildError, Run, run_dbt, run_dbt_each
 from loaders.kalender import Release
 from loaders.pseudonym import PseudonymKeyError, release_key, resolve_key
 from loaders.sql import relation_exists, sql_text
@@ -81,21 +81,45 @@ def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None
     stops a release without deliveries or reference data before any model is built; its message is the error.
     `shared_built`: the caller ran SHARED_BUILD since the last load (the refresh does), so the shared models and
     seeds are not made again; the release's own models and every test that reads them are."""
-    release = get_release(name)
-    if (releases_dir(warehouse) / name / MANIFEST).exists():
-        raise ReleaseError(
-            f"release {name} is frozen ({releases_dir(warehouse) / name}): a frozen release is never rebuilt, its "
-            f"files are the release (`vt verify {name}` checks them); a correction goes into the next version")
+    outcome = build_releases(warehouse, [name], peildatum, echo, shared_built)[name]
+    if isinstance(outcome, ReleaseError):
+        raise outcome
+    return outcome
+
+
+def build_releases(warehouse: Warehouse, names: list[str], peildatum: date | None = None, echo: bool = False,
+                   shared_built: bool = False) -> dict[str, BuildResult | ReleaseError]:
+    """Build several releases, each as `build_release` does, in one dbt process (one start-up and one parse kept
+    between them; each release still in its own schema and its own dbt run, recorded in meta.builds). Per release
+    its BuildResult, or the ReleaseError that holds back that release only. A missing key raises: it holds back
+    every release."""
+    releases = [get_release(name) for name in names]
     if resolve_key(warehouse.home) is None:  # an operating condition (exit 2), before dbt starts
         raise PseudonymKeyError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
                                 "identificatienummers need it")
     release_key(warehouse.home)  # the person identifier's key: its absence is an operating condition too
+    out: dict[str, BuildResult | ReleaseError] = {}
+    for release in releases:
+        if (releases_dir(warehouse) / release.name / MANIFEST).exists():
+            out[release.name] = ReleaseError(
+                f"release {release.name} is frozen ({releases_dir(warehouse) / release.name}): a frozen release is "
+                f"never rebuilt, its files are the release (`vt verify {release.name}` checks them); a correction goes "
+                "into the next version")
+    todo = [r.name for r in releases if r.name not in out]
     shared = ["--exclude", *exposures.SHARED_NODES] if shared_built else []
-    run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", *shared], echo, release=name,
-            peildatum=peildatum.isoformat() if peildatum else None)
-    last = last_build(warehouse, name)
+    outcomes = run_dbt_each(warehouse, ["build", "--exclude-resource-type", "unit_test", *shared],
+                            [Run(name, peildatum.isoformat() if peildatum else None) for name in todo],
+                            echo) if todo else []
+    for name, outcome in zip(todo, outcomes):
+        out[name] = outcome if isinstance(outcome, ReleaseError) else _built(warehouse, get_release(name))
+    return {name: out[name] for name in names}
+
+
+def _built(warehouse: Warehouse, release: Release) -> BuildResult | ReleaseError:
+    last = last_build(warehouse, release.name)
     if last is None or not last["volledig"]:
-        raise ReleaseError(f"release {name}: dbt finished, but recorded no complete build in {exposures.BUILDS}")
+        return ReleaseError(f"release {release.name}: dbt finished, but recorded no complete build in "
+                            f"{exposures.BUILDS}")
     used = [(d["levering_id"], d["checksum_sha256"], d["ontvangen_op"]) for d in last["deliveries"]]
     return BuildResult(release, date.fromisoformat(last["peildatum"]), used, last)
 
@@ -256,11 +280,14 @@ def difference(path: Path, entry: dict, same_bytes: bool = True) -> str | None:
     return None if sha256_file(path) == entry.get("sha256") else "sha256"
 
 
-def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_built: bool = False) -> FreezeResult:
+def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_built: bool = False,
+                   built: BuildResult | None = None) -> FreezeResult:
     """Build the release, export it, and freeze it. A frozen release is never rebuilt: freezing it again checks
     its files against the manifest and that no delivery of its half-years has since been received by its
     peildatum (then nothing is done), and refuses otherwise. A release folder without a manifest (incomplete:
-    a freeze only ever renames a complete folder into place) is moved aside and frozen anew."""
+    a freeze only ever renames a complete folder into place) is moved aside and frozen anew. `built`: the build
+    to export, just made by `build_releases` (the refresh builds every due release in one dbt process first);
+    it must still be of the current state."""
     release = get_release(name)
     target = releases_dir(warehouse) / name
     manifest = frozen_manifest(warehouse, name)
@@ -273,7 +300,10 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         os.replace(target, aside)
         repaired = aside
     started = time.perf_counter()
-    built = build_release(warehouse, name, echo=echo, shared_built=shared_built)
+    if built is None:
+        built = build_release(warehouse, name, echo=echo, shared_built=shared_built)
+    elif built.release.name != name:
+        raise ValueError(f"the build of {built.release.name} given to freeze {name}")
     require_current_build(warehouse, built.release)  # (a load between the build and here is not frozen)
     seconds = {"build": time.perf_counter() - started}
     started = time.perf_counter()

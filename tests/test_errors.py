@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import errno
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import duckdb
@@ -26,6 +29,20 @@ def test_a_lock_names_the_process_that_holds_it():
                        "it has finished")
     assert holder(pid).startswith(f"process {pid} (") and "\n" not in holder(pid)
     assert holder(2**22 + 1) == f"process {2**22 + 1}"  # no such process: its number only
+
+
+def test_vts_dbt_process_is_named_without_its_json_arguments():
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-m", "loaders.dbt_child",
+                                '{"args": ["build"], "runs": []}'])
+    try:
+        for _ in range(100):  # until /proc shows its command line
+            if Path(f"/proc/{sleeper.pid}/cmdline").read_bytes().count(b"\0") >= 5:
+                break
+            time.sleep(0.05)
+        assert holder(sleeper.pid) == f"process {sleeper.pid} (dbt (run by vt))"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_conditions_of_the_machine_are_configuration_errors():

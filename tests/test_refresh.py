@@ -75,7 +75,9 @@ def test_refresh_loads_reports_builds_freezes_publishes(reference):
     assert (home / "releases" / "2020V1" / "manifest.json").exists()
     assert not (home / "releases" / "2020V2").exists()  # built, but its peildatum has not passed
     log = (home / "logs" / "refresh.log").read_text()
-    assert "load VT01_2020H1_001.txt (" in log and "release 2020V1: built and frozen (" in log
+    assert "load VT01_2020H1_001.txt (" in log and "release 2020V1: frozen and exported (" in log
+    # every due release built in one dbt process (one start-up, one parse), each in its own run
+    assert "releases built in one dbt process: 2020V1, 2020V2, 2020V3 (" in log
 
 
 def test_second_refresh_does_nothing_and_says_so(reference):

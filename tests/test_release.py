@@ -17,8 +17,9 @@ from loaders.kalender import releases
 from loaders.layout import default_layout
 from loaders.load import load_files
 from loaders.periods import periode_range
-from loaders.release import (ReleaseError, build_release, content_checksum, freeze_release, last_build,
-                             reproducible, run_dbt, selected_deliveries, verify_release)
+from loaders import dbt_run
+from loaders.release import (ReleaseError, build_release, build_releases, content_checksum, freeze_release,
+                             last_build, reproducible, run_dbt, selected_deliveries, verify_release)
 from loaders.schema import entities
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, run_vt, small_delivery, write_delivery
@@ -226,6 +227,42 @@ def test_peildatum_cut_off_in_a_real_build(released, monkeypatch):
     # and what Python selects (from int_leveringen_vervangen, the one home of the rule) agrees
     assert [lid for lid, _, _ in selected_deliveries(warehouse, result.release, result.peildatum)] == \
         [lid for (lid,) in in_dbt]
+
+
+def test_several_releases_build_in_one_dbt_process_each_on_its_own(released, monkeypatch):
+    """build_releases (the refresh's): one child process for every release, each its own dbt run in its own schema
+    and build record; a release that cannot be built (no deliveries, frozen) holds back only itself."""
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    warehouse = Warehouse(released[1])  # 2020V2 is frozen there
+    started = []
+    popen = dbt_run.subprocess.Popen
+    monkeypatch.setattr(dbt_run.subprocess, "Popen", lambda cmd, **kw: started.append(cmd) or popen(cmd, **kw))
+    out = build_releases(warehouse, ["2020V1", "2021V1", "2020V3", "2020V2"])
+    assert len(started) == 1 and started[0][1:3] == ["-m", "loaders.dbt_child"]
+    assert list(out) == ["2020V1", "2021V1", "2020V3", "2020V2"]
+    assert isinstance(out["2021V1"], ReleaseError) and "release 2021V1 has no deliveries" in str(out["2021V1"])
+    assert isinstance(out["2020V2"], ReleaseError) and "release 2020V2 is frozen" in str(out["2020V2"])
+    for name in ("2020V1", "2020V3"):
+        result = out[name]
+        assert [lid for lid, _, _ in result.leveringen] == [
+            lid for lid, _, _ in selected_deliveries(warehouse, result.release, result.release.peildatum)]
+    assert len(out["2020V1"].leveringen) == 26 and len(out["2020V3"].leveringen) > 26
+    assert out["2020V1"].build["invocation_id"] != out["2020V3"].build["invocation_id"]
+    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+        schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables() "
+                                             "where table_name = 'int_leveringen_geselecteerd'").fetchall()}
+    assert {"main_release_2020v1", "main_release_2020v3"} <= schemas and "main_release_2021v1" not in schemas
+
+
+def test_a_dbt_process_that_dies_fails_every_run_it_did_not_end(tmp_path, monkeypatch):
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'Running with dbt=1.11'\nexit 3\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(dbt_run.sys, "executable", str(fake))
+    outcomes = dbt_run.run_dbt_each(Warehouse(tmp_path / "wh"), ["build"], [dbt_run.Run("2020V1"),
+                                                                           dbt_run.Run("2020V2")])
+    assert [str(o) for o in outcomes] == ["dbt stopped (exit code 3) before this run ended\nRunning with dbt=1.11",
+                                          "dbt stopped (exit code 3) before this run ended"]
 
 
 def test_dbt_unit_tests_pass(released, monkeypatch):
