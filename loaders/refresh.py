@@ -309,7 +309,7 @@ def _act(warehouse: Warehouse, release, action: str, built, log: StepLog, summar
         summary.frozen.append(name)
         faults.checkpoint("refresh:after-freeze")
         if not target.exists():  # (it does when an incomplete release folder was just repaired)
-            _publish(warehouse, name, target, log, summary)
+            _publish(warehouse, name, target, log, summary, just_frozen=True)
     else:
         log.write(f"release {name}: built (not frozen before its peildatum {release.peildatum})")
         summary.built.append(name)
@@ -330,13 +330,16 @@ def _hold(log: StepLog, summary: Summary, message: str) -> None:
     log.write(message)
 
 
-def _publish(warehouse: Warehouse, name: str, target: Path, log: StepLog, summary: Summary) -> None:
-    """Publish a frozen release from its tables, into a folder that appears whole or not at all."""
+def _publish(warehouse: Warehouse, name: str, target: Path, log: StepLog, summary: Summary,
+             just_frozen: bool = False) -> None:
+    """Publish a frozen release from its tables, into a folder that appears whole or not at all. A release frozen
+    in an earlier run is checked against its manifest whole first; one this run just froze (`just_frozen`: its
+    manifest was made from these files seconds ago) only in the two files the publication reads."""
     staging = target.with_name(f".{name}.tmp")
     if staging.exists():
         shutil.rmtree(staging)
     with log.step(f"release {name}: published"):
-        publish(publication(warehouse, name), staging)
+        publish(publication(warehouse, name, just_frozen=just_frozen), staging)
         share(staging, read_only=True)
         faults.checkpoint("refresh:before-publish-rename")
         staging.rename(target)

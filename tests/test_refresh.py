@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from loaders import refresh as refresh_module
 from loaders.generate import generate, stamp_received
 from loaders.periods import periode_range
 from loaders.release import reproducible
@@ -78,6 +79,30 @@ def test_refresh_loads_reports_builds_freezes_publishes(reference):
     assert "load VT01_2020H1_001.txt (" in log and "release 2020V1: frozen and exported (" in log
     # every due release built in one dbt process (one start-up, one parse), each in its own run
     assert "releases built in one dbt process: 2020V1, 2020V2, 2020V3 (" in log
+
+
+def test_a_release_frozen_earlier_is_checked_whole_before_it_is_published(reference, tmp_path, monkeypatch):
+    """Publishing what this run froze a moment ago checks only the two files the publication reads (the manifest
+    was made from these files); a release frozen in an earlier run is checked whole, and one that differs is
+    never published."""
+    home = tmp_path / "wh"
+    shutil.copytree(reference[0], home, symlinks=True)
+    shutil.rmtree(home / "publicatie" / "2020V1")
+    frozen = home / "releases" / "2020V1"
+    csv = frozen / "VT_casus_2020V1.csv"
+    csv.chmod(0o600)
+    csv.write_text(csv.read_text().replace("VT01", "VT02", 1))  # a file the publication does not read
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    monkeypatch.delenv("VT_DATABASE", raising=False)
+    warehouse = refresh_module.Warehouse(home)
+    log, summary = refresh_module.StepLog(warehouse, None), refresh_module.Summary()
+    target = home / "publicatie" / "2020V1"
+    with pytest.raises(refresh_module.PublishError, match=r"release 2020V1 differs from its manifest.json "
+                       r"\(VT_casus_2020V1.csv differs from the manifest \(sha256\)\): not published"):
+        refresh_module._publish(warehouse, "2020V1", target, log, summary)
+    assert sorted(p.name for p in (home / "publicatie").iterdir()) == []  # nothing, not even a half-made folder
+    refresh_module._publish(warehouse, "2020V1", target, log, summary, just_frozen=True)
+    assert summary.published == ["2020V1"] and (target / "cijfers_2020V1.csv").exists()
 
 
 def test_second_refresh_does_nothing_and_says_so(reference):

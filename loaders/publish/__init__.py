@@ -27,11 +27,13 @@ __all__ = ["INDICATOREN", "KERNCIJFERS", "Publicatie", "PublishError", "count_ce
 
 
 def publication(warehouse: Warehouse, name: str, suppress: int | None = None, bron: str | None = None,
-                regio: str | None = None) -> Publicatie:
+                regio: str | None = None, just_frozen: bool = False) -> Publicatie:
     """What the publication of release `name` shows. The suppression threshold is `suppress`, else
     $VT_PUBLICATIE_DREMPEL, else 0 (none); the region drawn beside Nederland is `regio`, else
     $VT_PUBLICATIE_REGIO, else the first region of the release's last half-year; the source line is `bron`,
-    else $VT_PUBLICATIE_BRON, else the default. (The refresh publishes with the environment's settings.)"""
+    else $VT_PUBLICATIE_BRON, else the default. (The refresh publishes with the environment's settings.)
+    A frozen release is checked against its manifest first, every file; `just_frozen` (the caller froze it a
+    moment ago, under its lock, and the manifest was made from these very files) checks the two files read."""
     if suppress is None:
         text = os.environ.get(DREMPEL_ENV, "").strip() or "0"
         if not text.isdigit():
@@ -39,7 +41,7 @@ def publication(warehouse: Warehouse, name: str, suppress: int | None = None, br
                                "none")
         suppress = int(text)
     release = get_release(name)
-    eigen = release_halfjaren(warehouse, release)
+    eigen = release_halfjaren(warehouse, release, verify_all=not just_frozen)
     if not eigen:
         raise PublishError(f"release {name} has no kerncijfers: build it first (`vt build --release {name}`)")
     regions = [vt for vt, _ in eigen[-1].regios if vt != TOTAAL]
