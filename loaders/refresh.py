@@ -252,7 +252,7 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary,
             continue
         if action:
             plans.append((release, action))
-    # every release to build (and freeze) in one dbt process: one start-up and one parse for all of them
+    # every release to build (and freeze) in one dbt process: one start-up for all of them
     todo = [release.name for release, action in plans if action in (FREEZE, BUILD)]
     built = {}
     if todo:

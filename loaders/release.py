@@ -89,29 +89,28 @@ def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None
 
 def build_releases(warehouse: Warehouse, names: list[str], peildatum: date | None = None, echo: bool = False,
                    shared_built: bool = False) -> dict[str, BuildResult | ReleaseError]:
-    """Build several releases, each as `build_release` does, in one dbt process (one start-up and one parse kept
-    between them; each release still in its own schema and its own dbt run, recorded in meta.builds). Per release
-    its BuildResult, or the ReleaseError that holds back that release only. A missing key raises: it holds back
+    """Build several releases, each as `build_release` does, in one dbt process (one start-up for all of them;
+    each release still in its own schema and its own dbt run, recorded in meta.builds). Per release its
+    BuildResult, or the ReleaseError that holds back that release only. A missing key raises: it holds back
     every release."""
-    releases = [get_release(name) for name in names]
+    releases = {name: get_release(name) for name in names}
     if resolve_key(warehouse.home) is None:  # an operating condition (exit 2), before dbt starts
         raise PseudonymKeyError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
                                 "identificatienummers need it")
     release_key(warehouse.home)  # the person identifier's key: its absence is an operating condition too
     out: dict[str, BuildResult | ReleaseError] = {}
-    for release in releases:
-        if (releases_dir(warehouse) / release.name / MANIFEST).exists():
-            out[release.name] = ReleaseError(
-                f"release {release.name} is frozen ({releases_dir(warehouse) / release.name}): a frozen release is "
-                f"never rebuilt, its files are the release (`vt verify {release.name}` checks them); a correction goes "
-                "into the next version")
-    todo = [r.name for r in releases if r.name not in out]
+    for name in names:
+        if (releases_dir(warehouse) / name / MANIFEST).exists():
+            out[name] = ReleaseError(
+                f"release {name} is frozen ({releases_dir(warehouse) / name}): a frozen release is never rebuilt, its "
+                f"files are the release (`vt verify {name}` checks them); a correction goes into the next version")
+    todo = [name for name in names if name not in out]
     shared = ["--exclude", *exposures.SHARED_NODES] if shared_built else []
     outcomes = run_dbt_each(warehouse, ["build", "--exclude-resource-type", "unit_test", *shared],
                             [Run(name, peildatum.isoformat() if peildatum else None) for name in todo],
                             echo) if todo else []
     for name, outcome in zip(todo, outcomes):
-        out[name] = outcome if isinstance(outcome, ReleaseError) else _built(warehouse, get_release(name))
+        out[name] = outcome if isinstance(outcome, ReleaseError) else _built(warehouse, releases[name])
     return {name: out[name] for name in names}
 
 

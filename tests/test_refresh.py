@@ -18,7 +18,9 @@ import pytest
 from loaders import refresh as refresh_module
 from loaders.generate import generate, stamp_received
 from loaders.periods import periode_range
+from loaders.publish import PublishError
 from loaders.release import reproducible
+from loaders.warehouse import Warehouse
 from tests.conftest import KEY, run_dbt_cli, run_vt, small_delivery, write_delivery
 
 ORGS = ("VT01", "VT02", "VT05")
@@ -77,7 +79,7 @@ def test_refresh_loads_reports_builds_freezes_publishes(reference):
     assert not (home / "releases" / "2020V2").exists()  # built, but its peildatum has not passed
     log = (home / "logs" / "refresh.log").read_text()
     assert "load VT01_2020H1_001.txt (" in log and "release 2020V1: frozen and exported (" in log
-    # every due release built in one dbt process (one start-up, one parse), each in its own run
+    # every due release built in one dbt process (one start-up), each in its own run
     assert "releases built in one dbt process: 2020V1, 2020V2, 2020V3 (" in log
 
 
@@ -94,10 +96,10 @@ def test_a_release_frozen_earlier_is_checked_whole_before_it_is_published(refere
     csv.write_text(csv.read_text().replace("VT01", "VT02", 1))  # a file the publication does not read
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     monkeypatch.delenv("VT_DATABASE", raising=False)
-    warehouse = refresh_module.Warehouse(home)
+    warehouse = Warehouse(home)
     log, summary = refresh_module.StepLog(warehouse, None), refresh_module.Summary()
     target = home / "publicatie" / "2020V1"
-    with pytest.raises(refresh_module.PublishError, match=r"release 2020V1 differs from its manifest.json "
+    with pytest.raises(PublishError, match=r"release 2020V1 differs from its manifest.json "
                        r"\(VT_casus_2020V1.csv differs from the manifest \(sha256\)\): not published"):
         refresh_module._publish(warehouse, "2020V1", target, log, summary)
     assert sorted(p.name for p in (home / "publicatie").iterdir()) == []  # nothing, not even a half-made folder
@@ -434,7 +436,6 @@ def test_a_file_that_cannot_be_read_now_stays_in_the_inbox_and_is_retried(half_y
 
     from loaders import load as load_module
     from loaders.refresh import refresh
-    from loaders.warehouse import Warehouse
 
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     inbox = inbox_copy(half_year, tmp_path / "inbox")
