@@ -370,6 +370,28 @@ def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, t
             assert (alone / lid / name).read_bytes() == (everything / lid / name).read_bytes(), (lid, name)
 
 
+def test_spiegel_figures_fetched_in_bulk_equal_those_of_each_report_alone(reports):
+    """spiegel_prefetch fetches the figures of every delivery and the national figures of every half-year (2019H2
+    and 2020H1 here) in one query per record type; each spiegelrapport made without it (its own queries, the
+    national figures of its half-year alone) has the same rows."""
+    from loaders.layout import layouts
+    from loaders.quality.report import spiegel_prefetch, spiegelrapport
+
+    _, out = reports
+    with duckdb.connect(str(out.parent / "vt.duckdb"), read_only=True) as con:
+        version = {lid: layouts().get(v) for lid, v in con.execute(
+            "select levering_id, versie_bestandsdefinitie from raw.leveringen").fetchall()}
+        cache: dict = {}
+        spiegel_prefetch(con, version, cache)
+        assert {k for k in cache if k[0] in ("2019H2", "2020H1")} == {("2019H2", CURRENT_VERSION),
+                                                                         ("2020H1", CURRENT_VERSION)}
+        for lid, layout in version.items():
+            assert spiegelrapport(con, layout, lid, national_cache=cache) == spiegelrapport(con, layout, lid), lid
+        national = next(r for r in spiegelrapport(con, version["VT23_2019H2_001"], "VT23_2019H2_001")
+                        if (r["recordtype"], r["veld"], r["maat"]) == ("CA", "*", "aantal"))
+        assert national["landelijk"] == national["deze_levering"]  # VT23 delivered 2019H2 alone
+
+
 def test_gx_children_die_with_a_killed_run(tmp_path):
     """A killed refresh must not leave GX children behind: their read-only handles would block its next run."""
     import os
@@ -571,6 +593,11 @@ def test_a_correction_is_compared_with_the_delivery_it_replaces(tmp_path):
     assert "opgelost t.o.v. vorige levering" in page and "Vervangt levering" in page
     spiegel = csv_rows(out / "VT01_2020H1_002" / "spiegelrapport.csv")
     assert ["AD", "*", "aantal", "3", "3", "3", "", "N", "", ""] in spiegel  # beside the replaced delivery's count
+    # the correction alone (as the refresh checks it, the replaced delivery reported earlier): the same comparison
+    run_vt("quality", "--delivery", "VT01_2020H1_002", "--out", str(tmp_path / "alone"), home=home, check=False)
+    alone = json.loads((tmp_path / "alone" / "VT01_2020H1_002" / "kwaliteitsrapport.json").read_text())
+    assert {r["id"]: r["correctie"] for r in alone["rules"] if any(r["correctie"].values())} == changed
+    assert not (tmp_path / "alone" / "VT01_2020H1_001").exists()
 
 
 def test_both_reports_as_a_person_sees_them_in_chromium(reports, tmp_path):

@@ -162,15 +162,14 @@ def summary(con: duckdb.DuckDBPyConnection, table: str, deliveries: list[str]) -
     return out
 
 
-def compare(con: duckdb.DuckDBPyConnection, table: str, levering_id: str, earlier_table: str,
-            earlier: str) -> dict[str, dict[str, int]]:
-    """Per rule, the violations of delivery `levering_id` (in `table`) against those of the delivery it replaces
-    (`earlier`, in `earlier_table`), by record type and the organisation's number: opgelost (only in the
-    earlier), nog_aanwezig (in both), nieuw (only here)."""
+def compare(con: duckdb.DuckDBPyConnection, table: str, levering_id: str, earlier: str) -> dict[str, dict[str, int]]:
+    """Per rule, the violations of delivery `levering_id` against those of the delivery it replaces (`earlier`),
+    both in `table`, by record type and the organisation's number: opgelost (only in the earlier), nog_aanwezig
+    (in both), nieuw (only here)."""
     rows = con.execute(
         f"""with nu as (select distinct regel, recordtype, nummer from {table}
                         where uitkomst = '{OVERTREDEN}' and levering_id = ?),
-                 toen as (select distinct regel, recordtype, nummer from {earlier_table}
+                 toen as (select distinct regel, recordtype, nummer from {table}
                           where uitkomst = '{OVERTREDEN}' and levering_id = ?)
             select coalesce(nu.regel, toen.regel) as regel,
                    count(*) filter (where nu.regel is null) as opgelost,

@@ -278,14 +278,15 @@ def _measures(layout: Layout) -> list[Measure]:
     return out
 
 
-def _measures_query(rt, measures: list[Measure], per_delivery: bool) -> tuple[str, list[Measure]]:
+def _measures_query(rt, measures: list[Measure], group: str | None) -> tuple[str, list[Measure]]:
     """The query of the measures of one record type over the records of the deliveries given as its parameter
-    (a list): over them together, or with `per_delivery` one row per delivery that has records, its id first."""
+    (a list): over them together, or one row per value of `group` (an SQL expression over the record `r` and its
+    register row `l`), that value first."""
     ms = [m for m in measures if m.recordtype == rt.code]
-    select = ", ".join(["r.levering_id"] * per_delivery + [m.expression for m in ms])
+    select = ", ".join([group] * bool(group) + [m.expression for m in ms])
     query = (f"select {select} from raw.{rt.entiteit} as r join {LEVERINGEN} as l "
              "on r.levering_id = l.levering_id where list_contains(?, r.levering_id)")
-    return query + " group by r.levering_id" * per_delivery, ms
+    return query + f" group by {group}" * bool(group), ms
 
 
 def _values(con, layout: Layout, lids: list[str], measures: list[Measure]) -> dict[tuple, float | None]:
@@ -294,45 +295,70 @@ def _values(con, layout: Layout, lids: list[str], measures: list[Measure]) -> di
         return {}
     out = {}
     for rt in layout.data_types:
-        query, ms = _measures_query(rt, measures, per_delivery=False)
+        query, ms = _measures_query(rt, measures, group=None)
         for m, v in zip(ms, con.execute(query, [lids]).fetchone()):
             out[(m.recordtype, m.veld, m.maat)] = v
     return out
 
 
-def _values_each(con, layout: Layout, lids: list[str], measures: list[Measure]) -> dict[str, dict[tuple, float | None]]:
-    """_values of each delivery on its own, one query per record type for all of them."""
-    out: dict[str, dict[tuple, float | None]] = {lid: {} for lid in lids}
+def _values_each(con, layout: Layout, lids: list[str], measures: list[Measure], group: str = "r.levering_id",
+                 keys: list[str] | None = None) -> dict[str, dict[tuple, float | None]]:
+    """_values of each group of the deliveries on its own (by default each delivery; `keys`: the groups, by default
+    the deliveries), one query per record type for all of them."""
+    out: dict[str, dict[tuple, float | None]] = {key: {} for key in (lids if keys is None else keys)}
     for rt in layout.data_types:
-        query, ms = _measures_query(rt, measures, per_delivery=True)
+        query, ms = _measures_query(rt, measures, group)
         rows = {row[0]: row[1:] for row in con.execute(query, [lids]).fetchall()}
-        # a delivery without records of the type has the measures of no records (counts 0, shares none)
-        empty = con.execute(_measures_query(rt, measures, per_delivery=False)[0], [[]]).fetchone()
-        for lid in lids:
-            for m, v in zip(ms, rows.get(lid, empty)):
-                out[lid][(m.recordtype, m.veld, m.maat)] = v
+        # a group without records of the type has the measures of no records (counts 0, shares none)
+        empty = con.execute(_measures_query(rt, measures, group=None)[0], [[]]).fetchone()
+        for key, values in out.items():
+            for m, v in zip(ms, rows.get(key, empty)):
+                values[(m.recordtype, m.veld, m.maat)] = v
     return out
 
 
 def spiegel_prefetch(con, deliveries: dict[str, Layout], cache: dict) -> None:
     """Fill a spiegelrapport cache for many deliveries at once: the figures of each, of the delivery it replaces
-    and of its previous half-year, one query per record type and layout version instead of three per delivery."""
-    by_version: dict[str, tuple[Layout, set[str]]] = {}
+    and of its previous half-year, one query per record type and layout version instead of three per delivery;
+    and the national figures of their half-years, one query per record type and layout version for all of them."""
+    by_version: dict[str, tuple[Layout, set[str], set[str]]] = {}
     before = _previous_each(con, list(deliveries))
     for lid, layout in deliveries.items():
         earlier, previous = before[lid]
         cache[("vorige", lid)] = (earlier, previous)
-        wanted = by_version.setdefault(layout.versie, (layout, set()))[1]
+        _, wanted, periods = by_version.setdefault(layout.versie, (layout, set(), set()))
         wanted.update(x for x in (lid, earlier, previous) if x)
-    for versie, (layout, lids) in by_version.items():
-        for lid, values in _values_each(con, layout, sorted(lids), _measures(layout)).items():
+        periods.add(_periode(lid))
+    national = _national_each(con, sorted({p for _, _, periods in by_version.values() for p in periods}))
+    for versie, (layout, lids, periods) in by_version.items():
+        measures = _measures(layout)
+        for lid, values in _values_each(con, layout, sorted(lids), measures).items():
             cache[(lid, versie)] = values
+        delivered = sorted(p for p in periods if national[p])
+        ids = sorted(lid for p in delivered for lid in national[p])
+        figures = _values_each(con, layout, ids, measures, group="l.verslagperiode", keys=delivered) if ids else {}
+        for periode in periods:
+            cache[(periode, versie)] = figures.get(periode, {})  # no delivery for the half-year: no figures
+
+
+def _periode(levering_id: str) -> str:
+    """The half-year of a delivery id vt_code_JJJJHn_nnn."""
+    return levering_id.split("_")[1]
 
 
 def _national(con, verslagperiode: str) -> list[str]:
     """The latest delivery of every organisation for the half-year: together they are 'landelijk'."""
-    return [r[0] for r in con.execute(
-        f"select levering_id from {GELDIGE_LEVERINGEN} where verslagperiode = ? and laatste", [verslagperiode]).fetchall()]
+    return _national_each(con, [verslagperiode])[verslagperiode]
+
+
+def _national_each(con, verslagperioden: list[str]) -> dict[str, list[str]]:
+    """_national of each half-year, in one query."""
+    out: dict[str, list[str]] = {p: [] for p in verslagperioden}
+    for periode, lid in con.execute(
+            f"select verslagperiode, levering_id from {GELDIGE_LEVERINGEN} where list_contains(?, verslagperiode) "
+            "and laatste order by levering_id", [verslagperioden]).fetchall():
+        out[periode].append(lid)
+    return out
 
 
 def _previous_each(con, lids: list[str]) -> dict[str, tuple[str | None, str | None]]:
@@ -403,7 +429,7 @@ def spiegelrapport(con, layout: Layout, levering_id: str, margin: float = MARGIN
         return cache[(lid, layout.versie)]
 
     own, before, prev = values(levering_id), values(earlier), values(previous)
-    periode = levering_id.split("_")[1]
+    periode = _periode(levering_id)
     if (periode, layout.versie) not in cache:
         cache[(periode, layout.versie)] = _values(con, layout, _national(con, periode), measures)
     national = cache[(periode, layout.versie)]
