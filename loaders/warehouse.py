@@ -250,24 +250,45 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
                                 [RAW_SCHEMA]).fetchall())
     for entiteit, cols in columns.items():
         # only registered deliveries: a folder whose register row a kill prevented is never read
-        definition = f"select {', '.join(cols)} from {_registered_files(raw, entiteit)}"
-        if comments.get(entiteit) == definition:
+        plain, by_name = (f"select {', '.join(cols)} from {_registered_files(raw, entiteit, by_name)}"
+                          for by_name in (False, True))
+        current = comments.get(entiteit)
+        if current == plain:
             continue
         # an empty file with every column: the view has its columns (and types) before any delivery is loaded
         empty = raw_file(delivery_folder(raw, EMPTY_DELIVERY), entiteit, 0)
-        empty.parent.mkdir(mode=0o700, exist_ok=True)
-        tmp = empty.with_suffix(".tmp")
-        con.execute(f"copy ({raw_select(cols, [], 'range(0)')}) to {quoted(tmp)} (format parquet)")
-        os.replace(tmp, empty)
+        if current != by_name or not empty.exists():
+            empty.parent.mkdir(mode=0o700, exist_ok=True)
+            tmp = empty.with_suffix(".tmp")
+            con.execute(f"copy ({raw_select(cols, [], 'range(0)')}) to {quoted(tmp)} (format parquet)")
+            os.replace(tmp, empty)
+        # matching files by column name costs every query that names the view about 30 ms to bind (each file's
+        # schema is read): only while some file differs (written before a layout version added a field), checked
+        # by each writer until none does. Files a later load writes have the empty file's columns.
+        definition = by_name if _schemas_differ(con, raw, entiteit, empty) else plain
+        if definition == current:
+            continue
         con.execute(f"create or replace view {RAW_SCHEMA}.{entiteit} as {definition}")
         con.execute(f"comment on view {RAW_SCHEMA}.{entiteit} is {quoted(definition)}")
 
 
-def _registered_files(raw: Path, entiteit: str) -> str:
-    """The records of an entity in the files of the registered deliveries (a FROM clause)."""
+def _schemas_differ(con: duckdb.DuckDBPyConnection, raw: Path, entiteit: str, empty: Path) -> bool:
+    """Whether any file of the entity has other columns (names, order or types) than `empty`."""
+    schema = ("select file_name, list(name || ' ' || type order by column_id) as columns "
+              "from parquet_schema({}) where type is not null group by file_name")
+    (differ,) = con.execute(
+        f"select count(*) from ({schema.format(quoted(raw / '*' / f'{entiteit}-*.parquet'))}) as f "
+        f"where f.columns is distinct from (select columns from ({schema.format(quoted(empty))}))").fetchone()
+    return differ > 0
+
+
+def _registered_files(raw: Path, entiteit: str, by_name: bool = True) -> str:
+    """The records of an entity in the files of the registered deliveries (a FROM clause); `by_name`: files with
+    other columns than the first are matched by column name."""
     pattern = raw / "*" / f"{entiteit}-*.parquet"
-    return (f"read_parquet({quoted(pattern)}, hive_partitioning = true, hive_types = {{'levering_id': 'varchar'}}, "
-            f"union_by_name = true) where levering_id in (select levering_id from {RAW_SCHEMA}.leveringen)")
+    return (f"read_parquet({quoted(pattern)}, hive_partitioning = true, hive_types = {{'levering_id': 'varchar'}}"
+            f"{', union_by_name = true' * by_name}) "
+            f"where levering_id in (select levering_id from {RAW_SCHEMA}.leveringen)")
 
 
 def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: list[str]) -> None:
