@@ -30,7 +30,7 @@ from loaders.parse import (CHUNK_BYTES, DeliveryRejected, ParsedDelivery, Violat
 from loaders.periods import Periode
 from loaders.pseudonym import BSN_FIELD, hmac_pads, resolve_key, with_bsn_status
 from loaders.warehouse import (LOAD_MEMORY_ENV, RAW_SCHEMA, RAW_TMP_DIR, Warehouse, delivery_folder, limit_memory,
-                               prepare, quoted, raw_columns, raw_file, raw_select)
+                               prepare, quoted, raw_file, raw_select, view_columns)
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
 HERDATEERD = "herdateerd"  # an identical file loaded again with --redate: its reception time corrected
@@ -322,8 +322,10 @@ def _fsync(path: Path) -> None:
 
 
 def _write_batch(con, folder: Path, part: int, batch: dict, raw: Layout, ipad, opad) -> list[Path]:
-    """One chunk's tables as Parquet files in `folder`, one per record type with records, in the layout's order."""
+    """One chunk's tables as Parquet files in `folder`, one per record type with records, in the layout's order,
+    each with its raw view's columns (a field the delivery's version lacks is NULL)."""
     written = []
+    columns = view_columns(raw)
     for rt in raw.data_types:
         table = batch.get(rt.code)
         if table is None or not table.num_rows:
@@ -339,7 +341,7 @@ def _write_batch(con, folder: Path, part: int, batch: dict, raw: Layout, ipad, o
         target = raw_file(folder, rt.entiteit, part)
         con.register("levering_batch", table)
         try:
-            con.execute(f"copy ({raw_select(raw_columns(raw, rt.code), have, source)}) to {quoted(target)} "
+            con.execute(f"copy ({raw_select(columns[rt.entiteit], have, source)}) to {quoted(target)} "
                         "(format parquet, compression zstd)", params)
         finally:
             con.unregister("levering_batch")

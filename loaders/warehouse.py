@@ -324,18 +324,25 @@ def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: l
     shutil.rmtree(work, ignore_errors=True)
 
 
+def view_columns(layout: Layout | None = None) -> dict[str, list[str]]:
+    """Per entity the raw view's columns, in order: the fields of every layout version, and of `layout` when
+    another is given. Every raw file is written with exactly these, whichever version its delivery has, so a
+    view need not match its files by name (create_raw_views)."""
+    columns: dict[str, list[str]] = {}
+    for lay in (layouts().raw, layout or layouts().raw):
+        for rt in lay.data_types:
+            have = columns.setdefault(rt.entiteit, [])
+            have += [c for c in raw_columns(lay, rt.code) if c not in have]
+    return columns
+
+
 def prepare(con: duckdb.DuckDBPyConnection, layout: Layout | None = None) -> None:
     """What every writer and dbt rely on: the raw schema with the columns of every layout version (and of
     `layout`, when another is given), and the reference data."""
     create_raw_schema(con, layouts().raw)
     if layout is not None:
         create_raw_schema(con, layout)
-    columns: dict[str, list[str]] = {}
-    for lay in (layouts().raw, layout or layouts().raw):
-        for rt in lay.data_types:
-            have = columns.setdefault(rt.entiteit, [])
-            have += [c for c in raw_columns(lay, rt.code) if c not in have]
-    create_raw_views(con, columns)
+    create_raw_views(con, view_columns(layout))
     remove_unfinished(con)
     referentie.ensure(con)
 

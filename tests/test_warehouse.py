@@ -156,3 +156,16 @@ def test_raw_views_match_columns_by_name_only_where_a_file_differs(warehouse_env
         prepare(con)
     assert not any("union_by_name" in sql for sql in _view_definitions(copy.database).values())
     assert raw_contents(copy.database) == expected
+
+
+def test_a_delivery_loaded_by_one_layout_version_has_every_versions_columns(warehouse_env, tmp_path):
+    """A load given one layout version (0200, without ME.aanleiding of 0300) writes its files with the raw views'
+    columns all the same, so the views stay plain and read the field as NULL (dbt's staging selects it)."""
+    wh = Warehouse.from_env()
+    [result] = load_files([write_delivery(tmp_path, small_delivery())], wh, default_layout(), None)
+    assert result.outcome == GELADEN, result.message
+    assert not any("union_by_name" in sql for sql in _view_definitions(wh.database).values())
+    with duckdb.connect(str(wh.database), read_only=True) as con:
+        assert con.execute(f"select count(*), count(aanleiding) from {RAW_SCHEMA}.melding").fetchone() == (2, 0)
+    files = duckdb.sql(f"select distinct name from parquet_schema('{wh.raw}/levering_id=VT05_2020H1_001/melding-*')")
+    assert "aanleiding" in {name for (name,) in files.fetchall()}
