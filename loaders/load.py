@@ -296,9 +296,9 @@ def _write_delivery(con, warehouse: Warehouse, parsed: ParsedDelivery, batches, 
     staging.mkdir(mode=0o700, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"{parsed.levering_id}-", dir=staging))
     try:
-        written = []
+        written, columns = [], view_columns(raw)
         for part, batch in enumerate(batches):
-            written += _write_batch(con, folder, part, batch, raw, ipad, opad)
+            written += _write_batch(con, folder, part, batch, raw, columns, ipad, opad)
         archiving.result()  # the archive copy is part of the delivery: it must have succeeded first
         for file in written:
             _fsync(file)
@@ -321,11 +321,11 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _write_batch(con, folder: Path, part: int, batch: dict, raw: Layout, ipad, opad) -> list[Path]:
+def _write_batch(con, folder: Path, part: int, batch: dict, raw: Layout, columns: dict[str, list[str]], ipad,
+                 opad) -> list[Path]:
     """One chunk's tables as Parquet files in `folder`, one per record type with records, in the layout's order,
-    each with its raw view's columns (a field the delivery's version lacks is NULL)."""
+    each with its raw view's `columns` (a field the delivery's version lacks is NULL)."""
     written = []
-    columns = view_columns(raw)
     for rt in raw.data_types:
         table = batch.get(rt.code)
         if table is None or not table.num_rows:

@@ -87,10 +87,10 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path, shared_b
             # a correction's report compares its violations with those of the delivery it replaces: the rules run
             # once over both (one query per rule costs about as much for two deliveries as for one)
             earlier = {lid: levering[lid]["vervangt"] for lid in deliveries if levering[lid]["vervangt"]}
+            if replaced := [e for e in earlier.values() if e not in levering]:
+                levering |= _register(con, replaced)
             checked = list(dict.fromkeys([*deliveries, *earlier.values()]))
-            versions = dict(con.execute("select levering_id, versie_bestandsdefinitie from raw.leveringen "
-                                        "where list_contains(?, levering_id)", [checked]).fetchall())
-            version = {lid: layouts().get(versions[lid]) for lid in checked}
+            version = {lid: layouts().get(levering[lid]["versie_bestandsdefinitie"]) for lid in checked}
             # every rule is one query over all the deliveries, split per delivery afterwards
             applies = applies_to(con, deliveries)
             national: dict = {}
