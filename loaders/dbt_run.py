@@ -40,6 +40,27 @@ def target_dir(warehouse: Warehouse) -> Path:
     return warehouse.home.resolve() / "dbt-target" / TARGET
 
 
+PARSED_FROM = "project_dir.txt"  # in the target folder: the project whose files dbt's saved parse names
+
+
+def forget_other_project(target: Path) -> None:
+    """dbt's saved parse (partial_parse.msgpack) holds every file's absolute path and is reused whatever project
+    runs next: a warehouse last built from a clone elsewhere (a worktree, the previous install) would make dbt read
+    seeds that are gone ("No files found"). A parse from another project is dropped, so dbt parses this one."""
+    stamp = target / PARSED_FROM
+    try:
+        if stamp.read_text(encoding="utf-8") == str(PROJECT_DIR):
+            return
+    except OSError:
+        pass  # never stamped, or unreadable: parse afresh
+    try:
+        (target / "partial_parse.msgpack").unlink(missing_ok=True)
+        target.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(str(PROJECT_DIR), encoding="utf-8")
+    except OSError:
+        pass  # a target folder that cannot be written: dbt fails on it with its own message
+
+
 @dataclass(frozen=True)
 class Run:
     """One dbt command of a child process: for this release and peildatum (both optional)."""
@@ -66,6 +87,7 @@ def run_dbt_each(warehouse: Warehouse, args: list[str], runs: list[Run], echo: b
            "VT_HOME": str(warehouse.home.resolve())}
     with warehouse.connect() as con:
         prepare(con)  # dbt reads every raw column of every layout version and the reference schema
+    forget_other_project(target_dir(warehouse))
     dbt_args = ["--no-use-colors", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
                 "--target-path", str(target_dir(warehouse)), "--log-path", str(warehouse.logs.resolve())]
     # the end-of-run line carries a token of this call: no output of dbt (which may quote delivered text) can
