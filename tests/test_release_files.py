@@ -334,6 +334,14 @@ def test_verify_catches_a_changed_byte_in_every_kind_of_file(frozen, tmp_path):
     assert verify_release(folder) == ["vt_2020V2.duckdb differs from the manifest (its tables' content changed)"]
 
 
+def test_an_intact_duckdb_file_is_verified_by_its_bytes(frozen, monkeypatch):
+    """The same bytes are the same content: the content (seconds a release) is read only when the bytes differ."""
+    def read_content(*args):
+        raise AssertionError("the content of an intact file was read")
+    monkeypatch.setattr("loaders.release.content_checksum", read_content)
+    assert verify_release(folder_of(frozen)) == []
+
+
 def test_codebook_html_as_a_reader_sees_it_in_chromium(frozen, tmp_path):
     page = folder_of(frozen) / "codebook_2020V2.html"
     profile = tmp_path / "profile"
