@@ -57,7 +57,7 @@ def run_loader(path: Path) -> int:
     from loaders.load import load_files
     from loaders.warehouse import Warehouse
 
-    home = Path(tempfile.mkdtemp(prefix="bench-wh-"))
+    home = Path(tempfile.mkdtemp(prefix="bench-wh-", dir=path.parent))  # removed with the parent's folder
     os.environ["VT_PSEUDONYM_KEY"] = "b" * 40
     [result] = load_files([path], Warehouse(home), default_layout())
     assert result.outcome == "geladen", result.message
@@ -77,7 +77,7 @@ def run_duckdb_write(path: Path) -> tuple[int, float]:
     from loaders.parse import parse_file
 
     parsed = parse_file(path, default_layout())
-    target = Path(tempfile.mkdtemp(prefix="bench-db-")) / "raw.duckdb"
+    target = Path(tempfile.mkdtemp(prefix="bench-db-", dir=path.parent)) / "raw.duckdb"
     started = time.perf_counter()
     with duckdb.connect(str(target)) as con:
         con.execute("begin")
