@@ -27,7 +27,7 @@ def test_a_warehouse_last_built_from_a_clone_that_is_gone_builds_from_this_one(t
     """dbt's saved parse names every file by its absolute path; reused by another clone it read seeds from the
     clone that built the warehouse last (a worktree since removed: 'No files found that match the pattern')."""
     clone = _copy_project(tmp_path / "elders")
-    code = "import sys; from loaders.dbt_run import run_dbt; from loaders.warehouse import Warehouse; " \
+    code = "from loaders.dbt_run import run_dbt; from loaders.warehouse import Warehouse; " \
            f"run_dbt(Warehouse.from_env(), {SEEDS_ONLY!r})"
     env = {**os.environ, "PYTHONPATH": str(clone)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=clone, env=env, capture_output=True, text=True)
