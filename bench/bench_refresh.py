@@ -46,18 +46,26 @@ def refresh(home: Path, inbox: Path, today: str) -> tuple[float, float, str]:
 def steps(log: Path, since: int) -> dict[str, float]:
     """Seconds per kind of step, from the refresh log lines written after byte `since`."""
     out: dict[str, float] = {}
+    published = 0.0  # the publications since the last line of freezes (from session 16, made inside its wall)
     text = log.read_text()[since:]
     for line in text.splitlines():
         m = re.match(r"\S+ (.*) \(([\d.]+)s\)$", line)
         if not m:
+            published = 0.0 if " refresh started: " in line else published
             continue
+        seconds = float(m[2])
         kind = ("load" if m[1].startswith("load ") else "quality reports" if m[1].startswith("quality")
                 else "release builds (one dbt process)" if m[1].startswith("releases built")
+                # two at a time (session 16): the freezes' wall time less the publications made meanwhile
                 else "release freeze+export" if "frozen and exported" in m[1]
                 else "release build+freeze+export" if "built and frozen" in m[1]  # (before one dbt process)
                 else "release publish" if "published" in m[1]
                 else "release build (not frozen)" if "built" in m[1] else m[1])
-        out[kind] = out.get(kind, 0.0) + float(m[2])
+        if kind == "release publish":
+            published += seconds
+        elif m[1].startswith("releases frozen and exported"):
+            seconds, published = seconds - published, 0.0
+        out[kind] = out.get(kind, 0.0) + seconds
     return out
 
 
@@ -111,6 +119,12 @@ def main() -> None:
             print(f"| {kind} | {sec:.1f} |")
         print(f"| total (wall, two refresh runs incl. start-up) | {first_s + final_s:.1f} |")
         print(f"\npeak memory of a refresh process: {max(peak1, peak2):.0f} MB")
+        # (the largest single process; the freezes run two at a time, each in a child that logs its own peak)
+        child = r"frozen and exported in [\d.]+ s \(a child process, peak (\d+) MB\)"
+        freezes = [int(mb) for mb in re.findall(child, log.read_text())]
+        if freezes:
+            print(f"freeze children: {len(freezes)}, peak {max(freezes)} MB the largest; two at a time at most "
+                  f"{sum(sorted(freezes)[-2:])} MB together")
         print(f"\nincremental (one correction, VT05 {last.periode}, release not frozen): {inc_s:.1f} s wall: "
               f"{inc_summary}")
         for kind, sec in inc_steps.items():

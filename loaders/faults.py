@@ -38,3 +38,9 @@ def _hits(spec: str, name: str) -> bool:
     """`name` fires the first time it is reached; `name@3` the third time (in this process)."""
     point, _, nth = spec.partition("@")
     return point == name and _reached[name] == int(nth or 1)
+
+
+def carry(name: str, times: int) -> None:
+    """`name` was reached `times` times in the process that started this one: a freeze child does the n-th
+    freeze of its refresh, and `release:before-rename@3` still means the third release."""
+    _reached[name] = times

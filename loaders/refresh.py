@@ -35,8 +35,8 @@ from loaders.dbt_run import run_dbt
 from loaders.exposures import SHARED_BUILD
 from loaders.quality import jaar_of, run_quality
 from loaders.kalender import releases_up_to
-from loaders.release import (MANIFEST, ReleaseError, build_releases, freeze_release, last_build, releases_dir,
-                             selected_deliveries)
+from loaders.freeze_run import FreezeRuns
+from loaders.release import MANIFEST, ReleaseError, build_releases, last_build, releases_dir, selected_deliveries
 from loaders.warehouse import Warehouse, share
 
 EXIT_LOCKED = 3
@@ -259,12 +259,21 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary,
         shared.ensure()
         with log.step(f"releases built in one dbt process: {', '.join(todo)}"):
             built = build_releases(warehouse, todo, shared_built=True)
-    for release, action in plans:
-        try:
-            _act(warehouse, release, action, built.get(release.name), log, summary)
-        except (ReleaseError, PublishError) as exc:
-            # one release that cannot be built, frozen or published holds back only itself
-            _hold(log, summary, f"release {release.name}: {exc}")
+    # the freezes run two at a time in child processes, started now; each release is published here, in the order
+    # of the calendar, once it and every release before it are frozen (a publication's series reads them)
+    freezing = [release.name for release, action in plans
+                if action == FREEZE and not isinstance(built.get(release.name), ReleaseError)]
+    started = time.monotonic()
+    with FreezeRuns(warehouse, freezing) as freezes:
+        for release, action in plans:
+            try:
+                _act(warehouse, release, action, built.get(release.name), freezes, log, summary)
+            except (ReleaseError, PublishError) as exc:
+                # one release that cannot be built, frozen or published holds back only itself
+                _hold(log, summary, f"release {release.name}: {exc}")
+    if freezing:
+        log.write(f"releases frozen and exported ({freezes.workers} at a time) and published: {', '.join(freezing)} "
+                  f"({time.monotonic() - started:.1f}s)")
 
 
 PUBLISH, FREEZE, BUILD = "publish", "freeze", "build"
@@ -292,8 +301,10 @@ def _plan(warehouse: Warehouse, release, today: date, log: StepLog, summary: Sum
     return BUILD
 
 
-def _act(warehouse: Warehouse, release, action: str, built, log: StepLog, summary: Summary) -> None:
-    """Do what `_plan` said, with the release's build (a BuildResult or the ReleaseError that holds it back)."""
+def _act(warehouse: Warehouse, release, action: str, built, freezes: FreezeRuns, log: StepLog,
+         summary: Summary) -> None:
+    """Do what `_plan` said, with the release's build (a BuildResult or the ReleaseError that holds it back); a
+    FREEZE's freeze is in `freezes`."""
     name = release.name
     target = warehouse.home / "publicatie" / name
     if isinstance(built, ReleaseError):
@@ -301,9 +312,9 @@ def _act(warehouse: Warehouse, release, action: str, built, log: StepLog, summar
     if action == PUBLISH:
         _publish(warehouse, name, target, log, summary)
     elif action == FREEZE:
-        faults.checkpoint("refresh:before-freeze")
-        with log.step(f"release {name}: frozen and exported"):
-            result = freeze_release(warehouse, name, shared_built=True, built=built)
+        result = freezes.result(name)
+        log.write(f"release {name}: frozen and exported in {result.seconds:.1f} s (a child process, peak "
+                  f"{result.peak_mb:.0f} MB)")
         if result.repaired:
             _hold(log, summary, f"release {name}: {result.repaired}")
         summary.frozen.append(name)

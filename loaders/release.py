@@ -110,11 +110,12 @@ def build_releases(warehouse: Warehouse, names: list[str], peildatum: date | Non
                             [Run(name, peildatum.isoformat() if peildatum else None) for name in todo],
                             echo) if todo else []
     for name, outcome in zip(todo, outcomes):
-        out[name] = outcome if isinstance(outcome, ReleaseError) else _built(warehouse, releases[name])
+        out[name] = outcome if isinstance(outcome, ReleaseError) else recorded_build(warehouse, releases[name])
     return {name: out[name] for name in names}
 
 
-def _built(warehouse: Warehouse, release: Release) -> BuildResult | ReleaseError:
+def recorded_build(warehouse: Warehouse, release: Release) -> BuildResult | ReleaseError:
+    """The release's last build as a BuildResult (from meta.builds), or a ReleaseError: none is complete."""
     last = last_build(warehouse, release.name)
     if last is None or not last["volledig"]:
         return ReleaseError(f"release {release.name}: dbt finished, but recorded no complete build in "

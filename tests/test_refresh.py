@@ -78,7 +78,8 @@ def test_refresh_loads_reports_builds_freezes_publishes(reference):
     assert (home / "releases" / "2020V1" / "manifest.json").exists()
     assert not (home / "releases" / "2020V2").exists()  # built, but its peildatum has not passed
     log = (home / "logs" / "refresh.log").read_text()
-    assert "load VT01_2020H1_001.txt (" in log and "release 2020V1: frozen and exported (" in log
+    assert "load VT01_2020H1_001.txt (" in log and "release 2020V1: frozen and exported in " in log
+    assert f"releases frozen and exported ({min(os.cpu_count() or 1, 2)} at a time) and published: 2020V1 (" in log
     # every due release built in one dbt process (one start-up), each in its own run
     assert "releases built in one dbt process: 2020V1, 2020V2, 2020V3 (" in log
 
@@ -173,7 +174,18 @@ def test_killed_refresh_resumes_to_the_same_state(reference, half_year, tmp_path
     # quality:gx-running: the GX children must die with the refresh, or their read-only handles would block
     # the next refresh's writes
     for point in ("load:melding", "refresh:after-load", "quality:gx-running", "refresh:after-quality",
-                  "refresh:after-freeze", "refresh:before-publish-rename"):
+                  "refresh:before-freeze"):
+        proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home,
+                  env={"VT_KILL_AT": point}, check=False)
+        assert proc.returncode == -9, (point, proc.stderr)
+    # a freeze runs in a child process: killed (an OOM kill), it holds back its release, and the refresh says so
+    proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home,
+                  env={"VT_KILL_AT": "release:before-rename"}, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("release 2020V1: its freeze was killed (signal 9) before it ended: ") and \
+        proc.stderr.rstrip().endswith("the next refresh freezes it again"), proc.stderr
+    assert (home / "releases" / ".2020V1.tmp").is_dir() and not (home / "releases" / "2020V1").exists()
+    for point in ("refresh:after-freeze", "refresh:before-publish-rename"):
         proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home,
                   env={"VT_KILL_AT": point}, check=False)
         assert proc.returncode == -9, (point, proc.stderr)

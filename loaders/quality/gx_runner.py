@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loaders.children import die_with_parent
 from loaders.exposures import LEVERINGEN
 from loaders.quality.findings import delivery_filter
 from loaders.quality.rules import RULES, Rule
@@ -198,7 +199,7 @@ class SuiteRun:
                 proc = subprocess.Popen([sys.executable, "-m", "loaders.quality.gx_runner", str(request)],
                                         stdout=subprocess.DEVNULL, stderr=stderr,
                                         env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
-                                        preexec_fn=_die_with_parent)
+                                        preexec_fn=die_with_parent)
             self._children.append((proc, child_dir, chunk))
 
     def wait(self) -> dict[str, list[RuleOutcome]]:
@@ -226,15 +227,6 @@ class SuiteRun:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-
-
-def _die_with_parent() -> None:
-    """A child outlives a killed refresh otherwise, and its read-only handle blocks the next refresh's writes."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def run_suite_isolated(database: Path, work_dir: Path, deliveries: list[str],
