@@ -29,7 +29,7 @@ from loaders.release import ReleaseError
 from loaders.warehouse import Warehouse
 
 MARKER = "##vt-freeze-end##"
-WORKERS = 2  # two freezes at a time: both cores of the 2-core machine, and twice a freeze's memory (~0.5 GB)
+WORKERS = 2  # two freezes at a time: both cores of the 2-core machine, twice a freeze's memory (up to 0.75 GB)
 
 
 @dataclass
