@@ -31,6 +31,9 @@ from loaders.generate import generate, stamp_received  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 
 
+PHASES: dict[str, float] = {}  # the peak of a refresh and its children per set of children running (TreeMemory)
+
+
 def refresh(home: Path, inbox: Path, today: str) -> tuple[float, float, float, str]:
     """One refresh: its wall time, the peak of its largest process, the peak of all its processes together (MB)
     and its summary line."""
@@ -48,30 +51,39 @@ def refresh(home: Path, inbox: Path, today: str) -> tuple[float, float, float, s
     if proc.returncode not in (0, 1):
         raise SystemExit(stderr)
     peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    for phase, mb in together.by_phase.items():
+        PHASES[phase] = max(PHASES.get(phase, 0.0), mb)
     return seconds, peak, together.peak_mb, stdout.strip()
 
 
 class TreeMemory(threading.Thread):
     """The largest sum of resident memory of a process and its descendants (the refresh, its dbt, GX and freeze
-    children), sampled every 0.2 s from /proc: what the machine must hold at once."""
+    children), sampled every 0.2 s from /proc: what the machine must hold at once. `by_phase`: that peak per set
+    of children running (e.g. the refresh with two GX children), to say which step needs it."""
+
+    CHILDREN = {"loaders.dbt_child": "dbt", "loaders.quality.gx_runner": "GX", "loaders.freeze_run": "freeze"}
 
     def __init__(self, root: int):
         super().__init__(daemon=True)
         self.root, self.peak_mb, self.stop = root, 0.0, threading.Event()
+        self.by_phase: dict[str, float] = {}
 
     def run(self) -> None:
         page = os.sysconf("SC_PAGE_SIZE")
         while not self.stop.wait(0.2):
-            parent, rss = {}, {}
+            parent, rss, kind = {}, {}, {}
             for entry in os.scandir("/proc"):
                 if entry.name.isdigit():
                     try:
                         fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
                         pages = int(Path(entry.path, "statm").read_text().split()[1])
+                        command = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
                     except (OSError, IndexError, ValueError):
                         continue  # ended meanwhile
-                    parent[int(entry.name)], rss[int(entry.name)] = int(fields[1]), pages * page
-            tree, total = {self.root}, 0
+                    pid = int(entry.name)
+                    parent[pid], rss[pid] = int(fields[1]), pages * page
+                    kind[pid] = next((k for module, k in self.CHILDREN.items() if module in command), None)
+            tree, total, running = {self.root}, 0, []
             for pid in sorted(parent):  # (a child's pid can be lower than its parent's: walk up instead)
                 up = pid
                 while up in parent and up not in tree and up > 1:
@@ -79,7 +91,11 @@ class TreeMemory(threading.Thread):
                 if up in tree:
                     tree.add(pid)
                     total += rss[pid]
-            self.peak_mb = max(self.peak_mb, total / 2**20)
+                    running += [kind[pid]] if kind[pid] else []
+            mb = total / 2**20
+            self.peak_mb = max(self.peak_mb, mb)
+            phase = " + ".join(["refresh", *(f"{running.count(k)} {k}" for k in sorted(set(running)))])
+            self.by_phase[phase] = max(self.by_phase.get(phase, 0.0), mb)
 
 
 def steps(log: Path, since: int) -> dict[str, float]:
@@ -158,7 +174,9 @@ def main() -> None:
             print(f"| {kind} | {sec:.1f} |")
         print(f"| total (wall, two refresh runs incl. start-up) | {first_s + final_s:.1f} |")
         print(f"\npeak memory of a refresh process: {max(peak1, peak2):.0f} MB; of a refresh and its children "
-              f"together: {max(tree1, tree2):.0f} MB (sampled every 0.2 s)")
+              f"together: {max(tree1, tree2):.0f} MB (sampled every 0.2 s), by the children running:")
+        for phase, mb in sorted(PHASES.items(), key=lambda kv: -kv[1]):
+            print(f"  {phase}: {mb:.0f} MB")
         # (the largest single process; the freezes run two at a time, each in a child that logs its own peak)
         child = r"frozen and exported in [\d.]+ s \(a child process, peak (\d+) MB\)"
         freezes = [int(mb) for mb in re.findall(child, log.read_text())]
