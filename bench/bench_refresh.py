@@ -4,7 +4,8 @@
 
 1. Generates the national history FIRST..LAST at SCALE into an inbox, then runs `vt refresh --today
    2025-01-01` on an empty warehouse: every release frozen and published, with quality reports. Wall time
-   per step (from the refresh log) and in total, and peak memory of the refresh process.
+   per step (from the refresh log) and in total; peak memory of the largest process, and of the refresh and
+   its children together (per set of children running: which step needs it).
 2. Incremental: one correction delivery for one organisation's last half-year arrives; the next refresh
    (quality report, rebuild of the affected non-frozen release) is timed. Run with --first 2023H1 for the
    one-year history to see how that time depends on the size of the history.
