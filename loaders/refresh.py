@@ -264,13 +264,19 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary,
     freezing = [release.name for release, action in plans
                 if action == FREEZE and not isinstance(built.get(release.name), ReleaseError)]
     started = time.monotonic()
+    # due releases this run could not freeze: every later release's publication waits for them, as its series
+    # would otherwise lack them, and a publication never changes
+    unfrozen: list[str] = []
     with FreezeRuns(warehouse, freezing) as freezes:
         for release, action in plans:
             try:
-                _act(warehouse, release, action, built.get(release.name), freezes, log, summary)
+                _act(warehouse, release, action, built.get(release.name), freezes, unfrozen, log, summary)
             except (ReleaseError, PublishError) as exc:
-                # one release that cannot be built, frozen or published holds back only itself
+                # one release that cannot be built, frozen or published holds back only itself (and the
+                # publication of the releases after it)
                 _hold(log, summary, f"release {release.name}: {exc}")
+                if action == FREEZE and not (releases_dir(warehouse) / release.name / MANIFEST).exists():
+                    unfrozen.append(release.name)
     if freezing:
         log.write(f"releases frozen and exported ({freezes.workers} at a time) and published: {', '.join(freezing)} "
                   f"({time.monotonic() - started:.1f}s)")
@@ -301,15 +307,17 @@ def _plan(warehouse: Warehouse, release, today: date, log: StepLog, summary: Sum
     return BUILD
 
 
-def _act(warehouse: Warehouse, release, action: str, built, freezes: FreezeRuns, log: StepLog,
-         summary: Summary) -> None:
+def _act(warehouse: Warehouse, release, action: str, built, freezes: FreezeRuns, unfrozen: list[str],
+         log: StepLog, summary: Summary) -> None:
     """Do what `_plan` said, with the release's build (a BuildResult or the ReleaseError that holds it back); a
-    FREEZE's freeze is in `freezes`."""
+    FREEZE's freeze is in `freezes`. Nothing is published while a release before it is `unfrozen`."""
     name = release.name
     target = warehouse.home / "publicatie" / name
     if isinstance(built, ReleaseError):
         raise built
     if action == PUBLISH:
+        if unfrozen:
+            raise PublishError(_waits_for(unfrozen))
         _publish(warehouse, name, target, log, summary)
     elif action == FREEZE:
         result = freezes.result(name)
@@ -319,11 +327,19 @@ def _act(warehouse: Warehouse, release, action: str, built, freezes: FreezeRuns,
             _hold(log, summary, f"release {name}: {result.repaired}")
         summary.frozen.append(name)
         faults.checkpoint("refresh:after-freeze")
+        if unfrozen:
+            raise PublishError(f"frozen; {_waits_for(unfrozen)}")
         if not target.exists():  # (it does when an incomplete release folder was just repaired)
             _publish(warehouse, name, target, log, summary, just_frozen=True)
     else:
         log.write(f"release {name}: built (not frozen before its peildatum {release.peildatum})")
         summary.built.append(name)
+
+
+def _waits_for(unfrozen: list[str]) -> str:
+    return (f"not published: it waits for {', '.join(unfrozen)}, before it in the calendar and not frozen in this "
+            "run (see above), as a publication's series reads the releases before it; the next refresh publishes "
+            "it after them")
 
 
 def _clean_staging(warehouse: Warehouse, log: StepLog) -> None:

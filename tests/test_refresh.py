@@ -202,6 +202,37 @@ def test_killed_refresh_resumes_to_the_same_state(reference, half_year, tmp_path
     assert not list((home / "releases").glob(".*.tmp")) and not list((home / "publicatie").glob(".*.tmp"))
 
 
+def test_a_release_that_could_not_be_frozen_holds_back_the_publications_after_it(tmp_path):
+    """2021V1's series takes 2020H1 and 2020H2 from 2020V2: published while 2020V2's freeze had failed, it would
+    lack them, and a publication never changes. It is frozen, not published, until 2020V2 is frozen."""
+    source = tmp_path / "gen"
+    generate(source, periode_range("2020H1:2021H1"), scale=0.01, seed=3)
+    inboxes = {}
+    for name in ("ref", "b"):
+        inboxes[name] = tmp_path / f"inbox-{name}"
+        inboxes[name].mkdir()
+        for p in source.glob("VT01_*.txt"):
+            shutil.copy2(p, inboxes[name] / p.name)
+    run_vt("refresh", "--inbox", str(inboxes["ref"]), "--today", "2021-10-15", home=tmp_path / "ref")
+    home = tmp_path / "b"
+    # the second freeze of the run (2020V2, in calendar order) is killed in its child process
+    proc = run_vt("refresh", "--inbox", str(inboxes["b"]), "--today", "2021-10-15", home=home,
+                  env={"VT_KILL_AT": "release:before-rename@2"}, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ("3 files loaded; 0 rejected; 3 quality reports; releases built: 2020V3, 2021V2, 2021V3; "
+                           "frozen: 2020V1, 2021V1; published: 2020V1; held back: 2 (see the messages)\n"), proc.stdout
+    assert proc.stderr.splitlines()[1] == (
+        "release 2021V1: frozen; not published: it waits for 2020V2, before it in the calendar and not frozen in "
+        "this run (see above), as a publication's series reads the releases before it; the next refresh "
+        "publishes it after them"), proc.stderr
+    assert proc.stderr.startswith("release 2020V2: its freeze was killed (signal 9) before it ended: ")
+    assert sorted(p.name for p in (home / "publicatie").iterdir()) == ["2020V1"]
+    second = run_vt("refresh", "--inbox", str(inboxes["b"]), "--today", "2021-10-15", home=home)
+    assert second.stdout.startswith("0 files loaded; 0 rejected; 0 quality reports; releases built: -; frozen: "
+                                    "2020V2; published: 2020V2, 2021V1"), second.stdout
+    assert state(home) == state(tmp_path / "ref")
+
+
 def test_history_backloaded_to_every_release_and_corrections_never_touch_a_frozen_one(tmp_path):
     source = tmp_path / "gen"
     generate(source, periode_range("2019H1:2023H2"), scale=0.01, seed=2)
