@@ -347,7 +347,8 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
     share(staging, read_only=True)  # frozen files are read-only, readable by the share group
     faults.checkpoint("release:before-rename")
     staging.rename(target)
-    share(releases_dir(warehouse))
+    # the folder of releases only: its other entries may be another freeze's staging folder, renamed meanwhile
+    share(releases_dir(warehouse), recursive=False)
     result = FreezeResult(name, target, "bevroren", manifest, {**seconds, "export": time.perf_counter() - started})
     if repaired:
         result.repaired = _compare_repaired(repaired, target, files)

@@ -95,12 +95,12 @@ def _chmod(path: Path, mode: int) -> None:
         path.chmod(mode)
 
 
-def share(folder: Path, read_only: bool = False) -> None:
+def share(folder: Path, read_only: bool = False, recursive: bool = True) -> None:
     """Make `folder` (a release or publication, or the folder of them) readable by the share group: folders
     2750 (new files inherit the group), files 0640, or 0440 when `read_only`; chgrp to $VT_SHARE_GROUP when
-    set (the operator's primary group otherwise)."""
+    set (the operator's primary group otherwise). `recursive=False`: the folder itself only."""
     gid = _share_gid()
-    for path in [folder, *folder.rglob("*")]:
+    for path in [folder, *folder.rglob("*")] if recursive else [folder]:
         st = path.lstat()
         if stat.S_ISLNK(st.st_mode):
             continue
