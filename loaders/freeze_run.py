@@ -126,7 +126,8 @@ def _outcome(name: str, code: int, output: str, marker: str) -> Frozen | Excepti
         said = [line for line in lines if line.strip()]
         how = f"was killed (signal {-code})" if code < 0 else f"stopped (exit code {code})"
         return ReleaseError(f"its freeze {how} before it ended: {said[-1] if said else 'no message'}; the release "
-                            "is not frozen (its staging folder is removed), the next refresh freezes it again")
+                            "is not frozen (the next run removes its staging folder), the next refresh freezes it "
+                            "again")
     if "errno" in answer:
         return OSError(answer["errno"], answer["strerror"], *([answer["filename"]] if answer["filename"] else []))
     if "error" in answer:
