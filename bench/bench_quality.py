@@ -33,7 +33,7 @@ from loaders.quality import _register, findings, run_quality, select_deliveries 
 from loaders.quality.gx_runner import run_suite_isolated  # noqa: E402
 from loaders.quality.report import applies_to, spiegel_prefetch, spiegelrapport  # noqa: E402
 from loaders.quality.rules import RULES  # noqa: E402
-from loaders.warehouse import Warehouse  # noqa: E402
+from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, memory_setting  # noqa: E402
 
 
 def main() -> None:
@@ -94,9 +94,9 @@ def main() -> None:
             one = timed("findings with delivered values, per delivery", each)
             bulk = timed("findings with delivered values, in bulk", together)
             assert one == bulk
-        workers = os.cpu_count() or 1
-        timed(f"GX, {len(RULES)} rules over {len(lids)} deliveries, {workers} child processes",
-              lambda: run_suite_isolated(warehouse.database, Path(tmp) / "work", lids, workers=workers))
+        timed(f"GX, {len(RULES)} rules over {len(lids)} deliveries, one child process",
+              lambda: run_suite_isolated(warehouse.database, Path(tmp) / "work", lids,
+                                         memory_setting(QUALITY_MEMORY_ENV)))
         timed("run_quality, all of it", lambda: run_quality(warehouse, lids, Path(tmp) / "out"))
         print(f"{len(lids)} deliveries of {args.periods} at scale {args.scale:g}")
         print()

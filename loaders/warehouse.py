@@ -73,10 +73,11 @@ class Warehouse:
                 _chmod(database, 0o600)
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        if not read_only:
-            self.ensure()
-            self.database.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(self.database), read_only=read_only)
+        if read_only:
+            return open_reader(self.database)
+        self.ensure()
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(self.database))
 
 
 # what holds organisation numbers, pseudonyms or clear BSNs: owner only (0700, files 0600 by the umask of `vt`)
@@ -189,14 +190,59 @@ class SettingError(Exception):
     """An environment variable of the warehouse holds a value it cannot use (an operating condition, exit 2)."""
 
 
-def limit_memory(con: duckdb.DuckDBPyConnection, variable: str) -> None:
-    """Bound `con`'s memory by $`variable` (a DuckDB size such as 1GB), else by its default."""
+def memory_setting(variable: str) -> str:
+    """$`variable` (a DuckDB size such as 1GB), else its default; a value DuckDB cannot use is a SettingError."""
     value = os.environ.get(variable) or MEMORY_DEFAULTS[variable]
     try:
-        con.execute("set memory_limit = ?", [value])
+        with duckdb.connect() as con:
+            con.execute("set memory_limit = ?", [value])
     except duckdb.Error:
         raise SettingError(f"{variable}={value!r} is not a memory size: give one such as 1GB or 512MB, or unset it "
                            f"(default {MEMORY_DEFAULTS[variable]})") from None
+    return value
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, variable: str) -> None:
+    """Bound `con`'s memory by $`variable`, else by its default."""
+    con.execute("set memory_limit = ?", [memory_setting(variable)])
+
+
+def spill_folder(database: Path) -> Path | None:
+    """This process's own folder for DuckDB's spill files: `<database>.spill/<pid>`, or None where none can be made
+    (a read-only folder: DuckDB then spills nowhere and stays in memory or fails its query).
+
+    DuckDB spills beyond its memory limit into `<database>.tmp`, one folder for every process that opens the file
+    read-only, and the process that made it removes it on close: two readers spilling at once (the quality step
+    and its GX child, two freezes) overwrite and delete each other's files and DuckDB crashes (SIGSEGV, seen).
+    The folder is left for DuckDB to make (it then removes it on close); those of processes that ended without
+    closing (kill -9) are removed here."""
+    parent = database.parent / f"{database.name}.spill"
+    try:
+        parent.mkdir(exist_ok=True)
+        _chmod(parent, 0o700)  # spill files hold the warehouse's rows: owner only
+        for folder in parent.iterdir():
+            if folder.name.isdigit() and not _alive(int(folder.name)):
+                shutil.rmtree(folder, ignore_errors=True)
+    except OSError:
+        return None
+    return parent / str(os.getpid())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+def open_reader(database: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse that spills into a folder of its own (see spill_folder)."""
+    folder = spill_folder(database)
+    return duckdb.connect(str(database), read_only=True,
+                          config={"temp_directory": str(folder)} if folder else {})
 
 
 def database_path(con: duckdb.DuckDBPyConnection) -> Path:

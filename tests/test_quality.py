@@ -333,19 +333,36 @@ def test_rules_look_only_at_their_own_scope_of_the_history(tmp_path):
     assert (rules["KR22"]["violations"], rules["KR22"]["examples"]) == (1, ["CA C7"])
 
 
-def test_split_over_workers_gives_the_same_outcomes(reports):
-    from loaders.quality.gx_runner import run_suite_isolated
+@pytest.mark.parametrize("beside_at_most, order", [(40, ["queries", "GX"]), (0, ["GX", "queries"])])
+def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(reports, tmp_path, monkeypatch,
+                                                                   beside_at_most, order):
+    """Up to BESIDE_GX_AT_MOST deliveries the project's queries run while GX's child runs; beyond it (a back-fill
+    of several half-years, which side by side held 2.4-3.0 GB) they wait for it. Either way every report file is
+    the one `vt quality` made, byte for byte, and the GX child's DuckDB has the step's memory bound."""
+    import loaders.quality as quality
+    from loaders.quality.gx_runner import SuiteRun
+    from loaders.warehouse import Warehouse
 
     _, out = reports
     home = out.parent
-    database = home / "vt.duckdb"
-    lids = sorted(p.name for p in out.iterdir())[:7]  # more than 2 per worker: split
-    one = run_suite_isolated(database, home / "w1", lids, workers=1)
-    three = run_suite_isolated(database, home / "w3", lids, workers=3)
-    assert sorted((home / "w3").glob("worker-*")) == [home / "w3" / f"worker-{i}" for i in range(3)]
-    assert sorted(three) == lids
-    assert {lid: [(o.rule.id, o.violations, o.examples) for o in rules] for lid, rules in one.items()} == \
-        {lid: [(o.rule.id, o.violations, o.examples) for o in rules] for lid, rules in three.items()}
+    lids = sorted(p.name for p in out.iterdir())
+    assert len(lids) == 25
+    seen = []
+    collect, reader = SuiteRun.wait, quality.open_reader
+    monkeypatch.setattr(SuiteRun, "wait", lambda self: seen.append("GX") or collect(self))
+    monkeypatch.setattr(quality, "open_reader", lambda database: seen.append("queries") or reader(database))
+    monkeypatch.setattr(quality, "BESIDE_GX_AT_MOST", beside_at_most)
+    monkeypatch.setenv("VT_QUALITY_MEMORY", "700MB")
+    again = tmp_path / "again"
+    summaries = quality.run_quality(Warehouse(home), lids, again, shared_built=True)
+    assert seen == order
+    assert json.loads((home / "quality-work" / "request.json").read_text())["memory_limit"] == "700MB"
+    assert [s.delivery for s in summaries] == lids
+    names = ("kwaliteitsrapport.json", "overtredingen.csv", "niet_te_controleren.csv", "spiegelrapport.csv",
+             "kwaliteitsrapport.html", "spiegelrapport.html")
+    for lid in lids:
+        for name in names:
+            assert (again / lid / name).read_bytes() == (out / lid / name).read_bytes(), (lid, name)
 
 
 def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, tmp_path):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -10,8 +14,9 @@ import pytest
 
 from loaders.layout import default_layout, layouts
 from loaders.load import GELADEN, load_files
-from loaders.warehouse import QUALITY_MEMORY_ENV, RAW_SCHEMA, SettingError, Warehouse, limit_memory, prepare
-from tests.conftest import run_vt, small_delivery, write_delivery
+from loaders.warehouse import (QUALITY_MEMORY_ENV, RAW_SCHEMA, SettingError, Warehouse, limit_memory, open_reader,
+                               prepare)
+from tests.conftest import PROJECT, run_vt, small_delivery, write_delivery
 
 ENTITIES = [rt.entiteit for rt in default_layout().data_types]
 
@@ -113,6 +118,53 @@ def test_a_bad_memory_bound_is_a_configuration_error_of_the_command(tmp_path):
     assert proc.stderr.strip().endswith("VT_LOAD_MEMORY='lots' is not a memory size: give one such as 1GB or "
                                         "512MB, or unset it (default 512MB)")
     assert "Traceback" not in proc.stderr
+
+
+SPILLING_READER = """
+import sys
+from pathlib import Path
+from loaders.warehouse import open_reader
+with open_reader(Path(sys.argv[1])) as con:
+    con.execute("set memory_limit = '60MB'")
+    con.execute("set threads = 1")
+    con.execute("set enable_progress_bar = false")
+    for _ in range(int(sys.argv[2])):  # a sort far beyond the bound: DuckDB spills
+        assert con.execute("select count(*) from (select s, i from t order by s, i)").fetchone()[0] == 4_000_000
+    print(con.execute("select current_setting('temp_directory')").fetchone()[0])
+"""
+
+
+def test_two_readers_spilling_at_once_each_spill_into_a_folder_of_their_own(tmp_path):
+    """DuckDB's default spill folder (<database>.tmp) is one for every read-only process, and the first to close
+    removes it: two readers spilling at once then crash (SIGSEGV) or fail ('Could not read enough bytes from
+    file .../vt.duckdb.tmp/duckdb_temp_storage_S128K-0.tmp'), every time when tried with plain connections. With
+    open_reader each spills into <database>.spill/<pid>, removed when it closes."""
+    database = tmp_path / "vt.duckdb"
+    with duckdb.connect(str(database)) as con:
+        con.execute("create table t as select i, md5(i::varchar) as s from range(4000000) as r(i)")
+    children = [subprocess.Popen([sys.executable, "-c", SPILLING_READER, str(database), str(times)],
+                                 cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for times in (3, 1)]
+    answers = [child.communicate() for child in children]
+    assert [child.returncode for child in children] == [0, 0], answers
+    assert sorted(out.strip().splitlines()[-1] for out, _ in answers) == sorted(
+        str(tmp_path / "vt.duckdb.spill" / str(child.pid)) for child in children)
+    assert list((tmp_path / "vt.duckdb.spill").iterdir()) == []  # each removed by DuckDB on close
+    assert not (tmp_path / "vt.duckdb.tmp").exists()
+
+
+def test_a_spill_folder_left_by_a_killed_reader_is_removed_by_the_next(tmp_path):
+    database = tmp_path / "vt.duckdb"
+    duckdb.connect(str(database)).close()
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    spill = tmp_path / "vt.duckdb.spill"
+    for pid in (int(ended.stdout), os.getppid()):  # one ended, one running
+        (spill / str(pid)).mkdir(parents=True)
+        (spill / str(pid) / "duckdb_temp_storage_S32K-0.tmp").write_bytes(b"x")
+    with open_reader(database) as con:
+        assert con.execute("select current_setting('temp_directory')").fetchone()[0] == str(spill / str(os.getpid()))
+    assert sorted(p.name for p in spill.iterdir()) == [str(os.getppid())]
+    assert stat.S_IMODE(spill.stat().st_mode) == 0o700  # spilled rows are the warehouse's: owner only
 
 
 def _view_definitions(database) -> dict[str, str]:

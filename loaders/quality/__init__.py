@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from loaders import faults
 from loaders.exposures import GELDIGE_LEVERINGEN, SHARED_BUILD
 from loaders.layout import code_lists, layouts
@@ -14,8 +12,15 @@ from loaders.quality import findings
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegel_prefetch, spiegelrapport, write_reports
 from loaders.dbt_run import BuildError, require_reference, run_dbt
-from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, limit_memory
+from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, memory_setting, open_reader
 
+
+
+# GX's child and the queries here each use both cores and up to $VT_QUALITY_MEMORY. Side by side they save a
+# correction's report the child's start (27 s against 37 s, 0.9 GB together); for a back-fill of several
+# half-years they would hold 2.4-3.0 GB at once (274 deliveries), so beyond a half-year's deliveries with their
+# corrections the queries wait for GX: 1.6 GB, in the same time (BENCHMARKS.md, eighth session).
+BESIDE_GX_AT_MOST = 40
 
 
 class QualityError(Exception):
@@ -34,7 +39,7 @@ class Summary:
 def select_deliveries(warehouse: Warehouse, delivery: str | None, periode: str | None, all_: bool) -> list[str]:
     if not warehouse.database.exists():
         raise QualityError(f"no warehouse at {warehouse.database}: load deliveries first")
-    with duckdb.connect(str(warehouse.database), read_only=True) as con:
+    with open_reader(warehouse.database) as con:
         rows = con.execute(
             "select levering_id from raw.leveringen where (? or levering_id = ? or verslagperiode = ?) "
             "order by levering_id", [all_, delivery, periode]).fetchall()
@@ -76,13 +81,15 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path, shared_b
         raise QualityError(str(exc)) from None
     if not shared_built:
         run_dbt(warehouse, SHARED_BUILD)
-    # GX opens the database itself (read-only), in child processes that run while the SQL here runs
-    suite = SuiteRun(warehouse.database, warehouse.home / "quality-work", deliveries)
+    # the rules over many deliveries at once took 3 GB unbounded (the five-year history), 1.4 GB at 1GB
+    memory = memory_setting(QUALITY_MEMORY_ENV)
+    # GX opens the database itself (read-only), in a child process
+    suite = SuiteRun(warehouse.database, warehouse.home / "quality-work", deliveries, memory)
     faults.checkpoint("quality:gx-running")
     try:
-        with duckdb.connect(str(warehouse.database), read_only=True) as con:
-            # the rules over many deliveries at once took 3 GB unbounded (the five-year history), 1.4 GB at 1GB
-            limit_memory(con, QUALITY_MEMORY_ENV)
+        outcomes = suite.wait() if len(deliveries) > BESIDE_GX_AT_MOST else None
+        with open_reader(warehouse.database) as con:
+            con.execute("set memory_limit = ?", [memory])
             levering = _register(con, deliveries)
             # a correction's report compares its violations with those of the delivery it replaces: the rules run
             # once over both (one query per rule costs about as much for two deliveries as for one)
@@ -106,7 +113,7 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path, shared_b
                 for rule_id, error in failed[lid].items():
                     details[lid][rule_id]["error"] = error
             corrections = {lid: findings.compare(con, "bevindingen", lid, e) for lid, e in earlier.items()}
-        outcomes = suite.wait()
+        outcomes = suite.wait() if outcomes is None else outcomes
     finally:
         suite.kill()
     names = dict(code_lists()["VT_ORGANISATIE"])
