@@ -19,7 +19,6 @@ import mistune
 from loaders.kalender import Release, releases
 from loaders.release_files import CODELIJSTEN, ReleaseFacts, codelijst_table, labels_view
 from loaders.schema import Column, Table, tables
-from loaders.warehouse import open_reader
 
 PANDAS_TYPES = {"varchar": "string", "boolean": "boolean", "integer": "Int64"}
 POLARS_TYPES = {"varchar": "pl.String", "boolean": "pl.Boolean", "integer": "pl.Int32"}
@@ -185,7 +184,7 @@ def markdown(release: Release, facts: ReleaseFacts, database: Path) -> str:
         "er niet uit terug te halen. Een persoon zonder geldig BSN (onbekend, ongeboren, ongeldig) heeft geen "
         "identificatienummer_persoon.", "",
     ]
-    with open_reader(database) as con:
+    with duckdb.connect(str(database), read_only=True) as con:
         lines += _persons(con, r)
     lines += ["", "## Inlezen", "",
               f"DuckDB: open `vt_{r}.duckdb` (`duckdb vt_{r}.duckdb`), of lees de Parquet-bestanden. Python: "
