@@ -28,7 +28,7 @@ from loaders.dbt_run import BuildError, Run, run_dbt, run_dbt_each
 from loaders.kalender import Release
 from loaders.pseudonym import PseudonymKeyError, release_key, resolve_key
 from loaders.sql import relation_exists, sql_text
-from loaders.warehouse import RAW_SCHEMA, Warehouse, open_reader, share
+from loaders.warehouse import RAW_SCHEMA, Warehouse, share
 
 # A release that cannot be built or frozen is the one error of building (dbt_run.BuildError): the calendar, the
 # guard and dbt itself all say it the same way.
@@ -60,13 +60,13 @@ def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date)
     them built first."""
     if not warehouse.database.exists():
         return []
-    with open_reader(warehouse.database) as con:
+    with warehouse.connect(read_only=True) as con:
         if not relation_exists(con, f"{RAW_SCHEMA}.leveringen"):
             return []
         ready = relation_exists(con, exposures.GELDIGE_LEVERINGEN)
     if not ready:
         run_dbt(warehouse, exposures.SHARED_BUILD)
-    with open_reader(warehouse.database) as con:
+    with warehouse.connect(read_only=True) as con:
         return con.execute(
             f"""select levering_id, checksum_sha256, ontvangen_op from {exposures.GELDIGE_LEVERINGEN} as l
                 where list_contains(?, verslagperiode) and {exposures.valid_on('l', '?::date')}
@@ -130,7 +130,7 @@ def last_build(warehouse: Warehouse, name: str) -> dict | None:
     invocation id, command, versions and times."""
     if not warehouse.database.exists():
         return None
-    with open_reader(warehouse.database) as con:
+    with warehouse.connect(read_only=True) as con:
         if not relation_exists(con, exposures.BUILDS):
             return None
         row = con.execute(
@@ -317,7 +317,7 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         shutil.rmtree(staging)  # left by an interrupted run
     staging.mkdir(parents=True)
     files = export_tables(warehouse, name, staging)
-    with open_reader(warehouse.database) as con:
+    with warehouse.connect(read_only=True) as con:
         gemeenten = [(g.gemeentecode, g.gemeentenaam) for g in referentie.gemeenten(con, built.release.jaar)]
     lists = release_files.release_code_lists(gemeenten)
     database, facts = release_files.analyst_database(staging, name, lists)
@@ -386,7 +386,7 @@ def _compare_repaired(aside: Path, target: Path, files: list[dict]) -> str:
 def export_tables(warehouse: Warehouse, name: str, folder: Path) -> list[dict]:
     """One Parquet and one CSV per microdata table, rows in a fixed order, so equal data gives equal bytes."""
     files = []
-    with open_reader(warehouse.database) as con:
+    with warehouse.connect(read_only=True) as con:
         con.execute("set threads = 1")  # one writer thread: row groups and bytes do not depend on scheduling
         for entity in schema.entities():
             files += _export(con, table_name(entity, name), folder, ("parquet", "csv"))
@@ -397,7 +397,7 @@ def export_publication_tables(warehouse: Warehouse, name: str, folder: Path) -> 
     """kerncijfers_<R>.parquet and indicatoren_<R>.parquet: the publication of a frozen release is made from
     these, never from live tables that a later build may have changed."""
     files = []
-    with open_reader(warehouse.database) as con:
+    with warehouse.connect(read_only=True) as con:
         con.execute("set threads = 1")
         for table in PUBLICATION_TABLES:
             files += _export(con, exposures.publicatie(table, name), folder, ("parquet",))

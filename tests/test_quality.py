@@ -348,9 +348,9 @@ def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(reports, tmp
     lids = sorted(p.name for p in out.iterdir())
     assert len(lids) == 25
     seen = []
-    collect, reader = SuiteRun.wait, quality.open_reader
+    collect, register = SuiteRun.wait, quality._register  # (_register: the rule queries' first query)
     monkeypatch.setattr(SuiteRun, "wait", lambda self: seen.append("GX") or collect(self))
-    monkeypatch.setattr(quality, "open_reader", lambda database: seen.append("queries") or reader(database))
+    monkeypatch.setattr(quality, "_register", lambda con, lids: seen.append("queries") or register(con, lids))
     monkeypatch.setattr(quality, "BESIDE_GX_AT_MOST", beside_at_most)
     monkeypatch.setenv("VT_QUALITY_MEMORY", "700MB")
     again = tmp_path / "again"

@@ -22,7 +22,7 @@ from loaders.layout import read_csv
 from loaders.periods import FIRST_YEAR, periode_range
 from loaders.publish.cells import MISSING, TOTAAL, Cel, count_cel, pct_cel, periode_kort, periode_label, suppressed
 from loaders.publish.measures import INDICATOREN, KERNCIJFERS
-from loaders.warehouse import Warehouse, open_reader
+from loaders.warehouse import Warehouse
 
 CBS = "CBS"
 CBS_TABLES = {"2019H1": "kerncijfers_2019H1_cbs.csv", "2019H2": "kerncijfers_2019H2_cbs.csv"}
@@ -81,7 +81,7 @@ def release_halfjaren(warehouse: Warehouse, release: Release, verify_all: bool =
     name = release.name
     manifest = frozen_manifest(warehouse, name)
     if manifest is None:
-        with open_reader(warehouse.database) as con:
+        with warehouse.connect(read_only=True) as con:
             return _read(con, release, f'"{publicatie("kerncijfers", name)}"', f'"{publicatie("indicatoren", name)}"')
     folder = releases_dir(warehouse) / name
     listed = {f["name"]: f for f in manifest["files"]}

@@ -12,9 +12,7 @@ from loaders.quality import findings
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegel_prefetch, spiegelrapport, write_reports
 from loaders.dbt_run import BuildError, require_reference, run_dbt
-from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, memory_setting, open_reader
-
-
+from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, memory_setting
 
 # GX's child and the queries here each use both cores and up to $VT_QUALITY_MEMORY. Side by side they save a
 # correction's report the child's start (27 s against 37 s, 0.9 GB together); for a back-fill of several
@@ -39,7 +37,7 @@ class Summary:
 def select_deliveries(warehouse: Warehouse, delivery: str | None, periode: str | None, all_: bool) -> list[str]:
     if not warehouse.database.exists():
         raise QualityError(f"no warehouse at {warehouse.database}: load deliveries first")
-    with open_reader(warehouse.database) as con:
+    with warehouse.connect(read_only=True) as con:
         rows = con.execute(
             "select levering_id from raw.leveringen where (? or levering_id = ? or verslagperiode = ?) "
             "order by levering_id", [all_, delivery, periode]).fetchall()
@@ -88,7 +86,7 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path, shared_b
     faults.checkpoint("quality:gx-running")
     try:
         outcomes = suite.wait() if len(deliveries) > BESIDE_GX_AT_MOST else None
-        with open_reader(warehouse.database) as con:
+        with warehouse.connect(read_only=True) as con:
             con.execute("set memory_limit = ?", [memory])
             levering = _register(con, deliveries)
             # a correction's report compares its violations with those of the delivery it replaces: the rules run
