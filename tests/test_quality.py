@@ -365,6 +365,62 @@ def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(reports, tmp
             assert (again / lid / name).read_bytes() == (out / lid / name).read_bytes(), (lid, name)
 
 
+# run_suite in a process of its own (GX keeps its DuckDB handle on the fixture's warehouse): GX's row limit and
+# run_suite's batch size as given (0: as they are), every rule counted again alone recorded
+GX_ROWS = """
+import json, sys
+from pathlib import Path
+from great_expectations.expectations.metrics import query_metric_provider
+from loaders.quality import gx_runner
+database, work, limit, size, deliveries = sys.argv[1:]
+if int(limit):
+    query_metric_provider.MAX_RESULT_RECORDS = int(limit)
+if int(size):
+    gx_runner.gx_rows_at_most = lambda: int(size)
+alone, run_alone = [], gx_runner.run_rule_alone
+gx_runner.run_rule_alone = lambda query, rule, sql, lid: alone.append(rule.id) or run_alone(query, rule, sql, lid)
+outcomes = gx_runner.run_suite(Path(database), Path(work), json.loads(deliveries))
+print(json.dumps({"alone": sorted(alone),
+                  "outcomes": {lid: [[o.rule.id, o.violations, o.examples] for o in rules]
+                               for lid, rules in outcomes.items()}}))
+"""
+
+
+def test_no_delivery_loses_its_violations_to_gx_s_row_limit(tmp_path):
+    """GX returns at most 200 rows of a rule's query (MAX_RESULT_RECORDS), whatever the result format asks. A
+    back-fill of 274 deliveries had KR09's violations in 200 of the 267 deliveries that break it, a different 200
+    each run, the others' read as none. Here, on a half-year of 26 generated deliveries with defects, GX's limit is
+    made 2: run_suite validates batches of at most 2 deliveries and no rule is cut; with one batch of all 26 every
+    rule broken by more than 2 is cut, and each delivery missing from its 2 rows is counted again alone. Both give
+    exactly the outcomes of one batch of all."""
+    import os
+    import sys
+    from collections import Counter
+
+    home, inbox = tmp_path / "wh", tmp_path / "inbox"
+    run_vt("generate", "--out", str(inbox), "--periods", "2020H1", "--scale", "0.02", "--defects", "0.01")
+    run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+    run_vt("quality", "--periode", "2020H1", "--out", str(tmp_path / "reports"), home=home)  # builds staging
+    lids = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    assert len(lids) == 26
+
+    def suite(limit: int, size: int) -> dict:
+        args = [home / "vt.duckdb", tmp_path / f"{limit}-{size}", limit, size, json.dumps(lids)]
+        proc = subprocess.run([sys.executable, "-c", GX_ROWS, *map(str, args)], capture_output=True, text=True,
+                              env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    whole = suite(0, 0)
+    assert whole["alone"] == []
+    broken = Counter(rule for rules in whole["outcomes"].values() for rule, violations, _ in rules if violations)
+    assert max(broken.values()) > 2  # so the limit below cuts
+    assert suite(2, 0) == whole  # batches of 2: nothing cut, nothing counted again
+    cut = suite(2, 1000)
+    assert cut["outcomes"] == whole["outcomes"]
+    assert cut["alone"] == sorted(rule for rule, n in broken.items() if n > 2 for _ in range(len(lids) - 2))
+
+
 def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, tmp_path):
     """Every rule is one query over all deliveries of a run (GX one batch). `--all` adds VT23's 2019H2 delivery to
     the batch of the fixture's 26 (KR23 of VT23_2020H1 reads it as its previous half-year's); made in that batch,
