@@ -638,6 +638,27 @@ def test_a_rule_that_cannot_run_is_reported_under_its_own_id_and_the_others_stil
     assert "goedgekeurd" not in page
 
 
+def test_a_rule_whose_gx_count_and_list_disagree_is_not_run_and_the_delivery_not_passed():
+    """GX counts a rule's violations (the verdict) and the project lists them, with the same query. When GX cut its
+    rows at 200 it read deliveries' violations as none while their lists had them, and such a report passed a
+    delivery on a count its own list contradicted. A difference now makes the rule not run, with both numbers; a
+    rule whose list could not be made keeps GX's count."""
+    outcomes = [gx_runner.RuleOutcome(r, 1 if r.id == "KR16" else 0) for r in RULES]
+    details = {r: {"overtreden": 0, "niet te controleren": 0} for r in RULE_IDS}
+    details["KR02"]["overtreden"] = 3
+    details["KR16"]["error"] = "Out of Memory Error"
+    report = kwaliteitsrapport("VT05_2020H1_001", outcomes, dict.fromkeys(RULE_IDS, 10), details)
+    assert (report["passed"], report["not_run"]) == (False, ["KR02"])
+    by_id = {r["id"]: r for r in report["rules"]}
+    assert by_id["KR02"]["violations"] is None
+    assert by_id["KR02"]["error"] == ("GX counted 0 violations and the list of findings 3: the same query gave two "
+                                      "answers (a processing error, not the delivery's)")
+    assert (by_id["KR16"]["violations"], by_id["KR16"]["lijst_niet_gemaakt"]) == (1, "Out of Memory Error")
+    assert {r["id"] for r in report["rules"] if r["violations"] is None} == {"KR02"}
+    page = kwaliteitsrapport_html(report, "Zuid-Holland")
+    assert "niet uitgevoerd: GX counted 0 violations and the list of findings 3" in page
+
+
 def test_a_correction_is_compared_with_the_delivery_it_replaces(tmp_path):
     """002 fixes one of 001's two impossible dates and its unknown code, and brings a new KR12 violation."""
     inbox = tmp_path / "inbox"

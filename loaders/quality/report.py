@@ -14,7 +14,7 @@ import duckdb
 
 from loaders.exposures import GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN
 from loaders.layout import Layout, code_lists
-from loaders.quality.findings import NIET_TE_CONTROLEREN, bind, together_else_alone
+from loaders.quality.findings import NIET_TE_CONTROLEREN, OVERTREDEN, bind, together_else_alone
 from loaders.quality.gx_runner import RuleOutcome
 from loaders.quality.rules import FOUT, RULES
 
@@ -48,6 +48,11 @@ def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: di
     rules = []
     for o in outcomes:
         d = details.get(o.rule.id, {})
+        listed = d.get(OVERTREDEN)
+        if o.violations is not None and listed is not None and not d.get("error") and listed != o.violations:
+            # GX and the list ran the same query: apart, neither count can be trusted with the verdict
+            o = RuleOutcome(o.rule, None, error=f"GX counted {o.violations} violations and the list of findings "
+                            f"{listed}: the same query gave two answers (a processing error, not the delivery's)")
         unchecked = d.get(NIET_TE_CONTROLEREN, 0)
         # "van toepassing op" is what was checked: the records confronted, less those that could not be
         checked = None if applies[o.rule.id] is None else applies[o.rule.id] - unchecked
