@@ -106,6 +106,10 @@ def test_a_field_and_a_code_added_to_the_layout_reach_every_output(tmp_path):
         kr13 = [r for r in csv.DictReader(fh) if r["regel"] == "KR13"]
     assert [(r["recordtype"], r["nummer"], r["veld"], r["waarde"], r["verwacht"]) for r in kr13] == [
         ("AD", "A1", "verwijzer", "verwijzer: 77", "verwijzer: een code uit codelijst VERWIJZER")]
+    # GX checks the new field too (the run's suite follows the rules, not the suite committed before the change)
+    verdict = json.loads((report / "kwaliteitsrapport.json").read_text())
+    assert (verdict["passed"], verdict["not_run"]) == (False, [])
+    assert next(r for r in verdict["rules"] if r["id"] == "KR13")["violations"] == 1
 
     _vt(project, home, "release", "2020V1")
     codebook = (home / "releases" / "2020V1" / "codebook_2020V1.md").read_text(encoding="utf-8")
