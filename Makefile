@@ -21,8 +21,11 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/vt demo
 
+# Both cores: one pytest-xdist worker per core, each taking the next test when it is done (--maxschedchunk 1: the
+# slow tests, which run first, spread over the workers). TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 test: lint browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist load --maxschedchunk 1 --durations 25
 
 # The publication and codebook tests open their HTML pages in Debian's chromium (a test tool's own browser
 # download fails here); the release test runs the SPSS syntax in GNU PSPP, Debian's pspp.
@@ -34,7 +37,7 @@ browser:
 # sqlfluff renders the models with dbt itself; it gets a throw-away warehouse folder of its own.
 lint: $(VENV)/.installed
 	mkdir -p build/lint
-	VT_HOME=build/lint $(BIN)/sqlfluff lint models tests/dbt
+	VT_HOME=build/lint $(BIN)/sqlfluff lint --processes 0 models tests/dbt
 
 # The dbt documentation as one self-contained page (docs/dbt/index.html), built from the demo warehouse.
 docs: $(VENV)/.installed

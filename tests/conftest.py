@@ -1,4 +1,5 @@
-"""Shared fixtures: a small valid delivery written record by record, and an empty warehouse."""
+"""Shared fixtures: a small valid delivery written record by record, an empty warehouse, and the states that more
+than one test file reads (made once per run: tests/states.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from loaders.generate import generate
 from loaders.generate.deliveries import render_records
 from loaders.layout import CURRENT_VERSION, layouts
+from loaders.periods import periode_range
+from tests.states import shared_state
 
 KEY = "test-key-" + "0123456789abcdef" * 3
 RELEASE_KEY = "test-release-key-" + "fedcba9876543210" * 3
@@ -37,6 +41,17 @@ def run_vt(*args: str, home: Path | None = None, env: dict | None = None, check:
 
 
 PROJECT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `slow` (an end-to-end run of half a minute or more) run first, the longest first: with two
+    workers taking the next test as they finish, the suite then ends with short tests on both, not one long test on
+    one while the other waits. The order is the same in every worker, as pytest-xdist requires."""
+    def weight(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("slow")
+        return -(marker.kwargs.get("seconds", 30) if marker else 0)
+
+    items.sort(key=weight)  # (stable: the rest keep the file order)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -138,6 +153,51 @@ def warehouse_env(tmp_path, monkeypatch):
     monkeypatch.setenv("VT_RELEASE_KEY", RELEASE_KEY)
     monkeypatch.delenv("VT_KILL_AT", raising=False)
     return home
+
+
+THREE_ORGS = ("VT01", "VT02", "VT05")
+
+
+@pytest.fixture(scope="session")
+def half_year(request):
+    """The 2020H1 deliveries of three organisations (THREE_ORGS), with their reception dates as file times."""
+
+    def build(folder: Path) -> Path:
+        generate(folder / "gen", periode_range("2020H1"), scale=0.02, seed=8, defects=0.002)
+        keep = folder / "keep"
+        keep.mkdir()
+        for p in (folder / "gen").glob("*.txt"):
+            if p.name[:4] in THREE_ORGS:
+                shutil.copy2(p, keep / p.name)
+        return keep
+
+    return shared_state(request, "half-year", build)
+
+
+@pytest.fixture(scope="session")
+def year(request):
+    """A generated year 2020 of every organisation, with defects (test_release.py, test_release_files.py)."""
+
+    def build(folder: Path) -> Path:
+        generate(folder, periode_range("2020H1:2020H2"), scale=0.02, seed=4, defects=0.01)
+        return folder
+
+    return shared_state(request, "year-2020", build)
+
+
+@pytest.fixture(scope="session")
+def refreshed_half_year(request, half_year):
+    """`half_year` taken by a refresh as on 2020-10-01 (loaded, reported, 2020V1 frozen and published), then by a
+    second refresh that finds nothing to do: (home, first, second)."""
+
+    def build(home: Path):
+        inbox = home / "inbox"
+        shutil.copytree(half_year, inbox, copy_function=shutil.copy2)  # keeps the file times
+        first = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
+        second = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
+        return home, first, second
+
+    return shared_state(request, "refreshed-half-year", build)
 
 
 def chromium() -> str:

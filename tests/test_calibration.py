@@ -14,28 +14,31 @@ import pandas as pd
 import pytest
 
 from tests.conftest import CHROMIUM_FLAGS, chromium, png_pixels, run_vt
+from tests.states import shared_state
 
 
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    home = tmp_path_factory.mktemp("cbs")
-    inbox = home / "inbox"
-    run_vt("generate", "--calibrate", "2019H1,2019H2", "--out", str(inbox), home=home)
-    manifest = json.loads((inbox / "manifest.json").read_text())
-    by_date: dict[str, list[str]] = {}
-    for f in manifest["files"]:
-        by_date.setdefault(f["ontvangen_op"], []).append(str(inbox / f["file"]))
-    for received, files in sorted(by_date.items()):
-        run_vt("load", "--received-at", received, *files, home=home)
-    run_vt("build", "--release", "2019V1", home=home)
-    out = home / "publicatie"
-    run_vt("publish", "--release", "2019V1", "--out", str(out), home=home)
-    return home, manifest, out
+@pytest.fixture(scope="session")
+def published(request):
+    def build(home: Path):
+        inbox = home / "inbox"
+        run_vt("generate", "--calibrate", "2019H1,2019H2", "--out", str(inbox), home=home)
+        manifest = json.loads((inbox / "manifest.json").read_text())
+        by_date: dict[str, list[str]] = {}
+        for f in manifest["files"]:
+            by_date.setdefault(f["ontvangen_op"], []).append(str(inbox / f["file"]))
+        for received, files in sorted(by_date.items()):
+            run_vt("load", "--received-at", received, *files, home=home)
+        run_vt("build", "--release", "2019V1", home=home)
+        out = home / "publicatie"
+        run_vt("publish", "--release", "2019V1", "--out", str(out), home=home)
+        return home, manifest, out
+
+    return shared_state(request, "calibrated-2019", build)
 
 
-
+@pytest.mark.slow(seconds=55)
 def test_calibrated_deliveries_look_real(published):
     _, manifest, _ = published
     files = manifest["files"]

@@ -28,6 +28,7 @@ def test_help_on_every_command(command):
 vt = partial(run_vt, check=False)  # these tests check exit codes themselves
 
 
+@pytest.mark.slow(seconds=55)
 def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
     home = tmp_path / "wh"
     env = {"VT_HOME": str(home), "VT_PSEUDONYM_KEY": "", "VT_RELEASE_KEY": "", "VT_DATABASE": "",

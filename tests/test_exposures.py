@@ -17,6 +17,7 @@ from loaders.layout import default_layout
 from loaders.release import PUBLICATION_TABLES
 from loaders.schema import entities
 from tests.conftest import PROJECT, run_dbt_cli
+from tests.states import shared_state
 
 RELEASE = "2021V2"
 
@@ -25,12 +26,14 @@ def parse(project: Path, home: Path) -> subprocess.CompletedProcess:
     return run_dbt_cli(home, "parse", "--vars", json.dumps({"release": RELEASE}), project=project)
 
 
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory):
-    home = tmp_path_factory.mktemp("parse")
-    out = parse(PROJECT, home)
-    assert out.returncode == 0, out.stdout
-    return json.loads((home / "dbt-target" / "manifest.json").read_text())
+@pytest.fixture(scope="session")
+def manifest(request):
+    def build(home: Path) -> dict:
+        out = parse(PROJECT, home)
+        assert out.returncode == 0, out.stdout
+        return json.loads((home / "dbt-target" / "manifest.json").read_text())
+
+    return shared_state(request, "parsed-manifest", build)
 
 
 def relation(manifest: dict, unique_id: str) -> str:

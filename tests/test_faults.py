@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from loaders.generate import generate
 from loaders.layout import CURRENT_VERSION, layouts
-from loaders.periods import periode_range
 from loaders.refresh import report_complete
 from tests.conftest import run_vt
 from tests.test_quality import clean, finish
@@ -26,20 +24,11 @@ from tests.test_quality import clean, finish
 RELEASE = "2020V1"
 
 
-@pytest.fixture(scope="module")
-def refreshed(tmp_path_factory):
+@pytest.fixture(scope="session")
+def refreshed(refreshed_half_year):
     """Three organisations' 2020H1 deliveries taken by a refresh as on 2020-10-01: loaded, reported, 2020V1
-    frozen and published."""
-    base = tmp_path_factory.mktemp("faults")
-    generate(base / "gen", periode_range("2020H1"), scale=0.02, seed=8)
-    inbox = base / "inbox"
-    inbox.mkdir()
-    for p in (base / "gen").glob("*.txt"):
-        if p.name[:4] in ("VT01", "VT02", "VT05"):
-            shutil.copy2(p, inbox / p.name)
-    home = base / "wh"
-    run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
-    return home
+    frozen and published (shared with test_refresh.py: copy it before writing)."""
+    return refreshed_half_year[0]
 
 
 def copy_of(home: Path, tmp_path: Path) -> Path:
@@ -246,6 +235,7 @@ def expected_outcome(code: str, field) -> tuple[str, object]:
     return "loaded", "KR13"
 
 
+@pytest.mark.slow(seconds=35)
 def test_fuzz_every_field_garbage_one_at_a_time_is_a_finding_of_its_rule(tmp_path):
     """One delivery per field (VT05, 2020H1, leveringsnummers 001, 002, ...), the field of its first record of that
     type set to '#' characters. One refresh takes them all: it completes, each file is rejected by the load rule

@@ -19,21 +19,26 @@ from loaders.freeze_run import FreezeRuns, Frozen
 from loaders.release import MANIFEST, ReleaseError, last_build
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, PROJECT, run_vt, small_delivery, write_delivery
+from tests.states import shared_state
 
 RELEASES = ["2020V1", "2020V2"]
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
+@pytest.fixture(scope="session")
+def built(request):
     """A warehouse with 2020H1 and 2020H2 of one organisation, 2020V1 and 2020V2 built, nothing frozen."""
-    home = tmp_path_factory.mktemp("built") / "wh"
-    files = tmp_path_factory.mktemp("files")
-    for periode, received in (("2020H1", "2020-07-15"), ("2020H2", "2021-01-15")):
-        path = write_delivery(files, small_delivery(periode=periode))
-        run_vt("load", "--received-at", received, str(path), home=home)
-    for name in RELEASES:
-        run_vt("build", "--release", name, home=home)
-    return home
+
+    def build(folder: Path) -> Path:
+        home, files = folder / "wh", folder / "files"
+        files.mkdir()
+        for periode, received in (("2020H1", "2020-07-15"), ("2020H2", "2021-01-15")):
+            path = write_delivery(files, small_delivery(periode=periode))
+            run_vt("load", "--received-at", received, str(path), home=home)
+        for name in RELEASES:
+            run_vt("build", "--release", name, home=home)
+        return home
+
+    return shared_state(request, "built-2020", build)
 
 
 @pytest.fixture
@@ -47,6 +52,7 @@ def warehouse(built, tmp_path, monkeypatch):
     return Warehouse(home)
 
 
+@pytest.mark.slow(seconds=18)
 def test_releases_are_frozen_in_child_processes_two_at_a_time(warehouse):
     with FreezeRuns(warehouse, RELEASES) as freezes:
         assert freezes.workers == min(os.cpu_count() or 1, 2)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,17 +18,21 @@ from loaders.parse import parse_file
 from loaders.periods import periode_range
 from loaders.pseudonym import bsn_status
 from loaders.warehouse import Warehouse
+from tests.states import shared_state
 
 SMALL = 0.03
 
 
-@pytest.fixture(scope="module")
-def history(tmp_path_factory):
+@pytest.fixture(scope="session")
+def history(request):
     """2022H1-2023H2 at a small scale with defects: crosses the 2023 region change and has corrections."""
-    out = tmp_path_factory.mktemp("history")
-    files = generate(out, periode_range("2022H1:2023H2"), scale=SMALL, seed=11, defects=0.02)
-    parsed = {f.path.name: parse_file(f.path, default_layout()) for f in files}
-    return out, files, parsed
+
+    def build(out: Path):
+        files = generate(out, periode_range("2022H1:2023H2"), scale=SMALL, seed=11, defects=0.02)
+        parsed = {f.path.name: parse_file(f.path, default_layout()) for f in files}
+        return out, files, parsed
+
+    return shared_state(request, "generated-2022-2023", build)
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):

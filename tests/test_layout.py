@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from loaders.layout import layouts
 from loaders.layout_docs import DOCS_FILE, FLAG_DOCS_FILE, render, render_flags
@@ -75,6 +76,7 @@ def _vt(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
     return proc
 
 
+@pytest.mark.slow(seconds=22)
 def test_a_field_and_a_code_added_to_the_layout_reach_every_output(tmp_path):
     """A data change only: a new coded field `verwijzer` on AD records (positions 67-68, code list VERWIJZER) and a
     new code 5 in DUUR, in a copy of the project. The field is staged, mirrored in the spiegelrapport and checked

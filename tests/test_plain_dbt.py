@@ -20,6 +20,7 @@ from loaders.release import ReleaseError, last_build, require_current_build
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, small_delivery, write_delivery
 from tests.conftest import run_dbt_cli as dbt
+from tests.states import private_copy, shared_state
 
 # Every file is received at one fixed time of today's date and the releases are built as of that date, so a run
 # that passes midnight (CI starts late) still builds "as of the day the files arrived".
@@ -42,22 +43,54 @@ def query(home: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("files")
-    generate(folder, periode_range("2020H1:2020H2"), scale=0.01, seed=7)
-    return folder
+@pytest.fixture(scope="session")
+def files(request):
+    def build(folder: Path) -> Path:
+        generate(folder, periode_range("2020H1:2020H2"), scale=0.01, seed=7)
+        return folder
+
+    return shared_state(request, "plain-dbt-files", build)
 
 
-@pytest.fixture(scope="module")
-def loaded_now(files, tmp_path_factory):
+@pytest.fixture(scope="session")
+def loaded(files, request):
     """The year loaded as a new user does: `vt load DIR`, every file received now."""
-    home = tmp_path_factory.mktemp("now")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("VT_PSEUDONYM_KEY", KEY)
-    load_files([files], Warehouse(home), default_layout(), RECEIVED)
-    mp.undo()
-    return home
+
+    def build(home: Path) -> Path:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("VT_PSEUDONYM_KEY", KEY)
+            load_files([files], Warehouse(home), default_layout(), RECEIVED)
+        return home
+
+    return shared_state(request, "loaded-now", build)
+
+
+@pytest.fixture
+def loaded_now(loaded, tmp_path):
+    """This test's own copy of `loaded` (every dbt command writes into the warehouse)."""
+    return private_copy(loaded, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def case2(loaded, request):
+    """A copy of `loaded` after case 2's dbt commands, as a data engineer would type them: (home, outputs, the tables
+    after the refused selective build)."""
+
+    def build(folder: Path):
+        home = private_copy(loaded, folder)
+        as_of = f"peildatum: {TODAY}"
+        outs = [dbt(home, "run", "--vars", f"{{release: 2020V2, {as_of}}}"),
+                dbt(home, "seed"),
+                dbt(home, "run", "--vars", f"{{release: 2020V2, {as_of}}}"),
+                # 2020V1's intermediate tables were never built: the selective build stops
+                dbt(home, "build", "--select", "vt_casus", "vt_melding", "--vars", f"{{release: 2020V1, {as_of}}}")]
+        refused = tables(home)
+        # as the message says: then 2020V1 has H1 only, from its own schema
+        outs.append(dbt(home, "build", "--select", "+vt_casus", "+vt_melding", "--vars",
+                        f"{{release: 2020V1, {as_of}}}"))
+        return home, outs, refused
+
+    return shared_state(request, "plain-dbt-case2", build)
 
 
 def test_case1_a_release_whose_deliveries_arrived_after_its_peildatum_stops_and_says_why(files, loaded_now):
@@ -71,6 +104,7 @@ def test_case1_a_release_whose_deliveries_arrived_after_its_peildatum_stops_and_
     assert "main_release_2020v1" not in schemas(loaded_now)  # the schema dbt made before the guard is gone
 
 
+@pytest.mark.slow(seconds=17)
 def test_case3_an_unknown_release_stops_before_any_model(loaded_now):
     out = dbt(loaded_now, "run", "--vars", "{release: 2020V9}")
     assert out.returncode != 0
@@ -97,35 +131,35 @@ def test_case4_a_missing_or_short_key_stops_before_any_model(loaded_now):
     assert "main.VT_casus_2020V2" not in tables(loaded_now)
 
 
-def test_case2_releases_never_read_each_others_tables(loaded_now):
-    as_of = f"peildatum: {TODAY}"
-    out = dbt(loaded_now, "run", "--vars", f"{{release: 2020V2, {as_of}}}")
-    assert out.returncode != 0  # a warehouse that never had dbt's seeds
+@pytest.mark.slow(seconds=24)
+def test_case2_releases_never_read_each_others_tables(case2):
+    home, (run, seed, run_again, selective, full), refused = case2
+    assert run.returncode != 0  # a warehouse that never had dbt's seeds
     assert ("the seeds codes, feestdagen, releasekalender_afwijkingen were never loaded into this warehouse: `dbt build "
-            "--vars '{release: 2020V2}'` loads them with the models (or run `dbt seed` first)") in out.stdout
-    assert dbt(loaded_now, "seed").returncode == 0
-    assert dbt(loaded_now, "run", "--vars", f"{{release: 2020V2, {as_of}}}").returncode == 0
+            "--vars '{release: 2020V2}'` loads them with the models (or run `dbt seed` first)") in run.stdout
+    assert seed.returncode == 0
+    assert run_again.returncode == 0
     # 2020V1's intermediate tables were never built: the selective build stops instead of reading 2020V2's
-    out = dbt(loaded_now, "build", "--select", "vt_casus", "vt_melding", "--vars", f"{{release: 2020V1, {as_of}}}")
-    assert out.returncode != 0
+    assert selective.returncode != 0
     assert ("release 2020V1: int_casussen_gaafgemaakt, int_meldingen_gaafgemaakt of this release were never "
             "built, and vt_casus, vt_melding would read them; build them too: dbt build --select +vt_casus "
-            "+vt_melding --vars '{release: 2020V1}'. Nothing was built.") in out.stdout
-    assert "main.VT_casus_2020V1" not in tables(loaded_now)
+            "+vt_melding --vars '{release: 2020V1}'. Nothing was built.") in selective.stdout
+    assert "main.VT_casus_2020V1" not in refused
     # as the message says: then 2020V1 has H1 only, from its own schema
-    out = dbt(loaded_now, "build", "--select", "+vt_casus", "+vt_melding", "--vars", f"{{release: 2020V1, {as_of}}}")
-    assert out.returncode == 0, out.stdout[-3000:]
-    assert query(loaded_now, "select distinct verslagperiode from main_release_2020v1.int_leveringen_geselecteerd") \
+    assert full.returncode == 0, full.stdout[-3000:]
+    assert query(home, "select distinct verslagperiode from main_release_2020v1.int_leveringen_geselecteerd") \
         == [("2020H1",)]
-    assert query(loaded_now, 'select max(startdatum_gaaf) from "VT_casus_2020V1"') == [("20200630",)]
-    assert query(loaded_now, 'select max(startdatum_gaaf) from "VT_casus_2020V2"')[0][0] > "20200630"
+    assert query(home, 'select max(startdatum_gaaf) from "VT_casus_2020V1"') == [("20200630",)]
+    assert query(home, 'select max(startdatum_gaaf) from "VT_casus_2020V2"')[0][0] > "20200630"
     # each release's selection in its own schema: 2020V2 still has both half-years
-    assert query(loaded_now, "select distinct verslagperiode from main_release_2020v2.int_leveringen_geselecteerd "
-                             "order by 1") == [("2020H1",), ("2020H2",)]
+    assert query(home, "select distinct verslagperiode from main_release_2020v2.int_leveringen_geselecteerd "
+                       "order by 1") == [("2020H1",), ("2020H2",)]
 
 
-def test_every_build_is_recorded_and_a_partial_build_reuses_only_the_current_state(loaded_now, files, monkeypatch):
-    # (after test_case2: 2020V1 built as of today with --select +vt_casus +vt_melding)
+def test_every_build_is_recorded_and_a_partial_build_reuses_only_the_current_state(case2, files, monkeypatch,
+                                                                                   tmp_path):
+    # after case 2: 2020V1 built as of today with --select +vt_casus +vt_melding
+    loaded_now = private_copy(case2[0], tmp_path)
     warehouse = Warehouse(loaded_now)
     last = last_build(warehouse, "2020V1")
     h1 = sorted(p.stem for p in files.glob("*_2020H1_*.txt"))
@@ -150,9 +184,10 @@ def test_every_build_is_recorded_and_a_partial_build_reuses_only_the_current_sta
     assert last_build(warehouse, "2020V1")["invocation_id"] == last["invocation_id"]  # nothing built, nothing recorded
 
 
-def test_docs_generate_works_without_a_release(loaded_now):
+def test_docs_generate_works_without_a_release(case2, tmp_path):
     """dbt compiles the hooks for the docs: the guard only acts in a run that builds. (With a release, as the
     README shows it, `make docs` runs it.)"""
+    loaded_now = private_copy(case2[0], tmp_path)
     out = dbt(loaded_now, "docs", "generate")
     assert out.returncode == 0, out.stdout[-2000:]
     assert (loaded_now / "dbt-target" / "catalog.json").exists()

@@ -22,6 +22,7 @@ from loaders.publish.cells import GEHEIM, NIHIL, ONTBREEKT, TOTAAL, Cel, seconda
 from loaders.publish.sources import CBS, Halfjaar, region_notes, series_sources
 from loaders.publish.tidy import HEADER
 from tests.conftest import record, run_vt, small_delivery, write_delivery
+from tests.states import shared_state
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,21 +144,24 @@ def test_the_measures_have_one_home_that_the_marts_follow():
     assert len(INDICATOREN) == 10 and INDICATOREN[0] == "adviezen_beroepsmatig_pct"
 
 
-@pytest.fixture(scope="module")
-def small_release(tmp_path_factory):
+@pytest.fixture(scope="session")
+def small_release(request):
     """The hand-made 2020H1 delivery of VT05, released as 2020V1 and published (rounded and unrounded)."""
-    home = tmp_path_factory.mktemp("pub")
-    inbox = home / "inbox"
-    inbox.mkdir()
-    write_delivery(inbox, small_delivery())
-    run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
-    run_vt("release", "2020V1", home=home)  # frozen once: every publication below reads its frozen files
-    out = home / "out"
-    run_vt("publish", "--release", "2020V1", "--out", str(out), "--unrounded", "--regio", "VT05", home=home)
-    suppressed_out = home / "suppressed"
-    run_vt("publish", "--release", "2020V1", "--out", str(suppressed_out), "--suppress", "2", "--bron",
-           "Bron: CBS/VT, release {release}.", home=home)
-    return home, out, suppressed_out
+
+    def build(home: Path):
+        inbox = home / "inbox"
+        inbox.mkdir()
+        write_delivery(inbox, small_delivery())
+        run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+        run_vt("release", "2020V1", home=home)  # frozen once: every publication below reads its frozen files
+        out = home / "out"
+        run_vt("publish", "--release", "2020V1", "--out", str(out), "--unrounded", "--regio", "VT05", home=home)
+        suppressed_out = home / "suppressed"
+        run_vt("publish", "--release", "2020V1", "--out", str(suppressed_out), "--suppress", "2", "--bron",
+               "Bron: CBS/VT, release {release}.", home=home)
+        return home, out, suppressed_out
+
+    return shared_state(request, "small-release", build)
 
 
 def cells(path: Path, periode: str = "2020H1", vt: str = TOTAAL) -> dict[str, tuple]:

@@ -19,6 +19,7 @@ from loaders.quality.report import kwaliteitsrapport, kwaliteitsrapport_html
 from loaders.layout import CURRENT_VERSION
 from loaders.quality.rules import RULES
 from tests.conftest import record, run_vt, small_delivery, write_delivery
+from tests.states import private_copy, shared_state
 
 COUNTS = ("CA", "AD", "ME", "VB", "VV", "ON", "OV", "MO", "BT")
 
@@ -142,22 +143,25 @@ RULE_IDS = [r.id for r in RULES]
 
 
 
-@pytest.fixture(scope="module")
-def reports(tmp_path_factory):
+@pytest.fixture(scope="session")
+def reports(request):
     """One crafted delivery per rule (VT01 breaks KR01, ...), a clean one (VT24) and one whose history is missing
     (VT25), all reported at once."""
-    home = tmp_path_factory.mktemp("quality")
-    inbox = home / "inbox"
-    inbox.mkdir()
-    for i, rule in enumerate(RULE_IDS, start=1):
-        write_delivery(inbox, mutate(rule, clean(f"VT{i:02d}")))
-    write_delivery(inbox, previous_half_year("VT23"))
-    write_delivery(inbox, clean("VT24"))
-    write_delivery(inbox, history_missing("VT25"))
-    run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
-    out = home / "reports"
-    proc = run_vt("quality", "--periode", "2020H1", "--out", str(out), "--strict", home=home, check=False)
-    return proc, out
+
+    def build(home: Path):
+        inbox = home / "inbox"
+        inbox.mkdir()
+        for i, rule in enumerate(RULE_IDS, start=1):
+            write_delivery(inbox, mutate(rule, clean(f"VT{i:02d}")))
+        write_delivery(inbox, previous_half_year("VT23"))
+        write_delivery(inbox, clean("VT24"))
+        write_delivery(inbox, history_missing("VT25"))
+        run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+        out = home / "reports"
+        proc = run_vt("quality", "--periode", "2020H1", "--out", str(out), "--strict", home=home, check=False)
+        return proc, out
+
+    return shared_state(request, "quality-reports", build)
 
 
 def csv_rows(path: Path) -> list[list[str]]:
@@ -344,7 +348,7 @@ def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(reports, tmp
     from loaders.warehouse import Warehouse
 
     _, out = reports
-    home = out.parent
+    home = private_copy(out.parent, tmp_path)  # the run writes its work folder into the warehouse
     lids = sorted(p.name for p in out.iterdir())
     assert len(lids) == 25
     seen = []
@@ -386,7 +390,8 @@ print(json.dumps({"alone": sorted(alone),
 """
 
 
-def test_no_delivery_loses_its_violations_to_gx_s_row_limit(tmp_path):
+@pytest.mark.slow(seconds=45)
+def test_no_delivery_loses_its_violations_to_gx_s_row_limit(tmp_path, monkeypatch):
     """GX returns at most 200 rows of a rule's query (MAX_RESULT_RECORDS), whatever the result format asks. A
     back-fill of 274 deliveries had KR09's violations in 200 of the 267 deliveries that break it, a different 200
     each run, the others' read as none. Here, on a half-year of 26 generated deliveries with defects, GX's limit is
@@ -400,8 +405,16 @@ def test_no_delivery_loses_its_violations_to_gx_s_row_limit(tmp_path):
     home, inbox = tmp_path / "wh", tmp_path / "inbox"
     run_vt("generate", "--out", str(inbox), "--periods", "2020H1", "--scale", "0.02", "--defects", "0.01")
     run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
-    run_vt("quality", "--periode", "2020H1", "--out", str(tmp_path / "reports"), home=home)  # builds staging
-    lids = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    # the models the rules read, as `vt quality` builds them first
+    from loaders.dbt_run import run_dbt
+    from loaders.exposures import SHARED_BUILD
+    from loaders.warehouse import Warehouse
+    from tests.conftest import KEY
+
+    monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    run_dbt(Warehouse(home), SHARED_BUILD)
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        lids = [lid for (lid,) in con.execute("select levering_id from raw.leveringen order by 1").fetchall()]
     assert len(lids) == 26
 
     def suite(limit: int, size: int) -> dict:
@@ -421,12 +434,13 @@ def test_no_delivery_loses_its_violations_to_gx_s_row_limit(tmp_path):
     assert cut["alone"] == sorted(rule for rule, n in broken.items() if n > 2 for _ in range(len(lids) - 2))
 
 
+@pytest.mark.slow(seconds=50)
 def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, tmp_path):
     """Every rule is one query over all deliveries of a run (GX one batch). `--all` adds VT23's 2019H2 delivery to
     the batch of the fixture's 26 (KR23 of VT23_2020H1 reads it as its previous half-year's); made in that batch,
     in the fixture's, or for one delivery alone, every report file is the same byte for byte."""
     _, out = reports
-    home = out.parent
+    home = private_copy(out.parent, tmp_path)  # `vt quality` builds the shared models first
     everything = tmp_path / "all"
     run_vt("quality", "--all", "--out", str(everything), home=home)
     names = ("kwaliteitsrapport.json", "overtredingen.csv", "niet_te_controleren.csv", "spiegelrapport.csv",
@@ -436,9 +450,13 @@ def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, t
     for lid in lids:
         for name in names:
             assert (everything / lid / name).read_bytes() == (out / lid / name).read_bytes(), (lid, name)
+    # each alone as `vt quality --delivery` makes it, without building the shared models again (`--all` just did)
+    import loaders.quality as quality
+    from loaders.warehouse import Warehouse
+
     for lid in ("VT04_2020H1_001", "VT22_2020H1_001", "VT23_2020H1_001", "VT23_2019H2_001", "VT25_2020H1_001"):
         alone = tmp_path / lid
-        run_vt("quality", "--delivery", lid, "--out", str(alone), home=home)
+        quality.run_quality(Warehouse(home), [lid], alone, shared_built=True)
         for name in names:
             assert (alone / lid / name).read_bytes() == (everything / lid / name).read_bytes(), (lid, name)
 
@@ -584,6 +602,7 @@ def load_unreadable_values(tmp_path: Path, home: Path):
     return run_vt("quality", "--delivery", "VT05_2020H1_001", "--out", str(tmp_path / "q"), home=home, check=False)
 
 
+@pytest.mark.slow(seconds=17)
 def test_unreadable_values_are_findings_of_their_rule_not_a_crash(tmp_path):
     """A veiligheidsscore 'X ' or a geboortedatum 'ABCD0101' loads as delivered; the quality run and the release
     build read it with safe casts: one KR16 and one KR19 violation, and the release is built."""
@@ -660,6 +679,7 @@ def test_a_rule_whose_gx_count_and_list_disagree_is_not_run_and_the_delivery_not
     assert "niet uitgevoerd: GX counted 0 violations and the list of findings 3" in page
 
 
+@pytest.mark.slow(seconds=20)
 def test_a_correction_is_compared_with_the_delivery_it_replaces(tmp_path):
     """002 fixes one of 001's two impossible dates and its unknown code, and brings a new KR12 violation."""
     inbox = tmp_path / "inbox"

@@ -21,25 +21,10 @@ from loaders.periods import periode_range
 from loaders.publish import PublishError
 from loaders.release import reproducible
 from loaders.warehouse import Warehouse
-from tests.conftest import KEY, run_dbt_cli, run_vt, small_delivery, write_delivery
+from tests.conftest import KEY, THREE_ORGS, run_dbt_cli, run_vt, small_delivery, write_delivery
+from tests.states import shared_state
 
-ORGS = ("VT01", "VT02", "VT05")
-
-
-
-
-@pytest.fixture(scope="module")
-def half_year(tmp_path_factory):
-    """The 2020H1 deliveries of three organisations, with their reception dates as file times."""
-    folder = tmp_path_factory.mktemp("gen")
-    generate(folder, periode_range("2020H1"), scale=0.02, seed=8, defects=0.002)
-    keep = folder / "keep"
-    keep.mkdir()
-    for p in folder.glob("*.txt"):
-        if p.name[:4] in ORGS:
-            shutil.copy2(p, keep / p.name)
-    return keep
-
+ORGS = THREE_ORGS
 
 
 def inbox_copy(source: Path, target: Path) -> Path:
@@ -59,15 +44,12 @@ def state(home: Path) -> dict:
     return {"register": register, "releases": releases, "publications": publications, "reports": reports}
 
 
-@pytest.fixture(scope="module")
-def reference(half_year, tmp_path_factory):
-    home = tmp_path_factory.mktemp("reference")
-    inbox = inbox_copy(half_year, home / "inbox")
-    first = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
-    second = run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home)
-    return home, first, second
+@pytest.fixture(scope="session")
+def reference(refreshed_half_year):
+    return refreshed_half_year
 
 
+@pytest.mark.slow(seconds=22)
 def test_refresh_loads_reports_builds_freezes_publishes(reference):
     home, first, _ = reference
     assert first.stdout.strip() == ("3 files loaded; 0 rejected; 3 quality reports; releases built: 2020V2, 2020V3; "
@@ -114,6 +96,7 @@ def test_second_refresh_does_nothing_and_says_so(reference):
     assert second.stdout.strip() == "nothing new: no files to load, no reports, releases or publications due"
 
 
+@pytest.mark.slow(seconds=20)
 def test_malformed_file_is_rejected_with_its_reason_and_others_load(half_year, tmp_path):
     home = tmp_path / "wh"
     inbox = inbox_copy(half_year, tmp_path / "inbox")
@@ -139,6 +122,7 @@ def test_files_dated_after_today_have_not_arrived(half_year, tmp_path):
     assert len(list(inbox.iterdir())) == 3
 
 
+@pytest.mark.slow(seconds=30)
 def test_a_second_refresh_while_one_runs_refuses(half_year, tmp_path):
     home = tmp_path / "wh"
     inbox = inbox_copy(half_year, tmp_path / "inbox")
@@ -164,6 +148,7 @@ def test_a_second_refresh_while_one_runs_refuses(half_year, tmp_path):
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
+@pytest.mark.slow(seconds=90)
 def test_killed_refresh_resumes_to_the_same_state(reference, half_year, tmp_path):
     home = tmp_path / "wh"
     inbox = inbox_copy(half_year, tmp_path / "inbox")
@@ -202,6 +187,7 @@ def test_killed_refresh_resumes_to_the_same_state(reference, half_year, tmp_path
     assert not list((home / "releases").glob(".*.tmp")) and not list((home / "publicatie").glob(".*.tmp"))
 
 
+@pytest.mark.slow(seconds=90)
 def test_a_release_that_could_not_be_frozen_holds_back_the_publications_after_it(tmp_path):
     """2021V1's series takes 2020H1 and 2020H2 from 2020V2: published while 2020V2's freeze had failed, it would
     lack them, and a publication never changes. It is frozen, not published, until 2020V2 is frozen."""
@@ -233,6 +219,7 @@ def test_a_release_that_could_not_be_frozen_holds_back_the_publications_after_it
     assert state(home) == state(tmp_path / "ref")
 
 
+@pytest.mark.slow(seconds=110)
 def test_history_backloaded_to_every_release_and_corrections_never_touch_a_frozen_one(tmp_path):
     source = tmp_path / "gen"
     generate(source, periode_range("2019H1:2023H2"), scale=0.01, seed=2)
@@ -306,6 +293,7 @@ def assert_series_of_every_publication(home: Path, frozen: list[str]) -> None:
     assert page.count('<circle class="punt"') >= 12 * 10  # Nederland's line has a point in every half-year
 
 
+@pytest.mark.slow(seconds=25)
 def test_the_readme_cron_line_works_as_written(half_year, tmp_path):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     line = readme.split("```cron\n", 1)[1].split("\n", 1)[0]
@@ -327,30 +315,35 @@ def test_the_readme_cron_line_works_as_written(half_year, tmp_path):
     assert list((root / "inbox").iterdir()) == []
 
 
-@pytest.fixture(scope="module")
-def new_years(tmp_path_factory):
+@pytest.fixture(scope="session")
+def new_years(request):
     """2025H1-2026H1 of two organisations, layout 0300 from 2025H2 on, refreshed as on 2026-11-23 before the
     operator added reference data for 2025 and 2026 (first) and after (second)."""
-    source = tmp_path_factory.mktemp("gen-new")
-    generate(source, periode_range("2025H1:2026H1"), scale=0.02, seed=5, defects=0.002,
-             new_layout_from=periode_range("2025H2")[0])
-    home = tmp_path_factory.mktemp("wh-new")
-    inbox = home / "inbox"
-    inbox.mkdir()
-    for p in source.glob("*.txt"):
-        if p.name[:4] in ("VT01", "VT05"):
-            shutil.copy2(p, inbox / p.name)
-    first = run_vt("refresh", "--inbox", str(inbox), "--today", "2026-11-23", home=home, check=False)
-    # plain dbt refuses a release of a year without reference data, before anything maps to 9999
-    plain = run_dbt_cli(home, "build", "--vars", "{release: 2025V1}")
-    by_hand = [run_vt("build", "--release", "2025V1", home=home, check=False),
-               run_vt("quality", "--periode", "2026H1", "--out", str(home / "q"), home=home, check=False)]
-    added = [run_vt("reference", "carry-forward", "--year", "2025", home=home),
-             run_vt("reference", "carry-forward", "--year", "2026", home=home)]
-    second = run_vt("refresh", "--inbox", str(inbox), "--today", "2026-11-23", home=home, check=False)
-    return home, first, plain, added, second, by_hand
+
+    def build(folder: Path):
+        source = folder / "gen-new"
+        generate(source, periode_range("2025H1:2026H1"), scale=0.02, seed=5, defects=0.002,
+                 new_layout_from=periode_range("2025H2")[0])
+        home = folder / "wh-new"
+        inbox = home / "inbox"
+        inbox.mkdir(parents=True)
+        for p in source.glob("*.txt"):
+            if p.name[:4] in ("VT01", "VT05"):
+                shutil.copy2(p, inbox / p.name)
+        first = run_vt("refresh", "--inbox", str(inbox), "--today", "2026-11-23", home=home, check=False)
+        # plain dbt refuses a release of a year without reference data, before anything maps to 9999
+        plain = run_dbt_cli(home, "build", "--vars", "{release: 2025V1}")
+        by_hand = [run_vt("build", "--release", "2025V1", home=home, check=False),
+                   run_vt("quality", "--periode", "2026H1", "--out", str(home / "q"), home=home, check=False)]
+        added = [run_vt("reference", "carry-forward", "--year", "2025", home=home),
+                 run_vt("reference", "carry-forward", "--year", "2026", home=home)]
+        second = run_vt("refresh", "--inbox", str(inbox), "--today", "2026-11-23", home=home, check=False)
+        return home, first, plain, added, second, by_hand
+
+    return shared_state(request, "new-years", build)
 
 
+@pytest.mark.slow(seconds=55)
 def test_a_year_without_reference_data_is_held_back_with_what_to_do(new_years):
     _, first, plain, _, _, by_hand = new_years
     assert first.returncode == 2
@@ -431,6 +424,7 @@ def test_vt_releases_lists_every_release_with_its_state(new_years):
                                 "(verwerking.md", "section", "5)]"]
 
 
+@pytest.mark.slow(seconds=22)
 def test_a_hostile_inbox_is_harmless(half_year, tmp_path):
     """Symlinks (to a file elsewhere, to /dev/zero), a directory and a FIFO named *.txt are left alone, never
     followed, read or chmod-ed; a file over the size limit is rejected before it is read; a name with a newline
@@ -474,6 +468,7 @@ def stat_mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
 
 
+@pytest.mark.slow(seconds=45)
 def test_a_file_that_cannot_be_read_now_stays_in_the_inbox_and_is_retried(half_year, tmp_path, monkeypatch):
     from datetime import date
 

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -19,34 +20,33 @@ import polars as pl
 import pytest
 
 from loaders.codebook import examples
-from loaders.generate import generate
 from loaders.layout import code_lists
-from loaders.periods import periode_range
 from loaders.pseudonym import hmac_hex
 from loaders.release import content_checksum, freeze_release, verify_release
 from loaders.release_files import labels_view
 from loaders.schema import tables
 from loaders.warehouse import Warehouse
 from tests.conftest import CHROMIUM_FLAGS, KEY, RELEASE_KEY, chromium, run_vt
+from tests.states import shared_state
 from tests.test_release import load_generated
 
 RELEASES = ("2020V1", "2020V2")
 
 
-@pytest.fixture(scope="module")
-def frozen(tmp_path_factory):
-    """One warehouse with a generated year, 2020V1 and 2020V2 frozen: home."""
-    folder = tmp_path_factory.mktemp("year")
-    generate(folder, periode_range("2020H1:2020H2"), scale=0.02, seed=4, defects=0.01)
-    home = tmp_path_factory.mktemp("wh")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("VT_PSEUDONYM_KEY", KEY)
-    mp.delenv("VT_DATABASE", raising=False)
-    load_generated(folder, home)
-    for name in RELEASES:
-        freeze_release(Warehouse(home), name)
-    yield home
-    mp.undo()
+@pytest.fixture(scope="session")
+def frozen(year, request):
+    """One warehouse with the generated year (test_release.py's), 2020V1 and 2020V2 frozen: home."""
+
+    def build(home: Path) -> Path:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("VT_PSEUDONYM_KEY", KEY)
+            mp.delenv("VT_DATABASE", raising=False)
+            load_generated(year, home)
+            for name in RELEASES:
+                freeze_release(Warehouse(home), name)
+        return home
+
+    return shared_state(request, "frozen-2020", build)
 
 
 def folder_of(home, release="2020V2"):
@@ -60,6 +60,7 @@ def codebook_snippets(folder, release, tool):
             for line in text.splitlines() if line.startswith(f"{tool} ")}
 
 
+@pytest.mark.slow(seconds=21)
 def test_every_table_reads_from_csv_with_the_codebooks_snippets(frozen, monkeypatch):
     folder = folder_of(frozen)
     monkeypatch.chdir(folder)  # the snippets name the files relative to the release folder
