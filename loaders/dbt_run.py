@@ -7,9 +7,11 @@ the project's guard (macros/guard_release.sql) or any dbt error becomes a BuildE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -41,6 +43,12 @@ def target_dir(warehouse: Warehouse) -> Path:
 
 
 PARSED_FROM = "project_dir.txt"  # in the target folder: the project whose files dbt's saved parse names
+SAVED_PARSE = "partial_parse.msgpack"  # dbt's own name
+# The project's last parse, for a warehouse that has none yet (its first build): dbt's full parse of the project
+# costs about 2 s more than reusing one. dbt itself decides whether a saved parse fits (the project's files, the
+# vars, the environment variables the models read, the profile); the profile names the database relative to the
+# folder the dbt child runs in (run_dbt_each), so a parse made in one warehouse fits every other.
+PARSE_CACHE = PROJECT_DIR / "target" / "vt-parse" / SAVED_PARSE
 
 
 def forget_other_project(target: Path) -> None:
@@ -54,11 +62,36 @@ def forget_other_project(target: Path) -> None:
     except OSError:
         pass  # never stamped, or unreadable: parse afresh
     try:
-        (target / "partial_parse.msgpack").unlink(missing_ok=True)
+        (target / SAVED_PARSE).unlink(missing_ok=True)
         target.mkdir(parents=True, exist_ok=True)
         stamp.write_text(str(PROJECT_DIR), encoding="utf-8")
     except OSError:
         pass  # a target folder that cannot be written: dbt fails on it with its own message
+
+
+def reuse_project_parse(target: Path) -> None:
+    """A target folder without a saved parse starts from the project's last one (PARSE_CACHE), if there is one."""
+    try:
+        if not (target / SAVED_PARSE).exists() and PARSE_CACHE.is_file():
+            shutil.copyfile(PARSE_CACHE, target / SAVED_PARSE)
+    except OSError:
+        pass  # dbt parses the project itself
+
+
+def keep_project_parse(target: Path) -> None:
+    """The target folder's saved parse becomes the project's (PARSE_CACHE) when it is newer. Replaced whole (a
+    reader never sees half a file); a project folder that cannot be written keeps none."""
+    saved = target / SAVED_PARSE
+    tmp = PARSE_CACHE.with_name(f".{SAVED_PARSE}.{os.getpid()}.tmp")
+    try:
+        if PARSE_CACHE.is_file() and PARSE_CACHE.stat().st_mtime_ns >= saved.stat().st_mtime_ns:
+            return
+        PARSE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(saved, tmp)
+        os.replace(tmp, PARSE_CACHE)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -83,11 +116,16 @@ def run_dbt_each(warehouse: Warehouse, args: list[str], runs: list[Run], echo: b
     what dbt said: one release that fails does not stop the others. The release and peildatum go in the
     environment (macros/release_var.sql), not as vars: dbt then keeps its parse from one run to the next and parses
     again only the files that read them, so every release shares one target folder and one parse."""
-    env = {**os.environ, "VT_DATABASE": str(warehouse.database.resolve()), "DO_NOT_TRACK": "1",
-           "VT_HOME": str(warehouse.home.resolve())}
+    # The child runs in the database's folder and dbt's profile names the file alone: the profile, and with it
+    # dbt's saved parse, are then the same for every warehouse (see PARSE_CACHE). -P: nothing is imported from
+    # that folder.
+    database = warehouse.database.resolve()
+    env = {**os.environ, "VT_DATABASE": database.name, "DO_NOT_TRACK": "1", "VT_HOME": str(warehouse.home.resolve())}
     with warehouse.connect() as con:
         prepare(con)  # dbt reads every raw column of every layout version and the reference schema
-    forget_other_project(target_dir(warehouse))
+    target = target_dir(warehouse)
+    forget_other_project(target)
+    reuse_project_parse(target)
     dbt_args = ["--no-use-colors", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
                 "--target-path", str(target_dir(warehouse)), "--log-path", str(warehouse.logs.resolve())]
     # the end-of-run line carries a token of this call: no output of dbt (which may quote delivered text) can
@@ -95,11 +133,11 @@ def run_dbt_each(warehouse: Warehouse, args: list[str], runs: list[Run], echo: b
     marker = f"{MARKER} {secrets.token_hex(8)}"
     spec = {"args": dbt_args, "marker": marker,
             "runs": [{"release": r.release, "peildatum": r.peildatum} for r in runs]}
-    cmd = [sys.executable, "-m", "loaders.dbt_child", json.dumps(spec)]
+    cmd = [sys.executable, "-P", "-m", "loaders.dbt_child", json.dumps(spec)]
     outcomes: list[str | BuildError] = []
     lines: list[str] = []
     with subprocess.Popen(cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          cwd=PROJECT_DIR) as proc:
+                          cwd=database.parent) as proc:
         for line in proc.stdout:
             line = line.rstrip("\n")
             if line.startswith(marker + " "):
@@ -110,6 +148,7 @@ def run_dbt_each(warehouse: Warehouse, args: list[str], runs: list[Run], echo: b
             if echo:
                 sys.stdout.write(line + "\n")
                 sys.stdout.flush()
+    keep_project_parse(target)
     if len(outcomes) < len(runs):  # the child ended before every run ended: killed, or dbt could not start
         why = f"dbt stopped (exit code {proc.returncode}) before this run ended"
         outcomes.append(BuildError(why + "".join(f"\n{line}" for line in lines[-30:])))

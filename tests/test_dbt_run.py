@@ -53,3 +53,32 @@ def test_the_same_project_keeps_its_saved_parse(warehouse_env):
     dbt_run.forget_other_project(saved.parent)
     assert not saved.exists()
     assert (saved.parent / PARSED_FROM).read_text(encoding="utf-8") == str(PROJECT)
+
+
+def parse_kind(home) -> str:
+    """How dbt's last run in this warehouse parsed the project: from a saved parse, or in full (its log)."""
+    log = (home / "logs" / "dbt.log").read_text(encoding="utf-8")
+    last = log[log.rindex("Running with dbt="):]
+    return "partial" if "Partial parsing enabled" in last else "full" if "full parse" in last else "?"
+
+
+def test_a_new_or_copied_warehouse_starts_from_the_projects_last_parse(tmp_path, monkeypatch):
+    """A warehouse's first dbt run reuses the project's last saved parse (2 s less than dbt's full parse), also in
+    a copy of a warehouse (dbt's profile names the database relative to the folder dbt runs in); where the project
+    folder cannot be written, dbt parses in full and the run succeeds all the same."""
+    monkeypatch.setattr(dbt_run, "PARSE_CACHE", tmp_path / "project" / "target" / "vt-parse" / "partial_parse.msgpack")
+    first, second = Warehouse(tmp_path / "a"), Warehouse(tmp_path / "b")
+    run_dbt(first, SEEDS_ONLY)
+    assert parse_kind(first.home) == "full" and dbt_run.PARSE_CACHE.is_file()
+    run_dbt(second, SEEDS_ONLY)
+    assert parse_kind(second.home) == "partial"
+    copy = tmp_path / "copy"
+    shutil.copytree(first.home, copy, symlinks=True)
+    run_dbt(Warehouse(copy), SEEDS_ONLY)
+    assert parse_kind(copy) == "partial"
+
+    (tmp_path / "read-only").write_text("a file where the cache's folder would be")
+    monkeypatch.setattr(dbt_run, "PARSE_CACHE", tmp_path / "read-only" / "vt-parse" / "partial_parse.msgpack")
+    third = Warehouse(tmp_path / "c")
+    run_dbt(third, SEEDS_ONLY)
+    assert parse_kind(third.home) == "full" and not dbt_run.PARSE_CACHE.exists()

@@ -8,21 +8,22 @@ import json
 import re
 import shutil
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
 
-from loaders.generate import generate, received_groups
+from loaders.generate import received_groups
 from loaders.kalender import releases
 from loaders.layout import default_layout
 from loaders.load import load_files
-from loaders.periods import periode_range
 from loaders import dbt_run
 from loaders.release import (ReleaseError, build_release, build_releases, content_checksum, freeze_release,
                              last_build, reproducible, run_dbt, selected_deliveries, verify_release)
-from loaders.schema import entities
+from loaders.schema import entities, tables
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, run_vt, small_delivery, write_delivery
+from tests.states import private_copy, shared_state
 
 RELEASE = "2020V2"
 TABLES = entities()  # the nine microdata tables
@@ -41,29 +42,26 @@ def load_generated(folder, home):
     return warehouse
 
 
-@pytest.fixture(scope="module")
-def year(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("year")
-    generate(folder, periode_range("2020H1:2020H2"), scale=0.02, seed=4, defects=0.01)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def released(year, tmp_path_factory):
+@pytest.fixture(scope="session")
+def released(year, request):
     """The year loaded and released twice, each time into a new warehouse."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("VT_PSEUDONYM_KEY", KEY)
-    mp.delenv("VT_DATABASE", raising=False)
-    homes = []
-    for i in range(2):
-        home = tmp_path_factory.mktemp(f"wh{i}")
-        load_generated(year, home)
-        freeze_release(Warehouse(home), RELEASE)
-        homes.append(home)
-    yield homes
-    mp.undo()
+
+    def build(folder: Path) -> list[Path]:
+        homes = []
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("VT_PSEUDONYM_KEY", KEY)
+            mp.delenv("VT_DATABASE", raising=False)
+            for i in range(2):
+                home = folder / f"wh{i}"
+                load_generated(year, home)
+                freeze_release(Warehouse(home), RELEASE)
+                homes.append(home)
+        return homes
+
+    return shared_state(request, "released-twice", build)
 
 
+@pytest.mark.slow(seconds=21)
 def test_release_twice_gives_identical_files(released):
     a, b = (home / "releases" / RELEASE for home in released)
     manifest = json.loads((a / "manifest.json").read_text())
@@ -114,6 +112,28 @@ def test_vt_casus_has_exactly_the_cbs_variables(released):
     assert header == ",".join(CBS_CASUS)
 
 
+def test_the_keys_and_required_columns_are_constraints_duckdb_checks_while_dbt_builds(released, tmp_path):
+    """The released tables' keys and never-empty columns are the contracts' constraints, not a data test each: the
+    built tables carry them, and DuckDB refuses a duplicate key or an empty vtcode_gaaf as the rows are inserted."""
+    home = private_copy(released[0], tmp_path)
+    with duckdb.connect(str(home / "vt.duckdb")) as con:
+        def constraints(table: str) -> set[tuple[str, tuple[str, ...]]]:
+            return {(kind, tuple(columns)) for kind, columns in con.execute(
+                "select constraint_type, constraint_column_names from duckdb_constraints() where table_name = ?",
+                [table]).fetchall()}
+
+        for t in tables().values():
+            name = t.name(RELEASE)
+            assert {("PRIMARY KEY", t.key), ("NOT NULL", ("vtcode_gaaf",))} <= constraints(name), name
+            first = ", ".join(f'"{c}"' for c in t.key)
+            with pytest.raises(duckdb.ConstraintException, match="violates primary key constraint"):
+                con.execute(f'insert into "{name}" select * from "{name}" order by {first} limit 1')
+            with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed"):
+                con.execute(f'update "{name}" set vtcode_gaaf = null where true')
+        assert ("PRIMARY KEY", ("verslagperiode", "vt_code")) in constraints(f"kerncijfers_{RELEASE}")
+        assert ("PRIMARY KEY", ("verslagperiode", "vt_code", "indicator")) in constraints(f"indicatoren_{RELEASE}")
+
+
 def test_analyst_database_holds_only_released_tables(released):
     path = released[0] / "releases" / RELEASE / f"vt_{RELEASE}.duckdb"
     with duckdb.connect(str(path), read_only=True) as con:
@@ -128,7 +148,7 @@ def test_analyst_database_holds_only_released_tables(released):
 
 
 def test_releasing_again_is_a_noop_and_a_changed_frozen_release_is_refused(released, tmp_path):
-    home = released[0]
+    home = private_copy(released[0], tmp_path)
     proc = vt("release", RELEASE, home=home)
     assert proc.returncode == 0, proc.stderr
     assert "frozen and unchanged" in proc.stdout
@@ -196,12 +216,13 @@ def test_a_changed_frozen_file_is_named_and_never_published(released, tmp_path):
 
 
 def test_build_errors_are_clear(released, tmp_path):
-    proc = vt("build", "--release", "2020V7", home=released[0])
+    home = private_copy(released[0], tmp_path)
+    proc = vt("build", "--release", "2020V7", home=home)
     assert proc.returncode == 2
     assert "release 2020V7 does not exist; 2020 has 2020V1, 2020V2, 2020V3" in proc.stderr
-    proc = vt("build", "--release", "2019V3", home=released[0])
+    proc = vt("build", "--release", "2019V3", home=home)
     assert proc.returncode == 2 and "release 2019V3 does not exist (2019 has only V1" in proc.stderr
-    proc = vt("build", "--release", "2021V1", home=released[0])
+    proc = vt("build", "--release", "2021V1", home=home)
     assert proc.returncode == 1
     assert ("release 2021V1 has no deliveries received on or before its peildatum 2021-09-30: the warehouse has no "
             "delivery for 2021H1: load them first") in proc.stderr
@@ -209,10 +230,10 @@ def test_build_errors_are_clear(released, tmp_path):
     assert proc.returncode == 1 and "has no deliveries" in proc.stderr
 
 
-def test_peildatum_cut_off_in_a_real_build(released, monkeypatch):
+def test_peildatum_cut_off_in_a_real_build(released, monkeypatch, tmp_path):
     """2020V1 as of 2020-07-01 sees no 2020H1 delivery (they arrive late July); as of its calendar date all."""
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
-    warehouse = Warehouse(released[1])
+    warehouse = Warehouse(private_copy(released[1], tmp_path))
     with pytest.raises(ReleaseError, match="has no deliveries"):
         build_release(warehouse, "2020V1", datetime(2020, 7, 1).date())
     result = build_release(warehouse, "2020V1")
@@ -229,16 +250,16 @@ def test_peildatum_cut_off_in_a_real_build(released, monkeypatch):
         [lid for (lid,) in in_dbt]
 
 
-def test_several_releases_build_in_one_dbt_process_each_on_its_own(released, monkeypatch):
+def test_several_releases_build_in_one_dbt_process_each_on_its_own(released, monkeypatch, tmp_path):
     """build_releases (the refresh's): one child process for every release, each its own dbt run in its own schema
     and build record; a release that cannot be built (no deliveries, frozen) holds back only itself."""
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
-    warehouse = Warehouse(released[1])  # 2020V2 is frozen there
+    warehouse = Warehouse(private_copy(released[1], tmp_path))  # 2020V2 is frozen there
     started = []
     popen = dbt_run.subprocess.Popen
     monkeypatch.setattr(dbt_run.subprocess, "Popen", lambda cmd, **kw: started.append(cmd) or popen(cmd, **kw))
     out = build_releases(warehouse, ["2020V1", "2021V1", "2020V3", "2020V2"])
-    assert len(started) == 1 and started[0][1:3] == ["-m", "loaders.dbt_child"]
+    assert len(started) == 1 and started[0][1:4] == ["-P", "-m", "loaders.dbt_child"]
     assert list(out) == ["2020V1", "2021V1", "2020V3", "2020V2"]
     assert isinstance(out["2021V1"], ReleaseError) and "release 2021V1 has no deliveries" in str(out["2021V1"])
     assert isinstance(out["2020V2"], ReleaseError) and "release 2020V2 is frozen" in str(out["2020V2"])
@@ -265,10 +286,10 @@ def test_a_dbt_process_that_dies_fails_every_run_it_did_not_end(tmp_path, monkey
                                           "dbt stopped (exit code 3) before this run ended"]
 
 
-def test_dbt_unit_tests_pass(released, monkeypatch):
+def test_dbt_unit_tests_pass(released, monkeypatch, tmp_path):
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     # (dbt reads the columns of a unit test's inputs from the release's built tables)
-    out = run_dbt(Warehouse(released[1]), ["test", "--select", "test_type:unit", "--vars", json.dumps({"release": RELEASE})])
+    out = run_dbt(Warehouse(private_copy(released[1], tmp_path)), ["test", "--select", "test_type:unit", "--vars", json.dumps({"release": RELEASE})])
     assert "PASS=11" in out and "ERROR=0" in out
 
 
@@ -290,6 +311,7 @@ def test_every_release_shares_one_parse_and_keeps_its_own_names(tmp_path, monkey
     """`vt` gives dbt the release in its environment (macros/release_var.sql): a second release re-parses only the
     files that read it, not the project, and its tables get its own names and schema."""
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
+    monkeypatch.setattr(dbt_run, "PARSE_CACHE", tmp_path / "project" / dbt_run.SAVED_PARSE)  # none yet
     warehouse = Warehouse(tmp_path / "wh")
     target = warehouse.home / "dbt-target" / "gedeeld"
     run_dbt(warehouse, ["parse"], release="2020V1")
