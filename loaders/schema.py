@@ -1,7 +1,6 @@
 """The released microdata tables as the dbt project describes them, once: models/marts/microdata/.
 
-`_microdata__models.yml` gives each table's columns and types, its primary key (the contract's `primary_key`
-constraint, which DuckDB enforces while dbt builds the table), its links to
+`_microdata__models.yml` gives each table's columns and types, its primary key (`meta.sleutel`), its links to
 other tables (`meta.verwijzingen`) and date formats (`meta.formaat`). A column made from a delivered field
 (`<veld>_gaaf`) has that field's code list, from the layout; `meta.codelijst` names it only for a column the
 layout does not give one (gemeente_gaaf: the year's gemeenten; vtcode_gaaf: the VT-regio's code);
@@ -99,23 +98,17 @@ def tables() -> dict[str, Table]:
         meta = (m.get("config") or {}).get("meta") or {}
         links = []
         for v in meta.get("verwijzingen", []):
-            links.append(Link(tuple(v["kolommen"]), v["naar"], primary_key(models[v["naar"]])))
+            target = (models[v["naar"]].get("config") or {}).get("meta", {}).get("sleutel", [])
+            links.append(Link(tuple(v["kolommen"]), v["naar"], tuple(target)))
         entity = name.removeprefix("vt_")
         columns = tuple(
             Column(c["name"], c["data_type"], resolve(c.get("description", "")),
                    (c.get("meta") or {}).get("codelijst") or field_codelijst(entity, c["name"]),
                    (c.get("meta") or {}).get("formaat"))
             for c in m["columns"])
-        out[name] = Table(name, resolve(m.get("description", "")), columns, primary_key(m), tuple(links))
+        out[name] = Table(name, resolve(m.get("description", "")), columns, tuple(meta.get("sleutel", [])),
+                          tuple(links))
     return out
-
-
-def primary_key(model: dict) -> tuple[str, ...]:
-    """The columns of a model's primary_key constraint (every released table has one)."""
-    keys = [c["columns"] for c in model.get("constraints", []) if c["type"] == "primary_key"]
-    if len(keys) != 1:
-        raise ValueError(f"{MODELS_YAML.name}: {model['name']} must have one primary_key constraint, not {len(keys)}")
-    return tuple(keys[0])
 
 
 def entities() -> tuple[str, ...]:
