@@ -127,7 +127,7 @@ def run_dbt_each(warehouse: Warehouse, args: list[str], runs: list[Run], echo: b
     forget_other_project(target)
     reuse_project_parse(target)
     dbt_args = ["--no-use-colors", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-                "--target-path", str(target_dir(warehouse)), "--log-path", str(warehouse.logs.resolve())]
+                "--target-path", str(target), "--log-path", str(warehouse.logs.resolve())]
     # the end-of-run line carries a token of this call: no output of dbt (which may quote delivered text) can
     # pass for it
     marker = f"{MARKER} {secrets.token_hex(8)}"

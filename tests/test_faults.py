@@ -19,6 +19,7 @@ import pytest
 from loaders.layout import CURRENT_VERSION, layouts
 from loaders.refresh import report_complete
 from tests.conftest import run_vt
+from tests.states import private_copy
 from tests.test_quality import clean, finish
 
 RELEASE = "2020V1"
@@ -31,18 +32,12 @@ def refreshed(refreshed_half_year):
     return refreshed_half_year[0]
 
 
-def copy_of(home: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "wh"
-    shutil.copytree(home, target, symlinks=True)
-    return target
-
-
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.lstat().st_mode)
 
 
 def test_a_locked_warehouse_is_exit_2_naming_its_holder_for_every_command(refreshed, tmp_path):
-    home = copy_of(refreshed, tmp_path)
+    home = private_copy(refreshed, tmp_path)
     (tmp_path / "empty").mkdir()
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
                                "print('ready', flush=True); time.sleep(120)", str(home / "vt.duckdb")],
@@ -124,7 +119,7 @@ def test_a_real_full_disk_and_a_read_only_home(refreshed, tmp_path):
 
 
 def test_an_incomplete_release_folder_is_reported_and_repaired_by_the_next_run(refreshed, tmp_path):
-    home = copy_of(refreshed, tmp_path)
+    home = private_copy(refreshed, tmp_path)
     (home / "releases" / RELEASE / "manifest.json").unlink()
     (home / "publicatie" / f".{RELEASE}.tmp").mkdir()  # as an interrupted publication leaves it
     proc = run_vt("verify", RELEASE, home=home, check=False)
@@ -143,7 +138,7 @@ def test_an_incomplete_release_folder_is_reported_and_repaired_by_the_next_run(r
 
 
 def test_a_removed_publication_is_made_again_from_the_frozen_files_byte_for_byte(refreshed, tmp_path):
-    home = copy_of(refreshed, tmp_path)
+    home = private_copy(refreshed, tmp_path)
     publication = home / "publicatie" / RELEASE
     before = {p.name: p.read_bytes() for p in publication.iterdir()}
     assert sorted(before) == [f"cijfers_{RELEASE}.csv", "manifest.json", f"publicatie_{RELEASE}.html",
@@ -157,7 +152,7 @@ def test_a_removed_publication_is_made_again_from_the_frozen_files_byte_for_byte
 
 
 def test_the_refresh_verifies_a_release_before_it_publishes_it(refreshed, tmp_path):
-    home = copy_of(refreshed, tmp_path)
+    home = private_copy(refreshed, tmp_path)
     shutil.rmtree(home / "publicatie" / RELEASE)
     codebook = home / "releases" / RELEASE / f"codebook_{RELEASE}.html"
     codebook.chmod(0o640)
@@ -185,7 +180,7 @@ def test_everything_private_is_owner_only_and_releases_are_for_the_share_group(r
         assert mode(home / name / RELEASE) == 0o2750
         assert {mode(p) for p in (home / name / RELEASE).iterdir()} == {0o440}
     # a warehouse made before (world-readable) is brought to these modes, and the share group is applied
-    copy = copy_of(home, tmp_path)
+    copy = private_copy(home, tmp_path)
     (copy / "vt.duckdb").chmod(0o644)
     (copy / "logs").chmod(0o755)
     group = grp.getgrgid(os.getgid() if os.getgid() != 0 else 1)  # some group other than root's own
@@ -287,7 +282,7 @@ def test_fuzz_every_field_garbage_one_at_a_time_is_a_finding_of_its_rule(tmp_pat
 
 
 def test_a_damaged_manifest_is_named_never_a_traceback(refreshed, tmp_path):
-    home = copy_of(refreshed, tmp_path)
+    home = private_copy(refreshed, tmp_path)
     manifest = home / "releases" / RELEASE / "manifest.json"
     manifest.chmod(0o640)
     manifest.write_text("{not json")
