@@ -35,8 +35,8 @@ from loaders.publish.text import BRON_ENV
 from loaders.quality import QualityError, run_quality, select_deliveries
 from loaders.refresh import EXIT_LOCKED, RefreshLocked
 from loaders.refresh import refresh as run_refresh
-from loaders.release import (MANIFEST, ReleaseError, build_release, freeze_release, frozen_manifest, get_release, release_status,
-                             releases_dir, verify_release)
+from loaders.release import (MANIFEST, ReleaseError, build_release, completeness_text, freeze_release,
+                             frozen_manifest, get_release, release_status, releases_dir, verify_release)
 from loaders.warehouse import RAW_SCHEMA, Warehouse
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
@@ -331,18 +331,19 @@ def _quality(warehouse: Warehouse, delivery, periode, all_, out: Path):
 
 @main.command(help="The scheduled job: load new files from the inbox, write their quality reports, rebuild the "
               "releases they affect, freeze and publish every release whose peildatum has passed. Safe to run "
-              "every hour; exit 1 when a file was rejected, 3 when another refresh is running.")
+              "every hour; exit 1 when a file was rejected or a release was frozen with a half-year that nobody "
+              "delivered for, 2 when something is held back, 3 when another refresh is running.")
 @click.option("--inbox", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder the deliveries arrive in; a file arrives at its modification time.")
 @click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Run as on this day (default: today).")
 def refresh(inbox: Path, today) -> None:
     summary = _refresh(Warehouse.from_env(), inbox, today or date.today())
     click.echo(summary.text())
-    for problem in summary.problems:
+    for problem in [*summary.warnings, *summary.problems]:
         click.echo(problem, err=True)
     if summary.problems:
         sys.exit(EXIT_CONFIG)
-    if summary.rejected:
+    if summary.rejected or summary.leeg:
         sys.exit(EXIT_REJECTED)
 
 
@@ -391,6 +392,10 @@ def releases(years, as_json: bool) -> None:
         click.echo(f"{r['release']:<8} {' + '.join(r['perioden']):<15} {r['status']:<15} {r['peildatum']:<10}  "
                    f"{r['gebouwd_op'] or '-':<20} {'ja' if r['bevroren'] else 'nee':<8} "
                    f"{'ja' if r['gepubliceerd'] else 'nee':<7} {len(r['leveringen'])}{extra}{note}")
+        if r["leveringen"] or r["bevroren"]:  # (a release nobody delivered for yet is not news)
+            for entry in r["volledigheid"]:
+                if entry["ontbrekend"] or entry["organisaties"] is None:
+                    click.echo(f"         {completeness_text(entry)}")
 
 
 @main.group(help="Reference data per year (gemeenten with their VT-regio, VT-regio's, mergers) in the warehouse. "

@@ -150,7 +150,21 @@ def mermaid(release: str, facts: ReleaseFacts) -> list[str]:
     return lines
 
 
-def markdown(release: Release, facts: ReleaseFacts, database: Path) -> str:
+def volledigheid_lines(volledigheid: list[dict]) -> list[str]:
+    """The section on completeness: per half-year how many organisations delivered, and which did not."""
+    lines = ["## Volledigheid", "",
+             "Per halfjaar: de Veilig Thuis-organisaties van de VT-regio-indeling van dat jaar die op de peildatum een "
+             "geldige levering hadden. Een organisatie zonder levering heeft in dit halfjaar geen records in de "
+             "tabellen; tellingen over dat halfjaar zijn voor haar regio en voor Nederland niet volledig.", ""]
+    for v in volledigheid:
+        missing = v["ontbrekend"]
+        text = f"- {v['periode']}: {v['organisaties'] - len(missing)} van de {v['organisaties']} organisaties leverden"
+        lines.append(text + (": ontbrekend " + ", ".join(f"{m['vt_code']} {m['vt_naam']}" for m in missing) + "."
+                             if missing else " (volledig)."))
+    return [*lines, ""]
+
+
+def markdown(release: Release, facts: ReleaseFacts, database: Path, volledigheid: list[dict] | None = None) -> str:
     r = release.name
     escaped_mark = release.mark.replace("*", "\\*")  # CBS's * and ** of a provisional release, not emphasis
     lines = [
@@ -184,6 +198,7 @@ def markdown(release: Release, facts: ReleaseFacts, database: Path) -> str:
         "er niet uit terug te halen. Een persoon zonder geldig BSN (onbekend, ongeboren, ongeldig) heeft geen "
         "identificatienummer_persoon.", "",
     ]
+    lines += volledigheid_lines(volledigheid or [])
     with duckdb.connect(str(database), read_only=True) as con:
         lines += _persons(con, r)
     lines += ["", "## Inlezen", "",
@@ -282,9 +297,11 @@ def html_page(text: str, release: Release, facts: ReleaseFacts) -> str:
             f"{release.name}</title><style>{STYLE}</style></head><body>\n{body}</body></html>\n")
 
 
-def write_codebook(folder: Path, release: Release, facts: ReleaseFacts, database: Path) -> list[Path]:
-    """codebook_<release>.md and codebook_<release>.html in `folder`."""
-    text = markdown(release, facts, database)
+def write_codebook(folder: Path, release: Release, facts: ReleaseFacts, database: Path,
+                   volledigheid: list[dict] | None = None) -> list[Path]:
+    """codebook_<release>.md and codebook_<release>.html in `folder`; `volledigheid`: per half-year the
+    organisations that delivered (release.completeness)."""
+    text = markdown(release, facts, database, volledigheid or [])
     md = folder / f"codebook_{release.name}.md"
     md.write_text(text, encoding="utf-8")
     page = folder / f"codebook_{release.name}.html"

@@ -36,7 +36,8 @@ from loaders.exposures import SHARED_BUILD
 from loaders.quality import jaar_of, run_quality
 from loaders.kalender import releases_up_to
 from loaders.freeze_run import FreezeRuns
-from loaders.release import MANIFEST, ReleaseError, build_releases, last_build, releases_dir, selected_deliveries
+from loaders.release import (MANIFEST, ReleaseError, build_releases, completeness_text, frozen_manifest, last_build,
+                             releases_dir, selected_deliveries)
 from loaders.warehouse import Warehouse, share
 
 EXIT_LOCKED = 3
@@ -56,6 +57,12 @@ class Summary:
     published: list[str] = field(default_factory=list)
     # what is held back until the operator acts (reference data of a year), each with what to do
     problems: list[str] = field(default_factory=list)
+    # what was done but is incomplete, for the operator to follow up: a release frozen while organisations had
+    # not delivered (their regions and Nederland are published as missing)
+    warnings: list[str] = field(default_factory=list)
+    # the half-years frozen without any delivery at all ("2020V3 2020H2"): the operator must act (is the inbox
+    # fed?), so the run exits 1, like a rejected file
+    leeg: list[str] = field(default_factory=list)
     later: int = 0  # inbox files dated after today: they have not arrived yet, a later run takes them
 
     @property
@@ -71,6 +78,8 @@ class Summary:
         parts = [f"{len(self.loaded)} files loaded", f"{len(self.rejected)} rejected",
                  f"{len(self.reported)} quality reports", f"releases built: {', '.join(self.built) or '-'}",
                  f"frozen: {', '.join(self.frozen) or '-'}", f"published: {', '.join(self.published) or '-'}"]
+        if self.warnings:
+            parts.append(f"warnings: {len(self.warnings)} (see the messages)")
         if self.problems:
             parts.append(f"held back: {len(self.problems)} (see the messages)")
         return "; ".join(parts) + waiting
@@ -326,6 +335,7 @@ def _act(warehouse: Warehouse, release, action: str, built, freezes: FreezeRuns,
         if result.repaired:
             _hold(log, summary, f"release {name}: {result.repaired}")
         summary.frozen.append(name)
+        _warn_incomplete(log, summary, name, frozen_manifest(warehouse, name) or {})
         faults.checkpoint("refresh:after-freeze")
         if unfrozen:
             raise PublishError(f"frozen; {_waits_for(unfrozen)}")
@@ -350,6 +360,22 @@ def _clean_staging(warehouse: Warehouse, log: StepLog) -> None:
             if stat.S_ISDIR(p.lstat().st_mode):
                 shutil.rmtree(p)
                 log.write(f"removed {shown(str(p))}, left by an interrupted run")
+
+
+def _warn_incomplete(log: StepLog, summary: Summary, name: str, manifest: dict) -> None:
+    """A warning per half-year of a just-frozen release that not every organisation delivered for: its regions
+    (and Nederland) are published as missing (.), and only a next version can add them."""
+    for entry in manifest.get("volledigheid", []):
+        if entry["ontbrekend"]:
+            shown = ("Their figures and Nederland's are" if entry["geleverd"]
+                     else "Every figure of the half-year is")
+            message = (f"warning: release {name} was frozen incomplete: {completeness_text(entry)}. {shown} "
+                       "published as missing (.); ask the missing organisations for their delivery: a later one "
+                       f"goes into the next version of {name[:4]}")
+            summary.warnings.append(message)
+            if not entry["geleverd"]:
+                summary.leeg.append(f"{name} {entry['periode']}")
+            log.write(message)
 
 
 def _hold(log: StepLog, summary: Summary, message: str) -> None:

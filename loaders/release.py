@@ -75,6 +75,56 @@ def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date)
         ).fetchall()
 
 
+def completeness(warehouse: Warehouse, release: Release, peildatum: date) -> list[dict]:
+    """Per half-year of the release, the organisations of its year's VT-regio list and those without a delivery
+    valid on `peildatum` (what a build would select today): [{periode, organisaties, geleverd, ontbrekend:
+    [{vt_code, vt_naam}]}]. `organisaties` is None for a year without a VT-regio list. A built release reads the
+    same from its kerncijfers (`built_completeness`, the model int_regios_geleverd's rule)."""
+    used = {}
+    if warehouse.database.exists():
+        with warehouse.connect(read_only=True) as con:
+            if relation_exists(con, exposures.GELDIGE_LEVERINGEN):
+                used = {(p, vt) for p, vt in con.execute(
+                    f"""select verslagperiode, vt_code from {exposures.GELDIGE_LEVERINGEN} as l
+                        where list_contains(?, verslagperiode) and {exposures.valid_on('l', '?::date')}""",
+                    [list(release.perioden), peildatum, peildatum]).fetchall()}
+            regios = {jaar: referentie.regios(con, jaar) for jaar in release.jaren} \
+                if relation_exists(con, f"{referentie.SCHEMA}.{referentie.REGIOS}") else {}
+    else:
+        regios = {}
+    out = []
+    for periode in release.perioden:
+        lijst = regios.get(int(periode[:4])) or {}
+        out.append({"periode": periode, "organisaties": len(lijst) or None,
+                    "geleverd": len({vt for p, vt in used if p == periode}),
+                    "ontbrekend": [{"vt_code": vt, "vt_naam": naam} for vt, naam in lijst.items()
+                                   if (periode, vt) not in used]})
+    return out
+
+
+def built_completeness(warehouse: Warehouse, name: str) -> list[dict]:
+    """`completeness` as the release's last build has it: from its kerncijfers table's `volledig` column."""
+    with warehouse.connect(read_only=True) as con:
+        rows = con.execute(
+            f"""select verslagperiode, count(*), count(*) filter (where volledig),
+                       list({{'vt_code': vt_code, 'vt_naam': vt_naam}} order by vt_code) filter (where not volledig)
+                from "{exposures.publicatie('kerncijfers', name)}" where vt_code <> 'NL'
+                group by verslagperiode order by verslagperiode""").fetchall()
+    return [{"periode": p, "organisaties": n, "geleverd": k, "ontbrekend": missing or []} for p, n, k, missing in rows]
+
+
+def completeness_text(entry: dict) -> str:
+    """One half-year of `completeness` in a line: '2020H2: 25 of 26 organisations delivered (missing: VT18 ...)'."""
+    if entry["organisaties"] is None:
+        return f"{entry['periode']}: {entry['geleverd']} organisations delivered (the year has no VT-regio list yet)"
+    missing = entry["ontbrekend"]
+    if missing and len(missing) == entry["organisaties"]:
+        return f"{entry['periode']}: none of the {entry['organisaties']} organisations delivered"
+    names = ", ".join(f"{m['vt_code']} {m['vt_naam']}" for m in missing[:6]) + (", ..." if len(missing) > 6 else "")
+    return (f"{entry['periode']}: {entry['organisaties'] - len(missing)} of {entry['organisaties']} organisations "
+            f"delivered" + (f" (missing: {names})" if missing else ""))
+
+
 def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None, echo: bool = False,
                   shared_built: bool = False) -> BuildResult:
     """Run dbt (seeds, models, tests) for one release as of its peildatum. dbt's own guard (macros/guard_release.sql)
@@ -188,6 +238,8 @@ def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
             "bevroren": frozen is not None or damaged,
             "gepubliceerd": (warehouse.home / "publicatie" / r.name).is_dir(),
             "leveringen": [lid for lid, _, _ in used],
+            # per half-year the organisations that delivered: as frozen, or as a build would select today
+            "volledigheid": (frozen or {}).get("volledigheid") or completeness(warehouse, r, r.peildatum),
             # deliveries a build today would take that the frozen release does not have (they go to the next version)
             "niet_in_bevroren": sorted({lid for lid, _, _ in used}
                                        - {d["levering_id"] for d in frozen["leveringen"]}) if frozen else [],
@@ -317,13 +369,18 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         shutil.rmtree(staging)  # left by an interrupted run
     staging.mkdir(parents=True)
     files = export_tables(warehouse, name, staging)
+    volledigheid = built_completeness(warehouse, name)
     with warehouse.connect(read_only=True) as con:
         gemeenten = [(g.gemeentecode, g.gemeentenaam) for g in referentie.gemeenten(con, built.release.jaar)]
     lists = release_files.release_code_lists(gemeenten)
-    database, facts = release_files.analyst_database(staging, name, lists)
+    try:
+        database, facts = release_files.analyst_database(staging, name, lists)
+    except release_files.WidthError as exc:
+        raise ReleaseError(f"release {name} is not frozen: {exc}") from None
     described = [release_files.write_codelijsten_csv(staging, name, lists),
                  *release_files.csvw_metadata(staging, name, facts), *release_files.spss_syntax(staging, name, facts),
-                 *release_files.stata_syntax(staging, name), *write_codebook(staging, built.release, facts, database)]
+                 *release_files.stata_syntax(staging, name),
+                 *write_codebook(staging, built.release, facts, database, volledigheid)]
     files += export_publication_tables(warehouse, name, staging)
     files += [{"name": p.name, "sha256": sha256_file(p)} for p in described]
     # a DuckDB file is not the same bytes twice: its content (tables, rows, keys, comments, views) is what two
@@ -336,6 +393,8 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         "perioden": list(built.release.perioden),
         "peildatum": built.peildatum.isoformat(),
         "files": files,
+        # per half-year: the organisations of the year's VT-regio list, and those without a delivery
+        "volledigheid": volledigheid,
         "leveringen": [
             {"levering_id": lid, "checksum_sha256": checksum, "ontvangen_op": received.isoformat(sep=" ")}
             for lid, checksum, received in built.leveringen

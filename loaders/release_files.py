@@ -45,6 +45,10 @@ class LinkFacts:
     declared: bool = False
 
 
+class WidthError(Exception):
+    """A released value is wider than its column's declared width."""
+
+
 @dataclass
 class ReleaseFacts:
     """What the release's files say about its tables, for the codebook."""
@@ -54,8 +58,10 @@ class ReleaseFacts:
     lists: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # code list -> [(code, omschrijving)]
 
     def width(self, t: Table, column: str) -> int:
-        """A text column's declared width: its longest value, at least 1 (an all-empty column is A1, not A0)."""
-        return max(self.widths.get((t.model, column), 0), 1)
+        """A text column's declared width (schema.declared_width: its code list, format or meta), whatever this
+        release holds: a code read into a narrower field would be cut (A1 makes 04 a 0)."""
+        declared = next(c.breedte for c in t.columns if c.name == column)
+        return declared or max(self.widths.get((t.model, column), 0), 1)
 
 
 def release_code_lists(gemeenten: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
@@ -107,6 +113,11 @@ def analyst_database(folder: Path, release: str, lists: dict[str, list[tuple[str
                                   f'from "{name}"').fetchone()
             facts.rows[t.model] = counted[0]
             facts.widths.update({(t.model, c): w for c, w in zip(text, counted[1:])})
+            wider = [f"{c.name} ({facts.widths[(t.model, c.name)]} > {c.breedte})" for c in t.columns
+                     if c.breedte and facts.widths.get((t.model, c.name), 0) > c.breedte]
+            if wider:  # (a defect of the models: the staging casts keep every code within its list)
+                raise WidthError(f"{name}: values wider than their declared width, which the SPSS, Stata and CSVW "
+                                 f"files would cut: {', '.join(wider)}")
             con.execute(f'comment on table "{name}" is ' + sql_text(t.description))
             for c in t.columns:
                 con.execute(f'comment on column "{name}"."{c.name}" is ' + sql_text(c.description))
@@ -172,6 +183,8 @@ def csvw_metadata(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]
         for c in t.columns:
             datatype = ({"base": "date", "format": "yyyyMMdd"} if c.is_date
                         else {"varchar": "string", "boolean": "boolean", "integer": "integer"}[c.data_type])
+            if c.breedte and not c.is_date:
+                datatype = {"base": "string", "maxLength": c.breedte}
             columns.append({"name": c.name, "titles": c.name, "dc:description": c.description, "datatype": datatype,
                             "required": c.name in t.key})
         schema = {"columns": columns, "primaryKey": list(t.key)}
@@ -274,6 +287,8 @@ def stata_syntax(folder: Path, release: str) -> list[Path]:
         lines = [f"* {name}: {t.description[:200]}", "* Ontbrekende waarden (leeg in de CSV) worden missing.",
                  f'import delimited using "{name}.csv", varnames(1) stringcols(_all) encoding("utf-8") clear']
         for c in t.columns:
+            if c.breedte:  # the declared width, whatever this release's longest value (a code keeps its digits)
+                lines.append(f"recast str{c.breedte} {c.name}")
             if c.data_type == "boolean":
                 lines += [f'replace {c.name} = cond({c.name} == "true", "1", cond({c.name} == "false", "0", ""))',
                           f"destring {c.name}, replace"]

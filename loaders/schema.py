@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from loaders.exposures import microdata
-from loaders.layout import layouts
+from loaders.layout import code_lists, layouts
 
 MICRODATA = Path(__file__).resolve().parent.parent / "models" / "marts" / "microdata"
 MODELS_YAML = MICRODATA / "_microdata__models.yml"
@@ -38,6 +38,7 @@ class Column:
     description: str
     codelijst: str | None = None  # the code list of codes.csv (or GEMEENTE: the year's gemeenten)
     formaat: str | None = None  # JJJJMMDD: a date kept as text, as CBS does
+    breedte: int | None = None  # a text column's declared width (SPSS A, Stata str, CSVW maxLength)
 
     @property
     def is_date(self) -> bool:
@@ -88,6 +89,31 @@ def field_codelijst(entity: str, column: str) -> str | None:
     return None
 
 
+# the width of the text columns that no code list gives: a coded identifier is HMAC-SHA256 in hex
+# (loaders/pseudonym.py), a half-year JJJJHn, a date JJJJMMDD; others say it as meta.breedte
+CODED_ID_PREFIX, CODED_ID_WIDTH = "identificatienummer_", 64
+NAMED_WIDTHS = {"verslagperiode": 6}
+DATE_WIDTH = 8
+
+
+def declared_width(name: str, data_type: str, codelijst: str | None, formaat: str | None,
+                   meta: dict) -> int | None:
+    """A text column's width, from one home each: its code list (the longest code), its date format, the
+    coded identifiers' and half-year's fixed widths, or the YAML's meta.breedte. None: not text, or nothing
+    declares it (a test fails then)."""
+    if data_type != "varchar":
+        return None
+    if meta.get("breedte"):
+        return int(meta["breedte"])
+    if formaat == DATE_FORMAT:
+        return DATE_WIDTH
+    if codelijst and codelijst in code_lists():
+        return max(len(code) for code, _ in code_lists()[codelijst])
+    if name.startswith(CODED_ID_PREFIX):
+        return CODED_ID_WIDTH
+    return NAMED_WIDTHS.get(name)
+
+
 @cache
 def tables() -> dict[str, Table]:
     """Model name -> Table, in the YAML's order."""
@@ -101,11 +127,14 @@ def tables() -> dict[str, Table]:
             target = (models[v["naar"]].get("config") or {}).get("meta", {}).get("sleutel", [])
             links.append(Link(tuple(v["kolommen"]), v["naar"], tuple(target)))
         entity = name.removeprefix("vt_")
-        columns = tuple(
-            Column(c["name"], c["data_type"], resolve(c.get("description", "")),
-                   (c.get("meta") or {}).get("codelijst") or field_codelijst(entity, c["name"]),
-                   (c.get("meta") or {}).get("formaat"))
-            for c in m["columns"])
+        columns = []
+        for c in m["columns"]:
+            cmeta = c.get("meta") or {}
+            codelijst = cmeta.get("codelijst") or field_codelijst(entity, c["name"])
+            columns.append(Column(c["name"], c["data_type"], resolve(c.get("description", "")), codelijst,
+                                  cmeta.get("formaat"),
+                                  declared_width(c["name"], c["data_type"], codelijst, cmeta.get("formaat"), cmeta)))
+        columns = tuple(columns)
         out[name] = Table(name, resolve(m.get("description", "")), columns, tuple(meta.get("sleutel", [])),
                           tuple(links))
     return out

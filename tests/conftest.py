@@ -16,7 +16,7 @@ import pytest
 
 from loaders.generate import generate
 from loaders.generate.deliveries import render_records
-from loaders.layout import CURRENT_VERSION, layouts
+from loaders.layout import CURRENT_VERSION, layouts, read_csv
 from loaders.periods import periode_range
 from tests.states import shared_state
 
@@ -127,6 +127,22 @@ def small_delivery(vt_code: str = "VT05", periode: str = "2020H1", nummer: str =
     counts = {"CA": 2, "AD": 1, "ME": 2, "VB": 1, "VV": 1, "ON": 1, "OV": 1, "MO": 1, "BT": 2}
     tail = record("SL", v, **{f"aantal_{c.lower()}": f"{n:07d}" for c, n in counts.items()})
     return [head, *body, tail]
+
+
+def empty_delivery(vt_code: str, periode: str = "2020H1", nummer: str = "001",
+                   versie: str = CURRENT_VERSION) -> list[str]:
+    """A valid delivery without records: the organisation delivered and had nothing to report (its counts
+    are nihil, not missing)."""
+    head = _record("VL", vt_code, versie, verslagperiode=periode, aanmaakdatum=f"{periode[:4]}0720",
+                   versie_bestandsdefinitie=versie, leveringsnummer=nummer)
+    tail = _record("SL", vt_code, versie, **{f"aantal_{c}": "0000000"
+                                             for c in ("ca", "ad", "me", "vb", "vv", "on", "ov", "mo", "bt")})
+    return [head, tail]
+
+
+def regio_codes(jaar: int) -> list[str]:
+    """The VT-regio codes of a year, from the project's reference data."""
+    return sorted({r["vt_code"] for r in read_csv("vt_regio.csv", "referentiedata") if r["jaar"] == str(jaar)})
 
 
 _record = record

@@ -132,7 +132,7 @@ def test_an_incomplete_release_folder_is_reported_and_repaired_by_the_next_run(r
     assert "and frozen anew; 52 of the files found were identical to the new ones\n" in proc.stderr
     assert not (home / "publicatie" / f".{RELEASE}.tmp").exists()
     assert run_vt("verify", home=home).stdout == (f"{RELEASE} release: intact (52 files)\n"
-                                                  f"{RELEASE} publication: intact (4 files)\n")
+                                                  f"{RELEASE} publication: intact (6 files)\n")
     proc = run_vt("refresh", "--inbox", str(tmp_path / "inbox"), "--today", "2020-10-02", home=home)
     assert proc.stdout.startswith("nothing new")
 
@@ -141,8 +141,9 @@ def test_a_removed_publication_is_made_again_from_the_frozen_files_byte_for_byte
     home = private_copy(refreshed, tmp_path)
     publication = home / "publicatie" / RELEASE
     before = {p.name: p.read_bytes() for p in publication.iterdir()}
-    assert sorted(before) == [f"cijfers_{RELEASE}.csv", "manifest.json", f"publicatie_{RELEASE}.html",
-                              f"tabellen_{RELEASE}.xlsx", f"tijdreeks_{RELEASE}.csv"]
+    assert sorted(before) == [f"cijfers_{RELEASE}.csv", f"cijfers_{RELEASE}.csv-metadata.json", "manifest.json",
+                              f"publicatie_{RELEASE}.html", f"tabellen_{RELEASE}.xlsx", f"tijdreeks_{RELEASE}.csv",
+                              f"tijdreeks_{RELEASE}.csv-metadata.json"]
     shutil.rmtree(publication)
     (tmp_path / "inbox").mkdir()
     time.sleep(1.1)  # a workbook would carry another time stamp now

@@ -6,6 +6,7 @@ the series over five years are in test_calibration.py and test_refresh.py.)"""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from loaders.publish import INDICATOREN, KERNCIJFERS, count_cel, pct_cel, period
 from loaders.publish.cells import GEHEIM, NIHIL, ONTBREEKT, TOTAAL, Cel, secondary
 from loaders.publish.sources import CBS, Halfjaar, region_notes, series_sources
 from loaders.publish.tidy import HEADER
-from tests.conftest import record, run_vt, small_delivery, write_delivery
+from tests.conftest import empty_delivery, record, regio_codes, run_vt, small_delivery, write_delivery
 from tests.states import shared_state
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,18 +141,23 @@ def test_calibration_targets_round_to_the_cbs_cells_and_add_up():
 def test_the_measures_have_one_home_that_the_marts_follow():
     models = yaml.safe_load((ROOT / "models/marts/publicatie/_publicatie__models.yml").read_text())["models"]
     kern = next(m for m in models if m["name"] == "kerncijfers")
-    assert [c["name"] for c in kern["columns"]][3:] == KERNCIJFERS
+    assert [c["name"] for c in kern["columns"]][:4] == ["verslagperiode", "vt_code", "vt_naam", "volledig"]
+    assert [c["name"] for c in kern["columns"]][4:] == KERNCIJFERS
     assert len(INDICATOREN) == 10 and INDICATOREN[0] == "adviezen_beroepsmatig_pct"
 
 
 @pytest.fixture(scope="session")
 def small_release(request):
-    """The hand-made 2020H1 delivery of VT05, released as 2020V1 and published (rounded and unrounded)."""
+    """The hand-made 2020H1 delivery of VT05 and an empty one of every other organisation (all delivered: the
+    counts are complete), released as 2020V1 and published (rounded and unrounded)."""
 
     def build(home: Path):
         inbox = home / "inbox"
         inbox.mkdir()
         write_delivery(inbox, small_delivery())
+        for vt in regio_codes(2020):
+            if vt != "VT05":
+                write_delivery(inbox, empty_delivery(vt))
         run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
         run_vt("release", "2020V1", home=home)  # frozen once: every publication below reads its frozen files
         out = home / "out"
@@ -176,8 +182,9 @@ def cells(path: Path, periode: str = "2020H1", vt: str = TOTAAL) -> dict[str, tu
 def test_publication_files_and_tidy_csv_that_pandas_and_polars_read_as_is(small_release):
     _, out, _ = small_release
     assert sorted(p.name for p in out.iterdir()) == [
-        "cijfers_2020V1.csv", "cijfers_2020V1_onafgerond.csv", "manifest.json", "publicatie_2020V1.html",
-        "tabellen_2020V1.xlsx", "tijdreeks_2020V1.csv"]
+        "cijfers_2020V1.csv", "cijfers_2020V1.csv-metadata.json", "cijfers_2020V1_onafgerond.csv",
+        "cijfers_2020V1_onafgerond.csv-metadata.json", "manifest.json", "publicatie_2020V1.html",
+        "tabellen_2020V1.xlsx", "tijdreeks_2020V1.csv", "tijdreeks_2020V1.csv-metadata.json"]
     frame = pd.read_csv(out / "cijfers_2020V1.csv", keep_default_na=True)
     assert list(frame.columns) == HEADER
     assert str(frame.waarde.dtype) == "float64" and len(frame) == 27 * 22
@@ -279,8 +286,12 @@ def test_workbook_like_a_tabellenbijlage(small_release):
     assert "Begrippen" in toelichting and "Verklaring van tekens" in toelichting
     assert any(t and t.startswith("Actieve casussen: Casussen die op enig moment") for t in toelichting)
     reeks = [[c.value for c in row] for row in wb["Tijdreeks"].iter_rows()]
-    assert reeks[2][:6] == ["Veilig Thuis-regio", "Code", "Onderwerp", "1e hj 2019*", "2e hj 2019*", "1e hj 2020*"]
+    # the change of source between 2019 (CBS tables) and 2020 (microdata) is a trendbreuk, marked and explained
+    assert reeks[2][:6] == ["Veilig Thuis-regio", "Code", "Onderwerp", "1e hj 2019*", "2e hj 2019*", "1e hj 2020* ²"]
     assert reeks[3][:4] == ["Nederland", "NL", "Gestarte adviezen", 53080]
+    assert any(r[0] and r[0].startswith("² Trendbreuk tussen het 2e halfjaar van 2019 en het 1e halfjaar van 2020")
+               for r in reeks)
+    assert "Voor elk halfjaar in deze publicatie hebben alle Veilig Thuis-organisaties gegevens geleverd." in toelichting
 
 
 def test_the_2023_year_has_25_regions(tmp_path):
@@ -299,7 +310,11 @@ def test_the_2023_year_has_25_regions(tmp_path):
     assert len(regions) == 26 and "VT27" in regions and not {"VT16", "VT26"} & set(regions)
     assert set(frame[frame.vt_code == "VT27"].vt_naam) == {"Oost-Brabant"}
     assert cells(tmp_path / "out" / "cijfers_2023V1_onafgerond.csv", "2023H1", "VT27")["actieve_casussen"][0] == 2
-    assert cells(tmp_path / "out" / "cijfers_2023V1_onafgerond.csv", "2023H1")["actieve_casussen"][0] == 2
+    # only VT27 delivered: every other region, and so Nederland, has no data (never nihil, never VT27's 2)
+    nl = cells(tmp_path / "out" / "cijfers_2023V1_onafgerond.csv", "2023H1")
+    assert set(nl.values()) == {(None, ONTBREEKT)}
+    other = frame[(frame.vt_code != "VT27")]
+    assert other.waarde.isna().all() and set(other.symbool) == {ONTBREEKT}
     # the series: no release froze 2020-2022 here, so those half-years are missing, said in the page
     series = pd.read_csv(tmp_path / "out" / "tijdreeks_2023V1.csv")
     assert sorted(set(series.periode)) == ["2019H1", "2019H2", "2020H1", "2020H2", "2021H1", "2021H2", "2022H1",
@@ -308,7 +323,10 @@ def test_the_2023_year_has_25_regions(tmp_path):
     assert len(gap) == 22 and set(gap.vt_code) == {TOTAAL} and set(gap.symbool) == {ONTBREEKT}
     assert gap.waarde.isna().all()
     page = (tmp_path / "out" / "publicatie_2023V1.html").read_text()
-    assert "1e halfjaar van 2021: geen vastgestelde release; gegevens ontbreken (.)." in page
+    assert ("1e halfjaar van 2021: gegevens ontbreken (.): geen release met dit halfjaar van vóór de peildatum van "
+            "deze release (2021V1, 2021V2, 2021V3) is vastgesteld (bevroren)") in page
+    assert "1e halfjaar van 2023*: 1 van de 25 Veilig Thuis-organisaties hebben gegevens geleverd; ontbrekend: VT01 " \
+        in page
     assert ("VT27 Oost-Brabant: komt voor vanaf het 1e halfjaar van 2023 (in het 2e halfjaar van 2019 nog niet; de "
             "halfjaren daartussen ontbreken); eerdere halfjaren zijn niet vergelijkbaar en blijven leeg.") in page
     assert ("VT16 Brabant-Noordoost: komt voor tot en met het 2e halfjaar van 2019 (in het 1e halfjaar van 2023 "
@@ -332,3 +350,82 @@ def test_settings_from_the_environment_and_their_mistakes_named(small_release, t
     assert bad.returncode == 1 and bad.stderr.startswith(
         "Error: region VT27 is not a Veilig Thuis-regio of 2020H1: choose one of VT01, VT02, ")
     assert not (tmp_path / "bad").exists()  # nothing written
+
+
+def test_a_tidy_csv_without_any_symbol_still_reads_its_symbol_as_text(tmp_path):
+    """pandas guessed a float column for `symbool` when no cell had a symbol; with the page's read lines (from
+    the CSVW registry) it is text whatever the file holds, `waarde` a decimal, `trendbreuk` a boolean."""
+    from loaders.publish import tidy
+
+    h = Halfjaar("2020H1", "voorlopig", "2020V1", [("VT01", "Amsterdam-Amstelland"), (TOTAAL, "Totaal")])
+    h.aantallen = {(vt, m): 100 for vt in ("VT01", TOTAAL) for m in KERNCIJFERS}
+    h.indicatoren = {(vt, i): (5, 10) for vt in ("VT01", TOTAAL) for i in INDICATOREN}
+    path, meta = tidy.write(tmp_path / "cijfers_2020V1.csv", [h])
+    assert pd.read_csv(path).symbool.dtype == "float64"  # what a reader without the types gets
+    for tool, code in tidy.read_lines("cijfers_2020V1.csv"):
+        namespace: dict = {}
+        exec(code.replace('"cijfers_2020V1.csv"', repr(str(path))), namespace)  # noqa: S102
+        df = namespace["df"]
+        if tool == "pandas":
+            assert str(df.symbool.dtype) == "string" and str(df.waarde.dtype) == "Float64"
+            assert not df.symbool.str.contains("x").any() and str(df.trendbreuk.dtype) == "boolean"
+        else:
+            assert df.schema["symbool"] == pl.String and df.schema["waarde"] == pl.Float64
+            assert df.schema["trendbreuk"] == pl.Boolean and df.filter(pl.col("symbool").str.contains("x")).height == 0
+    columns = json.loads(meta.read_text())["tableSchema"]["columns"]
+    assert [c["name"] for c in columns] == tidy.HEADER
+    assert {c["name"]: c["datatype"] for c in columns}["waarde"] == "decimal"
+    assert {c["name"]: c["datatype"] for c in columns}["vt_code"] == {"base": "string", "format": "^(VT[0-9]{2}|NL)$"}
+
+
+@pytest.mark.slow(seconds=30)
+def test_a_release_with_one_organisation_missing_shows_it_and_nederland_as_missing(tmp_path):
+    """Every organisation but VT18 delivered 2020H1: VT18 and Nederland are `.` in every cell (Nederland is not
+    the sum of the others), the others as counted; the Toelichting, the table's note, the workbook, the codebook,
+    the manifests and `vt releases` name VT18. The warehouse's rule (SQL) and `vt releases`' (Python) agree."""
+    from loaders.release import built_completeness, completeness
+    from loaders.warehouse import Warehouse
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_delivery(inbox, small_delivery())
+    for vt in regio_codes(2020):
+        if vt not in ("VT05", "VT18"):
+            write_delivery(inbox, empty_delivery(vt))
+    home = tmp_path / "wh"
+    run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
+    line = "         2020H1: 25 of 26 organisations delivered (missing: VT18 Rotterdam-Rijnmond)\n"
+    assert line in run_vt("releases", "--years", "2020", home=home).stdout  # before any build
+    run_vt("release", "2020V1", home=home)
+    out = tmp_path / "out"
+    run_vt("publish", "--release", "2020V1", "--out", str(out), "--regio", "VT05", home=home)
+    frame = pd.read_csv(out / "cijfers_2020V1.csv", keep_default_na=False)
+    gone = frame[frame.vt_code.isin(["VT18", TOTAAL])]
+    assert len(gone) == 2 * 22 and set(gone.symbool) == {ONTBREEKT} and set(gone.waarde) == {""}
+    rest = frame[~frame.vt_code.isin(["VT18", TOTAAL]) & (frame.eenheid == "aantal")]
+    assert ONTBREEKT not in set(rest.symbool) and set(rest[rest.vt_code == "VT01"].symbool) == {NIHIL}
+    assert cells(out / "cijfers_2020V1.csv", "2020H1", "VT05")["ontvangen_meldingen"] == (0, "")  # 2, rounded
+    zin = ("1e halfjaar van 2020*: 25 van de 26 Veilig Thuis-organisaties hebben gegevens geleverd; ontbrekend: "
+           "VT18 Rotterdam-Rijnmond. De cijfers van deze regio en van Nederland ontbreken (.); Nederland is geen "
+           "optelling van de regio's die wel leverden.")
+    page = (out / "publicatie_2020V1.html").read_text()
+    toelichting = page[page.index('<section id="toelichting">'):]
+    assert f'<ul class="volledigheid"><li>{zin.replace(chr(39), "&#x27;")}</li></ul>' in toelichting
+    assert page.count('data-ontbrekend="1"') == 2  # under the kerncijfers and the indicatoren table
+    assert '<rect class="bar" data-region="VT18"' not in page and 'data-region="VT18" data-value="."' in page
+    wb = load_workbook(out / "tabellen_2020V1.xlsx")
+    assert zin in [r[0] for r in wb["Kerncijfers 2020H1"].iter_rows(values_only=True)]
+    assert zin in [r[0] for r in wb["Toelichting"].iter_rows(values_only=True)]
+    codebook = (home / "releases" / "2020V1" / "codebook_2020V1.md").read_text()
+    assert "- 2020H1: 25 van de 26 organisaties leverden: ontbrekend VT18 Rotterdam-Rijnmond." in codebook
+    expected = [{"periode": "2020H1", "organisaties": 26, "geleverd": 25,
+                 "ontbrekend": [{"vt_code": "VT18", "vt_naam": "Rotterdam-Rijnmond"}]}]
+    assert json.loads((home / "releases" / "2020V1" / "manifest.json").read_text())["volledigheid"] == expected
+    published = json.loads((out / "manifest.json").read_text())["volledigheid"]
+    assert published == [{k: v for k, v in e.items() if k != "geleverd"} for e in expected]
+    assert line in run_vt("releases", "--years", "2020", home=home).stdout  # frozen: from its manifest
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("VT_DATABASE", raising=False)
+        warehouse = Warehouse(home)
+        assert built_completeness(warehouse, "2020V1") == completeness(warehouse, get_release("2020V1"),
+                                                                       get_release("2020V1").peildatum) == expected

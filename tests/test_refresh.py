@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fcntl
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +24,7 @@ from loaders.publish import PublishError
 from loaders.release import reproducible
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, THREE_ORGS, run_dbt_cli, run_vt, small_delivery, write_delivery
-from tests.states import shared_state
+from tests.states import private_copy, shared_state
 
 ORGS = THREE_ORGS
 
@@ -53,7 +55,10 @@ def reference(refreshed_half_year):
 def test_refresh_loads_reports_builds_freezes_publishes(reference):
     home, first, _ = reference
     assert first.stdout.strip() == ("3 files loaded; 0 rejected; 3 quality reports; releases built: 2020V2, 2020V3; "
-                                    "frozen: 2020V1; published: 2020V1")
+                                    "frozen: 2020V1; published: 2020V1; warnings: 1 (see the messages)")
+    # three of the 26 organisations delivered: said, but the run succeeds (a half-year with none exits 1)
+    assert first.returncode == 0 and first.stderr.startswith(
+        "warning: release 2020V1 was frozen incomplete: 2020H1: 3 of 26 organisations delivered (missing: VT03 ")
     assert list((home / "inbox").iterdir()) == []
     assert sorted(p.name for p in (home / "kwaliteit").iterdir()) == [f"{o}_2020H1_001" for o in ORGS]
     assert (home / "publicatie" / "2020V1" / "cijfers_2020V1.csv").exists()
@@ -88,6 +93,51 @@ def test_a_release_frozen_earlier_is_checked_whole_before_it_is_published(refere
     assert sorted(p.name for p in (home / "publicatie").iterdir()) == []  # nothing, not even a half-made folder
     refresh_module._publish(warehouse, "2020V1", target, log, summary, just_frozen=True)
     assert summary.published == ["2020V1"] and (target / "cijfers_2020V1.csv").exists()
+
+
+@pytest.mark.slow(seconds=45)
+def test_a_half_year_nobody_delivered_is_missing_never_nihil_and_the_refresh_says_so(reference, tmp_path):
+    """The demo's case: 2020H1 delivered (by three organisations), 2020H2 by nobody, and a refresh long after
+    2020V3's peildatum. Both releases are frozen and published, every 2020H2 cell is `.` (never `–`, which is a
+    counted zero), the 23 regions that did not deliver for 2020H1 and Nederland too; the run warns per half-year,
+    names the organisations, and exits 1 because a whole half-year is empty."""
+    home = private_copy(reference[0], tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    proc = run_vt("refresh", "--inbox", str(inbox), "--today", "2022-01-10", home=home, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.strip() == ("0 files loaded; 0 rejected; 0 quality reports; releases built: -; frozen: "
+                                   "2020V2, 2020V3; published: 2020V2, 2020V3; warnings: 4 (see the messages)")
+    missing = "VT03 Flevoland, VT04 Fryslân, VT06 Gelderland-Zuid, VT07 Gooi en Vechtstreek, VT08 Groningen"
+    for name in ("2020V2", "2020V3"):
+        assert (f"warning: release {name} was frozen incomplete: 2020H1: 3 of 26 organisations delivered (missing: "
+                f"{missing}, VT09 Haaglanden, ...). Their figures and Nederland's are published as missing (.)") \
+            in proc.stderr
+        assert (f"warning: release {name} was frozen incomplete: 2020H2: none of the 26 organisations delivered. "
+                "Every figure of the half-year is published as missing (.); ask the missing organisations for their "
+                "delivery: a later one goes into the next version of 2020\n") in proc.stderr
+    assert proc.stderr.count("warning: ") == 4
+    assert (home / "logs" / "refresh.log").read_text().count("warning: release 2020V3 was frozen incomplete") == 2
+    frame = pd.read_csv(home / "publicatie" / "2020V3" / "cijfers_2020V3.csv", keep_default_na=False)
+    h2 = frame[frame.periode == "2020H2"]
+    assert len(h2) == 27 * 22 and set(h2.symbool) == {"."} and set(h2.waarde) == {""}
+    h1 = frame[frame.periode == "2020H1"]
+    assert set(h1[~h1.vt_code.isin(ORGS)].symbool) == {"."}
+    assert "." not in set(h1[h1.vt_code.isin(ORGS) & (h1.eenheid == "aantal")].symbool)
+    series = pd.read_csv(home / "publicatie" / "2020V3" / "tijdreeks_2020V3.csv", keep_default_na=False)
+    assert set(series[series.periode == "2020H2"].symbool) == {"."}
+    page = (home / "publicatie" / "2020V3" / "publicatie_2020V3.html").read_text()
+    section = page[page.index('<section id="h-2020H2">'):page.index('<section id="tijdreeks">')]
+    assert '<rect class="bar"' not in section and "–" not in section and 'data-value="."' in section
+    assert ("2e halfjaar van 2020: geen van de 26 Veilig Thuis-organisaties heeft op de peildatum gegevens over dit "
+            "halfjaar geleverd; alle cijfers van dit halfjaar ontbreken (.).") in section
+    codebook = (home / "releases" / "2020V3" / "codebook_2020V3.md").read_text()
+    assert "- 2020H2: 0 van de 26 organisaties leverden: ontbrekend VT01 " in codebook
+    listed = run_vt("releases", "--years", "2020", home=home).stdout
+    assert "         2020H2: none of the 26 organisations delivered\n" in listed
+    # a later run has nothing new to say, and exits 0
+    again = run_vt("refresh", "--inbox", str(inbox), "--today", "2022-01-10", home=home)
+    assert "warning" not in again.stderr
 
 
 def test_second_refresh_does_nothing_and_says_so(reference):
@@ -206,7 +256,8 @@ def test_a_release_that_could_not_be_frozen_holds_back_the_publications_after_it
                   env={"VT_KILL_AT": "release:before-rename@2"}, check=False)
     assert proc.returncode == 2, proc.stderr
     assert proc.stdout == ("3 files loaded; 0 rejected; 3 quality reports; releases built: 2020V3, 2021V2, 2021V3; "
-                           "frozen: 2020V1, 2021V1; published: 2020V1; held back: 2 (see the messages)\n"), proc.stdout
+                           "frozen: 2020V1, 2021V1; published: 2020V1; warnings: 2 (see the messages); held back: 2 (see the "
+                           "messages)\n"), proc.stdout
     assert proc.stderr.splitlines()[1] == (
         "release 2021V1: frozen; not published: it waits for 2020V2, before it in the calendar and not frozen in "
         "this run (see above), as a publication's series reads the releases before it; the next refresh "
@@ -263,15 +314,37 @@ def test_history_backloaded_to_every_release_and_corrections_never_touch_a_froze
         ("2022H1", "2022V3"), ("2022H2", "2022V3"), ("2023H1", "2023V3"), ("2023H2", "2023V3")]
 
 
+CSVW_PANDAS = {"string": "string", "decimal": "Float64", "boolean": "boolean"}
+
+
+def read_as_the_page_says(path: Path) -> pd.DataFrame:
+    """A published CSV read by the pandas lines of its publication's page (Bronnen), run as printed; every column
+    then has the type its CSVW metadata declares."""
+    release = path.parent.name
+    page = (path.parent / f"publicatie_{release}.html").read_text(encoding="utf-8")
+    code = html.unescape(re.search(r"<pre>(import pandas as pd\n.*?)</pre>", page, re.S).group(1))
+    namespace: dict = {}
+    exec(code.replace(f'"cijfers_{release}.csv"', repr(str(path))), namespace)  # noqa: S102 (the page's own lines)
+    frame = namespace["df"]
+    meta = json.loads(path.with_name(path.name + "-metadata.json").read_text(encoding="utf-8"))
+    declared = {c["name"]: c["datatype"] if isinstance(c["datatype"], str) else c["datatype"]["base"]
+                for c in meta["tableSchema"]["columns"]}
+    assert list(declared) == list(frame.columns), path
+    assert {c: str(frame[c].dtype) for c in frame.columns} == {c: CSVW_PANDAS[d] for c, d in declared.items()}, path
+    return frame
+
+
 def assert_series_of_every_publication(home: Path, frozen: list[str]) -> None:
     """Every published CSV reads into pandas as is; each release's series takes each half-year from the latest
     release frozen by its own peildatum; the 2023 region change is said, not joined."""
     for path in sorted((home / "publicatie").rglob("*.csv")):
         frame = pd.read_csv(path)
         assert list(frame.columns) == ["periode", "status", "bron", "vt_code", "vt_naam", "maat", "omschrijving",
-                                       "eenheid", "waarde", "symbool"], path
+                                       "eenheid", "waarde", "symbool", "trendbreuk"], path
         assert str(frame.waarde.dtype) == "float64" and frame.periode.str.fullmatch(r"\d{4}H[12]").all(), path
         assert set(frame.symbool.dropna()) <= {"x", ".", "–"}, path
+        typed = read_as_the_page_says(path)
+        assert typed.symbool.str.contains("x").dtype == "boolean" and len(typed) == len(frame), path
     assert sorted(p.name for p in (home / "publicatie").iterdir()) == frozen
     series = pd.read_csv(home / "publicatie" / "2023V2" / "tijdreeks_2023V2.csv")
     sources = series.groupby("periode").bron.unique().map(list).to_dict()
@@ -309,9 +382,11 @@ def test_the_readme_cron_line_works_as_written(half_year, tmp_path):
     env = {k: v for k, v in os.environ.items()
            if k not in ("VT_HOME", "VT_PSEUDONYM_KEY", "VT_RELEASE_KEY", "VT_DATABASE")}
     proc = subprocess.run(["sh", "-c", command.replace("/srv/vt", str(root))], env=env)
-    assert proc.returncode == 0
+    # today, 2020V2 and 2020V3 are frozen with a 2020H2 that nobody delivered: exit 1, said in the log
+    assert proc.returncode == 1
     log = (root / "warehouse" / "logs" / "cron.log").read_text()
     assert log.startswith("3 files loaded; 0 rejected; 3 quality reports;")
+    assert "warning: release 2020V3 was frozen incomplete: 2020H2: none of the 26 organisations delivered." in log
     assert list((root / "inbox").iterdir()) == []
 
 
@@ -379,7 +454,8 @@ def test_after_the_operator_adds_the_years_every_due_release_is_frozen_and_publi
         "2026: 342 gemeenten and 25 VT-regio's carried forward from 2025"]
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == ("0 files loaded; 0 rejected; 6 quality reports; releases built: 2025V3, 2026V2, "
-                                     "2026V3; frozen: 2025V1, 2025V2, 2026V1; published: 2025V1, 2025V2, 2026V1")
+                                     "2026V3; frozen: 2025V1, 2025V2, 2026V1; published: 2025V1, 2025V2, 2026V1; "
+                                     "warnings: 4 (see the messages)")
     cijfers = pd.read_csv(home / "publicatie" / "2026V1" / "cijfers_2026V1.csv")
     assert len(cijfers) == (25 + 1) * 22 and list(cijfers.iloc[0, :6]) == [
         "2026H1", "voorlopig", "2026V1", "VT01", "Amsterdam-Amstelland", "gestarte_adviezen"]

@@ -20,11 +20,11 @@ import polars as pl
 import pytest
 
 from loaders.codebook import examples
-from loaders.layout import code_lists
+from loaders.layout import code_lists, layouts
 from loaders.pseudonym import hmac_hex
 from loaders.release import content_checksum, freeze_release, verify_release
 from loaders.release_files import labels_view
-from loaders.schema import tables
+from loaders.schema import CODED_ID_WIDTH, tables
 from loaders.warehouse import Warehouse
 from tests.conftest import CHROMIUM_FLAGS, KEY, RELEASE_KEY, chromium, run_vt
 from tests.states import shared_state
@@ -181,7 +181,8 @@ def test_csvw_schema_per_csv(frozen):
         fks = {(name, tuple(f["columnReference"])) for f in meta["tableSchema"].get("foreignKeys", [])}
         assert fks == {d for d in declared if d[0] == name}
     casus = json.loads((folder / "VT_casus_2020V2.csv-metadata.json").read_text(encoding="utf-8"))
-    assert {c["name"]: c["datatype"] for c in casus["tableSchema"]["columns"]}["gemeente_gaaf"] == "string"
+    assert {c["name"]: c["datatype"] for c in casus["tableSchema"]["columns"]}["gemeente_gaaf"] == \
+        {"base": "string", "maxLength": 4}
 
 
 def test_spss_and_stata_syntax(frozen):
@@ -202,6 +203,52 @@ def test_spss_and_stata_syntax(frozen):
     assert "RECODE aard_1_t ('true'=1) ('false'=0) (ELSE=SYSMIS) INTO aard_1." in melding
     assert "ADD FILES /FILE=* /KEEP=identificatienummer_melding identificatienummer_casus " in melding
     assert max(len(line) for line in melding.splitlines()) < 400
+
+
+def test_every_coded_field_of_every_layout_version_is_declared_as_wide_as_its_code_list():
+    """The declared width of a released code column is its code list's longest code, for every coded field of
+    every layout version (aanleiding_gaaf was A1, and PSPP read 04 as 0, the label of 05's neighbour); a code
+    fits its delivered field; and every released text column declares a width."""
+    lists = code_lists()
+    columns = {(t.entity, c.name): c for t in tables().values() for c in t.columns}
+    checked = []
+    for versie, layout in layouts().versions.items():
+        for rt in layout.data_types:
+            for f in rt.fields:
+                if not f.codelijst or f.codelijst not in lists or f.type == "F":
+                    continue
+                longest = max(len(code) for code, _ in lists[f.codelijst])
+                assert f.length >= longest, (versie, rt.code, f.name)
+                column = columns.get((rt.entiteit, f"{f.name}_gaaf"))
+                if column is not None:
+                    assert column.breedte == longest, (versie, rt.code, f.name, column.breedte, longest)
+                    checked.append((versie, rt.code, f.name))
+    assert ("0300", "ME", "aanleiding") in checked and ("0200", "AD", "rol") in checked
+    assert [(t.model, c.name) for t in tables().values() for c in t.columns
+            if c.data_type == "varchar" and not c.breedte] == []
+
+
+def test_every_export_declares_the_columns_width(frozen):
+    """SPSS A widths, Stata str widths, CSVW maxLength and the codebook's formats are the declared widths,
+    whatever the release's longest value (this year has no aanleiding at all: layout 0200)."""
+    folder = folder_of(frozen)
+    codebook = (folder / "codebook_2020V2.md").read_text(encoding="utf-8")
+    for t in tables().values():
+        name = t.name("2020V2")
+        sps = (folder / f"{name}.sps").read_text(encoding="utf-8")
+        do = (folder / f"{name}.do").read_text(encoding="utf-8")
+        csvw = {c["name"]: c["datatype"] for c in json.loads(
+            (folder / f"{name}.csv-metadata.json").read_text(encoding="utf-8"))["tableSchema"]["columns"]}
+        for c in t.columns:
+            if c.data_type != "varchar":
+                continue
+            assert f"\n  {c.name} A{c.breedte}\n" in sps, (name, c.name)
+            assert f"\nrecast str{c.breedte} {c.name}\n" in do, (name, c.name)
+            if not c.is_date:
+                assert csvw[c.name] == {"base": "string", "maxLength": c.breedte}, (name, c.name)
+    melding = (folder / "VT_melding_2020V2.sps").read_text(encoding="utf-8")
+    assert "\n  aanleiding_gaaf A2\n" in melding and "\n  identificatienummer_melding A64\n" in melding
+    assert CODED_ID_WIDTH == 64 and "| aanleiding_gaaf | A2 |" in codebook.replace("`", "")
 
 
 def test_codebook_examples_answer_the_questions(frozen):

@@ -58,10 +58,13 @@ def publish(pub: Publicatie, out: Path, unrounded: bool = False) -> list[Path]:
 
     name = pub.release.name
     out.mkdir(parents=True, exist_ok=True)
-    written = [tidy.write(out / f"cijfers_{name}.csv", pub.eigen, pub.suppress),
-               tidy.write(out / f"tijdreeks_{name}.csv", pub.reeks, pub.suppress)]
+    written = [*tidy.write(out / f"cijfers_{name}.csv", pub.eigen, pub.suppress, reeks=pub.reeks,
+                           titel=f"Kerncijfers en indicatoren per Veilig Thuis-regio, release {name}"),
+               *tidy.write(out / f"tijdreeks_{name}.csv", pub.reeks, pub.suppress,
+                           titel=f"Tijdreeks per Veilig Thuis-regio, release {name}")]
     if unrounded:
-        written.append(tidy.write(out / f"cijfers_{name}_onafgerond.csv", pub.eigen, rounded=False))
+        written += tidy.write(out / f"cijfers_{name}_onafgerond.csv", pub.eigen, rounded=False, reeks=pub.reeks,
+                              titel=f"Onafgeronde aantallen, release {name} (alleen ter controle)")
     written.append(workbook.write(pub, out / f"tabellen_{name}.xlsx"))
     written.append(page.write(pub, out / f"publicatie_{name}.html"))
     written.append(write_manifest(out, pub, written))
@@ -77,7 +80,9 @@ def write_manifest(out: Path, pub: Publicatie, written: list[Path]) -> Path:
     files = [{"name": p.name, "sha256": sha256_file(p)} for p in written]
     reeks = [{"periode": h} if isinstance(h, str) else {"periode": h.periode, "bron": h.bron, "status": h.status}
              for h in pub.reeks]
-    body = {"release": pub.release.name, "onderdrukking": pub.suppress, "regio": pub.regio, "tijdreeks": reeks,
-            "files": files}
+    volledigheid = [{"periode": h.periode, "organisaties": len([vt for vt, _ in h.regios if vt != TOTAAL]),
+                     "ontbrekend": [{"vt_code": vt, "vt_naam": naam} for vt, naam in h.ontbrekend]} for h in pub.eigen]
+    body = {"release": pub.release.name, "onderdrukking": pub.suppress, "regio": pub.regio,
+            "volledigheid": volledigheid, "trendbreuken": pub.breuken, "tijdreeks": reeks, "files": files}
     path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
     return path

@@ -69,9 +69,11 @@ def bar_chart(title: str, rows: list[tuple[str, str, Cel]], color: str = BLUE) -
     return "".join(parts)
 
 
-def line_chart(title: str, points: list[tuple[str, Cel | None]], color: str = BLUE) -> str:
+def line_chart(title: str, points: list[tuple[str, Cel | None]], color: str = BLUE,
+               breuken: list[int] | None = None) -> str:
     """A line over the half-years (label, cell): a y axis with values, a dot and its value at every point with
-    a number; the line breaks where a half-year has none (a symbol is written at the axis instead)."""
+    a number; the line breaks where a half-year has none (a symbol is written at the axis instead), and at a
+    trendbreuk before point i in `breuken`, where a dashed vertical line is drawn."""
     left, plot_w, plot_h, top = 56, 380, 150, 34
     values = [float(c.waarde) for _, c in points if c is not None and c.waarde is not None]
     ticks = nice_ticks(max(values, default=0))
@@ -92,6 +94,14 @@ def line_chart(title: str, points: list[tuple[str, Cel | None]], color: str = BL
     dots = []
     for i, (label, cel) in enumerate(points):
         x = left + step * (i + 0.5)
+        if i in (breuken or []):
+            if len(segment) > 1:
+                parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(segment)}"/>')
+            segment = []
+            xb = x - step / 2
+            parts.append(f'<line class="trendbreuk" x1="{xb:.1f}" y1="{top - 6}" x2="{xb:.1f}" y2="{base}" '
+                         f'stroke="{INK}" stroke-dasharray="4 3"/>')
+            parts.append(_text(xb + 3, top, "trendbreuk", "start", 9, "trendbreuk"))
         if i % label_every == 0 or i == len(points) - 1:
             parts.append(_text(x, base + 14, label, "middle", 9, "xlabel"))
         if cel is None or cel.waarde is None:

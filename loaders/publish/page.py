@@ -11,7 +11,8 @@ from loaders.publish.cells import ROUNDING_NOTE, SYMBOLS, TOTAAL, Cel, periode_l
 from loaders.publish.charts import BLUE, ORANGE, bar_chart, line_chart
 from loaders.publish.measures import Maat, indicatoren, kerncijfers, maten
 from loaders.publish.sources import CBS, Halfjaar, Publicatie, region_notes
-from loaders.publish.text import OVERDRACHTEN_NOOT, bron_reeks, bronnen, geheimhouding, ondertitel, titel
+from loaders.publish.text import (OVERDRACHTEN_NOOT, bron_reeks, bronnen, geheimhouding, inlezen, ondertitel, titel,
+                                  trendbreuk_noten, volledigheden, volledigheid)
 
 BARS = ("ontvangen_meldingen", "actieve_casussen")
 STYLE = """
@@ -29,6 +30,9 @@ figure { margin: 1em 0; } figcaption { font-size: 13px; color: #333; margin-top:
 dl.tekens dt { float: left; width: 4em; font-weight: bold; } dl.tekens dd { margin-left: 4.5em; }
 dl.begrippen dt { font-weight: bold; margin-top: 0.4em; }
 nav ul { columns: 2; }
+th.breuk, td.breuk { border-left: 3px double #222; }
+p.ontbreekt { font-weight: bold; }
+pre { background: #f4f4f4; padding: 0.5em; font-size: 12px; overflow-x: auto; }
 """
 
 
@@ -59,6 +63,12 @@ def _region_table(h: Halfjaar, cells: dict, which: list[Maat]) -> str:
 
 
 def _onder(pub: Publicatie, h: Halfjaar, noot: bool) -> str:
+    zin = volledigheid(h)
+    missing = f'<p class="onder ontbreekt" data-ontbrekend="{len(h.ontbrekend)}">{_e(zin)}</p>' if zin else ""
+    return missing + _bron_onder(pub, h, noot)
+
+
+def _bron_onder(pub: Publicatie, h: Halfjaar, noot: bool) -> str:
     bits = [pub.bron if h.bron != CBS else "Bron: CBS, Beleidsinformatie Veilig Thuis."]
     if noot:
         bits.append(f"<sup>1</sup> {OVERDRACHTEN_NOOT}")
@@ -84,10 +94,16 @@ def _halfjaar_section(pub: Publicatie, h: Halfjaar, figure: list[int]) -> str:
     return "".join(parts)
 
 
+def _breuk(pub: Publicatie, h: Halfjaar | str) -> str:
+    """The class of a series column after a trendbreuk: a double line before it."""
+    return ' class="breuk"' if (h if isinstance(h, str) else h.periode) in pub.breuken else ""
+
+
 def _series_table(pub: Publicatie, vt: str) -> str:
-    head = "".join(f"<th scope=\"col\">{_e(pub.kolom(h))}</th>" for h in pub.reeks)
+    head = "".join(f"<th scope=\"col\"{_breuk(pub, h)}>{_e(pub.kolom(h))}</th>" for h in pub.reeks)
     body = [f"<tr data-maat=\"{m.naam}\"><th scope=\"row\">{_head(m)}</th>"
-            + "".join(_cell(pub.reeks_cel(h, vt, m.naam)) for h in pub.reeks) + "</tr>" for m in maten()]
+            + "".join(_cell(pub.reeks_cel(h, vt, m.naam)).replace("<td", f"<td{_breuk(pub, h)}", 1)
+                      for h in pub.reeks) + "</tr>" for m in maten()]
     return (f"<table class=\"reeks\" data-region=\"{vt}\"><thead><tr><th scope=\"col\">Onderwerp</th>{head}</tr>"
             f"</thead><tbody>{''.join(body)}</tbody></table>")
 
@@ -113,8 +129,9 @@ def _series_section(pub: Publicatie, figure: list[int]) -> str:
     parts += [_series_table(pub, pub.regio), _onder_reeks(pub)]
     for m in kerncijfers():
         figure[0] += 1
-        nl = line_chart("Nederland", _points(pub, TOTAAL, m.naam), BLUE)
-        rg = line_chart(regio, _points(pub, pub.regio, m.naam), ORANGE)
+        breuken = [i for i, h in enumerate(pub.reeks) if (h if isinstance(h, str) else h.periode) in pub.breuken]
+        nl = line_chart("Nederland", _points(pub, TOTAAL, m.naam), BLUE, breuken)
+        rg = line_chart(regio, _points(pub, pub.regio, m.naam), ORANGE, breuken)
         parts.append(f'<figure data-maat="{m.naam}"><div class="paar">{nl}{rg}</div><figcaption>Figuur {figure[0]}. '
                      f"{_e(m.kop)} per halfjaar, Nederland (links) en {_e(regio)} (rechts); elk met een eigen "
                      "schaal.</figcaption></figure>")
@@ -123,19 +140,32 @@ def _series_section(pub: Publicatie, figure: list[int]) -> str:
 
 
 def _onder_reeks(pub: Publicatie) -> str:
-    return (f"<p class=\"onder\">{_e(bron_reeks(pub))} <sup>1</sup> {_e(OVERDRACHTEN_NOOT)} Een lege cel: de regio bestond "
-            "in dat halfjaar niet.</p>")
+    breuk = "".join(f" {_e(n)}" for n in trendbreuk_noten(pub))
+    return (f"<p class=\"onder\">{_e(bron_reeks(pub))} <sup>1</sup> {_e(OVERDRACHTEN_NOOT)}{breuk} Een lege cel: de "
+            "regio bestond in dat halfjaar niet; een punt (.): gegevens ontbreken (zie Toelichting, Volledigheid en "
+            "Bronnen).</p>")
 
 
 def _toelichting(pub: Publicatie) -> str:
     tekens = "".join(f"<dt>{_e(s)}</dt><dd>{_e(m)}</dd>" for s, m in SYMBOLS)
     begrippen = "".join(f"<dt>{_e(m.kop)}</dt><dd>{_e(m.begrip)}</dd>" for m in maten())
     sources = "".join(f"<li>{_e(b)}</li>" for b in bronnen(pub))
+    missing = volledigheden(pub)
+    compleet = ("<ul class=\"volledigheid\">" + "".join(f"<li>{_e(z)}</li>" for z in missing) + "</ul>" if missing
+                else "<p class=\"volledigheid\">Voor elk halfjaar in deze publicatie hebben alle Veilig "
+                     "Thuis-organisaties gegevens geleverd.</p>")
+    noten = "".join(f"<p>{_e(n)}</p>" for n in trendbreuk_noten(pub))
+    lezen = "".join(f"<p>{_e(tool)}:</p><pre>{_e(code)}</pre>" for tool, code in inlezen(pub.release.name))
     return (f'<section id="toelichting"><h2>Toelichting</h2><h3>Verklaring van tekens</h3>'
             f'<dl class="tekens">{tekens}</dl><h3>Begrippen</h3><dl class="begrippen">{begrippen}</dl>'
+            f"<h3>Volledigheid</h3>{compleet}"
             f"<h3>Afronding en geheimhouding</h3><p>{_e(ROUNDING_NOTE)} {_e(geheimhouding(pub.suppress))}</p>"
-            f"<h3>Voetnoot</h3><p><sup>1</sup> {_e(OVERDRACHTEN_NOOT)}</p>"
-            f"<h3>Bronnen</h3><ul>{sources}</ul><p class=\"bron\">{_e(pub.bron)}</p></section>")
+            f"<h3>Voetnoten</h3><p><sup>1</sup> {_e(OVERDRACHTEN_NOOT)}</p>{noten}"
+            f"<h3>Bronnen</h3><ul>{sources}</ul><p class=\"bron\">{_e(pub.bron)}</p>"
+            f"<p class=\"inlezen\">De CSV-bestanden (cijfers_{_e(pub.release.name)}.csv, tijdreeks_{_e(pub.release.name)}.csv) "
+            "zijn beschreven in CSVW, het bestand -metadata.json ernaast: periode en vt_code zijn codes (vt_naam is het "
+            "label van de regio), waarde is een getal, symbool is tekst, trendbreuk waar of onwaar. Zo leest u "
+            f"ze in met die typen (voor de tijdreeks alleen de bestandsnaam anders):</p>{lezen}</section>")
 
 
 def write(pub: Publicatie, path: Path) -> Path:

@@ -42,10 +42,18 @@ class Halfjaar:
     status: str  # voorlopig | nader voorlopig | definitief
     bron: str  # the release it comes from, or CBS
     regios: list[tuple[str, str]]  # (vt_code, vt_naam)
-    aantallen: dict[tuple[str, str], int] = field(default_factory=dict)  # (vt_code, maat) -> count
-    # (vt_code, indicator) -> (teller, noemer); absent: the source has no indicators (CBS)
-    indicatoren: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    aantallen: dict[tuple[str, str], int | None] = field(default_factory=dict)  # (vt_code, maat) -> count
+    # (vt_code, indicator) -> (teller, noemer), None when the data is missing; absent: the source has no
+    # indicators (CBS)
+    indicatoren: dict[tuple[str, str], tuple[int, int] | None] = field(default_factory=dict)
     afgerond: bool = False  # the counts are already rounded, as published (CBS): a 0 is not known to be nihil
+    # regions whose organisation has no valid delivery for the half-year by the peildatum: their cells, and NL's,
+    # are missing (kerncijfers.volledig); (vt_code, vt_naam) in publication order
+    ontbrekend: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def volledig(self) -> bool:
+        return not self.ontbrekend
 
     @property
     def mark(self) -> str:
@@ -115,11 +123,14 @@ def _read(con, release: Release, kern: str, ind: str, params: list[str] | None =
         r = dict(zip(cols, row))
         h = out.setdefault(r["verslagperiode"], Halfjaar(r["verslagperiode"], release.status, release.name, []))
         h.regios.append((r["vt_code"], r["vt_naam"]))
-        h.aantallen.update(((r["vt_code"], m), int(r[m])) for m in KERNCIJFERS)
+        # NULL: the region (or, for NL, some region) has no delivery: missing, never 0
+        h.aantallen.update(((r["vt_code"], m), None if r[m] is None else int(r[m])) for m in KERNCIJFERS)
+        if r["vt_code"] != TOTAAL and r.get("volledig") is False:
+            h.ontbrekend.append((r["vt_code"], r["vt_naam"]))
     for periode, vt, indicator, teller, noemer in tellers:
         if periode in out and indicator in INDICATOREN:
-            out[periode].indicatoren[(vt, indicator)] = (int(teller), int(noemer))
-    for h in out.values():  # an indicator without a row had nothing to count: 0 of 0
+            out[periode].indicatoren[(vt, indicator)] = None if noemer is None else (int(teller), int(noemer))
+    for h in out.values():  # an indicator without a row had nothing to count: 0 of 0 (as frozen before issue 37)
         for vt, _ in h.regios:
             for i in INDICATOREN:
                 h.indicatoren.setdefault((vt, i), (0, 0))
@@ -194,10 +205,16 @@ class Publicatie:
         # per half-year of the series with a table, its published cells: made once for the page and workbook
         return {h.periode: h.cellen(self.suppress) for h in self.reeks if not isinstance(h, str)}
 
-    @staticmethod
-    def kolom(h: Halfjaar | str) -> str:
-        """A half-year of the series as a column or axis label, with its mark."""
-        return periode_kort(h, "") if isinstance(h, str) else periode_kort(h.periode, h.mark)
+    @cached_property
+    def breuken(self) -> dict[str, str]:
+        """The half-years of the series that begin after a trendbreuk, each with the half-year before it."""
+        return trendbreuken(self.reeks)
+
+    def kolom(self, h: Halfjaar | str) -> str:
+        """A half-year of the series as a column or axis label, with its mark, and the trendbreuk note's mark
+        when a break lies before it."""
+        label = periode_kort(h, "") if isinstance(h, str) else periode_kort(h.periode, h.mark)
+        return label + (f" {TRENDBREUK}" if (h if isinstance(h, str) else h.periode) in self.breuken else "")
 
     def reeks_cel(self, h: Halfjaar | str, vt_code: str, maat: str) -> Cel | None:
         """A published cell of the series: missing (.) in a half-year that nothing publishes, None (cannot
@@ -210,6 +227,18 @@ class Publicatie:
             if not isinstance(h, str) and h.naam(vt_code):
                 return h.naam(vt_code) or vt_code
         return vt_code
+
+
+# the mark of the trendbreuk note, beside a half-year's label (¹ is the overdrachten note)
+TRENDBREUK = "²"
+
+
+def trendbreuken(reeks: list[Halfjaar | str]) -> dict[str, str]:
+    """Per half-year of the series that begins after a break in it, the half-year with figures before it: where
+    the source changes between the CBS tables (counted by CBS, published rounded) and the microdata (counted
+    here, each half-year from its own deliveries). Half-years without figures between the two do not hide it."""
+    tables = [h for h in reeks if not isinstance(h, str)]
+    return {h.periode: before.periode for before, h in zip(tables, tables[1:]) if (before.bron == CBS) != (h.bron == CBS)}
 
 
 def region_notes(reeks: list[Halfjaar | str]) -> dict[str, str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from loaders.kalender import Release
-from loaders.publish.cells import periode_label
-from loaders.publish.sources import CBS
+from loaders.kalender import Release, releases
+from loaders.publish.cells import TOTAAL, periode_label
+from loaders.publish.sources import CBS, TRENDBREUK, Halfjaar
 
 BRON_ENV = "VT_PUBLICATIE_BRON"
 DEFAULT_BRON = "Bron: Beleidsinformatie Veilig Thuis, microdata release {release}."
@@ -53,15 +53,82 @@ def geheimhouding(suppress: int) -> str:
             "geheim gemaakt, zodat geen geheime cel uit het totaal van Nederland is terug te rekenen.")
 
 
+def datum(d) -> str:
+    return f"{d.day} {MAANDEN[d.month - 1]} {d.year}"
+
+
+def niet_gepubliceerd(release: Release, periode: str) -> str:
+    """Why a half-year of `release`'s series has no figures (`.`): no release with it existed by this release's
+    peildatum, or those that did were not frozen in this warehouse."""
+    covering = [r for r in releases(int(periode[:4]), int(periode[:4]) + 1) if periode in r.perioden]
+    earlier = [r for r in covering if r.peildatum <= release.peildatum]
+    label = periode_label(periode, "")
+    if not earlier:
+        first = min(covering, key=lambda r: r.peildatum, default=None)
+        later = (f"; de eerste release met dit halfjaar, {first.name}, heeft peildatum {datum(first.peildatum)}"
+                 if first else "")
+        return (f"{label}: gegevens ontbreken (.): op de peildatum van deze release ({datum(release.peildatum)}) "
+                f"bestond nog geen release met dit halfjaar{later}.")
+    names = ", ".join(r.name for r in earlier)
+    return (f"{label}: gegevens ontbreken (.): geen release met dit halfjaar van vóór de peildatum van deze "
+            f"release ({names}) is vastgesteld (bevroren); er waren geen leveringen of de release is niet gemaakt.")
+
+
+def volledigheid(h: Halfjaar) -> str | None:
+    """A sentence on the organisations that did not deliver for the half-year, or None: all did."""
+    if h.volledig:
+        return None
+    n = len([vt for vt, _ in h.regios if vt != TOTAAL])
+    label = periode_label(h.periode, h.mark)
+    if len(h.ontbrekend) == n:
+        return (f"{label}: geen van de {n} Veilig Thuis-organisaties heeft op de peildatum gegevens over dit "
+                "halfjaar geleverd; alle cijfers van dit halfjaar ontbreken (.).")
+    names = ", ".join(f"{vt} {naam}" for vt, naam in h.ontbrekend)
+    regio = "deze regio" if len(h.ontbrekend) == 1 else "deze regio's"
+    return (f"{label}: {n - len(h.ontbrekend)} van de {n} Veilig Thuis-organisaties hebben gegevens geleverd; "
+            f"ontbrekend: {names}. De cijfers van {regio} "
+            "en van Nederland ontbreken (.); Nederland is geen "
+            "optelling van de regio's die wel leverden.")
+
+
+def volledigheden(pub) -> list[str]:
+    """Per half-year of the publication and of its series (from a release) whose deliveries are not complete,
+    the sentence of `volledigheid`."""
+    seen, out = set(), []
+    for h in [*pub.eigen, *pub.reeks]:
+        if isinstance(h, str) or (h.periode, h.bron) in seen:
+            continue
+        seen.add((h.periode, h.bron))
+        if (zin := volledigheid(h)) is not None:
+            out.append(zin)
+    return out
+
+
 def bronnen(pub) -> list[str]:
     """Per half-year of the series, where its figures come from."""
     out = []
     for h in pub.reeks:
         if isinstance(h, str):
-            out.append(f"{periode_label(h, '')}: geen vastgestelde release; gegevens ontbreken (.).")
+            out.append(niet_gepubliceerd(pub.release, h))
         elif h.bron == CBS:
             out.append(f"{periode_label(h.periode, h.mark)}: CBS, Beleidsinformatie Veilig Thuis (de gepubliceerde "
                        "tabel kerncijfers per Veilig Thuis-regio; zonder indicatoren).")
         else:
             out.append(f"{periode_label(h.periode, h.mark)}: microdata release {h.bron} ({h.status}).")
     return out
+
+
+def trendbreuk_noten(pub) -> list[str]:
+    """The note of every trendbreuk in the series, marked as the half-year after it is (²)."""
+    return [f"{TRENDBREUK} Trendbreuk tussen het {periode_label(voor, '')} en het {periode_label(na, '')}: tot en met "
+            f"het {periode_label(voor, '')} komen de cijfers uit de door het CBS gepubliceerde tabellen, daarna uit de "
+            "microdata van de Veilig Thuis-organisaties (elk halfjaar geteld uit de eigen levering, na gaafmaken). "
+            "De cijfers voor en na de breuk zijn niet zonder meer vergelijkbaar."
+            for na, voor in pub.breuken.items()]
+
+
+def inlezen(release: str) -> list[tuple[str, str]]:
+    """How pandas and Polars read the publication's tidy CSVs with their types (the CSVW beside each file)."""
+    from loaders.publish.tidy import read_lines
+
+    return read_lines(f"cijfers_{release}.csv")

@@ -15,7 +15,8 @@ from pathlib import Path
 from loaders.publish.cells import ROUNDING_NOTE, SYMBOLS, TOTAAL, Cel, periode_label
 from loaders.publish.measures import Maat, indicatoren, kerncijfers, maten
 from loaders.publish.sources import Halfjaar, Publicatie, region_notes
-from loaders.publish.text import OVERDRACHTEN_NOOT, bron_reeks, bronnen, geheimhouding, ondertitel, titel
+from loaders.publish.text import (OVERDRACHTEN_NOOT, bron_reeks, bronnen, geheimhouding, ondertitel, titel,
+                                  trendbreuk_noten, volledigheden, volledigheid)
 
 COUNT_FORMAT, PCT_FORMAT = "#,##0", "0.0"
 TEKENS = "Verklaring van tekens: " + "; ".join(f"{s} {m}" for s, m in SYMBOLS)
@@ -164,7 +165,9 @@ def write(pub: Publicatie, path: Path) -> Path:
         ("Verklaring van tekens", [f"{s}   {m}" for s, m in SYMBOLS]),
         ("Begrippen", [f"{m.kop}: {m.begrip}" for m in maten()]),
         ("Afronding en geheimhouding", [ROUNDING_NOTE, geheimhouding(pub.suppress)]),
-        ("Voetnoot", [f"¹ {OVERDRACHTEN_NOOT}"]),
+        ("Volledigheid", volledigheden(pub) or ["Voor elk halfjaar in deze publicatie hebben alle Veilig "
+                                                "Thuis-organisaties gegevens geleverd."]),
+        ("Voetnoten", [f"¹ {OVERDRACHTEN_NOOT}", *trendbreuk_noten(pub)]),
         ("Bronnen", [*bronnen(pub), pub.bron]),
     ], st)
     sheets.append(("Toelichting", "Verklaring van tekens, begrippen, afronding en bronnen"))
@@ -175,10 +178,12 @@ def write(pub: Publicatie, path: Path) -> Path:
         for kind, which, noot in (("Kerncijfers", kerncijfers(), [f"¹ {OVERDRACHTEN_NOOT}"]),
                                   ("Indicatoren", indicatoren(), [])):
             name, title = f"{kind} {h.periode}", f"{kind} per Veilig Thuis-regio, {label}"
-            _table_sheet(wb, name, title, h, cells, which, [*under, *noot], st)
+            missing = [zin] if (zin := volledigheid(h)) else []
+            _table_sheet(wb, name, title, h, cells, which, [*missing, *under, *noot], st)
             sheets.append((name, title))
-    notes = [bron_reeks(pub), *under[1:], f"¹ {OVERDRACHTEN_NOOT}", "Een lege cel: de regio bestond in dat halfjaar niet.",
-             *region_notes(pub.reeks).values(), *bronnen(pub)]
+    notes = [bron_reeks(pub), *under[1:], f"¹ {OVERDRACHTEN_NOOT}", *trendbreuk_noten(pub),
+             "Een lege cel: de regio bestond in dat halfjaar niet.", *region_notes(pub.reeks).values(),
+             *volledigheden(pub), *bronnen(pub)]
     _series_sheet(wb, pub, notes, st)
     sheets.append(("Tijdreeks", "Tijdreeks per Veilig Thuis-regio en onderwerp, alle gepubliceerde halfjaren"))
     contents.append([titel(pub.release)])

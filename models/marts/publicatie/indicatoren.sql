@@ -4,11 +4,21 @@
 
 -- The indicators per half-year, per VT-regio and NL, as numerator and denominator (publicatie.md): each one's
 -- counts named by the seed publicatie_maten (teller, noemer), taken from the one table of counts. Percentages,
--- suppression and symbols are made when publishing, from these unrounded counts.
+-- suppression and symbols are made when publishing, from these unrounded counts. Every region and NL has every
+-- indicator: 0 of 0 where nothing was counted, NULL of NULL where the half-year's data is not complete (the
+-- region's organisation did not deliver, or for NL any region's), as in kerncijfers.
 with
 
 maten as (
     {{ maten_tabel(indicatoren) }}
+),
+
+regios as (
+    select
+        verslagperiode,
+        vt_code,
+        volledig
+    from {{ ref('kerncijfers') }}
 ),
 
 tellingen as (
@@ -17,18 +27,23 @@ tellingen as (
 
 final as (
     select
-        tellers.verslagperiode,
-        tellers.vt_code,
+        regios.verslagperiode,
+        regios.vt_code,
         maten.maat as indicator,
-        tellers.aantal as teller,
-        noemers.aantal as noemer
-    from maten
-    inner join tellingen as tellers on maten.teller = tellers.telling
-    inner join tellingen as noemers
+        case when regios.volledig then coalesce(tellers.aantal, 0) end as teller,
+        case when regios.volledig then coalesce(noemers.aantal, 0) end as noemer
+    from regios
+    cross join maten
+    left join tellingen as tellers
+        on
+            maten.teller = tellers.telling
+            and regios.verslagperiode = tellers.verslagperiode
+            and regios.vt_code = tellers.vt_code
+    left join tellingen as noemers
         on
             maten.noemer = noemers.telling
-            and tellers.verslagperiode = noemers.verslagperiode
-            and tellers.vt_code = noemers.vt_code
+            and regios.verslagperiode = noemers.verslagperiode
+            and regios.vt_code = noemers.vt_code
 )
 
 select * from final

@@ -3,26 +3,30 @@
 {%- set kerncijfers = publicatie_maten('kerncijfers') | map(attribute='maat') | list %}
 
 -- The twelve kerncijfers per VT-regio of the half-year's year, plus NL, unrounded (publicatie.md).
--- Rounding, suppression and symbols are applied when publishing (vt publish).
+-- Rounding, suppression and symbols are applied when publishing (vt publish). A region whose organisation has
+-- no delivery for the half-year has NULL counts (gegevens ontbreken), and so has NL then: a national total of
+-- the regions that did deliver would undercount without a word.
 with
 
-perioden as (
-    select * from {{ ref('int_perioden_afgebakend') }}
+geleverd as (
+    select * from {{ ref('int_regios_geleverd') }}
 ),
 
 regios as (
     select
-        perioden.verslagperiode,
-        vt_regio.vt_code,
-        vt_regio.vt_naam
-    from perioden
-    inner join {{ ref('stg_referentie__vt_regios') }} as vt_regio on perioden.jaar = vt_regio.jaar
+        verslagperiode,
+        vt_code,
+        vt_naam,
+        geleverd as volledig
+    from geleverd
     union all
     select
         verslagperiode,
         'NL' as vt_code,
-        'Totaal' as vt_naam
-    from perioden
+        'Totaal' as vt_naam,
+        bool_and(geleverd) as volledig
+    from geleverd
+    group by verslagperiode
 ),
 
 tellingen as (
@@ -34,10 +38,11 @@ final as (
         regios.verslagperiode,
         regios.vt_code,
         regios.vt_naam,
-        {{ telling_kolommen(kerncijfers, 'tellingen') }}
+        regios.volledig,
+        {{ telling_kolommen(kerncijfers, 'tellingen', 'regios.volledig') }}
     from regios
     left join tellingen on regios.verslagperiode = tellingen.verslagperiode and regios.vt_code = tellingen.vt_code
-    group by regios.verslagperiode, regios.vt_code, regios.vt_naam
+    group by regios.verslagperiode, regios.vt_code, regios.vt_naam, regios.volledig
 )
 
 select * from final
