@@ -95,7 +95,8 @@ def test_html_page_renders_offline_in_headless_chromium_with_readable_charts(pub
     points = re.findall(r'<circle class="punt" data-periode="([^"]+)" data-value="(\d+)"', dom)
     assert len(points) == 12 * 2 * 2 and {p for p, _ in points} == {"1e hj 2019", "2e hj 2019"}
     assert "<h3>VT01 Amsterdam-Amstelland</h3>" in dom
-    for heading in ("Verklaring van tekens", "Begrippen", "Afronding en geheimhouding", "Voetnoot", "Bronnen"):
+    for heading in ("Verklaring van tekens", "Begrippen", "Afronding en geheimhouding", "Voetnoten", "Volledigheid",
+                    "Bronnen"):
         assert f"<h3>{heading}</h3>" in dom
     assert "<dt>x</dt><dd>geheim" in dom and "<dt>–</dt><dd>nihil</dd>" in dom and "<dt>.</dt><dd>gegevens ontbreken" in dom
     shot = tmp_path / "page.png"

@@ -429,3 +429,25 @@ def test_a_release_with_one_organisation_missing_shows_it_and_nederland_as_missi
         warehouse = Warehouse(home)
         assert built_completeness(warehouse, "2020V1") == completeness(warehouse, get_release("2020V1"),
                                                                        get_release("2020V1").peildatum) == expected
+
+
+def test_a_missing_half_year_of_the_series_says_why():
+    from loaders.publish.text import niet_gepubliceerd
+
+    assert niet_gepubliceerd(get_release("2020V1"), "2020H2") == (
+        "2e halfjaar van 2020: gegevens ontbreken (.): op de peildatum van deze release (30 september 2020) bestond "
+        "nog geen release met dit halfjaar; de eerste release met dit halfjaar, 2020V2, heeft peildatum 31 maart "
+        "2021.")
+    assert niet_gepubliceerd(get_release("2025V1"), "2024H2").startswith(
+        "2e halfjaar van 2024: gegevens ontbreken (.): geen release met dit halfjaar van vóór de peildatum van deze "
+        "release (2024V2) is vastgesteld (bevroren)")
+
+
+def test_a_trendbreuk_lies_where_the_source_changes_between_the_cbs_tables_and_the_microdata():
+    from loaders.publish.sources import trendbreuken
+
+    def h(periode, bron):
+        return Halfjaar(periode, "definitief", bron, [])
+
+    assert trendbreuken([h("2019H1", CBS), h("2019H2", CBS), "2020H1", h("2020H2", "2020V3")]) == {"2020H2": "2019H2"}
+    assert trendbreuken([h("2019H1", "2019V1"), h("2019H2", "2019V1"), h("2020H1", "2020V3")]) == {}

@@ -175,7 +175,8 @@ def test_csvw_schema_per_csv(frozen):
         types = {c["name"]: c["datatype"] for c in meta["tableSchema"]["columns"]}
         for c in t.columns:
             want = ({"base": "date", "format": "yyyyMMdd"} if c.is_date else
-                    {"varchar": "string", "boolean": "boolean", "integer": "integer"}[c.data_type])
+                    {"base": "string", "maxLength": c.breedte} if c.data_type == "varchar" else
+                    {"boolean": "boolean", "integer": "integer"}[c.data_type])
             assert types[c.name] == want
         assert meta["tableSchema"]["primaryKey"] == list(t.key)
         fks = {(name, tuple(f["columnReference"])) for f in meta["tableSchema"].get("foreignKeys", [])}
