@@ -394,8 +394,7 @@ def releases(years, as_json: bool) -> None:
                    f"{'ja' if r['gepubliceerd'] else 'nee':<7} {len(r['leveringen'])}{extra}{note}")
         if r["leveringen"] or r["bevroren"]:  # (a release nobody delivered for yet is not news)
             for entry in r["volledigheid"]:
-                if entry["ontbrekend"] or entry["organisaties"] is None:
-                    click.echo(f"         {completeness_text(entry)}")
+                click.echo(f"         {completeness_text(entry)}")
 
 
 @main.group(help="Reference data per year (gemeenten with their VT-regio, VT-regio's, mergers) in the warehouse. "

@@ -335,7 +335,7 @@ def _act(warehouse: Warehouse, release, action: str, built, freezes: FreezeRuns,
         if result.repaired:
             _hold(log, summary, f"release {name}: {result.repaired}")
         summary.frozen.append(name)
-        _warn_incomplete(log, summary, name, frozen_manifest(warehouse, name) or {})
+        _report_completeness(log, summary, name, frozen_manifest(warehouse, name) or {})
         faults.checkpoint("refresh:after-freeze")
         if unfrozen:
             raise PublishError(f"frozen; {_waits_for(unfrozen)}")
@@ -362,11 +362,14 @@ def _clean_staging(warehouse: Warehouse, log: StepLog) -> None:
                 log.write(f"removed {shown(str(p))}, left by an interrupted run")
 
 
-def _warn_incomplete(log: StepLog, summary: Summary, name: str, manifest: dict) -> None:
-    """A warning per half-year of a just-frozen release that not every organisation delivered for: its regions
-    (and Nederland) are published as missing (.), and only a next version can add them."""
+def _report_completeness(log: StepLog, summary: Summary, name: str, manifest: dict) -> None:
+    """Per half-year of a just-frozen release, how many organisations delivered (in the log), and a warning where
+    not every one did: their regions (and Nederland) are published as missing (.), and only a next version can
+    add them."""
     for entry in manifest.get("volledigheid", []):
-        if entry["ontbrekend"]:
+        if not entry["ontbrekend"]:
+            log.write(f"release {name}: {completeness_text(entry)}")
+        else:
             shown = ("Their figures and Nederland's are" if entry["geleverd"]
                      else "Every figure of the half-year is")
             message = (f"warning: release {name} was frozen incomplete: {completeness_text(entry)}. {shown} "

@@ -7,6 +7,7 @@ the series over five years are in test_calibration.py and test_refresh.py.)"""
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from loaders.publish.cells import GEHEIM, NIHIL, ONTBREEKT, TOTAAL, Cel, seconda
 from loaders.publish.sources import CBS, Halfjaar, region_notes, series_sources
 from loaders.publish.tidy import HEADER
 from tests.conftest import empty_delivery, record, regio_codes, run_vt, small_delivery, write_delivery
-from tests.states import shared_state
+from tests.states import private_copy, shared_state
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -444,10 +445,51 @@ def test_a_missing_half_year_of_the_series_says_why():
 
 
 def test_a_trendbreuk_lies_where_the_source_changes_between_the_cbs_tables_and_the_microdata():
-    from loaders.publish.sources import trendbreuken
+    from loaders.publish.sources import Breuk, definitie_breuken, trendbreuken
 
     def h(periode, bron):
         return Halfjaar(periode, "definitief", bron, [])
 
-    assert trendbreuken([h("2019H1", CBS), h("2019H2", CBS), "2020H1", h("2020H2", "2020V3")]) == {"2020H2": "2019H2"}
+    assert trendbreuken([h("2019H1", CBS), h("2019H2", CBS), "2020H1", h("2020H2", "2020V3")]) == {
+        "2020H2": Breuk("2019H2", True)}
     assert trendbreuken([h("2019H1", "2019V1"), h("2019H2", "2019V1"), h("2020H1", "2020V3")]) == {}
+    assert definitie_breuken() == {}  # the registry ships empty: no definition has changed since 2019
+
+
+def test_a_definition_change_in_the_registry_breaks_the_series_and_a_bad_row_is_named(monkeypatch):
+    from loaders.publish import sources
+    from loaders.publish.sources import Breuk, definitie_breuken, trendbreuken
+    from loaders.publish.text import trendbreuk_redenen
+
+    def registry(rows):
+        monkeypatch.setattr(sources, "read_csv", lambda name: rows if name == sources.DEFINITIES else [])
+        sources.definitie_breuken.cache_clear()
+
+    def h(periode, bron):
+        return Halfjaar(periode, "definitief", bron, [])
+
+    try:
+        registry([{"periode": "2021H1", "omschrijving": "Actief telt vanaf nu ook  gepauzeerde casussen."}])
+        breuken = trendbreuken([h("2020H1", "2020V3"), h("2020H2", "2020V3"), "2021H1", h("2021H2", "2021V3")])
+        assert breuken == {"2021H2": Breuk("2020H2", False, ("Actief telt vanaf nu ook gepauzeerde casussen.",))}
+        assert trendbreuk_redenen(breuken["2021H2"]) == ["Actief telt vanaf nu ook gepauzeerde casussen."]
+        for rows, problem in (
+                ([{"periode": "2021-1", "omschrijving": "x"}], "line 2: the half-year is not JJJJHn ('2021-1')"),
+                ([{"periode": "2021H1", "omschrijving": "x"}, {"periode": "2021H1", "omschrijving": "y"}],
+                 "line 3: the half-year is listed twice"),
+                ([{"periode": "2021H1", "omschrijving": " "}], "line 2: the description is empty"),
+                ([{"periode": "2021H1", "omschrijving": "x" * 501}], "line 2: the description is longer than 500"),
+                ([{"periode": "2021H1", "omschrijving": "a\x1bb"}], "line 2: the description has a control")):
+            registry(rows)
+            with pytest.raises(ValueError, match=re.escape(f"loaders/data/trendbreuken.csv {problem}")):
+                definitie_breuken()
+    finally:
+        sources.definitie_breuken.cache_clear()
+
+
+def test_vt_releases_says_how_many_organisations_delivered(small_release, tmp_path):
+    home = private_copy(small_release[0], tmp_path)
+    listed = run_vt("releases", "--years", "2020", home=home).stdout.splitlines()
+    assert listed[1].startswith("2020V1 ") and listed[2] == "         2020H1: 26 of 26 organisations delivered"
+    assert listed[4:6] == ["         2020H1: 26 of 26 organisations delivered",
+                           "         2020H2: none of the 26 organisations delivered"]

@@ -252,6 +252,26 @@ def test_every_export_declares_the_columns_width(frozen):
     assert CODED_ID_WIDTH == 64 and "| aanleiding_gaaf | A2 |" in codebook.replace("`", "")
 
 
+def test_a_value_wider_than_its_declared_width_is_never_frozen(frozen, tmp_path, monkeypatch):
+    """The exports would cut it (SPSS A, Stata str, CSVW maxLength): the freeze stops with the table and column."""
+    import dataclasses
+
+    from loaders import release_files
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for p in folder_of(frozen).glob("*.parquet"):
+        shutil.copy(p, folder / p.name)
+    narrow = {name: dataclasses.replace(t, columns=tuple(
+        dataclasses.replace(c, breedte=10) if c.name == "identificatienummer_casus" else c for c in t.columns))
+        for name, t in tables().items()}
+    monkeypatch.setattr(release_files, "tables", lambda: narrow)
+    monkeypatch.setattr(release_files, "creation_order", lambda: list(narrow.values()))
+    with pytest.raises(release_files.WidthError, match=r"^VT_casus_2020V2: values wider than their declared width, "
+                       r"which the SPSS, Stata and CSVW files would cut: identificatienummer_casus \(64 > 10\)$"):
+        release_files.analyst_database(folder, "2020V2", release_files.release_code_lists([]))
+
+
 def test_codebook_examples_answer_the_questions(frozen):
     """The codebook's SQL, run as printed, against independent computations from the Parquet files."""
     folder = folder_of(frozen)

@@ -16,7 +16,7 @@ from loaders.kalender import get_release
 from loaders.publish.cells import TOTAAL, count_cel, pct_cel, periode_label, round5, suppressed
 from loaders.publish.measures import INDICATOREN, KERNCIJFERS
 from loaders.publish.sources import Publicatie, PublishError, release_halfjaren, series
-from loaders.publish.text import bron_line
+from loaders.publish.text import bron_line, trendbreuk_redenen
 from loaders.warehouse import Warehouse
 
 REGIO_ENV = "VT_PUBLICATIE_REGIO"
@@ -83,6 +83,9 @@ def write_manifest(out: Path, pub: Publicatie, written: list[Path]) -> Path:
     volledigheid = [{"periode": h.periode, "organisaties": len([vt for vt, _ in h.regios if vt != TOTAAL]),
                      "ontbrekend": [{"vt_code": vt, "vt_naam": naam} for vt, naam in h.ontbrekend]} for h in pub.eigen]
     body = {"release": pub.release.name, "onderdrukking": pub.suppress, "regio": pub.regio,
-            "volledigheid": volledigheid, "trendbreuken": pub.breuken, "tijdreeks": reeks, "files": files}
+            "volledigheid": volledigheid,
+            "trendbreuken": [{"periode": na, "voor": b.voor, "redenen": trendbreuk_redenen(b)}
+                             for na, b in pub.breuken.items()],
+            "tijdreeks": reeks, "files": files}
     path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
     return path

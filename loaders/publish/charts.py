@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 import math
 
-from loaders.publish.cells import Cel, number
+from loaders.publish.cells import ONTBREEKT, Cel, number
 
 BLUE, ORANGE, GRID, INK = "#1f6fb4", "#e07b14", "#d8d8d8", "#222"
 
@@ -56,8 +56,9 @@ def bar_chart(title: str, rows: list[tuple[str, str, Cel]], color: str = BLUE) -
     for i, (code, label, cel) in enumerate(rows):
         y = top_pad + i * row_h
         parts.append(_text(label_w - 6, y + 13, label, "end", 11))
-        if cel.waarde is None:
-            parts.append(_text(label_w + 4, y + 13, cel.symbool, "start", 11, "value",
+        if cel.waarde is None:  # a mark, no bar; `.` said in words, as a dot alone is easily missed
+            said = f"{cel.symbool} (gegevens ontbreken)" if cel.symbool == ONTBREEKT else cel.symbool
+            parts.append(_text(label_w + 4, y + 13, said, "start", 11, "value",
                                f' data-region="{code}" data-value="{cel.symbool}"'))
             continue
         w = float(cel.waarde) * scale

@@ -24,6 +24,7 @@ td { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums;
 thead th { background: #eef2f7; vertical-align: bottom; font-weight: normal; max-width: 9em; }
 tbody th { text-align: left; font-weight: normal; white-space: nowrap; }
 tr.totaal th, tr.totaal td { font-weight: bold; background: #f6f6f6; }
+tr.ontbreekt th, tr.ontbreekt td { background: #ececec; color: #555; }
 p.onder { font-size: 12px; color: #444; margin-top: 0; }
 figure { margin: 1em 0; } figcaption { font-size: 13px; color: #333; margin-top: 0.3em; }
 .paar { display: flex; flex-wrap: wrap; gap: 12px; }
@@ -46,6 +47,11 @@ def _cell(cel: Cel | None) -> str:
     return "<td></td>" if cel is None else f"<td>{_e(cel.text(' ', ','))}</td>"
 
 
+def _gezegd(cel: Cel) -> str:
+    """A cell in a sentence: the number, or its symbol with what it means."""
+    return dict(SYMBOLS).get(cel.symbool, "") + f" ({cel.symbool})" if cel.waarde is None else cel.text(" ", ",")
+
+
 def _head(m: Maat) -> str:
     return _e(m.kop) + ("<sup>1</sup>" if m.naam == "overdrachten" else "")
 
@@ -53,8 +59,10 @@ def _head(m: Maat) -> str:
 def _region_table(h: Halfjaar, cells: dict, which: list[Maat]) -> str:
     head = "".join(f"<th scope=\"col\">{_head(m)}</th>" for m in which)
     body = []
+    missing = {vt for vt, _ in h.ontbrekend} | ({TOTAAL} if h.ontbrekend else set())
     for vt, naam in h.regios:
-        cls = ' class="totaal"' if vt == TOTAAL else ""
+        cls = " ".join(c for c, on in (("totaal", vt == TOTAAL), ("ontbreekt", vt in missing)) if on)
+        cls = f' class="{cls}"' if cls else ""
         label = "Nederland" if vt == TOTAAL else naam
         body.append(f"<tr{cls} data-region=\"{vt}\"><th scope=\"row\">{_e(label)}</th>"
                     + "".join(_cell(cells[(vt, m.naam)]) for m in which) + "</tr>")
@@ -87,7 +95,7 @@ def _halfjaar_section(pub: Publicatie, h: Halfjaar, figure: list[int]) -> str:
         title = f"{by_code[naam].kop} per Veilig Thuis-regio, {label}"
         rows = [(vt, n, cells[(vt, naam)]) for vt, n in h.regios if vt != TOTAAL]
         parts.append(f"<figure>{bar_chart(title, rows, color)}<figcaption>Figuur {figure[0]}. {_e(title)} "
-                     f"(afgerond op vijftallen; Nederland: {_e(cells[(TOTAAL, naam)].text(' ', ','))})."
+                     f"(afgerond op vijftallen; Nederland: {_e(_gezegd(cells[(TOTAAL, naam)]))})."
                      "</figcaption></figure>")
     parts += [f"<h2>Indicatoren per Veilig Thuis-regio, {_e(label)}</h2>",
               _region_table(h, cells, indicatoren()), _onder(pub, h, False), "</section>"]

@@ -11,8 +11,9 @@ from the CBS tables that ship with the project (kerncijfers only; their indicato
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 import duckdb
 
@@ -206,8 +207,8 @@ class Publicatie:
         return {h.periode: h.cellen(self.suppress) for h in self.reeks if not isinstance(h, str)}
 
     @cached_property
-    def breuken(self) -> dict[str, str]:
-        """The half-years of the series that begin after a trendbreuk, each with the half-year before it."""
+    def breuken(self) -> dict[str, Breuk]:
+        """The half-years of the series that begin after a trendbreuk, each with what breaks."""
         return trendbreuken(self.reeks)
 
     def kolom(self, h: Halfjaar | str) -> str:
@@ -233,12 +234,53 @@ class Publicatie:
 TRENDBREUK = "²"
 
 
-def trendbreuken(reeks: list[Halfjaar | str]) -> dict[str, str]:
-    """Per half-year of the series that begins after a break in it, the half-year with figures before it: where
-    the source changes between the CBS tables (counted by CBS, published rounded) and the microdata (counted
-    here, each half-year from its own deliveries). Half-years without figures between the two do not hide it."""
+# changes of a published measure's definition: from which half-year on, and what changed (Dutch), one row each
+DEFINITIES = "trendbreuken.csv"
+PERIODE = re.compile(r"^\d{4}H[12]$")
+MAX_OMSCHRIJVING = 500
+
+
+@dataclass(frozen=True)
+class Breuk:
+    """A trendbreuk before a half-year of the series: the half-year with figures before it, whether the source
+    changed (CBS tables <-> microdata), and the definition changes of the registry that fall between the two."""
+
+    voor: str
+    bron: bool
+    definities: tuple[str, ...] = ()
+
+
+@cache
+def definitie_breuken() -> dict[str, str]:
+    """The registry of definition changes (`data/trendbreuken.csv`): half-year -> what changed from then on.
+    Every row is checked: a half-year JJJJHn, once, and a description of at most 500 printable characters."""
+    out: dict[str, str] = {}
+    for line, row in enumerate(read_csv(DEFINITIES), start=2):
+        periode, text = (row.get("periode") or "").strip(), " ".join((row.get("omschrijving") or "").split())
+        problem = ("the half-year is not JJJJHn" if not PERIODE.fullmatch(periode) else
+                   "the half-year is listed twice" if periode in out else
+                   "the description is empty" if not text else
+                   f"the description is longer than {MAX_OMSCHRIJVING} characters" if len(text) > MAX_OMSCHRIJVING
+                   else "the description has a control character" if not text.isprintable() else None)
+        if problem:
+            raise ValueError(f"loaders/data/{DEFINITIES} line {line}: {problem} ({periode!r})")
+        out[periode] = text
+    return out
+
+
+def trendbreuken(reeks: list[Halfjaar | str]) -> dict[str, Breuk]:
+    """Per half-year of the series that begins after a break in it, the Breuk: where the source changes between
+    the CBS tables (counted by CBS, published rounded) and the microdata (counted here, each half-year from its
+    own deliveries), or a definition changes (the registry; a change dated in a half-year without figures marks
+    the next one that has them). Half-years without figures between two tables do not hide a break."""
     tables = [h for h in reeks if not isinstance(h, str)]
-    return {h.periode: before.periode for before, h in zip(tables, tables[1:]) if (before.bron == CBS) != (h.bron == CBS)}
+    out = {}
+    for before, h in zip(tables, tables[1:]):
+        bron = (before.bron == CBS) != (h.bron == CBS)
+        definities = tuple(t for p, t in sorted(definitie_breuken().items()) if before.periode < p <= h.periode)
+        if bron or definities:
+            out[h.periode] = Breuk(before.periode, bron, definities)
+    return out
 
 
 def region_notes(reeks: list[Halfjaar | str]) -> dict[str, str]:

@@ -118,13 +118,19 @@ def bronnen(pub) -> list[str]:
     return out
 
 
+def trendbreuk_redenen(breuk) -> list[str]:
+    """What breaks the series before a half-year, in Dutch: the change of source, and each definition change."""
+    bron = [f"tot en met het {periode_label(breuk.voor, '')} komen de cijfers uit de door het CBS gepubliceerde "
+            "tabellen, daarna uit de microdata van de Veilig Thuis-organisaties (elk halfjaar geteld uit de eigen "
+            "levering, na gaafmaken)"] if breuk.bron else []
+    return [*bron, *breuk.definities]
+
+
 def trendbreuk_noten(pub) -> list[str]:
     """The note of every trendbreuk in the series, marked as the half-year after it is (²)."""
-    return [f"{TRENDBREUK} Trendbreuk tussen het {periode_label(voor, '')} en het {periode_label(na, '')}: tot en met "
-            f"het {periode_label(voor, '')} komen de cijfers uit de door het CBS gepubliceerde tabellen, daarna uit de "
-            "microdata van de Veilig Thuis-organisaties (elk halfjaar geteld uit de eigen levering, na gaafmaken). "
-            "De cijfers voor en na de breuk zijn niet zonder meer vergelijkbaar."
-            for na, voor in pub.breuken.items()]
+    return [f"{TRENDBREUK} Trendbreuk tussen het {periode_label(breuk.voor, '')} en het {periode_label(na, '')}: "
+            + "; ".join(trendbreuk_redenen(breuk)) + ". De cijfers voor en na de breuk zijn niet zonder meer "
+            "vergelijkbaar." for na, breuk in pub.breuken.items()]
 
 
 def inlezen(release: str) -> list[tuple[str, str]]:
