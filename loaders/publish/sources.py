@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from itertools import pairwise
 
 import duckdb
 
@@ -275,7 +276,7 @@ def trendbreuken(reeks: list[Halfjaar | str]) -> dict[str, Breuk]:
     the next one that has them). Half-years without figures between two tables do not hide a break."""
     tables = [h for h in reeks if not isinstance(h, str)]
     out = {}
-    for before, h in zip(tables, tables[1:]):
+    for before, h in pairwise(tables):
         bron = (before.bron == CBS) != (h.bron == CBS)
         definities = tuple(t for p, t in sorted(definitie_breuken().items()) if before.periode < p <= h.periode)
         if bron or definities:
