@@ -26,7 +26,7 @@ from loaders.generate.calibrate import calibrate as calibrate_files
 from loaders.layout import layouts
 from loaders.load import MTIME, load_files
 from loaders.kalender import releases as calendar_releases
-from loaders.periods import FIRST_YEAR, Periode, periode_range
+from loaders.periods import FIRST_YEAR, LAST_YEAR, Periode, periode_range
 from loaders.progress import Progress
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
 from loaders.publish import DREMPEL_ENV, REGIO_ENV, PublishError, publication
@@ -366,8 +366,8 @@ def _years(_ctx, _param, value: str | None):
         lo, hi = int(first), int(last or first)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a year or a range FIRST:LAST (2019:2026)") from None
-    if lo < FIRST_YEAR or hi < lo:
-        raise click.BadParameter(f"{value!r}: years from {FIRST_YEAR} on, the first not after the last")
+    if lo < FIRST_YEAR or hi < lo or hi > LAST_YEAR:
+        raise click.BadParameter(f"{value!r}: years from {FIRST_YEAR} to {LAST_YEAR}, the first not after the last")
     return lo, hi
 
 
@@ -426,7 +426,8 @@ def _reference_log(warehouse: Warehouse, message: str) -> None:
         fh.write(f"{stamp} {' / '.join(line.strip() for line in message.splitlines())}\n")  # one line per event
 
 
-_year_option = click.option("--year", "jaar", required=True, type=click.IntRange(min=FIRST_YEAR), help="The year.")
+_year_option = click.option("--year", "jaar", required=True, type=click.IntRange(min=FIRST_YEAR, max=LAST_YEAR),
+                            help="The year.")
 _file_argument = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 _replace_option = click.option("--replace", is_flag=True, help="Replace the year's list that the warehouse has.")
 
@@ -473,7 +474,7 @@ def reference_add_mergers(file: Path) -> None:
                    "--year, stating that nothing changed. Refused when the year has lists or mergers removed a "
                    "gemeente of the copied list.")
 @_year_option
-@click.option("--from", "van", type=click.IntRange(min=FIRST_YEAR), help="The year to copy (default: the year before).")
+@click.option("--from", "van", type=click.IntRange(min=FIRST_YEAR, max=LAST_YEAR), help="The year to copy (default: the year before).")
 def reference_carry_forward(jaar: int, van: int | None) -> None:
     _reference(lambda con: referentie.carry_forward(con, jaar, van))
 

@@ -17,6 +17,7 @@ import duckdb
 import mistune
 
 from loaders.kalender import Release, releases
+from loaders.escape import markdown_text
 from loaders.release_files import CODELIJSTEN, ReleaseFacts, codelijst_table, labels_view
 from loaders.schema import Column, Table, tables
 
@@ -159,7 +160,8 @@ def volledigheid_lines(volledigheid: list[dict]) -> list[str]:
     for v in volledigheid:
         missing = v["ontbrekend"]
         text = f"- {v['periode']}: {v['organisaties'] - len(missing)} van de {v['organisaties']} organisaties leverden"
-        lines.append(text + (": ontbrekend " + ", ".join(f"{m['vt_code']} {m['vt_naam']}" for m in missing) + "."
+        lines.append(text + (": ontbrekend " + ", ".join(f"{m['vt_code']} {markdown_text(m['vt_naam'])}"
+                                                          for m in missing) + "."
                              if missing else " (volledig)."))
     return [*lines, ""]
 
@@ -222,7 +224,7 @@ def markdown(release: Release, facts: ReleaseFacts, database: Path, volledigheid
     lines += ["## Codelijsten", ""]
     for name, rows in facts.lists.items():
         lines += [f"### {name} (`{codelijst_table(name)}`)", "", "| code | omschrijving |", "| --- | --- |"]
-        lines += [f"| {code} | {text} |" for code, text in rows]
+        lines += [f"| {markdown_text(code)} | {markdown_text(text)} |" for code, text in rows]
         lines.append("")
     lines += ["## Voorbeelden", ""]
     for question, sql in examples(r):

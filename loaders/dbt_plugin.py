@@ -76,7 +76,7 @@ def versions() -> str:
 
 class Plugin(BasePlugin):
     def initialize(self, plugin_config):
-        home = Warehouse.from_env().home
+        home = self._home = Warehouse.from_env().home
         self._pads, self._release_pads, self._key_error = (None, None), (None, None), None
         try:
             key = resolve_key(home)
@@ -107,6 +107,13 @@ class Plugin(BasePlugin):
         conn.create_function("vt_versies", versions, [], "VARCHAR", side_effects=False)
         conn.create_function("vt_layout", layout_json, [], "VARCHAR", side_effects=False)
         conn.create_function("vt_maten", maten_json, ["VARCHAR"], "VARCHAR", side_effects=False)
+        conn.create_function("vt_bevroren", self.frozen, ["VARCHAR"], "VARCHAR", side_effects=True)
+
+    def frozen(self, name: str) -> str:
+        """Why the release is not built again (it is frozen), or '': the guard stops plain dbt with it."""
+        from loaders.release import frozen_message
+
+        return frozen_message(self._home, name) or ""
 
     def configure_cursor(self, cursor):
         self._set(cursor)

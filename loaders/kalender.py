@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from loaders.layout import read_csv
-from loaders.periods import FIRST_YEAR
+from loaders.periods import FIRST_YEAR, LAST_YEAR
 
 AFWIJKINGEN = "releasekalender_afwijkingen.csv"
 NAME = re.compile(r"^(\d{4})V([1-9])$")
@@ -123,14 +123,14 @@ def releases_up_to(today: date) -> list[Release]:
 
 def get_release(name: str) -> Release:
     """The release of that name, or CalendarError saying which releases its year has."""
-    m = NAME.match(name.strip())
-    if not m or int(m[1]) < FIRST_YEAR:
+    m = NAME.fullmatch(name)  # exactly: "2020V2\n" is not a release
+    if not m or not FIRST_YEAR <= int(m[1]) <= LAST_YEAR:
         raise CalendarError(f"{name!r} is not a release: a release is named JJJJVn (for example 2020V1), "
-                            f"from {FIRST_YEAR} on")
+                            f"from {FIRST_YEAR} to {LAST_YEAR}")
     year = releases(int(m[1]), int(m[1]))
     for r in year:
-        if r.name == name.strip():
+        if r.name == name:
             return r
-    skipped = [row.get("reden", "").strip() for row in afwijkingen() if row["release"].strip() == name.strip()]
+    skipped = [row.get("reden", "").strip() for row in afwijkingen() if row["release"].strip() == name]
     why = f" ({skipped[0]})" if skipped and skipped[0] else ""
     raise CalendarError(f"release {name} does not exist{why}; {m[1]} has {', '.join(r.name for r in year)}")

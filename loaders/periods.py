@@ -8,6 +8,7 @@ from datetime import date
 
 PATTERN = re.compile(r"^(\d{4})H([12])$")
 FIRST_YEAR = 2019
+LAST_YEAR = 2100  # the bound of every year a user or a file gives: beyond it a year is a typing error
 
 
 @dataclass(frozen=True, order=True)
@@ -18,8 +19,8 @@ class Periode:
     @classmethod
     def parse(cls, text: str) -> Periode:
         m = PATTERN.match(text.strip())
-        if not m or int(m[1]) < FIRST_YEAR:
-            raise ValueError(f"{text!r} is not a verslagperiode JJJJH1 or JJJJH2 from {FIRST_YEAR} on")
+        if not m or not FIRST_YEAR <= int(m[1]) <= LAST_YEAR:
+            raise ValueError(f"{text!r} is not a verslagperiode JJJJH1 or JJJJH2 from {FIRST_YEAR} to {LAST_YEAR}")
         return cls(int(m[1]), int(m[2]))
 
     def __str__(self) -> str:

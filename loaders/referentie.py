@@ -15,7 +15,9 @@ import csv
 import getpass
 import hashlib
 import io
+import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.layout import code_lists, read_csv
-from loaders.periods import FIRST_YEAR
+from loaders.periods import FIRST_YEAR, LAST_YEAR
 from loaders.sql import relation_exists
 
 SCHEMA = "referentie"
@@ -241,12 +243,34 @@ class SourceFile:
         return f"{self.path.resolve()} (sha256 {self.checksum[:12]})"
 
 
-def read_source(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> SourceFile:
-    """A CSV (`,` or `;`, UTF-8 with or without BOM) whose header names the columns we need."""
+MAX_REFERENCE_BYTES = 16 << 20  # CBS's national gemeente list is about 20 kB
+MAX_VALUE = 100  # characters of a code or name ("Súdwest-Fryslân" has 15)
+FORMULA_START = ("=", "+", "-", "@")  # a spreadsheet reads a cell starting so as a formula (OWASP)
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_REFERENCE_BYTES. Opened without blocking and judged by what
+    was opened, so a FIFO never hangs and /dev/zero is never read."""
     try:
-        data = Path(path).read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise ReferenceError(f"{path}: cannot be read: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ReferenceError(f"{path}: not a regular file (a directory, FIFO, socket or device): refused")
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(MAX_REFERENCE_BYTES + 1)
+    if len(data) > MAX_REFERENCE_BYTES:
+        raise ReferenceError(f"{path}: larger than {MAX_REFERENCE_BYTES >> 20} MiB, far more than any reference "
+                             "list: refused")
+    return data
+
+
+def read_source(path: Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> SourceFile:
+    """A CSV (`,` or `;`, UTF-8 with or without BOM) whose header names the columns we need: a regular file of at
+    most 16 MiB, every value of those columns printable text (no newline, tab or NUL), at most 100 characters,
+    and not starting as a spreadsheet formula would. Anything else is refused with its lines."""
+    data = _read_bounded(Path(path))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -267,11 +291,27 @@ def read_source(path: Path, required: tuple[str, ...], optional: tuple[str, ...]
         raise ReferenceError(f"{path}: no column for {', '.join(absent)} in the header ({', '.join(header)}); "
                              f"expected names: {'; '.join(c + ' (' + ', '.join(HEADERS[c]) + ')' for c in absent)}")
     rows = []
-    for n, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-        rows.append((n, {c: (values[i].strip() if i < len(values) else "") for c, i in index.items()}))
-    return SourceFile(Path(path), hashlib.sha256(data).hexdigest(), rows)
+    end = reader.line_num
+    try:
+        for values in reader:
+            start, end = end + 1, reader.line_num  # a record's first line: a quoted field may span lines
+            if not any(v.strip() for v in values):
+                continue
+            rows.append((start, {c: (values[i].strip() if i < len(values) else "") for c, i in index.items()}))
+    except csv.Error as exc:
+        raise ReferenceError(f"{path}: line {reader.line_num}: not a valid CSV line ({exc})") from None
+    source = SourceFile(Path(path), hashlib.sha256(data).hexdigest(), rows)
+    found = Findings(source)
+    for n, values in rows:
+        for column, value in values.items():
+            if not value.isprintable():
+                found.add(f"{column} has a control character (a newline, tab, NUL or the like)", n)
+            elif len(value) > MAX_VALUE:
+                found.add(f"{column} is longer than {MAX_VALUE} characters", n)
+            elif value.startswith(FORMULA_START):
+                found.add(f"{column} starts with one of {' '.join(FORMULA_START)}, as a spreadsheet formula does", n)
+    found.raise_any("the file")
+    return source
 
 
 class Findings:
@@ -310,8 +350,8 @@ def _known_organisations() -> set[str]:
 
 
 def _check_year(jaar: int) -> None:
-    if jaar < FIRST_YEAR:
-        raise ReferenceError(f"{jaar}: reference data starts at {FIRST_YEAR}")
+    if not FIRST_YEAR <= jaar <= LAST_YEAR:
+        raise ReferenceError(f"{jaar}: reference data is for the years {FIRST_YEAR} to {LAST_YEAR}")
 
 
 def import_gemeenten(con: duckdb.DuckDBPyConnection, jaar: int, path: Path, replace: bool = False) -> str:
@@ -444,8 +484,8 @@ def import_herindelingen(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         if (old, new) in have:
             found.add(f"the merger of {old} into {new} is already in the warehouse or twice in the file", n)
         have.add((old, new))
-        if when.year < FIRST_YEAR:
-            found.add(f"ingangsdatum before {FIRST_YEAR}", n)
+        if not FIRST_YEAR <= when.year <= LAST_YEAR:
+            found.add(f"ingangsdatum outside {FIRST_YEAR}-{LAST_YEAR}", n)
         else:
             if when.year not in lists:
                 lists[when.year] = {g.gemeentecode for g in gemeenten(con, when.year)} or None
@@ -463,6 +503,19 @@ def import_herindelingen(con: duckdb.DuckDBPyConnection, path: Path) -> str:
             found.add(f"{row['oude_code']} is marked as split (J) but has one successor", row["n"])
         if row["splitsing"] == "N" and per_old[row["oude_code"]] > 1:
             found.add(f"{row['oude_code']} has several successors but is not marked as split (J)", row["n"])
+    # on one date a gemeente is either merged away or a successor, never both: a chain (A -> B -> C) or a cycle
+    # (A -> B, B -> A) in one date has no order to apply it in (a cycle swapped two codes)
+    on_date: dict[date, list[tuple[str, str, int | None]]] = {}
+    for h in _mergers(con):
+        on_date.setdefault(h.ingangsdatum, []).append((h.oude_code, h.nieuwe_code, None))
+    for row in rows:
+        on_date.setdefault(row["ingangsdatum"], []).append((row["oude_code"], row["nieuwe_code"], row["n"]))
+    for when, pairs in sorted(on_date.items()):
+        both = {old for old, _, _ in pairs} & {new for _, new, _ in pairs}
+        for old, new, n in pairs:
+            if n is not None and (old in both or new in both):
+                found.add(f"on {when} a gemeente is both merged away and a successor ({', '.join(sorted(both))}): a "
+                          "chain or cycle of mergers on one date is refused; give each step its own date", n)
     if not src.rows:
         found.add("the file has no mergers")
     found.raise_any("the mergers")

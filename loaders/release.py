@@ -150,10 +150,8 @@ def build_releases(warehouse: Warehouse, names: list[str], peildatum: date | Non
     release_key(warehouse.home)  # the person identifier's key: its absence is an operating condition too
     out: dict[str, BuildResult | ReleaseError] = {}
     for name in names:
-        if (releases_dir(warehouse) / name / MANIFEST).exists():
-            out[name] = ReleaseError(
-                f"release {name} is frozen ({releases_dir(warehouse) / name}): a frozen release is never rebuilt, its "
-                f"files are the release (`vt verify {name}` checks them); a correction goes into the next version")
+        if (message := frozen_message(warehouse.home, name)) is not None:
+            out[name] = ReleaseError(message)
     todo = [name for name in names if name not in out]
     shared = ["--exclude", *exposures.SHARED_NODES] if shared_built else []
     outcomes = run_dbt_each(warehouse, ["build", "--exclude-resource-type", "unit_test", *shared],
@@ -249,6 +247,16 @@ def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
 
 def releases_dir(warehouse: Warehouse) -> Path:
     return warehouse.home / "releases"
+
+
+def frozen_message(home: Path, name: str) -> str | None:
+    """Why release `name` of the warehouse in `home` is not built again, or None: it is not frozen. `vt build`
+    and plain dbt's guard (loaders/dbt_plugin.py) both say this."""
+    folder = home / "releases" / name
+    if not (folder / MANIFEST).exists():
+        return None
+    return (f"release {name} is frozen ({folder}): a frozen release is never rebuilt, its files are the release "
+            f"(`vt verify {name}` checks them); a correction goes into the next version")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from loaders.escape import one_line, spreadsheet_cell, spss_literal, stata_text
 from loaders.layout import code_lists
 from loaders.schema import Link, Table, creation_order, tables
 from loaders.sql import sql_text
@@ -166,8 +167,9 @@ def write_codelijsten_csv(folder: Path, release: str, lists: dict[str, list[tupl
     path = folder / f"{CODELIJSTEN}_{release}.csv"
     with duckdb.connect() as con:
         con.execute("create table c (codelijst varchar, code varchar, omschrijving varchar)")
-        con.executemany("insert into c values (?, ?, ?)",
-                        [(name, code, text) for name, rows in lists.items() for code, text in rows])
+        con.executemany("insert into c values (?, ?, ?)",  # a name never reaches a spreadsheet as a formula
+                        [(name, spreadsheet_cell(code), spreadsheet_cell(text)) for name, rows in lists.items()
+                         for code, text in rows])
         con.execute(f"copy (select * from c order by all) to {sql_text(str(path))} (format csv, header true)")
     return path
 
@@ -214,9 +216,7 @@ def _write_json(path: Path, doc: dict) -> Path:
 
 
 def _spss_text(value: str, limit: int = SPSS_LABEL_MAX) -> str:
-    value = value if len(value.encode("utf-8")) <= limit else value.encode("utf-8")[:limit - 3].decode(
-        "utf-8", "ignore") + "..."
-    return "'" + value.replace("'", "''") + "'"
+    return spss_literal(value, limit)
 
 
 def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
@@ -235,7 +235,7 @@ def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
                 variables.append(f"  {c.name} F8.0")
             else:
                 variables.append(f"  {c.name} A{facts.width(t, c.name)}")
-        lines = [f"* {name}: {t.description}", "* Leest de CSV-versie van de tabel; zet de map van de release als "
+        lines = [f"* {name}: {one_line(t.description)}", "* Leest de CSV-versie van de tabel; zet de map van de release als "
                  "werkmap (CD) of pas het pad aan.", "* Ontbrekende waarden (leeg in de CSV) worden system-missing "
                  "of een lege string.", "",
                  "GET DATA /TYPE=TXT", f"  /FILE='{name}.csv'", "  /ENCODING='UTF8'", "  /DELIMITERS=','",
@@ -263,7 +263,8 @@ def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
         lines[-1] += "."
         for c in t.columns:
             if c.codelijst in facts.lists:
-                pairs = [f"  '{code}' {_spss_text(text, 120)}" for code, text in facts.lists[c.codelijst]]
+                pairs = [f"  {_spss_text(code, 120)} {_spss_text(text, 120)}"
+                         for code, text in facts.lists[c.codelijst]]
                 lines += [f"VALUE LABELS {c.name}", *pairs]  # one pair per line: syntax lines stay short
                 lines[-1] += "."
         lines += ["EXECUTE.", f"* SAVE OUTFILE='{name}.sav'.", ""]
@@ -284,7 +285,7 @@ def stata_syntax(folder: Path, release: str) -> list[Path]:
     out = []
     for t in tables().values():
         name = t.name(release)
-        lines = [f"* {name}: {t.description[:200]}", "* Ontbrekende waarden (leeg in de CSV) worden missing.",
+        lines = [f"* {name}: {one_line(t.description[:200])}", "* Ontbrekende waarden (leeg in de CSV) worden missing.",
                  f'import delimited using "{name}.csv", varnames(1) stringcols(_all) encoding("utf-8") clear']
         for c in t.columns:
             if c.breedte:  # the declared width, whatever this release's longest value (a code keeps its digits)
@@ -295,8 +296,7 @@ def stata_syntax(folder: Path, release: str) -> list[Path]:
             elif c.data_type == "integer":
                 lines.append(f"destring {c.name}, replace")
         for c in t.columns:
-            text = c.description if len(c.description) <= STATA_LABEL_MAX else c.description[:STATA_LABEL_MAX - 3] + "..."
-            lines.append(f'label variable {c.name} "{text.replace(chr(34), chr(39))}"')
+            lines.append(f'label variable {c.name} "{stata_text(c.description, STATA_LABEL_MAX)}"')
         for c in t.columns:  # beside the JJJJMMDD text (as CBS), a Stata date: <naam>_d
             if c.is_date:
                 lines += [f'generate {c.name}_d = date({c.name}, "YMD")', f"format {c.name}_d %td",

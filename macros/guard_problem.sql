@@ -10,6 +10,11 @@
     {%- if kalender.fout -%}
         {{ return(kalender.fout ~ "; nothing was built") }}
     {%- endif -%}
+    {#- a frozen release's tables are its files: plain dbt refuses it as vt build does -#}
+    {%- set bevroren = run_query("select vt_bevroren(" ~ sql_text(release) ~ ")").columns[0].values()[0] -%}
+    {%- if bevroren -%}
+        {{ return(bevroren ~ "; nothing was built") }}
+    {%- endif -%}
 
     {%- set peildatum = kalender.peildatum -%}
     {%- if release_var('peildatum') -%}

@@ -37,8 +37,10 @@ def test_every_year_from_2019_on_has_its_releases():
 @pytest.mark.parametrize("name,message", [
     ("2019V2", "release 2019V2 does not exist (2019 has only V1 (verwerking.md section 5)); 2019 has 2019V1"),
     ("2020V9", "release 2020V9 does not exist; 2020 has 2020V1, 2020V2, 2020V3"),
-    ("2018V1", "'2018V1' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 on"),
-    ("2020v1", "'2020v1' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 on"),
+    ("2018V1", "'2018V1' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
+    ("2020v1", "'2020v1' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
+    ("2020V2\n", "'2020V2\\n' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
+    ("9999V9", "'9999V9' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
 ])
 def test_unknown_releases_are_named_with_what_exists(name, message):
     with pytest.raises(CalendarError) as info:

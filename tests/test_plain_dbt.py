@@ -116,6 +116,26 @@ def test_case3_an_unknown_release_stops_before_any_model(loaded_now):
     # (quoted: YAML itself refuses an unquoted impossible date, before dbt starts)
     out = dbt(loaded_now, "run", "--vars", "{release: 2020V2, peildatum: '2021-02-30'}")
     assert out.returncode != 0 and "release 2020V2: peildatum 2021-02-30 is not a date YYYY-MM-DD" in out.stdout
+    # vars are checked exactly, before they reach a name or SQL: a trailing newline, text after a date
+    out = dbt(loaded_now, "run", "--vars", '{release: "2020V2\\n"}')
+    assert out.returncode != 0 and 'release "2020V2\\n" is not a release name JJJJVn' in out.stdout, out.stdout
+    out = dbt(loaded_now, "run", "--vars", "{release: 2020V2, peildatum: \"2021-01-01'; drop table raw.leveringen; "
+                                           "--\"}")
+    assert out.returncode != 0 and ("peildatum \"2021-01-01'; drop table raw.leveringen; --\" is not a date "
+                                    "YYYY-MM-DD; nothing was built") in out.stdout, out.stdout
+    assert "raw.leveringen" in tables(loaded_now) and not any("2020V2" in t for t in tables(loaded_now))
+
+
+def test_plain_dbt_refuses_a_frozen_release_as_vt_build_does(loaded_now):
+    folder = loaded_now / "releases" / "2020V1"
+    folder.mkdir(parents=True)
+    (folder / "manifest.json").write_text("{}")
+    out = dbt(loaded_now, "build", "--vars", "{release: 2020V1}")
+    assert out.returncode != 0
+    assert (f"release 2020V1 is frozen ({folder}): a frozen release is never rebuilt, its files are the release "
+            "(`vt verify 2020V1` checks them); a correction goes into the next version; nothing was built") \
+        in out.stdout
+    assert not any("2020V1" in t for t in tables(loaded_now)) and "main_release_2020v1" not in schemas(loaded_now)
 
 
 def test_case4_a_missing_or_short_key_stops_before_any_model(loaded_now):

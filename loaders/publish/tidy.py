@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from loaders.escape import spreadsheet_cell
 from loaders.publish.cells import ONTBREEKT, TOTAAL
 from loaders.publish.measures import maten
 from loaders.publish.sources import Halfjaar, trendbreuken
@@ -85,7 +86,9 @@ def write(path: Path, halfjaren: list[Halfjaar | str], suppress: int = 0, rounde
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(HEADER)
-        writer.writerows(rows(halfjaren, suppress, rounded, trendbreuken(reeks or halfjaren)))
+        # a name never reaches a spreadsheet as a formula (the numbers are written by us: never text)
+        writer.writerows([spreadsheet_cell(v) if c.datatype == "string" else v for c, v in zip(COLUMNS, row)]
+                         for row in rows(halfjaren, suppress, rounded, trendbreuken(reeks or halfjaren)))
     return [path, write_csvw(path, titel)]
 
 

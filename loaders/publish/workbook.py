@@ -201,9 +201,20 @@ def write(pub: Publicatie, path: Path) -> Path:
     contents.column_dimensions["A"].width = 24
     contents.column_dimensions["B"].width = 90
     _print_setup(contents, "")
+    _text_not_formulas(wb)
     wb.save(path)
     _fix_workbook_times(path)
     return path
+
+
+def _text_not_formulas(wb) -> None:
+    """Every cell openpyxl took for a formula (a text starting with =) is text: the workbook computes nothing, and
+    a name from reference data never becomes a live formula."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
 
 
 # what a workbook says about when it was made: nothing, so two runs give the same bytes (the release's

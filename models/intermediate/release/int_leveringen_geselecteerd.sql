@@ -8,10 +8,10 @@ kalender as (
         verslagperiode,
         -- an explicit peildatum (var) overrides the calendar's
         coalesce(
-            cast({{ "'" ~ release_var('peildatum') ~ "'" if release_var('peildatum') else 'null' }} as date), peildatum
+            cast({{ sql_text(release_var('peildatum')) if release_var('peildatum') else 'null' }} as date), peildatum
         ) as peildatum
     from {{ ref('int_releases_gepland') }}
-    where release = '{{ release_var('release') }}'
+    where release = {{ sql_text(release_var('release')) }}
 ),
 
 leveringen as (

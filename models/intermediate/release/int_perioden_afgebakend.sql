@@ -4,7 +4,7 @@ with
 
 kalender as (
     select * from {{ ref('int_releases_gepland') }}
-    where release = '{{ release_var('release') }}'
+    where release = {{ sql_text(release_var('release')) }}
 ),
 
 afgebakend as (
