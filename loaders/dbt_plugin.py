@@ -27,7 +27,8 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 from loaders import kalender, referentie
 from loaders.layout import layouts
 from loaders.publish.measures import maten
-from loaders.pseudonym import KEY_ENV, MIN_KEY_LENGTH, PseudonymKeyError, hmac_pads, key_path, release_key, resolve_key
+from loaders.pseudonym import (KEY_ENV, MIN_KEY_LENGTH, PSEUDONYM, RELEASE, PseudonymKeyError, check_fingerprints,
+                               hmac_pads, key_path, release_key, resolve_key)
 from loaders.warehouse import Warehouse
 
 PACKAGES = ("vt-warehouse", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
@@ -78,6 +79,8 @@ class Plugin(BasePlugin):
     def initialize(self, plugin_config):
         home = self._home = Warehouse.from_env().home
         self._pads, self._release_pads, self._key_error = (None, None), (None, None), None
+        self._keys: dict[str, bytes] = {}
+        self._fingerprints: dict[str, str] | None = None  # checked against the warehouse's on first connection
         try:
             key = resolve_key(home)
         except PseudonymKeyError as exc:
@@ -89,17 +92,32 @@ class Plugin(BasePlugin):
             return
         self._pads = hmac_pads(key)
         try:
-            self._release_pads = hmac_pads(release_key(home))
+            rkey = release_key(home)
         except PseudonymKeyError as exc:
             self._key_error = str(exc)
+            return
+        self._release_pads = hmac_pads(rkey)
+        self._keys = {PSEUDONYM: key, RELEASE: rkey}
 
     def _set(self, con) -> None:
         for name, (ipad, opad) in (("hmac", self._pads), ("release", self._release_pads)):
             con.execute(f"set variable vt_{name}_ipad = ?", [ipad])
             con.execute(f"set variable vt_{name}_opad = ?", [opad])
         con.execute("set variable vt_sleutel_fout = ?", [self._key_error])
+        con.execute("set variable vt_sleutels = ?", [json.dumps(self._fingerprints or {}, sort_keys=True)])
+
+    def _check_keys(self, con) -> None:
+        """Once per run: the keys against the fingerprints the warehouse recorded (recording them on first use).
+        Another key is a key error: the guard stops every release build with its message."""
+        if self._fingerprints is not None or not self._keys:
+            return
+        try:
+            self._fingerprints = check_fingerprints(con, self._keys, self._home)
+        except PseudonymKeyError as exc:
+            self._fingerprints, self._key_error = {}, str(exc)
 
     def configure_connection(self, conn):
+        self._check_keys(conn)
         self._set(conn)
         conn.create_function("vt_release_kalender", release_json, ["VARCHAR"], "VARCHAR", side_effects=False)
         conn.create_function("vt_referentie_ontbreekt", reference_message, ["VARCHAR", "VARCHAR"], "VARCHAR",

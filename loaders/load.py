@@ -28,7 +28,7 @@ from loaders.layout import RECORD_LENGTH, Layout, Layouts
 from loaders.parse import (CHUNK_BYTES, DeliveryRejected, ParsedDelivery, Violation, iter_tables, parse_delivery,
                            scan_delivery, shown)
 from loaders.periods import Periode
-from loaders.pseudonym import BSN_FIELD, hmac_pads, resolve_key, with_bsn_status
+from loaders.pseudonym import BSN_FIELD, PSEUDONYM, check_fingerprints, hmac_pads, resolve_key, with_bsn_status
 from loaders.warehouse import (LOAD_MEMORY_ENV, RAW_SCHEMA, RAW_TMP_DIR, Warehouse, delivery_folder, limit_memory,
                                prepare, quoted, raw_file, raw_select, view_columns)
 
@@ -140,6 +140,8 @@ def load_files(
     results = []
     layout = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout})
     with warehouse.connect() as con:
+        if key is not None:  # (without one every file is rejected with the reason below)
+            check_fingerprints(con, {PSEUDONYM: key}, warehouse.home)
         # DuckDB keeps written blocks in its buffer pool: bounded, so a file near the size limit loads in bounded
         # memory
         limit_memory(con, LOAD_MEMORY_ENV)

@@ -36,6 +36,46 @@ class PseudonymKeyError(Exception):
     """No usable pseudonymisation key."""
 
 
+# the warehouse's record of its keys: a fingerprint per kind, never the key
+KEYS_TABLE = "meta.sleutels"
+PSEUDONYM, RELEASE = "pseudonymisatie", "release"
+FINGERPRINT_LABEL = "vt-warehouse: vingerafdruk van de sleutel"
+
+
+def fingerprint(key: bytes) -> str:
+    """An HMAC of a fixed label under the key (16 hex characters): the same key gives the same fingerprint, and
+    the key cannot be recovered from it."""
+    return hmac_hex(key, FINGERPRINT_LABEL)[:16]
+
+
+def check_fingerprints(con, keys: dict[str, bytes], home: Path) -> dict[str, str]:
+    """Compare each key (kind -> key) with the fingerprint the warehouse recorded on its first use, recording it
+    when there is none. PseudonymKeyError when a key differs: another key would code every record and person
+    anew, so nothing would link to what was loaded or released before. Returns kind -> fingerprint."""
+    con.execute("create schema if not exists meta")
+    con.execute(f"create table if not exists {KEYS_TABLE} (soort varchar primary key, vingerafdruk varchar not null, "
+                "vastgelegd_op timestamp not null)")
+    out = {}
+    for soort, key in keys.items():
+        now = fingerprint(key)
+        row = con.execute(f"select vingerafdruk, strftime(vastgelegd_op, '%Y-%m-%d') from {KEYS_TABLE} where soort = ?",
+                          [soort]).fetchone()
+        if row is None:
+            con.execute(f"insert into {KEYS_TABLE} values (?, ?, current_timestamp) on conflict do nothing",
+                        [soort, now])
+        elif row[0] != now:
+            env, path = (RELEASE_KEY_ENV, key_path(home, True)) if soort == RELEASE else (KEY_ENV, key_path(home))
+            raise PseudonymKeyError(
+                f"the {soort} key ({env} or {path}) is not the one this warehouse was made with (fingerprint {now}; "
+                f"the warehouse recorded {row[0]} on {row[1]}): with another key "
+                + ("no person would link to the releases made so far" if soort == RELEASE else
+                   "no record, casus or person would link to what was loaded before")
+                + ". Use the warehouse's own key; a key is changed only by making a new warehouse from the archive "
+                "(README, \"Changing a key\")")
+        out[soort] = now
+    return out
+
+
 def key_path(home: Path, release: bool = False) -> Path:
     return Path(home) / (RELEASE_KEY_FILE if release else KEY_FILE)
 

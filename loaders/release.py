@@ -26,7 +26,8 @@ from loaders import release_files, schema
 from loaders.codebook import write_codebook
 from loaders.dbt_run import BuildError, Run, run_dbt, run_dbt_each
 from loaders.kalender import Release
-from loaders.pseudonym import PseudonymKeyError, release_key, resolve_key
+from loaders.pseudonym import (PSEUDONYM, RELEASE, PseudonymKeyError, check_fingerprints, fingerprint, release_key,
+                               resolve_key)
 from loaders.sql import relation_exists, sql_text
 from loaders.warehouse import RAW_SCHEMA, Warehouse, share
 
@@ -147,7 +148,9 @@ def build_releases(warehouse: Warehouse, names: list[str], peildatum: date | Non
     if resolve_key(warehouse.home) is None:  # an operating condition (exit 2), before dbt starts
         raise PseudonymKeyError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
                                 "identificatienummers need it")
-    release_key(warehouse.home)  # the person identifier's key: its absence is an operating condition too
+    keys = {PSEUDONYM: resolve_key(warehouse.home), RELEASE: release_key(warehouse.home)}  # (its absence too)
+    with warehouse.connect() as con:  # a key other than the warehouse's own is refused before dbt starts
+        check_fingerprints(con, keys, warehouse.home)
     out: dict[str, BuildResult | ReleaseError] = {}
     for name in names:
         if (message := frozen_message(warehouse.home, name)) is not None:
@@ -403,6 +406,9 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         "files": files,
         # per half-year: the organisations of the year's VT-regio list, and those without a delivery
         "volledigheid": volledigheid,
+        # the fingerprints of the keys that coded it (never the keys): a release made with another key is told apart
+        "sleutels": {PSEUDONYM: fingerprint(resolve_key(warehouse.home)),
+                     RELEASE: fingerprint(release_key(warehouse.home))},
         "leveringen": [
             {"levering_id": lid, "checksum_sha256": checksum, "ontvangen_op": received.isoformat(sep=" ")}
             for lid, checksum, received in built.leveringen

@@ -48,6 +48,17 @@
         ~ "select (select count(*) from (select * from gebouwd except select * from nu)), "
         ~ "(select count(*) from (select * from nu except select * from gebouwd)), "
         ~ "(select cast(max(peildatum) as varchar) from gebouwd)").rows[0] -%}
+    {#- tables coded with another key would not join to the ones built now -#}
+    {%- set builds = graph.sources['source.vt_warehouse.meta.builds'] -%}
+    {%- set andere_sleutel = run_query(
+        "select coalesce((select sleutels::varchar <> getvariable('vt_sleutels') from " ~ builds.relation_name
+        ~ " where release = " ~ sql_text(release) ~ " and sleutels is not null order by beeindigd_op desc limit 1), "
+        ~ "false)").rows[0][0] if relation_exists(builds.schema, builds.identifier) else false -%}
+    {%- if andere_sleutel -%}
+        {{ return("release " ~ release ~ ": the release's tables that " ~ wanted ~ " would reuse were coded with "
+            ~ "other keys (meta.builds records their fingerprints); build them too: dbt build --select " ~ plus
+            ~ " --vars '{release: " ~ release ~ "}'. Nothing was built.") }}
+    {%- endif -%}
     {%- if verschil[0] > 0 or verschil[1] > 0 -%}
         {{ return("release " ~ release ~ ": the release's tables that " ~ wanted
             ~ " would reuse were built as of peildatum " ~ verschil[2] ~ "; as of " ~ peildatum

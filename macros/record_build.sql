@@ -2,7 +2,8 @@
     on-run-end: one row in meta.builds per run that built models of a release: the release, the peildatum and
     the deliveries (ids and checksums) its tables were built from (read back from the release's own
     int_leveringen_geselecteerd, so a partial build records what it reused), the models built and failed,
-    whether the whole release was built, the versions of the stack, dbt's invocation id, start and end time.
+    whether the whole release was built, the versions of the stack, dbt's invocation id, start and end time, and
+    the fingerprints of the keys.
     `vt release` freezes only a release whose last build is complete and of the current state.
 -#}
 {% macro record_build(results) -%}
@@ -41,7 +42,12 @@
             gestart_op timestamp not null,
             beeindigd_op timestamp not null
         );
-        insert into {{ src.relation_name }} values (
+        -- the fingerprints of the keys that coded the build (loaders/dbt_plugin.py), never the keys
+        alter table {{ src.relation_name }} add column if not exists sleutels json;
+        insert into {{ src.relation_name }} (
+            invocation_id, release, peildatum, leveringen, opdracht, modellen, mislukt, volledig, versies, gestart_op,
+            beeindigd_op, sleutels
+        ) values (
             {{ sql_text(invocation_id) }},
             {{ sql_text(release_var('release')) }},
             {{ peildatum }},
@@ -52,7 +58,8 @@
             {{ volledig }},
             vt_versies(),
             {{ sql_text(run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f')) }}::timestamp,
-            {{ sql_text(modules.datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M:%S.%f')) }}::timestamp
+            {{ sql_text(modules.datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M:%S.%f')) }}::timestamp,
+            getvariable('vt_sleutels')::json
         );
     {%- endcall -%}
     {#- hooks run in a transaction that dbt rolls back -#}
