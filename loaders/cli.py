@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from loaders import __doc__ as package_doc
-from loaders import referentie
+from loaders import anchor, referentie
 from loaders.errors import EXIT_INTERNAL, explain, keep_traceback
 from loaders.generate import NEW_LAYOUT_FROM, years_without_reference
 from loaders.generate import generate as generate_files
@@ -217,6 +217,8 @@ def release(name: str) -> None:
         result = freeze_release(warehouse, name, echo=sys.stderr.isatty())
     except ReleaseError as exc:
         raise click.ClickException(str(exc)) from None
+    with warehouse.connect() as con:  # the freeze's record, in the database too
+        anchor.sync_table(con, warehouse.home)
     took = f"build {result.seconds['build']:.1f} s, export {result.seconds['export']:.1f} s"
     if result.repaired:
         click.echo(result.repaired, err=True)
@@ -254,6 +256,8 @@ def verify(names: tuple[str, ...]) -> None:
             continue
         for kind, folder in folders:
             problems = verify_release(folder)
+            if kind == "release":  # the manifest against the record of its freeze, outside the folder
+                problems += anchor.problems(warehouse.home, name, folder)
             broken += bool(problems)
             if problems:
                 for problem in problems:

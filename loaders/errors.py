@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from loaders.pseudonym import PseudonymKeyError
-from loaders.warehouse import SettingError, ShareGroupError
+from loaders.warehouse import SettingError, ShareGroupError, WarehouseBusy
 
 EXIT_CONFIG, EXIT_INTERNAL = 2, 4
 _LOCK = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
@@ -47,7 +47,7 @@ def holder(pid: int) -> str:
 def explain(exc: BaseException, database: Path) -> tuple[str, int]:
     """(message, exit code) for an exception that reached the command line."""
     text = str(exc)
-    if isinstance(exc, (ShareGroupError, PseudonymKeyError, SettingError)):
+    if isinstance(exc, (ShareGroupError, PseudonymKeyError, SettingError, WarehouseBusy)):
         return text, EXIT_CONFIG
     if isinstance(exc, duckdb.Error) and ("Could not set lock" in text or "Conflicting lock" in text):
         found = _LOCK.search(text)

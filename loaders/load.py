@@ -29,8 +29,8 @@ from loaders.parse import (CHUNK_BYTES, DeliveryRejected, ParsedDelivery, Violat
                            scan_delivery, shown)
 from loaders.periods import Periode
 from loaders.pseudonym import BSN_FIELD, PSEUDONYM, check_fingerprints, hmac_pads, resolve_key, with_bsn_status
-from loaders.warehouse import (LOAD_MEMORY_ENV, RAW_SCHEMA, RAW_TMP_DIR, Warehouse, delivery_folder, limit_memory,
-                               prepare, quoted, raw_file, raw_select, view_columns)
+from loaders.warehouse import (LOAD_MEMORY_ENV, RAW_SCHEMA, RAW_TMP_DIR, SettingError, Warehouse, delivery_folder,
+                               limit_memory, prepare, quoted, raw_file, raw_select, view_columns)
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
 HERDATEERD = "herdateerd"  # an identical file loaded again with --redate: its reception time corrected
@@ -56,10 +56,15 @@ def chunk_bytes() -> int:
 
 
 def max_bytes() -> int:
-    try:
-        return int(os.environ.get(MAX_BYTES_ENV) or DEFAULT_MAX_BYTES)
-    except ValueError:
+    """$VT_MAX_FILE_BYTES, else the default; anything but a positive whole number is a SettingError (exit 2),
+    never silently the default."""
+    text = (os.environ.get(MAX_BYTES_ENV) or "").strip()
+    if not text:
         return DEFAULT_MAX_BYTES
+    if not text.isdigit() or int(text) == 0:
+        raise SettingError(f"${MAX_BYTES_ENV} is {text!r}: the largest delivery in bytes, a positive whole number "
+                           f"(default {DEFAULT_MAX_BYTES})")
+    return int(text)
 
 
 def open_delivery(path: Path, limit: int) -> BinaryIO:
@@ -136,6 +141,7 @@ def load_files(
     stop the others. received_at: a time, MTIME (each file's modification time) or None (now). An identical
     file already loaded is not loaded again; with `redate` its reception time becomes the one given."""
     files = expand_inputs(paths)
+    max_bytes()  # a bad setting stops the load before any file, not half-way
     key = resolve_key(warehouse.home)
     results = []
     layout = layout if isinstance(layout, Layouts) else Layouts({layout.versie: layout})

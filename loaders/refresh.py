@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from loaders import faults, referentie
+from loaders import anchor, faults, referentie
 from loaders.layout import layouts
 from loaders.load import GEWEIGERD, MTIME, ONLEESBAAR, load_files, modified_at
 from loaders.parse import shown
@@ -37,8 +37,8 @@ from loaders.quality import jaar_of, run_quality
 from loaders.kalender import releases_up_to
 from loaders.freeze_run import FreezeRuns
 from loaders.release import (MANIFEST, ReleaseError, build_releases, completeness_text, frozen_manifest, last_build,
-                             releases_dir, selected_deliveries)
-from loaders.warehouse import Warehouse, share
+                             releases_dir, selected_deliveries, verify_release)
+from loaders.warehouse import Warehouse, WarehouseBusy, held_exclusively, share
 
 EXIT_LOCKED = 3
 
@@ -156,13 +156,21 @@ def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str]
         log = StepLog(warehouse, echo)
         summary = Summary()
         log.write(f"refresh started: inbox {inbox}, today {today}")
-        _clean_staging(warehouse, log)
-        _load_inbox(warehouse, inbox, today, log, summary)
-        faults.checkpoint("refresh:after-load")
-        shared = SharedModels(warehouse)
-        _quality_reports(warehouse, log, summary, shared)
-        faults.checkpoint("refresh:after-quality")
-        _releases(warehouse, today, log, summary, shared)
+        try:
+            with held_exclusively(warehouse.database):  # readers never break a run (loaders/warehouse.py)
+                _clean_staging(warehouse, log)
+                _load_inbox(warehouse, inbox, today, log, summary)
+                faults.checkpoint("refresh:after-load")
+                shared = SharedModels(warehouse)
+                _quality_reports(warehouse, log, summary, shared)
+                faults.checkpoint("refresh:after-quality")
+                _releases(warehouse, today, log, summary, shared)
+        except WarehouseBusy as exc:
+            log.write(f"refresh stopped: {exc}")
+            raise RefreshLocked(str(exc)) from None
+        except Exception as exc:  # every failure ends the log with its reason (the command line says it too)
+            log.write(f"refresh stopped: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            raise
         log.write(f"refresh done: {summary.text()}")
         return summary
 
@@ -289,6 +297,28 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary,
     if freezing:
         log.write(f"releases frozen and exported ({freezes.workers} at a time) and published: {', '.join(freezing)} "
                   f"({time.monotonic() - started:.1f}s)")
+    _record_freezes(warehouse, log)
+
+
+def _record_freezes(warehouse: Warehouse, log: StepLog) -> None:
+    """Every frozen release recorded (loaders/anchor.py): the freezes' log lines copied into meta.bevroren, and a
+    release frozen before freezes were recorded adopted once its folder agrees with its manifest."""
+    known = anchor.recorded(warehouse.home)
+    folder = releases_dir(warehouse)
+    for p in sorted(folder.iterdir()) if folder.is_dir() else []:
+        manifest = p / MANIFEST
+        if p.name.startswith(".") or p.name in known or not manifest.is_file() or verify_release(p):
+            continue
+        text = manifest.read_bytes()
+        anchor.record(warehouse.home, json.loads(text), text)
+        log.write(f"release {p.name}: its freeze (made before freezes were recorded) is now recorded")
+    if not warehouse.database.exists():
+        return
+    with warehouse.connect(read_only=True) as con:
+        lacking = anchor.table_lacks(con, warehouse.home)
+    if lacking:
+        with warehouse.connect() as con:
+            anchor.sync_table(con, warehouse.home)
 
 
 PUBLISH, FREEZE, BUILD = "publish", "freeze", "build"
@@ -311,8 +341,9 @@ def _plan(warehouse: Warehouse, release, today: date, log: StepLog, summary: Sum
     if release.peildatum < today:
         return FREEZE
     last = last_build(warehouse, name)
-    if last and last["leveringen"] == [lid for lid, _, _ in used] and last["peildatum"] == str(release.peildatum):
-        return None  # built from exactly these deliveries already
+    if (last and last["volledig"] and last["leveringen"] == [lid for lid, _, _ in used]
+            and last["peildatum"] == str(release.peildatum)):
+        return None  # built whole from exactly these deliveries already (a failed or partial build is built again)
     return BUILD
 
 

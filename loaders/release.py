@@ -21,7 +21,8 @@ from pathlib import Path
 
 import duckdb
 
-from loaders import exposures, faults, kalender, referentie
+from loaders import anchor, exposures, faults, kalender, referentie
+from loaders.anchor import reproducible  # noqa: F401 (where the tests and callers have always found it)
 from loaders import release_files, schema
 from loaders.codebook import write_codebook
 from loaders.dbt_run import BuildError, Run, run_dbt, run_dbt_each
@@ -316,18 +317,11 @@ def verify_release(folder: Path) -> list[str]:
             continue
         if how:
             problems.append(f"{name} differs from the manifest ({how})")
-    problems += [f"{p.name} is not part of it" for p in sorted(folder.iterdir())
-                 if p.name != MANIFEST and p.name not in files and not p.name.endswith(".wal")]
+    # every other file is reported, a DuckDB write-ahead log first of all: opened, it changes what the file shows
+    problems += [f"{p.name} is not part of it" + (" (a DuckDB write-ahead log: opened, it changes what the "
+                                                  "database shows; remove it)" if p.name.endswith(".wal") else "")
+                 for p in sorted(folder.iterdir()) if p.name != MANIFEST and p.name not in files]
     return problems
-
-
-def reproducible(manifest: dict) -> dict:
-    """What two freezes of the same release from the same deliveries share: the manifest without its build block
-    (which names its own dbt run) and without the DuckDB file's byte checksum (DuckDB writes other bytes each
-    time; its content checksum is the same)."""
-    files = [{k: v for k, v in f.items() if not ("content_sha256" in f and k == "sha256")}
-             for f in manifest.get("files", [])]
-    return {**{k: v for k, v in manifest.items() if k != "build"}, "files": files}
 
 
 def difference(path: Path, entry: dict, same_bytes: bool = True) -> str | None:
@@ -416,7 +410,18 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         # the dbt run that built the tables: reproducible from these versions and deliveries
         "build": {k: built.build[k] for k in ("invocation_id", "opdracht", "versies", "gestart_op", "gebouwd_op")},
     }
-    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    earlier = anchor.recorded(warehouse.home).get(name)
+    if earlier is not None and earlier["reproduceerbaar_sha256"] != anchor.reproducible_sha(manifest):
+        # frozen before (its folder or manifest went missing): only exactly what was recorded may be frozen again
+        shutil.rmtree(staging)
+        raise ReleaseError(
+            f"release {name} was frozen on {earlier['bevroren_op']} ({anchor.log_path(warehouse.home)}), and what "
+            f"it would hold now differs from what was frozen then (deliveries now: "
+            f"{len(built.leveringen)}, then: {len(earlier['leveringen'])}): it is not frozen again. Restore "
+            f"{target} from a backup" + (f" (the folder found was moved to {repaired})" if repaired else ""))
+    (staging / MANIFEST).write_bytes(text.encode("utf-8"))
+    anchor.record(warehouse.home, manifest, text.encode("utf-8"))  # before the folder exists: never a folder unrecorded
     share(staging, read_only=True)  # frozen files are read-only, readable by the share group
     faults.checkpoint("release:before-rename")
     staging.rename(target)
@@ -429,7 +434,7 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
 
 
 def _frozen_again(warehouse: Warehouse, release: Release, target: Path, manifest: dict) -> FreezeResult:
-    problems = verify_release(target)
+    problems = verify_release(target) + anchor.problems(warehouse.home, release.name, target)
     if problems:
         raise ReleaseError(f"release {release.name} is frozen but its files differ from its manifest: "
                            f"{'; '.join(problems)}. A frozen release is never rebuilt: restore {target} from a "

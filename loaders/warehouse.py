@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import stat
+import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +77,13 @@ class Warehouse:
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         if read_only:
-            return open_reader(self.database)
+            fd = hold_for_reading(self.database)
+            try:
+                return _Reader(open_reader(self.database), fd)
+            except BaseException:
+                if fd is not None:
+                    os.close(fd)
+                raise
         self.ensure()
         self.database.parent.mkdir(parents=True, exist_ok=True)
         return duckdb.connect(str(self.database))
@@ -236,6 +245,109 @@ def _alive(pid: int) -> bool:
     except OSError:  # another user's process
         return True
     return True
+
+
+# Readers and the refresh: DuckDB lets one process write or several read, and a reader's open file made the
+# refresh fail half-way with "Conflicting lock". So the refresh holds an exclusive lock on a file beside the
+# database for its whole run (waiting up to $VT_LOCK_WAIT seconds for readers that are open), and every reader
+# takes it shared for as long as its connection is open: a reader during a refresh is told at once, and never
+# breaks it. The refresh's own children (dbt, freezes, reports) inherit HELD_ENV and do not lock again.
+LOCK_FILE = ".vt-warehouse.lock"
+HELD_ENV = "VT_WAREHOUSE_HELD"
+LOCK_WAIT_ENV = "VT_LOCK_WAIT"
+DEFAULT_LOCK_WAIT = 30
+
+
+class WarehouseBusy(Exception):
+    """The warehouse is held by a refresh (for a reader), or by readers beyond the wait (for the refresh)."""
+
+
+def _lock_fd(database: Path, create: bool) -> int | None:
+    """The lock file: created by the refresh; a reader only opens it (reading writes nothing), and where there is
+    none no refresh has ever run, so there is nothing to wait for."""
+    try:
+        if create:
+            return os.open(database.parent / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        return os.open(database.parent / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return None  # none yet, or a folder nobody can write to: no refresh can run there either
+
+
+def hold_for_reading(database: Path) -> int | None:
+    """The shared lock of a reader (its fd, to close with the connection), or None: held by our parent refresh,
+    or nothing to lock. WarehouseBusy when a refresh holds the warehouse."""
+    if os.environ.get(HELD_ENV):
+        return None
+    fd = _lock_fd(database, create=False)
+    if fd is None:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise WarehouseBusy(f"the warehouse {database} is being refreshed (vt refresh, pid {holder}): nothing read; "
+                            "run again when the refresh is done") from None
+    return fd
+
+
+@contextmanager
+def held_exclusively(database: Path):
+    """For the refresh: the warehouse to itself and its children, once the readers open now are done (at most
+    $VT_LOCK_WAIT seconds, default 30); WarehouseBusy after that, before anything was done."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    fd = _lock_fd(database, create=True)
+    if fd is None:
+        yield
+        return
+    text = os.environ.get(LOCK_WAIT_ENV, "").strip() or str(DEFAULT_LOCK_WAIT)
+    wait = int(text) if text.isdigit() else DEFAULT_LOCK_WAIT
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(f"the warehouse {database} is being read (vt releases, vt quality, ...) for "
+                                        f"more than {wait} s (${LOCK_WAIT_ENV}): the refresh did nothing; the next "
+                                        "run tries again") from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        os.environ[HELD_ENV] = "1"
+        try:
+            yield
+        finally:
+            os.environ.pop(HELD_ENV, None)
+    finally:
+        os.close(fd)
+
+
+class _Reader:
+    """A read-only connection that releases its reader's lock when it is closed."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, fd: int | None):
+        self._con, self._fd = con, fd
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
+        return False
+
+    def close(self) -> None:
+        try:
+            self._con.close()
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
 
 def open_reader(database: Path) -> duckdb.DuckDBPyConnection:

@@ -40,14 +40,16 @@
     {%- if sel.unique_id in selected_ids or not reused_release -%}{{ return('') }}{%- endif -%}
     {%- set vervangen = graph.nodes['model.vt_warehouse.int_leveringen_vervangen'] -%}
     {%- set verschil = run_query(
-        "with gebouwd as (select levering_id, checksum_sha256, peildatum from " ~ sel.relation_name ~ "), "
-        ~ "nu as (select leveringen.levering_id, leveringen.checksum_sha256, " ~ sql_text(peildatum)
-        ~ "::date as peildatum from " ~ vervangen.relation_name ~ " as leveringen "
+        "with gebouwd as (select levering_id, checksum_sha256 from " ~ sel.relation_name ~ "), "
+        ~ "nu as (select leveringen.levering_id, leveringen.checksum_sha256 from "
+        ~ vervangen.relation_name ~ " as leveringen "
         ~ "where list_contains(" ~ sql_list(perioden) ~ ", leveringen.verslagperiode) "
         ~ "and " ~ geldig_op('leveringen', sql_text(peildatum) ~ '::date') ~ ") "
         ~ "select (select count(*) from (select * from gebouwd except select * from nu)), "
         ~ "(select count(*) from (select * from nu except select * from gebouwd)), "
-        ~ "(select cast(max(peildatum) as varchar) from gebouwd)").rows[0] -%}
+        ~ "(select cast(max(peildatum) as varchar) from " ~ sel.relation_name ~ ")").rows[0] -%}
+    {%- set vars = "{release: " ~ release ~ (", peildatum: " ~ release_var('peildatum') if release_var('peildatum')
+        else "") ~ "}" -%}
     {#- tables coded with another key would not join to the ones built now -#}
     {%- set builds = graph.sources['source.vt_warehouse.meta.builds'] -%}
     {%- set andere_sleutel = run_query(
@@ -59,12 +61,13 @@
             ~ "other keys (meta.builds records their fingerprints); build them too: dbt build --select " ~ plus
             ~ " --vars '{release: " ~ release ~ "}'. Nothing was built.") }}
     {%- endif -%}
-    {%- if verschil[0] > 0 or verschil[1] > 0 -%}
+    {%- if verschil[0] > 0 or verschil[1] > 0 or verschil[2] != peildatum -%}
+        {%- set how = ("the selection of deliveries differs (" ~ verschil[1] ~ " new or changed, " ~ verschil[0]
+            ~ " no longer selected)") if verschil[0] > 0 or verschil[1] > 0 else "the same deliveries" -%}
         {{ return("release " ~ release ~ ": the release's tables that " ~ wanted
-            ~ " would reuse were built as of peildatum " ~ verschil[2] ~ "; as of " ~ peildatum
-            ~ " the selection of deliveries differs (" ~ verschil[1] ~ " new or changed, " ~ verschil[0]
-            ~ " no longer selected); build them too: dbt build --select " ~ plus ~ " --vars '{release: " ~ release
-            ~ "}'. Nothing was built.") }}
+            ~ " would reuse were built as of peildatum " ~ verschil[2] ~ "; this run is as of " ~ peildatum
+            ~ " (" ~ how ~ "); build them too: dbt build --select " ~ plus ~ " --vars '" ~ vars
+            ~ "'. Nothing was built.") }}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}

@@ -296,3 +296,73 @@ def test_a_damaged_manifest_is_named_never_a_traceback(refreshed, tmp_path):
     proc = run_vt("publish", "--release", RELEASE, "--out", str(tmp_path / "p"), home=home, check=False)
     assert proc.returncode == 1 and f"release {RELEASE} is frozen but its manifest {manifest} cannot be read" \
         in proc.stderr
+
+
+def test_a_planted_file_or_a_rewritten_manifest_is_never_called_intact(refreshed, tmp_path):
+    """A DuckDB write-ahead log beside the analysts' file (opened, it changes what the file shows), any other
+    unknown file, and a changed file whose new checksum was written into the manifest too: `vt verify` names
+    each, and the release is not published from it."""
+    home = private_copy(refreshed, tmp_path)
+    folder = home / "releases" / RELEASE
+    folder.chmod(0o750)
+    for name in (f"vt_{RELEASE}.duckdb.wal", "evil.wal"):
+        (folder / name).write_bytes(b"planted")
+    proc = run_vt("verify", RELEASE, home=home, check=False)
+    assert proc.returncode == 1
+    assert (f"{RELEASE} release: vt_{RELEASE}.duckdb.wal is not part of it (a DuckDB write-ahead log: opened, it "
+            "changes what the database shows; remove it)") in proc.stderr
+    assert f"{RELEASE} release: evil.wal is not part of it (a DuckDB write-ahead log" in proc.stderr
+    for name in (f"vt_{RELEASE}.duckdb.wal", "evil.wal"):
+        (folder / name).unlink()
+    # a figure changed, and the manifest made to agree: the record of the freeze, outside the folder, does not
+    table = folder / f"kerncijfers_{RELEASE}.parquet"
+    table.chmod(0o600)
+    table.write_bytes(table.read_bytes() + b"\0")
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    from loaders.release import sha256_file
+
+    for f in manifest["files"]:
+        if f["name"] == table.name:
+            f["sha256"] = sha256_file(table)
+    manifest_path.chmod(0o600)
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    proc = run_vt("verify", RELEASE, home=home, check=False)
+    assert proc.returncode == 1 and (
+        f"{RELEASE} release: manifest.json differs from the one recorded when {RELEASE} was frozen on ") in proc.stderr
+    assert f"({home}/logs/bevroren.log): a file and its checksum were changed together" in proc.stderr
+    proc = run_vt("publish", "--release", RELEASE, "--out", str(tmp_path / "p"), home=home, check=False)
+    assert proc.returncode == 1 and "manifest.json differs from the one recorded" in proc.stderr
+    assert not (tmp_path / "p").exists()
+
+
+def test_a_release_whose_manifest_went_missing_is_frozen_again_only_as_recorded(refreshed, tmp_path):
+    """Without its manifest a frozen release is frozen again from the same deliveries (the same content as
+    recorded); after a late correction it would hold other figures: refused, named, the folder kept aside."""
+    from tests.conftest import small_delivery, write_delivery
+
+    home = private_copy(refreshed, tmp_path)
+    folder = home / "releases" / RELEASE
+    folder.chmod(0o750)
+    (folder / "manifest.json").unlink()
+    late = write_delivery(tmp_path, small_delivery(vt_code="VT03", nummer="001"))
+    run_vt("load", "--received-at", "2020-09-01", str(late), home=home)
+    proc = run_vt("release", RELEASE, home=home, check=False)
+    assert proc.returncode == 1
+    assert (f"release {RELEASE} was frozen on ") in proc.stderr and (
+        "and what it would hold now differs from what was frozen then (deliveries now: 4, then: 3): it is not "
+        f"frozen again. Restore {folder} from a backup (the folder found was moved to {home}/releases/.onvolledig/"
+        ) in proc.stderr, proc.stderr
+    assert not folder.exists() and not list((home / "releases").glob(".*.tmp"))
+
+
+def test_a_bad_size_limit_is_a_configuration_error_not_the_default(tmp_path):
+    from tests.conftest import small_delivery, write_delivery
+
+    delivery = write_delivery(tmp_path, small_delivery())
+    for value in ("abc", "0", "-5", "1e9"):
+        proc = run_vt("load", str(delivery), home=tmp_path / "wh", env={"VT_MAX_FILE_BYTES": value}, check=False)
+        assert proc.returncode == 2 and proc.stderr.startswith(
+            f"Error: $VT_MAX_FILE_BYTES is {value!r}: the largest delivery in bytes, a positive whole number"), \
+            (value, proc.stderr)
+        assert "Traceback" not in proc.stderr

@@ -199,8 +199,15 @@ def test_every_build_is_recorded_and_a_partial_build_reuses_only_the_current_sta
     out = dbt(loaded_now, "build", "--select", "vt_casus", "--vars", f"{{release: 2020V1, peildatum: {TODAY}}}")
     assert out.returncode != 0
     assert (f"release 2020V1: the release's tables that vt_casus would reuse were built as of peildatum {TODAY}; "
-            f"as of {TODAY} the selection of deliveries differs (1 new or changed, 1 no longer selected); build "
-            "them too: dbt build --select +vt_casus") in out.stdout
+            f"this run is as of {TODAY} (the selection of deliveries differs (1 new or changed, 1 no longer "
+            f"selected)); build them too: dbt build --select +vt_casus --vars '{{release: 2020V1, peildatum: "
+            f"{TODAY}}}'. Nothing was built.") in out.stdout
+    # another peildatum with the same deliveries says just that, and keeps the peildatum in what to run
+    out = dbt(loaded_now, "build", "--select", "vt_casus", "--vars", "{release: 2020V1, peildatum: 2030-01-01}")
+    assert out.returncode != 0
+    assert (f"were built as of peildatum {TODAY}; this run is as of 2030-01-01 (the selection of deliveries "
+            "differs (1 new or changed, 1 no longer selected)); build them too: dbt build --select +vt_casus "
+            "--vars '{release: 2020V1, peildatum: 2030-01-01}'") in out.stdout
     assert last_build(warehouse, "2020V1")["invocation_id"] == last["invocation_id"]  # nothing built, nothing recorded
 
 

@@ -588,3 +588,44 @@ def test_spss_reads_a_layout_0300_code_whole(new_years, tmp_path):
     got = pd.read_csv(out, dtype=str, keep_default_na=False).aanleiding_gaaf
     want = pd.read_csv(folder / "VT_melding_2025V2.csv", dtype=str, keep_default_na=False).aanleiding_gaaf
     assert got.tolist() == want.tolist() and want.str.len().max() == 2 and (want == "").any()
+
+
+def test_a_release_whose_last_build_failed_is_built_again_by_the_next_run(reference, tmp_path):
+    """A build stopped half-way (a full disk, a killed dbt) is recorded incomplete; the next refresh builds that
+    release again instead of leaving it half-built until its freeze."""
+    home = private_copy(reference[0], tmp_path)
+    with duckdb.connect(str(home / "vt.duckdb")) as con:
+        con.execute("update meta.builds set volledig = false where release = '2020V2'")
+    (tmp_path / "inbox").mkdir()
+    proc = run_vt("refresh", "--inbox", str(tmp_path / "inbox"), "--today", "2020-10-01", home=home)
+    assert "releases built: 2020V2;" in proc.stdout, proc.stdout
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        assert con.execute("select volledig from meta.builds where release = '2020V2' order by beeindigd_op desc "
+                           "limit 1").fetchone() == (True,)
+
+
+def test_a_reader_never_breaks_a_refresh_and_is_told_when_one_runs(reference, tmp_path, monkeypatch):
+    """`vt releases` or `vt quality` open while the refresh starts: the refresh waits for them ($VT_LOCK_WAIT),
+    then stops before doing anything with its "in use" code 3, and its log ends with the reason. A reader while
+    a refresh runs is told at once (exit 2) and the refresh is not disturbed."""
+    from loaders.warehouse import HELD_ENV, Warehouse, held_exclusively
+
+    monkeypatch.delenv("VT_DATABASE", raising=False)
+    home = private_copy(reference[0], tmp_path)
+    (tmp_path / "inbox").mkdir()
+    with Warehouse(home).connect(read_only=True):
+        proc = run_vt("refresh", "--inbox", str(tmp_path / "inbox"), "--today", "2020-10-01", home=home,
+                      env={"VT_LOCK_WAIT": "1"}, check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert (f"the warehouse {home}/vt.duckdb is being read (vt releases, vt quality, ...) for more than 1 s "
+            "($VT_LOCK_WAIT): the refresh did nothing; the next run tries again") in proc.stderr
+    assert (home / "logs" / "refresh.log").read_text().splitlines()[-1].endswith(
+        "refresh stopped: the warehouse " f"{home}/vt.duckdb is being read (vt releases, vt quality, ...) for more "
+        "than 1 s ($VT_LOCK_WAIT): the refresh did nothing; the next run tries again")
+    with held_exclusively(home / "vt.duckdb"):  # as a running refresh holds it
+        proc = run_vt("releases", "--years", "2020", home=home, env={HELD_ENV: ""}, check=False)
+    assert proc.returncode == 2 and (f"the warehouse {home}/vt.duckdb is being refreshed (vt refresh, pid "
+                                     f"{os.getpid()}): nothing read; run again when the refresh is done") \
+        in proc.stderr, proc.stderr
+    assert run_vt("refresh", "--inbox", str(tmp_path / "inbox"), "--today", "2020-10-01", home=home).stdout \
+        .startswith("nothing new")

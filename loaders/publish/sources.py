@@ -18,6 +18,7 @@ from itertools import pairwise
 
 import duckdb
 
+from loaders import anchor
 from loaders.exposures import publicatie
 from loaders.kalender import STATUS_MARK, Release, releases
 from loaders.layout import read_csv
@@ -107,6 +108,7 @@ def release_halfjaren(warehouse: Warehouse, release: Release, verify_all: bool =
     else:
         problems = [f"{p.name} is missing" if not p.is_file() else f"{p.name} differs from the manifest ({how})"
                     for p in paths if not p.is_file() or (how := difference(p, listed[p.name]))]
+    problems += anchor.problems(warehouse.home, name, folder)  # the manifest against the record of its freeze
     if problems:
         raise PublishError(f"release {name} differs from its {MANIFEST} ({'; '.join(problems)}): not published; "
                            f"restore {folder} from a backup (`vt verify {name}` checks it)")
