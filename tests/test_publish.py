@@ -23,7 +23,7 @@ from loaders.publish import INDICATOREN, KERNCIJFERS, count_cel, pct_cel, period
 from loaders.publish.cells import GEHEIM, NIHIL, ONTBREEKT, TOTAAL, Cel, secondary
 from loaders.publish.sources import CBS, Halfjaar, region_notes, series_sources
 from loaders.publish.tidy import HEADER
-from tests.conftest import empty_delivery, record, regio_codes, run_vt, small_delivery, write_delivery
+from tests.conftest import national_inbox, record, run_vt, small_delivery, write_delivery
 from tests.states import private_copy, shared_state
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,12 +153,7 @@ def small_release(request):
     counts are complete), released as 2020V1 and published (rounded and unrounded)."""
 
     def build(home: Path):
-        inbox = home / "inbox"
-        inbox.mkdir()
-        write_delivery(inbox, small_delivery())
-        for vt in regio_codes(2020):
-            if vt != "VT05":
-                write_delivery(inbox, empty_delivery(vt))
+        inbox = national_inbox(home / "inbox")
         run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
         run_vt("release", "2020V1", home=home)  # frozen once: every publication below reads its frozen files
         out = home / "out"
@@ -387,12 +382,7 @@ def test_a_release_with_one_organisation_missing_shows_it_and_nederland_as_missi
     from loaders.release import built_completeness, completeness
     from loaders.warehouse import Warehouse
 
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    write_delivery(inbox, small_delivery())
-    for vt in regio_codes(2020):
-        if vt not in ("VT05", "VT18"):
-            write_delivery(inbox, empty_delivery(vt))
+    inbox = national_inbox(tmp_path / "inbox", missing=("VT18",))
     home = tmp_path / "wh"
     run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
     line = "         2020H1: 25 of 26 organisations delivered (missing: VT18 Rotterdam-Rijnmond)\n"
