@@ -74,3 +74,7 @@ def test_a_key_other_than_the_warehouses_is_refused_by_every_path(tmp_path):
     proc = run_vt("build", "--release", "2020V1", home=home, env={"VT_RELEASE_KEY": other}, check=False)
     assert proc.returncode == 2 and "the release key (VT_RELEASE_KEY or" in proc.stderr, proc.stderr
     assert "no person would link to the releases made so far" in proc.stderr
+    out = run_dbt_cli(home, "build", "--vars", "{release: 2020V1}", release_key=other)
+    assert out.returncode != 0 and "the release key (VT_RELEASE_KEY or" in out.stdout, out.stdout[-2000:]
+    with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from meta.builds").fetchone()[0] == 1  # nothing built with it
