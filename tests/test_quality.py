@@ -85,9 +85,10 @@ def mutate(rule: str, lines: list[str]) -> list[str]:
         set_field(lines, 8, "ON", "uitkomst", "000100000")
     elif rule == "KR12":
         set_field(lines, 4, "ME", "organisatie", "05")
-    elif rule == "KR13":
+    elif rule == "KR13":  # two unknown codes, and a required code left blank (verplicht J: blank breaks its type)
         set_field(lines, 6, "VB", "veiligheidstaxatie", "7")
         set_field(lines, 12, "BT", "geslacht", "5")
+        set_field(lines, 11, "BT", "geslacht", "")
     elif rule == "KR14":  # the VV dienst is open in a closed casus
         set_field(lines, 7, "VV", "einddatum", "")
     elif rule == "KR15":
@@ -137,7 +138,7 @@ def history_missing(vt: str) -> list[str]:
     return finish([lines[0], *lines[1:-1], *extra, lines[-1]])
 
 
-EXPECTED = {"KR01": 2, "KR02": 2, "KR03": 2, "KR13": 2, "KR17": 2, "KR08": 2}
+EXPECTED = {"KR01": 2, "KR02": 2, "KR03": 2, "KR13": 3, "KR17": 2, "KR08": 2}
 RULE_IDS = [r.id for r in RULES]
 
 
@@ -226,7 +227,8 @@ def test_report_contents_and_strict_exit(reports):
     assert "BT,bsn,gevuld,100.0,,96.2,,N,," in spiegel
     assert "BT,bsn,geldig,50.0,,98.1,,N,," in spiegel
     assert "CA,*,aantal,2,,52,,N,," in spiegel  # 25 x 2 casussen, plus KR22's and VT25's extra one
-    assert "BT,geslacht,code 2,50.0,,46.2,,N,Vrouw," in spiegel  # 24 of 52 (VT13 has a 5); labelled
+    # 24 of the 51 filled (VT13 has a 5, and a required geslacht left blank: KR13); labelled
+    assert "BT,geslacht,code 2,50.0,,47.1,,N,Vrouw," in spiegel and "BT,geslacht,gevuld,100.0,,98.1,,N,," in spiegel
 
 
 def test_every_violation_has_its_line_field_value_and_expectation(reports):
@@ -746,3 +748,37 @@ def test_both_reports_as_a_person_sees_them_in_chromium(reports, tmp_path):
     width, bpp, rows = png_pixels(shot)
     red = sum(1 for row in rows[:300] for x in range(width) if tuple(row[x * bpp:x * bpp + 3]) == (0xA4, 0, 0))
     assert red > 500  # the verdict is painted in red at the top of the page
+
+
+def test_a_required_field_left_blank_breaks_its_type_and_is_reported():
+    """verplicht J (layout.csv): an N or D field may be all spaces only where verplicht = N
+    (bestandsdefinitie.md). KR02 reports a blank required date, KR13 a blank required code; a field that only a
+    later layout version has (ME.aanleiding, 0300) is required only in the records of that version."""
+    import duckdb
+
+    from loaders.quality.rules import REQUIRED, _code_bad, _date_bad
+
+    assert {("MO", "datum_monitoring"), ("BT", "geslacht"), ("ME", "aanleiding"), ("CA", "startdatum")} <= REQUIRED
+    assert ("CA", "einddatum") not in REQUIRED and ("ME", "organisatie") not in REQUIRED
+    with duckdb.connect() as con:
+        con.execute("create schema main_reference")  # (exposures.CODES: the seed of the code lists)
+        con.execute("create table main_reference.codes as select * from (values ('GESLACHT', '1'), "
+                    "('AANLEIDING', '01'), ('ORGANISATIE', '05')) as t (codelijst, code)")
+
+        def holds(condition: str, **r: str) -> bool:
+            """Whether `condition` holds for one record whose columns are the SQL expressions `r`."""
+            columns = ", ".join(f"{sql} as {name}" for name, sql in r.items())
+            return con.execute(f"select {condition} from (select {columns}) as r, "
+                               "(select date '2020-06-30' as periode_einde) as l").fetchone()[0]
+
+        blank, filled = "null::varchar", "true"
+        assert holds(_date_bad("datum_monitoring", "MO"), datum_monitoring="null::date",
+                     datum_monitoring_ingevuld="false")
+        assert not holds(_date_bad("einddatum", "CA"), einddatum="null::date", einddatum_ingevuld="false")
+        assert not holds(_date_bad("datum_monitoring", "MO"), datum_monitoring="date '2020-03-01'",
+                         datum_monitoring_ingevuld=filled)
+        assert holds(_code_bad("geslacht", "GESLACHT", "BT"), geslacht=blank)
+        assert not holds(_code_bad("organisatie", "ORGANISATIE", "ME"), organisatie=blank)
+        # aanleiding: required in 0300 records, absent from 0200 ones
+        assert holds(_code_bad("aanleiding", "AANLEIDING", "ME"), aanleiding=blank, aanleiding_in_layout="true")
+        assert not holds(_code_bad("aanleiding", "AANLEIDING", "ME"), aanleiding=blank, aanleiding_in_layout="false")

@@ -153,14 +153,29 @@ def _date(column: str) -> str:
     return f"coalesce(strftime({column}, '%d-%m-%Y'), 'leeg')"
 
 
-def _date_bad(column: str) -> str:
-    return (f"(r.{column}_ingevuld and (r.{column} is null or r.{column} > l.periode_einde "
-            f"or r.{column} < date '2015-01-01'))")
+# the fields the layout marks verplicht (J), by record type: blank, they break the field's type (an N or D field
+# may be all spaces only where verplicht = N, bestandsdefinitie.md), so KR02 (dates) and KR13 (codes) report them
+REQUIRED = {(rt.code, f.name) for rt in layouts().raw.data_types for f in rt.fields if f.verplicht}
 
 
-def _code_bad(column: str, codelijst: str) -> str:
-    return (f"(r.{column} is not null and r.{column} not in "
-            f"(select code from {CODES} where codelijst = '{codelijst}'))")
+def _blank_required(code: str | None, column: str, blank: str) -> str:
+    """SQL: the record's `column` is required and `blank`; a field only some layout versions have is required only
+    in the records of those versions."""
+    if code is None or (code, column) not in REQUIRED:
+        return "false"
+    every = len(layouts().versions_with(code, column)) == len(layouts().versions)
+    return f"({blank})" if every else f"(r.{column}_in_layout and {blank})"
+
+
+def _date_bad(column: str, code: str | None = None) -> str:
+    return (f"((r.{column}_ingevuld and (r.{column} is null or r.{column} > l.periode_einde "
+            f"or r.{column} < date '2015-01-01')) or {_blank_required(code, column, f'not r.{column}_ingevuld')})")
+
+
+def _code_bad(column: str, codelijst: str, code: str | None = None) -> str:
+    return (f"((r.{column} is not null and r.{column} not in "
+            f"(select code from {CODES} where codelijst = '{codelijst}')) "
+            f"or {_blank_required(code, column, f'r.{column} is null')})")
 
 
 def _flags_bad(prefix: str) -> str:
@@ -208,7 +223,8 @@ def _kr13() -> list[Check]:
     checks = []
     for key in sorted(set(CODE_FIELDS) | set(FLAG_FIELDS)):
         table, code, nummer = key
-        parts = [(_code_bad(c, lst), c, f"{c}: een code uit codelijst {lst}") for c, lst in CODE_FIELDS.get(key, [])]
+        parts = [(_code_bad(c, lst, code), c, f"{c}: een code uit codelijst {lst}"
+                  + (" (verplicht)" if (code, c) in REQUIRED else "")) for c, lst in CODE_FIELDS.get(key, [])]
         parts += [(_flags_bad(p), p, f"{p}: {n} tekens, elk 0 of 1") for p, n in FLAG_FIELDS.get(key, [])]
         checks.append(Check(table, code, nummer, " or ".join(p[0] for p in parts),
                             _which([(cond, name) for cond, name, _ in parts]),
@@ -287,7 +303,7 @@ RULES: list[Rule] = [
                 text("een einddatum op of na de startdatum")) for t, c, n in PERIODS],
          _sum(*(_count(t, "r.einddatum is not null and r.startdatum is not null") for t, _, _ in PERIODS))),
     rule("KR02", FOUT, "Elke datum bestaat, ligt niet na het einde van de verslagperiode en niet voor 1 januari 2015.",
-         [Check(t, c, n, " or ".join(_date_bad(d) for d in ds), _which([(_date_bad(d), d) for d in ds]),
+         [Check(t, c, n, " or ".join(_date_bad(d, c) for d in ds), _which([(_date_bad(d, c), d) for d in ds]),
                 "'een bestaande datum (JJJJMMDD) van 01-01-2015 tot en met ' || " + _date("l.periode_einde"))
           for (t, c, n), ds in DATES.items()],
          _sum(*(_count(t) for t, _, _ in DATES))),
