@@ -7,6 +7,7 @@ $VT_HOME); 3 another refresh is running; 4 a defect (traceback in $VT_HOME/logs/
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -37,7 +38,7 @@ from loaders.refresh import EXIT_LOCKED, RefreshLocked
 from loaders.refresh import refresh as run_refresh
 from loaders.release import (MANIFEST, ReleaseError, build_release, completeness_text, freeze_release,
                              frozen_manifest, get_release, release_status, releases_dir, verify_release)
-from loaders.warehouse import RAW_SCHEMA, Warehouse
+from loaders.warehouse import RAW_SCHEMA, Warehouse, hold_for_reading
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
 DEMO_PERIODS, DEMO_RELEASE, DEMO_DEFECTS, DEMO_TODAY = "2020H1", "2020V1", 0.002, date(2020, 10, 1)
@@ -104,6 +105,23 @@ class Vt(click.Group):
             os.umask(previous)  # (for callers in the same process, such as tests)
 
 
+def uses_warehouse(command):
+    """A command that reads or writes the warehouse holds it shared while it runs: a refresh that starts meanwhile
+    waits for it ($VT_LOCK_WAIT), and while a refresh runs the command stops at once, saying so (exit 2). The
+    refresh itself (and the demo, which runs one) holds it exclusively."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        fd = hold_for_reading(Warehouse.from_env().database)
+        try:
+            return command(*args, **kwargs)
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    return run
+
+
 @click.group(cls=Vt, help=package_doc)
 def main() -> None:
     pass
@@ -119,6 +137,7 @@ def main() -> None:
 @click.option("--redate", is_flag=True,
               help="For a file identical to a loaded delivery: set its reception time to --received-at (it is "
                    "otherwise never changed).")
+@uses_warehouse
 def load(files: tuple[Path, ...], received_at: datetime | str | None, redate: bool) -> None:
     if redate and received_at is None:
         raise click.UsageError("--redate needs --received-at (a date-time or mtime)")
@@ -198,6 +217,7 @@ def _date(_ctx, _param, value: str | None):
 @click.option("--release", "name", required=True, callback=_release_name, help="Release name JJJJVn.")
 @click.option("--peildatum", callback=_date, metavar="YYYY-MM-DD",
               help="Another cut-off than the calendar's, to rebuild an as-of state (not for publishing).")
+@uses_warehouse
 def build(name: str, peildatum) -> None:
     warehouse = Warehouse.from_env()
     try:
@@ -211,6 +231,7 @@ def build(name: str, peildatum) -> None:
               "DuckDB file in $VT_HOME/releases/<release>/. Releasing an unchanged release again does nothing; "
               "a frozen release that would change is refused.")
 @click.argument("name", callback=_release_name)
+@uses_warehouse
 def release(name: str) -> None:
     warehouse = Warehouse.from_env()
     try:
@@ -232,6 +253,7 @@ def release(name: str) -> None:
               "unchanged (a DuckDB file by its tables' content), nothing added. Exit 0 when all are intact, 1 naming "
               "every file that differs.")
 @click.argument("names", nargs=-1, metavar="[RELEASE]...")
+@uses_warehouse
 def verify(names: tuple[str, ...]) -> None:
     warehouse = Warehouse.from_env()
     for name in names:
@@ -284,6 +306,7 @@ def verify(names: tuple[str, ...]) -> None:
 @click.option("--bron", metavar="TEXT", help=f"The source line under every table; {{release}} is replaced by the "
               f"release (default: ${BRON_ENV}, else 'Bron: Beleidsinformatie Veilig Thuis, microdata release "
               "{release}.').")
+@uses_warehouse
 def publish(name: str, out: Path, unrounded: bool, suppress: int | None, regio: str | None, bron: str | None) -> None:
     written = _publish(Warehouse.from_env(), name, out, unrounded, suppress, regio, bron)
     click.echo(f"published {name}: {len(written)} files in {out}")
@@ -310,6 +333,7 @@ def _publish(warehouse: Warehouse, name: str, out: Path, unrounded: bool = False
 @click.option("--all", "all_", is_flag=True, help="Every loaded delivery.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write to.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any delivery breaks a 'fout' rule.")
+@uses_warehouse
 def quality(delivery, periode, all_, out: Path, strict: bool) -> None:
     if sum(bool(x) for x in (delivery, periode, all_)) != 1:
         raise click.UsageError("give exactly one of --delivery, --periode and --all")
@@ -381,6 +405,7 @@ def _years(_ctx, _param, value: str | None):
 @click.option("--years", "years", callback=_years, metavar="2019:2026",
               help=f"A year or a range FIRST:LAST (default: {FIRST_YEAR} to this year).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per release, with the delivery ids.")
+@uses_warehouse
 def releases(years, as_json: bool) -> None:
     warehouse = Warehouse.from_env()
     rows = release_status(warehouse, calendar_releases(*years))
@@ -408,6 +433,7 @@ def reference() -> None:
     pass
 
 
+@uses_warehouse
 def _reference(action):
     """Run an import on the warehouse: exit 1 with every finding when refused (nothing is written then)."""
     warehouse = Warehouse.from_env()
@@ -437,6 +463,7 @@ _replace_option = click.option("--replace", is_flag=True, help="Replace the year
 
 
 @reference.command("list", help="Per year: gemeenten, VT-regio's and mergers in the warehouse, and their sources.")
+@uses_warehouse
 def reference_list() -> None:
     warehouse = Warehouse.from_env()
     with warehouse.connect() as con:

@@ -286,7 +286,7 @@ def hold_for_reading(database: Path) -> int | None:
     except BlockingIOError:
         holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
         os.close(fd)
-        raise WarehouseBusy(f"the warehouse {database} is being refreshed (vt refresh, pid {holder}): nothing read; "
+        raise WarehouseBusy(f"the warehouse {database} is being refreshed (vt refresh, pid {holder}): nothing done; "
                             "run again when the refresh is done") from None
     return fd
 

@@ -606,8 +606,9 @@ def test_a_release_whose_last_build_failed_is_built_again_by_the_next_run(refere
 
 def test_a_reader_never_breaks_a_refresh_and_is_told_when_one_runs(reference, tmp_path, monkeypatch):
     """`vt releases` or `vt quality` open while the refresh starts: the refresh waits for them ($VT_LOCK_WAIT),
-    then stops before doing anything with its "in use" code 3, and its log ends with the reason. A reader while
-    a refresh runs is told at once (exit 2) and the refresh is not disturbed."""
+    then stops before doing anything with its "in use" code 3, and its log ends with the reason. A command while
+    a refresh runs (`vt releases`, `vt quality --all`, `vt verify`) is told at once (exit 2) and the refresh is
+    not disturbed."""
     from loaders.warehouse import HELD_ENV, Warehouse, held_exclusively
 
     monkeypatch.delenv("VT_DATABASE", raising=False)
@@ -623,9 +624,13 @@ def test_a_reader_never_breaks_a_refresh_and_is_told_when_one_runs(reference, tm
         "refresh stopped: the warehouse " f"{home}/vt.duckdb is being read (vt releases, vt quality, ...) for more "
         "than 1 s ($VT_LOCK_WAIT): the refresh did nothing; the next run tries again")
     with held_exclusively(home / "vt.duckdb"):  # as a running refresh holds it
-        proc = run_vt("releases", "--years", "2020", home=home, env={HELD_ENV: ""}, check=False)
-    assert proc.returncode == 2 and (f"the warehouse {home}/vt.duckdb is being refreshed (vt refresh, pid "
-                                     f"{os.getpid()}): nothing read; run again when the refresh is done") \
-        in proc.stderr, proc.stderr
+        procs = [run_vt(*args, home=home, env={HELD_ENV: ""}, check=False)
+                 for args in (("releases", "--years", "2020"), ("quality", "--all", "--out", str(tmp_path / "q")),
+                              ("verify",))]
+    for proc in procs:  # readers and writers alike stop at once, and say why
+        assert proc.returncode == 2 and (f"the warehouse {home}/vt.duckdb is being refreshed (vt refresh, pid "
+                                         f"{os.getpid()}): nothing done; run again when the refresh is done") \
+            in proc.stderr, proc.stderr
+    assert not (tmp_path / "q").exists()
     assert run_vt("refresh", "--inbox", str(tmp_path / "inbox"), "--today", "2020-10-01", home=home).stdout \
         .startswith("nothing new")
