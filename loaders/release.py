@@ -22,7 +22,6 @@ from pathlib import Path
 import duckdb
 
 from loaders import anchor, exposures, faults, kalender, referentie
-from loaders.anchor import reproducible  # noqa: F401 (where the tests and callers have always found it)
 from loaders import release_files, schema
 from loaders.codebook import write_codebook
 from loaders.dbt_run import BuildError, Run, run_dbt, run_dbt_each
@@ -58,8 +57,14 @@ class BuildResult:
 
 def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date) -> list[tuple]:
     """The deliveries that count: per organisation and half-year the one valid on the peildatum, as the model
-    int_leveringen_vervangen (latest delivery wins) says. A warehouse whose dbt models were never built gets
-    them built first."""
+    int_leveringen_vervangen (latest delivery wins) says, as (levering_id, checksum, ontvangen_op). A warehouse
+    whose dbt models were never built gets them built first."""
+    return [row[:3] for row in _selection(warehouse, release, peildatum)]
+
+
+def _selection(warehouse: Warehouse, release: Release, peildatum: date) -> list[tuple]:
+    """`selected_deliveries` with each one's half-year and organisation: (levering_id, checksum, ontvangen_op,
+    verslagperiode, vt_code), by levering_id."""
     if not warehouse.database.exists():
         return []
     with warehouse.connect(read_only=True) as con:
@@ -70,30 +75,29 @@ def selected_deliveries(warehouse: Warehouse, release: Release, peildatum: date)
         run_dbt(warehouse, exposures.SHARED_BUILD)
     with warehouse.connect(read_only=True) as con:
         return con.execute(
-            f"""select levering_id, checksum_sha256, ontvangen_op from {exposures.GELDIGE_LEVERINGEN} as l
+            f"""select levering_id, checksum_sha256, ontvangen_op, verslagperiode, vt_code
+                from {exposures.GELDIGE_LEVERINGEN} as l
                 where list_contains(?, verslagperiode) and {exposures.valid_on('l', '?::date')}
                 order by levering_id""",
             [list(release.perioden), peildatum, peildatum],
         ).fetchall()
 
 
-def completeness(warehouse: Warehouse, release: Release, peildatum: date) -> list[dict]:
+def completeness(warehouse: Warehouse, release: Release, peildatum: date,
+                 selection: list[tuple] | None = None) -> list[dict]:
     """Per half-year of the release, the organisations of its year's VT-regio list and those without a delivery
     valid on `peildatum` (what a build would select today): [{periode, organisaties, geleverd, ontbrekend:
-    [{vt_code, vt_naam}]}]. `organisaties` is None for a year without a VT-regio list. A built release reads the
-    same from its kerncijfers (`built_completeness`, the model int_regios_geleverd's rule)."""
-    used = {}
+    [{vt_code, vt_naam}]}]. `organisaties` is None for a year without a VT-regio list. `selection`: the rows of
+    `_selection` when the caller has them. A built release reads the same from its kerncijfers
+    (`built_completeness`, the model int_regios_geleverd's rule)."""
+    if selection is None:
+        selection = _selection(warehouse, release, peildatum)
+    used = {(periode, vt) for _, _, _, periode, vt in selection}
+    regios = {}
     if warehouse.database.exists():
         with warehouse.connect(read_only=True) as con:
-            if relation_exists(con, exposures.GELDIGE_LEVERINGEN):
-                used = {(p, vt) for p, vt in con.execute(
-                    f"""select verslagperiode, vt_code from {exposures.GELDIGE_LEVERINGEN} as l
-                        where list_contains(?, verslagperiode) and {exposures.valid_on('l', '?::date')}""",
-                    [list(release.perioden), peildatum, peildatum]).fetchall()}
-            regios = {jaar: referentie.regios(con, jaar) for jaar in release.jaren} \
-                if relation_exists(con, f"{referentie.SCHEMA}.{referentie.REGIOS}") else {}
-    else:
-        regios = {}
+            if relation_exists(con, f"{referentie.SCHEMA}.{referentie.REGIOS}"):
+                regios = {jaar: referentie.regios(con, jaar) for jaar in release.jaren}
     out = []
     for periode in release.perioden:
         lijst = regios.get(int(periode[:4])) or {}
@@ -225,7 +229,8 @@ def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
     would select today (per organisation and half-year the latest received by the peildatum)."""
     out = []
     for r in releases:
-        used = selected_deliveries(warehouse, r, r.peildatum)
+        selection = _selection(warehouse, r, r.peildatum)  # one query for the deliveries and their completeness
+        used = [row[:3] for row in selection]
         last = last_build(warehouse, r.name)
         note, damaged = r.toelichting, False
         try:
@@ -241,7 +246,7 @@ def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
             "gepubliceerd": (warehouse.home / "publicatie" / r.name).is_dir(),
             "leveringen": [lid for lid, _, _ in used],
             # per half-year the organisations that delivered: as frozen, or as a build would select today
-            "volledigheid": (frozen or {}).get("volledigheid") or completeness(warehouse, r, r.peildatum),
+            "volledigheid": (frozen or {}).get("volledigheid") or completeness(warehouse, r, r.peildatum, selection),
             # deliveries a build today would take that the frozen release does not have (they go to the next version)
             "niet_in_bevroren": sorted({lid for lid, _, _ in used}
                                        - {d["levering_id"] for d in frozen["leveringen"]}) if frozen else [],
@@ -256,7 +261,7 @@ def releases_dir(warehouse: Warehouse) -> Path:
 def frozen_message(home: Path, name: str) -> str | None:
     """Why release `name` of the warehouse in `home` is not built again, or None: it is not frozen. `vt build`
     and plain dbt's guard (loaders/dbt_plugin.py) both say this."""
-    folder = home / "releases" / name
+    folder = releases_dir(Warehouse(home)) / name
     if not (folder / MANIFEST).exists():
         return None
     return (f"release {name} is frozen ({folder}): a frozen release is never rebuilt, its files are the release "

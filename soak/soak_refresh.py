@@ -8,7 +8,7 @@ Generates 2019H1-2023H2 for two organisations (VT01, and VT27, which exists unti
    drawn at random and taken in the pipeline's order (so each finds work left): SIGKILL (a power cut, an OOM
    kill) or a full disk (ENOSPC), then one refresh without faults;
 3. compares the two: the delivery register, every frozen release's manifest, every publication file byte for
-   byte, every quality report (a manifest as `loaders.release.reproducible` gives it: without what names its
+   byte, every quality report (a manifest as `loaders.anchor.reproducible` gives it: without what names its
    own dbt run or the DuckDB file's own bytes). Exit 0 when
    equal; 1 with the differences otherwise.
 `make soak` runs it; the figures of the last run are in BENCHMARKS.md.
@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from loaders.generate import generate  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
-from loaders.release import reproducible  # noqa: E402
+from loaders.anchor import reproducible  # noqa: E402
 
 KEY = "soak-key-" + "0123456789abcdef" * 3
 RELEASE_KEY = "soak-release-key-" + "fedcba9876543210" * 3

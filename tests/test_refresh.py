@@ -21,7 +21,7 @@ from loaders import refresh as refresh_module
 from loaders.generate import generate, stamp_received
 from loaders.periods import periode_range
 from loaders.publish import PublishError
-from loaders.release import reproducible
+from loaders.anchor import reproducible
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, THREE_ORGS, run_dbt_cli, run_vt, small_delivery, write_delivery
 from tests.states import private_copy, shared_state

@@ -18,8 +18,9 @@ from loaders.kalender import releases
 from loaders.layout import default_layout
 from loaders.load import load_files
 from loaders import dbt_run
+from loaders.anchor import reproducible
 from loaders.release import (ReleaseError, build_release, build_releases, content_checksum, freeze_release,
-                             last_build, reproducible, run_dbt, selected_deliveries, verify_release)
+                             last_build, run_dbt, selected_deliveries, verify_release)
 from loaders.schema import entities, tables
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, run_vt, small_delivery, write_delivery

@@ -104,7 +104,7 @@ def _halfjaar_section(pub: Publicatie, h: Halfjaar, figure: list[int]) -> str:
 
 def _breuk(pub: Publicatie, h: Halfjaar | str) -> str:
     """The class of a series column after a trendbreuk: a double line before it."""
-    return ' class="breuk"' if (h if isinstance(h, str) else h.periode) in pub.breuken else ""
+    return ' class="breuk"' if pub.na_breuk(h) else ""
 
 
 def _series_table(pub: Publicatie, vt: str) -> str:
@@ -137,7 +137,7 @@ def _series_section(pub: Publicatie, figure: list[int]) -> str:
     parts += [_series_table(pub, pub.regio), _onder_reeks(pub)]
     for m in kerncijfers():
         figure[0] += 1
-        breuken = [i for i, h in enumerate(pub.reeks) if (h if isinstance(h, str) else h.periode) in pub.breuken]
+        breuken = [i for i, h in enumerate(pub.reeks) if pub.na_breuk(h)]
         nl = line_chart("Nederland", _points(pub, TOTAAL, m.naam), BLUE, breuken)
         rg = line_chart(regio, _points(pub, pub.regio, m.naam), ORANGE, breuken)
         parts.append(f'<figure data-maat="{m.naam}"><div class="paar">{nl}{rg}</div><figcaption>Figuur {figure[0]}. '

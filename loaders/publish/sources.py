@@ -214,11 +214,15 @@ class Publicatie:
         """The half-years of the series that begin after a trendbreuk, each with what breaks."""
         return trendbreuken(self.reeks)
 
+    def na_breuk(self, h: Halfjaar | str) -> bool:
+        """Whether a trendbreuk lies just before this half-year of the series."""
+        return periode_of(h) in self.breuken
+
     def kolom(self, h: Halfjaar | str) -> str:
         """A half-year of the series as a column or axis label, with its mark, and the trendbreuk note's mark
         when a break lies before it."""
         label = periode_kort(h, "") if isinstance(h, str) else periode_kort(h.periode, h.mark)
-        return label + (f" {TRENDBREUK}" if (h if isinstance(h, str) else h.periode) in self.breuken else "")
+        return label + (f" {TRENDBREUK}" if self.na_breuk(h) else "")
 
     def reeks_cel(self, h: Halfjaar | str, vt_code: str, maat: str) -> Cel | None:
         """A published cell of the series: missing (.) in a half-year that nothing publishes, None (cannot
@@ -231,6 +235,11 @@ class Publicatie:
             if not isinstance(h, str) and h.naam(vt_code):
                 return h.naam(vt_code) or vt_code
         return vt_code
+
+
+def periode_of(h: Halfjaar | str) -> str:
+    """The half-year of an entry of a series: a Halfjaar, or the name of one that nothing publishes."""
+    return h if isinstance(h, str) else h.periode
 
 
 # the mark of the trendbreuk note, beside a half-year's label (¹ is the overdrachten note)
@@ -290,7 +299,7 @@ def region_notes(reeks: list[Halfjaar | str]) -> dict[str, str]:
     """Per region that does not run through the whole series, or whose name changed, a sentence in Dutch: the
     series leaves the half-years it did not exist blank, and never joins it to another region. A change is
     dated only where the half-years on both sides have a table; across missing half-years it says so."""
-    order = [h if isinstance(h, str) else h.periode for h in reeks]
+    order = [periode_of(h) for h in reeks]
     tables = [h for h in reeks if not isinstance(h, str)]
     periods = [h.periode for h in tables]
     present: dict[str, list[str]] = {}

@@ -92,16 +92,9 @@ def volledigheid(h: Halfjaar) -> str | None:
 
 
 def volledigheden(pub) -> list[str]:
-    """Per half-year of the publication and of its series (from a release) whose deliveries are not complete,
-    the sentence of `volledigheid`."""
-    seen, out = set(), []
-    for h in [*pub.eigen, *pub.reeks]:
-        if isinstance(h, str) or (h.periode, h.bron) in seen:
-            continue
-        seen.add((h.periode, h.bron))
-        if (zin := volledigheid(h)) is not None:
-            out.append(zin)
-    return out
+    """Per half-year of the series (the publication's own half-years are in it) from a release whose deliveries
+    are not complete, the sentence of `volledigheid`."""
+    return [zin for h in pub.reeks if not isinstance(h, str) and (zin := volledigheid(h)) is not None]
 
 
 def bronnen(pub) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from loaders.escape import spreadsheet_cell
 from loaders.publish.cells import ONTBREEKT, TOTAAL
 from loaders.publish.measures import maten
-from loaders.publish.sources import Halfjaar, trendbreuken
+from loaders.publish.sources import Halfjaar, periode_of, trendbreuken
 
 
 @dataclass(frozen=True)
@@ -65,12 +65,11 @@ def rows(halfjaren: list[Halfjaar | str], suppress: int = 0, rounded: bool = Tru
     breuken = breuken or {}
     out = []
     for h in halfjaren:
+        breuk = "true" if periode_of(h) in breuken else "false"
         if isinstance(h, str):
-            breuk = "true" if h in breuken else "false"
             out += [[h, "", "", TOTAAL, "Totaal", m.naam, m.kop, m.eenheid, "", ONTBREEKT, breuk] for m in maten()]
             continue
         cells = h.cellen(suppress, rounded)
-        breuk = "true" if h.periode in breuken else "false"
         for vt, naam in h.regios:
             for m in maten():
                 cel = cells[(vt, m.naam)]
