@@ -302,11 +302,26 @@ def test_a_planted_file_or_a_rewritten_manifest_is_never_called_intact(refreshed
     """A DuckDB write-ahead log beside the analysts' file (opened, it changes what the file shows), any other
     unknown file, and a changed file whose new checksum was written into the manifest too: `vt verify` names
     each, and the release is not published from it."""
+    import duckdb
+
     home = private_copy(refreshed, tmp_path)
     folder = home / "releases" / RELEASE
+    database = folder / f"vt_{RELEASE}.duckdb"
+    table = f"VT_overdracht_{RELEASE}"
+    # a real write-ahead log, made on a copy: half the transfers deleted, never checkpointed into the copy
+    copy = tmp_path / database.name
+    shutil.copyfile(database, copy)
+    con = duckdb.connect(str(copy))
+    before = con.execute(f'select count(*) from "{table}"').fetchone()[0]
+    con.execute("pragma disable_checkpoint_on_shutdown")
+    con.execute(f'delete from "{table}" where rowid % 2 = 0')
+    con.close()
     folder.chmod(0o750)
-    for name in (f"vt_{RELEASE}.duckdb.wal", "evil.wal"):
-        (folder / name).write_bytes(b"planted")
+    shutil.copyfile(copy.with_name(copy.name + ".wal"), folder / (database.name + ".wal"))
+    (folder / "evil.wal").write_bytes(b"planted")
+    con = duckdb.connect(str(database), read_only=True)  # the attack is real: a reader sees the changed table
+    assert 0 < con.execute(f'select count(*) from "{table}"').fetchone()[0] < before
+    con.close()
     proc = run_vt("verify", RELEASE, home=home, check=False)
     assert proc.returncode == 1
     assert (f"{RELEASE} release: vt_{RELEASE}.duckdb.wal is not part of it (a DuckDB write-ahead log: opened, it "

@@ -604,6 +604,50 @@ def test_a_release_whose_last_build_failed_is_built_again_by_the_next_run(refere
                            "limit 1").fetchone() == (True,)
 
 
+@pytest.mark.slow(seconds=60)
+def test_vt_releases_every_half_second_during_a_real_refresh_never_breaks_it(reference, tmp_path, monkeypatch):
+    """The reproduction as reported: `vt releases` in a loop while a refresh loads, reports, builds and
+    publishes. The refresh ends as if alone (exit 0, no lock error anywhere, its log ends with its summary);
+    each `vt releases` either answers or is told at once that a refresh runs (exit 2)."""
+    import threading
+
+    from tests.conftest import empty_delivery
+
+    monkeypatch.delenv("VT_DATABASE", raising=False)
+    home = private_copy(reference[0], tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    received = write_delivery(inbox, empty_delivery("VT03"))
+    stamp = time.mktime((2020, 9, 1, 12, 0, 0, 0, 0, -1))  # a file arrives at its modification time
+    os.utime(received, (stamp, stamp))
+    done: list = []
+    refresh = threading.Thread(target=lambda: done.append(
+        run_vt("refresh", "--inbox", str(inbox), "--today", "2020-10-01", home=home, check=False)))
+    refresh.start()
+    readers = []
+    while refresh.is_alive():
+        readers.append(run_vt("releases", "--years", "2020", home=home, check=False))
+        time.sleep(0.5)
+    refresh.join()
+    proc = done[0]
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("1 files loaded; 0 rejected; 1 quality reports; releases built: 2020V2, 2020V3;")
+    log = (home / "logs" / "refresh.log").read_text()
+    for text in (proc.stderr, log):
+        assert "Conflicting lock" not in text and "IOException" not in text and "Traceback" not in text
+    assert log.splitlines()[-1].endswith(proc.stdout.strip())
+    busy = [r for r in readers if r.returncode == 2]
+    assert busy and all(r.returncode in (0, 2) for r in readers), [(r.returncode, r.stderr) for r in readers]
+    for r in busy:
+        assert r.stderr.startswith(f"Error: the warehouse {home}/vt.duckdb is being refreshed (vt refresh, pid "), \
+            r.stderr
+        assert r.stdout == ""
+    for r in readers:
+        if r.returncode == 0:
+            assert r.stdout.startswith("release") and "2020V1" in r.stdout, r.stdout
+    assert run_vt("releases", "--years", "2020", home=home).stdout.count("2020H1: 4 of 26 organisations") >= 1
+
+
 def test_a_reader_never_breaks_a_refresh_and_is_told_when_one_runs(reference, tmp_path, monkeypatch):
     """`vt releases` or `vt quality` open while the refresh starts: the refresh waits for them ($VT_LOCK_WAIT),
     then stops before doing anything with its "in use" code 3, and its log ends with the reason. A command while
