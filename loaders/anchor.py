@@ -57,6 +57,16 @@ def record(home: Path, manifest: dict, manifest_bytes: bytes) -> dict:
     return entry
 
 
+def selection_change(then: list[str], now: list[str]) -> str:
+    """What differs between the deliveries recorded at a freeze and those a release would hold now, in words."""
+    added, gone = sorted(set(now) - set(then)), sorted(set(then) - set(now))
+    if not added and not gone:
+        return (f"the same {len(now)} deliveries, other content: a changed key, reference data or delivery "
+                "reception time")
+    parts = ([f"now also {', '.join(added)}"] if added else []) + ([f"no longer {', '.join(gone)}"] if gone else [])
+    return "; ".join(parts)
+
+
 def recorded(home: Path) -> dict[str, dict]:
     """Per release its last recorded freeze (a refreeze of a repaired folder appends the same content again).
     A line that cannot be read is skipped here and named by `problems`."""

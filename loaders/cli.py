@@ -41,6 +41,7 @@ from loaders.release import (MANIFEST, ReleaseError, build_release, completeness
 from loaders.warehouse import RAW_SCHEMA, Warehouse, hold_for_reading
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
+EXIT_PIPE = 128 + 13  # (SIGPIPE) as the shell reports a Unix tool whose reader stopped: `vt releases | head`
 DEMO_PERIODS, DEMO_RELEASE, DEMO_DEFECTS, DEMO_TODAY = "2020H1", "2020V1", 0.002, date(2020, 10, 1)
 DEMO_ACCOUNT = "demo-vt05"
 DEMO_DEFECTIVE = 0.2  # the share of organisations whose demo delivery has defects
@@ -93,6 +94,10 @@ class Vt(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # the reader of stdout stopped (`vt releases | head`): quiet, with the code of a Unix tool it stopped
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_PIPE)
         except Exception as exc:  # the last line of defence: one sentence, the documented exit code
             warehouse = Warehouse.from_env()
             message, code = explain(exc, warehouse.database)

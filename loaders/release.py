@@ -422,8 +422,9 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         shutil.rmtree(staging)
         raise ReleaseError(
             f"release {name} was frozen on {earlier['bevroren_op']} ({anchor.log_path(warehouse.home)}), and what "
-            f"it would hold now differs from what was frozen then (deliveries now: "
-            f"{len(built.leveringen)}, then: {len(earlier['leveringen'])}): it is not frozen again. Restore "
+            f"it would hold now differs from what was frozen then ("
+            f"{anchor.selection_change(earlier['leveringen'], [d[0] for d in built.leveringen])}): it is not "
+            "frozen again. Restore "
             f"{target} from a backup" + (f" (the folder found was moved to {repaired})" if repaired else ""))
     (staging / MANIFEST).write_bytes(text.encode("utf-8"))
     anchor.record(warehouse.home, manifest, text.encode("utf-8"))  # before the folder exists: never a folder unrecorded

@@ -365,7 +365,7 @@ def test_a_release_whose_manifest_went_missing_is_frozen_again_only_as_recorded(
     proc = run_vt("release", RELEASE, home=home, check=False)
     assert proc.returncode == 1
     assert (f"release {RELEASE} was frozen on ") in proc.stderr and (
-        "and what it would hold now differs from what was frozen then (deliveries now: 4, then: 3): it is not "
+        "and what it would hold now differs from what was frozen then (now also VT03_2020H1_001): it is not "
         f"frozen again. Restore {folder} from a backup (the folder found was moved to {home}/releases/.onvolledig/"
         ) in proc.stderr, proc.stderr
     assert not folder.exists() and not list((home / "releases").glob(".*.tmp"))
@@ -381,3 +381,18 @@ def test_a_bad_size_limit_is_a_configuration_error_not_the_default(tmp_path):
             f"Error: $VT_MAX_FILE_BYTES is {value!r}: the largest delivery in bytes, a positive whole number"), \
             (value, proc.stderr)
         assert "Traceback" not in proc.stderr
+
+
+def test_a_reader_that_stops_early_is_quiet_and_exit_141(refreshed):
+    """`vt releases | head -1`: the pipe is closed before vt writes (as after head has its line): no error about
+    the database, no traceback, the shell's code for a tool whose reader stopped."""
+    from tests.conftest import KEY, RELEASE_KEY
+
+    read, write = os.pipe()
+    os.close(read)
+    env = {**os.environ, "VT_HOME": str(refreshed), "VT_PSEUDONYM_KEY": KEY, "VT_RELEASE_KEY": RELEASE_KEY}
+    env.pop("VT_DATABASE", None)
+    proc = subprocess.run([sys.executable, "-m", "loaders.cli", "releases", "--years", "2020"], stdout=write,
+                          stderr=subprocess.PIPE, text=True, env=env)
+    os.close(write)
+    assert (proc.returncode, proc.stderr) == (141, "")
