@@ -16,6 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
+import duckdb
 
 from loaders import __doc__ as package_doc
 from loaders import anchor, referentie
@@ -38,7 +39,7 @@ from loaders.refresh import EXIT_LOCKED, RefreshLocked
 from loaders.refresh import refresh as run_refresh
 from loaders.release import (MANIFEST, ReleaseError, build_release, completeness_text, freeze_release,
                              frozen_manifest, get_release, release_status, releases_dir, verify_release)
-from loaders.warehouse import RAW_SCHEMA, Warehouse, hold_for_reading
+from loaders.warehouse import RAW_SCHEMA, Warehouse, WarehouseBusy, hold_for_reading
 
 EXIT_REJECTED, EXIT_CONFIG = 1, 2
 EXIT_PIPE = 128 + 13  # (SIGPIPE) as the shell reports a Unix tool whose reader stopped: `vt releases | head`
@@ -445,6 +446,7 @@ def _reference(action):
     try:
         with warehouse.connect() as con:
             message = action(con)
+            referentie.write_organisations(warehouse.home, referentie.all_regions(con))  # the portal's rule 10
     except referentie.ReferenceError as exc:
         _reference_log(warehouse, f"refused: {exc}")
         click.echo(str(exc), err=True)
@@ -534,10 +536,28 @@ def portal_serve(inbox: Path, host: str, port: int, max_mb: int, insecure_cookie
 
     from loaders.portal.app import create_app
 
+    from loaders.portal.app import preflight
+
     warehouse = Warehouse.from_env()
     warehouse.ensure()
+    preflight(warehouse.home, inbox)  # a read-only $VT_HOME stops it here, with the operator's message
+    referentie.write_organisations(warehouse.home, _region_lists(warehouse))  # rule 10 at the portal's door
     app = create_app(warehouse.home, inbox, max_mb << 20, secure=not insecure_cookies)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False, log_level="warning")
+
+
+def _region_lists(warehouse: Warehouse) -> dict[int, set[str]]:
+    """The VT-regio lists of the warehouse (read-only), or the portal's copy while a refresh holds it, or the
+    project's for a warehouse without a database yet."""
+    if warehouse.database.exists():
+        try:
+            with warehouse.connect(read_only=True) as con:
+                lists = referentie.all_regions(con)
+            if lists:
+                return lists
+        except (WarehouseBusy, duckdb.Error):
+            pass
+    return referentie.read_organisations(warehouse.home) or referentie.project_regions()
 
 
 @portal.group("user", help="Portal accounts: add, disable, reset the second factor, list.")
@@ -553,9 +573,11 @@ def portal_user() -> None:
 def portal_user_add(naam: str, rol: str, vt_code: str | None) -> None:
     from loaders.portal.accounts import AccountError, Accounts
 
+    warehouse = Warehouse.from_env()
     try:
-        password = Accounts(Warehouse.from_env().home).add(naam, rol, vt_code.upper() if vt_code else None)
-    except AccountError as exc:
+        current = referentie.current_organisations(_region_lists(warehouse), date.today())
+        password = Accounts(warehouse.home).add(naam, rol, vt_code.upper() if vt_code else None, current)
+    except (AccountError, referentie.ReferenceError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"account {naam} ({rol}{', ' + vt_code.upper() if vt_code else ''}) added; first password: {password}")
 

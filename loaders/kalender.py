@@ -18,7 +18,7 @@ from loaders.layout import read_csv
 from loaders.periods import FIRST_YEAR, LAST_YEAR
 
 AFWIJKINGEN = "releasekalender_afwijkingen.csv"
-NAME = re.compile(r"^(\d{4})V([1-9])$")
+NAME = re.compile(r"^(\d{4})V([1-9])\Z")
 STATUS_MARK = {"voorlopig": "*", "nader voorlopig": "**", "definitief": ""}
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from loaders.layout import Layouts, code_lists, layouts
+from loaders.layout import RECORD_LENGTH, Layouts, code_lists, layouts
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 DOCS_FILE = MODELS / "staging" / "loader" / "_loader__docs.md"
@@ -89,3 +89,52 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+FORMAT_STYLE = """body { font-family: sans-serif; margin: 1.5em; color: #222; } h2 { margin-top: 1.4em; }
+table { border-collapse: collapse; margin: 0.5em 0; font-size: 0.9em; } th, td { border: 1px solid #bbb;
+padding: 3px 6px; vertical-align: top; } th { background: #eef2f7; text-align: left; } td.n { text-align: right; }
+@media print { body { margin: 0; } a { color: inherit; text-decoration: none; } tr { break-inside: avoid; } }"""
+TYPES = {"A": "tekst", "N": "getal", "D": "datum JJJJMMDD", "F": "vlaggen (0/1 per code)"}
+
+
+def format_html(all_layouts: Layouts | None = None) -> str:
+    """The delivery format as an organisation prints it: per layout version and record type every field with its
+    positions, length, kind, whether it is required and its code list, then every code list with its codes. Made
+    from the layout, the one home of the format."""
+    from html import escape
+
+    all_layouts = all_layouts or layouts()
+    lists = code_lists()
+    used: set[str] = set()
+    head = (f"<!doctype html><html lang='nl'><head><meta charset='utf-8'><title>Bestandsdefinitie Veilig Thuis"
+            f"</title><style>{FORMAT_STYLE}</style></head><body><h1>Bestandsdefinitie van de levering</h1>")
+    parts = [head,
+             f"<p>Een levering is een ASCII-bestand met records van precies {RECORD_LENGTH} tekens, elk op een eigen "
+             "regel: eerst één VL-record, dan de records van de levering, als laatste één SL-record. Posities "
+             "tellen vanaf 1. "
+             "Het bestand heet &lt;vt_code&gt;_&lt;verslagperiode&gt;_&lt;leveringsnummer&gt;.txt, bijvoorbeeld "
+             "VT05_2020H1_001.txt.</p>"]
+    for versie, layout in all_layouts.versions.items():
+        parts.append(f"<h2>Versie {escape(versie)}</h2>")
+        for rt in layout.record_types.values():
+            parts.append(f"<h3>Record {escape(rt.code)}{' (' + escape(rt.entiteit) + ')' if rt.entiteit else ''}</h3>"
+                         "<table><tr><th>Veld</th><th>Van</th><th>Tot en met</th><th>Lengte</th><th>Soort</th>"
+                         "<th>Verplicht</th><th>Codelijst</th><th>Omschrijving</th></tr>")
+            for f in rt.fields:
+                code = (f"<a href='#{escape(f.codelijst)}'>{escape(f.codelijst)}</a>" if f.codelijst in lists
+                        else escape(f.codelijst or ""))
+                if f.codelijst in lists:
+                    used.add(f.codelijst)
+                parts.append(f"<tr><td>{escape(f.name)}</td><td class='n'>{f.start}</td>"
+                             f"<td class='n'>{f.start + f.length - 1}</td><td class='n'>{f.length}</td>"
+                             f"<td>{TYPES.get(f.type, escape(f.type))}</td><td>{'ja' if f.verplicht else 'nee'}</td>"
+                             f"<td>{code}</td><td>{escape(f.omschrijving)}</td></tr>")
+            parts.append("</table>")
+    parts.append("<h2>Codelijsten</h2>")
+    for name in sorted(used):
+        parts.append(f"<h3 id='{escape(name)}'>{escape(name)}</h3><table><tr><th>Code</th><th>Betekenis</th></tr>"
+                     + "".join(f"<tr><td>{escape(c)}</td><td>{escape(o)}</td></tr>" for c, o in lists[name])
+                     + "</table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

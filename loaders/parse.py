@@ -39,8 +39,8 @@ RULES = {
     10: "the sender is a Veilig Thuis-organisatie of the delivery's year and the verslagperiode has begun",
 }
 
-FILE_NAME = re.compile(r"^(?P<vt_code>[A-Z0-9]{4})_(?P<verslagperiode>\d{4}H[12])_(?P<leveringsnummer>\d{3})\.txt$")
-PERIODE = re.compile(r"^(?P<jaar>\d{4})H[12]$")
+FILE_NAME = re.compile(r"^(?P<vt_code>[A-Z0-9]{4})_(?P<verslagperiode>\d{4}H[12])_(?P<leveringsnummer>\d{3})\.txt\Z")
+PERIODE = re.compile(r"^(?P<jaar>\d{4})H[12]\Z")
 
 
 def shown(name: str) -> str:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-PATTERN = re.compile(r"^(\d{4})H([12])$")
+PATTERN = re.compile(r"^(\d{4})H([12])\Z")
 FIRST_YEAR = 2019
 LAST_YEAR = 2100  # the bound of every year a user or a file gives: beyond it a year is a typing error
 

@@ -15,6 +15,7 @@ import csv
 import getpass
 import hashlib
 import io
+import json
 import os
 import re
 import stat
@@ -34,8 +35,8 @@ SCHEMA = "referentie"
 PROJECT_FOLDER = "referentiedata"
 GEMEENTEN, REGIOS, HERINDELINGEN = "gemeente_vt", "vt_regio", "herindelingen"
 MAX_SHOWN = 10
-GEMEENTECODE = re.compile(r"^\d{4}$")
-VT_CODE = re.compile(r"^VT\d{2}$")
+GEMEENTECODE = re.compile(r"^\d{4}\Z")
+VT_CODE = re.compile(r"^VT\d{2}\Z")
 HOW_TO_ADD = (
     "add them with `vt reference add-gemeenten --year {jaar} FILE.csv` (a CSV like CBS's \"Gebieden in "
     "Nederland\": gemeentecode, gemeentenaam, VT-regio code and name), or, when nothing changed since "
@@ -114,9 +115,69 @@ def missing_message(what: str, gaps: dict[int, list[str]]) -> str:
 
 
 def organisations(con: duckdb.DuckDBPyConnection, jaar: int) -> set[str]:
-    """The Veilig Thuis-organisaties that can deliver for a year: the regions of its VT-regio list, or, for a
-    year without one yet, every code of VT_ORGANISATIE (a file may arrive before the operator adds the year)."""
-    return set(regios(con, jaar)) or _known_organisations()
+    """The Veilig Thuis-organisaties that can deliver for a year (rule 10, `senders`)."""
+    return senders({jaar: set(regios(con, jaar))}, jaar)
+
+
+def senders(lists: dict[int, set[str]], jaar: int) -> set[str]:
+    """Rule 10's one rule, for the loader and the portal alike: the regions of the year's VT-regio list, or, for
+    a year without one yet, every code of VT_ORGANISATIE (a file may arrive before the operator adds the year)."""
+    return set(lists.get(jaar) or ()) or _known_organisations()
+
+
+def current_organisations(lists: dict[int, set[str]], today: date) -> tuple[int, set[str]]:
+    """The organisations of the newest VT-regio list up to today's year, and that year: who may have a portal
+    account."""
+    jaar = max((j for j in lists if j <= today.year and lists[j]), default=None)
+    if jaar is None:
+        raise ReferenceError(f"no VT-regio list up to {today.year}: add one (vt reference add-regions)")
+    return jaar, set(lists[jaar])
+
+
+# The VT-regio lists as a file beside the portal's accounts: the portal never opens the database (a refresh holds
+# it for minutes), yet applies rule 10 at its door. Written after every change of the lists and when the
+# portal starts; the database stays their one home.
+ORGANISATIONS_FILE = Path("portal") / "organisaties.json"
+
+
+def all_regions(con: duckdb.DuckDBPyConnection) -> dict[int, set[str]]:
+    if not _exists(con):
+        return {}
+    lists: dict[int, set[str]] = {}
+    for jaar, code in con.execute(f"select jaar, vt_code from {SCHEMA}.{REGIOS}").fetchall():
+        lists.setdefault(int(jaar), set()).add(code)
+    return lists
+
+
+def project_regions() -> dict[int, set[str]]:
+    """The lists the project ships (for a warehouse that has never been opened)."""
+    lists: dict[int, set[str]] = {}
+    for row in project_rows(REGIOS):
+        lists.setdefault(int(row["jaar"]), set()).add(row["vt_code"])
+    return lists
+
+
+def write_organisations(home: Path, lists: dict[int, set[str]]) -> Path:
+    """Replace the portal's copy of the lists atomically."""
+    path = Path(home) / ORGANISATIONS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({str(j): sorted(c) for j, c in sorted(lists.items())}, indent=1) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_organisations(home: Path) -> dict[int, set[str]] | None:
+    """The portal's copy of the lists; None when there is none or it cannot be read (then: the project's)."""
+    try:
+        data = json.loads((Path(home) / ORGANISATIONS_FILE).read_text(encoding="utf-8"))
+        lists = {int(j): {str(c) for c in codes} for j, codes in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    if not all(FIRST_YEAR <= j <= LAST_YEAR and all(VT_CODE.match(c) for c in codes) for j, codes in lists.items()):
+        return None
+    return lists
 
 
 def gemeenten(con: duckdb.DuckDBPyConnection, jaar: int) -> list[Gemeente]:

@@ -227,6 +227,7 @@ def _quality_reports(warehouse: Warehouse, log: StepLog, summary: Summary, share
     with warehouse.connect() as con:
         lids = [r[0] for r in con.execute("select levering_id from raw.leveringen order by 1").fetchall()]
         referentie.ensure(con)
+        referentie.write_organisations(warehouse.home, referentie.all_regions(con))  # the portal's rule 10
         todo = [lid for lid in lids if not report_complete(out / lid)]
         gaps = referentie.missing(con, {jaar_of(lid) for lid in todo})
     if gaps:

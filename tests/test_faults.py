@@ -109,7 +109,14 @@ def test_a_real_full_disk_and_a_read_only_home(refreshed, tmp_path):
         subprocess.run(["mount", "-o", "remount,size=50m", str(mnt)], check=True)
         proc = run_vt("load", *map(str, deliveries), home=mnt / "wh")
         assert len(proc.stdout.splitlines()) == 3
+        (mnt / "inbox").mkdir()
         subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        # the portal stops at start, not at every login (bounded: a portal that started would serve forever)
+        env = {**os.environ, "VT_HOME": str(mnt / "wh")}
+        proc = subprocess.run([sys.executable, "-m", "loaders.cli", "portal", "serve", "--inbox", str(mnt / "inbox"),
+                               "--port", "18089"], capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 2 and "is on a read-only file system: $VT_HOME must be writable" in proc.stderr, \
+            proc.stderr
         proc = run_vt("reference", "list", home=mnt / "wh", check=False)
         assert proc.returncode == 2 and "is on a read-only file system: $VT_HOME must be writable" in proc.stderr
         proc = run_vt("load", str(deliveries[0]), home=mnt / "new", check=False)

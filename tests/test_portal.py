@@ -171,17 +171,42 @@ def test_uploads_too_large_of_another_organisation_or_badly_named_write_nothing(
     vt06 = write_delivery(tmp_path, small_delivery("VT06", "2020H2", "001"))
     r = upload(vt06.name, vt06.read_bytes())
     assert r.status_code == 422 and "Dit bestand is een levering van VT06; uw account levert alleen voor VT05" in r.text
-    for hostile in ("../../etc/VT05_2020H2_001.txt", "..", "VT05 2020H2 001.txt", "VT05_2020H2_001.txt\n.sh"):
-        own = write_delivery(tmp_path, small_delivery("VT05", "2020H2", "001"))
-        r = upload(hostile, own.read_bytes())
-        assert r.status_code == 422 and "De bestandsnaam mag alleen" in r.text, hostile
+    for sender, periode, why in (("VT99", "2020H2", "VT99 is geen Veilig Thuis-organisatie van 2020"),
+                                 ("VT05", "2030H1", "het halfjaar 2030H1 is op ")):
+        r = upload(f"{sender}_{periode}_001.txt", write_delivery(tmp_path, small_delivery(sender, periode, "001"))
+                   .read_bytes())  # rule 10, as the loader applies it at the door
+        assert r.status_code == 422 and "<td>10</td>" in r.text and why in r.text, r.text
     bad = small_delivery("VT05", "2020H2", "001")
-    bad[3] = bad[3][:-5]  # a record too short
+    bad[3] = bad[3][:-5]  # a record too short, one too long, one with a byte outside ASCII
+    bad[4] = bad[4] + "xx"
+    bad[5] = bad[5][:50] + "\xe9" + bad[5][51:]
     r = upload("VT05_2020H2_001.txt", ("\n".join(bad) + "\n").encode("latin-1"))
     assert r.status_code == 422 and "Afgekeurd" in r.text
-    assert "<td>2</td><td>elk record is precies 120 afdrukbare ASCII-tekens lang</td>\n<td>4</td>" in r.text
+    assert "<td>2</td><td>elk record is precies 120 afdrukbare ASCII-tekens lang</td>" in r.text
+    assert ("<li>regel 4: 115 tekens in plaats van 120</li>\n<li>regel 5: 122 tekens in plaats van 120</li>\n"
+            "<li>regel 6: teken 51 is byte 0xE9 (&#39;é&#39; in Latin-1), geen afdrukbaar ASCII-teken</li>") in r.text
     assert list(inbox.iterdir()) == []
     assert list((home / "portal" / "ontvangst").iterdir()) == []  # no part file left behind
+
+
+def test_an_upload_of_any_name_is_named_from_its_vl_record(portal, tmp_path):
+    home, inbox, app, pw = portal
+    client = login(app, "vt05", pw["vt05"])
+    page = client.get("/")
+    assert "de naam van het bestand doet er niet toe" in page.text
+    own = write_delivery(tmp_path, small_delivery("VT05", "2020H2", "001"))
+    for n, name in enumerate(("../../etc/passwd", "..", "levering juni.TXT", "x.txt\n.sh", "é" * 200)):
+        lines = own.read_text(encoding="latin-1").splitlines()
+        lines[0] = lines[0][:24] + f"{n + 1:03d}" + lines[0][27:]  # each its own leveringsnummer
+        r = client.post("/aanbieden", data={"csrf": csrf_of(page.text)},
+                        files={"bestand": (name, ("\n".join(lines) + "\n").encode("latin-1"), "text/plain")})
+        assert r.status_code == 200 and f"Ontvangen: levering VT05_2020H2_{n + 1:03d} voldoet" in r.text, r.text
+    # a name longer than any file system's: a form the portal does not read, said so, nothing received
+    r = client.post("/aanbieden", data={"csrf": csrf_of(page.text)},
+                    files={"bestand": ("é" * 10_000, own.read_bytes(), "text/plain")})
+    assert r.status_code == 400 and "Geen bestand ontvangen: het formulier is onleesbaar." in r.text
+    assert sorted(p.name for p in inbox.iterdir()) == [f"VT05_2020H2_{n:03d}.txt" for n in range(1, 6)]
+    assert all(len(e.get("bestand", "")) <= 120 for e in audit.read(home))
 
 
 def test_wrong_second_factor_codes_back_off_like_passwords(portal):
@@ -261,3 +286,119 @@ def test_accounts_from_the_command_line(tmp_path):
     db = home / "portal" / "portal.sqlite"
     assert db.stat().st_mode & 0o777 == 0o600 and (home / "portal").stat().st_mode & 0o777 == 0o700
     assert b"first password" not in db.read_bytes()
+
+
+def test_the_back_off_of_each_factor_survives_every_other_step(portal):
+    """Five wrong codes start a wait; a right password 33 s later gives no fresh guesses: the next wrong code
+    doubles the wait. Only a right code resets the codes' count; a right password resets only the passwords'."""
+    home, pw = portal[0], portal[3]
+    accounts = Accounts(home)
+    secret = accounts.enroll_totp("vt05")
+    t0 = 1_900_000_000.0
+    wrong = f"{(int(totp.code(secret, totp.current_step(t0))) + 1) % 1_000_000:06d}"
+    waits = [accounts.check_totp("vt05", wrong, now=t0)[1] for _ in range(5)]
+    assert waits == [0.0, 0.0, 0.0, 0.0, 30.0]
+    assert accounts.check_password("vt05", pw["vt05"], now=t0 + 33) == ("ok", 0.0)
+    assert accounts.check_totp("vt05", wrong, now=t0 + 33) == (False, 60.0)
+    assert accounts.check_totp("vt05", totp.code(secret, totp.current_step(t0 + 40)), now=t0 + 40) == (False, 53.0)
+    assert accounts.check_totp("vt05", totp.code(secret, totp.current_step(t0 + 94)), now=t0 + 94) == (True, 0.0)
+    assert accounts.check_totp("vt05", wrong, now=t0 + 95) == (False, 0.0)  # a right code started the count anew
+    # and the passwords' count is its own
+    for _ in range(5):
+        accounts.check_password("vt05", "wrong", now=t0 + 100)
+    assert accounts.check_totp("vt05", totp.code(secret, totp.current_step(t0 + 120)), now=t0 + 120) == (True, 0.0)
+    assert accounts.check_password("vt05", pw["vt05"], now=t0 + 121) == ("geblokkeerd", 9.0)
+
+
+def test_input_the_portal_cannot_compare_is_simply_wrong_never_an_error(portal):
+    """Non-ASCII digits as the code, non-ASCII or absent csrf values on every form, a foreign Origin on logout:
+    a 4xx with the security headers, and the session is untouched."""
+    _, _, app, pw = portal
+    client = login(app, "vt05", pw["vt05"], second_factor=False)
+    page = client.get("/tweede-factor")
+    for code in ("１２３４５６", "١٢٣٤٥٦", "12345٦", "\x00" * 6, "1" * 5000):
+        r = client.post("/tweede-factor", data={"csrf": csrf_of(page.text), "code": code})
+        assert r.status_code == 401 and r.headers["x-frame-options"] == "DENY", code
+    for csrf in ("ж" * 32, "", "a" * 5000, "\udcff"):
+        for path in ("/tweede-factor", "/inloggen", "/uitloggen"):
+            r = client.post(path, data={"csrf": csrf.encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+                                        "code": "123456", "naam": "vt05", "wachtwoord": "x"},
+                            follow_redirects=False)
+            assert r.status_code in (303, 401, 403) and "content-security-policy" in r.headers, (path, csrf)
+    full = login(app, "vt06", pw["vt06"])  # (vt05's codes wait now: five wrong ones above)
+    page = full.get("/")
+    r = full.post("/uitloggen", data={"csrf": csrf_of(page.text)}, headers={"origin": "https://evil.example"},
+                  follow_redirects=False)
+    assert r.status_code == 403 and "komt niet van deze site" in r.text
+    assert full.get("/").status_code == 200 and "Mijn leveringen" in full.get("/").text  # still logged in
+    r = full.post("/uitloggen", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 303 and full.get("/", follow_redirects=False).status_code == 303
+
+
+def test_an_account_only_for_an_organisation_of_the_current_list(tmp_path):
+    home = tmp_path / "wh"
+    proc = run_vt("portal", "user", "add", "org99", "--vt-code", "VT99", home=home, check=False)
+    assert proc.returncode == 1 and proc.stderr.startswith(
+        "Error: VT99 is not a Veilig Thuis-organisatie of the VT-regio list of ")
+    assert "account org99" not in run_vt("portal", "user", "list", home=home).stdout
+
+
+def test_a_burst_of_logins_slows_only_the_logins(portal):
+    """Sixty wrong logins at once (each an Argon2 hash): the stylesheet and a logged-in page answer while most of
+    them are still waiting."""
+    import anyio
+    import httpx
+
+    app = portal[2]
+    order: list[str] = []
+
+    async def main():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
+            page = await c.get("/inloggen")
+            token = csrf_of(page.text)
+
+            async def attempt(i):
+                await c.post("/inloggen", data={"csrf": token, "naam": f"nobody{i}", "wachtwoord": "x"})
+                order.append("login")
+
+            async def other():
+                await anyio.sleep(0.05)
+                r = await c.get("/portal.css")
+                assert r.status_code == 200
+                order.append("page")
+
+            async with anyio.create_task_group() as tg:
+                for i in range(60):
+                    tg.start_soon(attempt, i)
+                tg.start_soon(other)
+
+    anyio.run(main)
+    assert order.count("login") == 60 and order.index("page") < 30, order
+
+
+def test_the_delivery_format_page_has_every_field_of_every_layout(portal):
+    """Printable, made from the layout: per version and record type each field with its first and last position
+    and length, and every code list a field uses with all its codes."""
+    from html import escape
+
+    from loaders.layout import code_lists, layouts
+
+    _, _, app, pw = portal
+    client = login(app, "vt06", pw["vt06"])
+    assert '<a href="/bestandsdefinitie">bestandsdefinitie</a>' in client.get("/").text
+    page = client.get("/bestandsdefinitie")
+    assert page.status_code == 200 and "<style>" in page.text and "sha256-" in page.headers["content-security-policy"]
+    text, lists = page.text, code_lists()
+    for versie, layout in layouts().versions.items():
+        section = text.split(f"<h2>Versie {versie}</h2>")[1].split("<h2>")[0]
+        for rt in layout.record_types.values():
+            for f in rt.fields:
+                assert (f"<tr><td>{f.name}</td><td class='n'>{f.start}</td><td class='n'>{f.start + f.length - 1}"
+                        f"</td><td class='n'>{f.length}</td>") in section, (versie, rt.code, f.name)
+                if f.codelijst in lists:
+                    for code, omschrijving in lists[f.codelijst]:
+                        assert f"<tr><td>{escape(code)}</td><td>{escape(omschrijving)}</td></tr>" in text
+    assert client.get("/rapport/bestandsdefinitie.html").text == text  # the reports' relative link
+    assert TestClient(app, base_url="https://testserver").get("/bestandsdefinitie", follow_redirects=False) \
+        .status_code == 303  # only for the logged-in

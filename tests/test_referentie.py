@@ -190,6 +190,9 @@ def test_cli_imports_report_and_a_refused_one_exits_1_and_is_logged(tmp_path):
     assert "carry-forward of 2025" in listing[-1]
     log = (home / "logs" / "reference.log").read_text().splitlines()
     assert len(log) == 3 and "refused:" in log[0] and "imported from" in log[1] and "carried forward" in log[2]
+    # the portal's copy of the lists (its rule 10) follows every change, and is what the database holds
+    lists = referentie.read_organisations(home)
+    assert sorted(lists) == list(range(2019, 2027)) and lists[2026] == {r["vt_code"] for r in GEMEENTEN_2024}
 
 
 def test_a_reference_file_is_a_bounded_regular_file_or_refused_at_once(con, tmp_path, monkeypatch):

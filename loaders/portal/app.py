@@ -9,27 +9,34 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import secrets
 from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from loaders import referentie
+from loaders.errors import keep_traceback
+from loaders.layout_docs import format_html
 from loaders.portal import audit, status
 from loaders.portal.accounts import Accounts, Sessie
-from loaders.portal.pages import CSS, render
+from loaders.portal.pages import CSS, qr_svg, render
 from loaders.portal.totp import provisioning_uri
 from loaders.portal.upload import BadUpload, UploadTooLarge, judge, receive
 
 COOKIE, PRE_COOKIE = "vt_sessie", "vt_pre"
+FORM_LIMIT, FORM_FIELDS = 8192, 20  # bytes and fields of a url-encoded form
+HASHES_AT_ONCE = 2  # password hashes computed at a time: a burst of logins waits, the other pages answer
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,100}")  # the alphabet and length of every token the portal hands out
 HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
                                 "frame-ancestors 'none'; base-uri 'none'"),
@@ -55,17 +62,33 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
         response.set_cookie(name, value, httponly=True, secure=secure, samesite="strict", path="/")
 
     async def form(request: Request) -> dict[str, str]:
-        """A url-encoded form, at most 8 KB (larger: empty)."""
+        """A url-encoded form of at most FORM_LIMIT bytes and FORM_FIELDS fields; BadForm otherwise."""
         body = b""
         async for chunk in request.stream():
             body += chunk
-            if len(body) > 8192:
-                return {}
-        return {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+            if len(body) > FORM_LIMIT:
+                raise BadForm("het formulier is te groot")
+        try:
+            fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=FORM_FIELDS)
+        except ValueError:
+            raise BadForm("het formulier heeft te veel velden") from None
+        return {k: v[0] for k, v in fields.items()}
 
     def same_origin(request: Request) -> bool:
         origin = request.headers.get("origin")
         return origin is None or origin.split("://", 1)[-1] == request.headers.get("host")
+
+    def refused(s: Sessie | None = None) -> HTMLResponse:
+        return page("fout.html", 403, titel="Geweigerd", sessie=s, melding="Het formulier is verlopen of komt niet "
+                    "van deze site. Laad de pagina opnieuw.")
+
+    limiter: list[anyio.CapacityLimiter] = []  # made in the event loop, at the first login
+
+    async def hashed(function, *args):
+        """An Argon2 hash (a tenth of a second of CPU) off the event loop, at most HASHES_AT_ONCE at a time."""
+        if not limiter:
+            limiter.append(anyio.CapacityLimiter(HASHES_AT_ONCE))
+        return await anyio.to_thread.run_sync(function, *args, limiter=limiter[0])
 
     def session(request: Request, fase: str = "volledig") -> Sessie | None:
         s = accounts.session(request.cookies.get(COOKIE))
@@ -87,12 +110,10 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
             set_cookie(response, PRE_COOKIE, token)
             return response
         data = await form(request)
-        pre = request.cookies.get(PRE_COOKIE)
-        if not same_origin(request) or not pre or not secrets.compare_digest(pre, data.get("csrf", "")):
-            return page("fout.html", 403, titel="Geweigerd", sessie=None, melding="Het formulier is verlopen of "
-                        "komt niet van deze site. Laad de pagina opnieuw.")
-        naam = data.get("naam", "").strip().lower()
-        outcome, wait = accounts.check_password(naam, data.get("wachtwoord", ""))
+        if not same_origin(request) or not same_token(request.cookies.get(PRE_COOKIE), data.get("csrf")):
+            return refused()
+        naam = data.get("naam", "").strip().lower()[:100]
+        outcome, wait = await hashed(accounts.check_password, naam, data.get("wachtwoord", "")[:1000])
         if outcome != "ok":
             audit.log(home, "inloggen mislukt" if outcome == "fout" else "inloggen geblokkeerd", naam[:40],
                       client(request))
@@ -114,16 +135,21 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
         if s is None:
             return to_login()
         secret = None if s.account.totp_ingesteld else accounts.totp_setup(s.naam)
-        context = {"titel": "Tweede factor", "sessie": s, "geheim": secret,
-                   "uri": provisioning_uri(secret, s.naam) if secret else None}
+        uri = provisioning_uri(secret, s.naam) if secret else None
+        context = {"titel": "Tweede factor", "sessie": s, "geheim": secret, "uri": uri,
+                   "qr": qr_svg(uri) if uri else None}
         if request.method == "GET":
             return page("factor.html", **context)
         data = await form(request)
-        if not same_origin(request) or not secrets.compare_digest(s.csrf, data.get("csrf", "")):
-            return page("fout.html", 403, titel="Geweigerd", sessie=None, melding="Het formulier is verlopen.")
-        if not accounts.check_totp(s.naam, data.get("code", "")):
+        if not same_origin(request) or not same_token(s.csrf, data.get("csrf")):
+            return refused()
+        ok, wait = accounts.check_totp(s.naam, data.get("code", ""))
+        if not ok:
             audit.log(home, "tweede factor mislukt", s.naam, client(request))
-            return page("factor.html", 401, melding="Deze code is onjuist of al gebruikt.", **context)
+            melding = "Deze code is onjuist of al gebruikt."
+            if wait:
+                melding += f" Probeer het over {int(wait) + 1} seconden opnieuw."
+            return page("factor.html", 401, melding=melding, **context)
         audit.log(home, "ingelogd", s.naam, client(request))
         accounts.end_session(request.cookies.get(COOKIE))  # a new token for the new privilege
         response = RedirectResponse("/", status_code=303)
@@ -134,7 +160,9 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
         token = request.cookies.get(COOKIE)
         s = accounts.session(token)
         data = await form(request)
-        if s is not None and secrets.compare_digest(s.csrf, data.get("csrf", "")):
+        if not same_origin(request):  # as every form: a foreign site cannot log anyone out
+            return refused(s)
+        if s is not None and same_token(s.csrf, data.get("csrf")):
             accounts.end_session(token)
             audit.log(home, "uitgelogd", s.naam, client(request))
         response = to_login()
@@ -171,13 +199,13 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
             return page("fout.html", 413, titel="Te groot", sessie=s,
                         melding=f"Het bestand is groter dan {limit // (1 << 20)} MB; er is niets ontvangen.")
         except BadUpload as exc:
-            return page("fout.html", 400, titel="Geweigerd", sessie=s, melding=f"Geen bestand ontvangen ({exc}).")
+            return page("fout.html", 400, titel="Geweigerd", sessie=s, melding=f"Geen bestand ontvangen: {exc}.")
         try:
-            if not secrets.compare_digest(s.csrf, received.fields.get("csrf", "")):
-                return page("fout.html", 403, titel="Geweigerd", sessie=s, melding="Het formulier is verlopen.")
+            if not same_token(s.csrf, received.fields.get("csrf")):
+                return refused(s)
+            lists = referentie.read_organisations(home) or referentie.project_regions()
             # the parser is CPU work of seconds for a large file: off the event loop, so other pages still answer
-            verdict = await run_in_threadpool(judge, received.path, received.filename or "", s.account.vt_code,
-                                              inbox, home)
+            verdict = await run_in_threadpool(judge, received.path, s.account.vt_code, inbox, home, None, lists)
         finally:
             received.path.unlink(missing_ok=True)
         audit.log(home, "aangeboden" if verdict.accepted else "aanbieden geweigerd", s.naam, client(request),
@@ -197,14 +225,19 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
             return not_found(s)
         audit.log(home, "download", s.naam, client(request), levering=levering, bestand=name)
         if name.endswith(".html"):
-            # the report's own stylesheet is allowed by its hash: still no inline script or style of anyone else
-            text = path.read_text(encoding="utf-8", errors="replace")
-            hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
-                              for css in re.findall(r"<style[^>]*>(.*?)</style>", text, re.S))
-            policy = HEADERS["Content-Security-Policy"].replace("style-src 'self'", f"style-src 'self' {hashes}")
-            return HTMLResponse(text, headers={"Content-Security-Policy": policy})
+            return own_style(path.read_text(encoding="utf-8", errors="replace"))
         media = "text/csv" if name.endswith(".csv") else "application/json"
         return FileResponse(path, media_type=media, filename=f"{levering}_{name}", content_disposition_type="attachment")
+
+    async def delivery_format(request: Request) -> Response:
+        """The delivery format, printable, for anyone logged in (it is the public specification)."""
+        if session(request) is None:
+            return to_login()
+        if not format_page:
+            format_page.append(format_html())
+        return own_style(format_page[0])
+
+    format_page: list[str] = []
 
     async def overview(request: Request) -> Response:
         s = session(request)
@@ -221,8 +254,16 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
                     perioden=sorted({x.periode for x in all_}, reverse=True),
                     kalender=status.calendar_state(home, date.today()))
 
+    async def bad_form(request: Request, exc: Exception) -> Response:
+        return page("fout.html", 400, titel="Onleesbaar", sessie=None, melding=f"{exc}; er is niets gedaan.")
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        keep_traceback(exc, home / "logs")
+        return page("fout.html", 500, titel="Fout", sessie=None, melding="Er ging iets mis in het portaal; het is "
+                    "vastgelegd voor de beheerders. Probeer het later opnieuw.")
+
     headers = {**HEADERS, **({"Strict-Transport-Security": "max-age=31536000"} if secure else {})}
-    return Starlette(routes=[
+    app = Starlette(routes=[
         Route("/portal.css", css),
         Route("/inloggen", login, methods=["GET", "POST"]),
         Route("/tweede-factor", second_factor, methods=["GET", "POST"]),
@@ -231,11 +272,47 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
         Route("/aanbieden", upload, methods=["POST"]),
         Route("/rapport/{levering}/{bestand}", report),
         Route("/beheer", overview),
-    ], middleware=[Middleware(SecurityHeaders, headers=headers)])
+        Route("/bestandsdefinitie", delivery_format),
+        Route("/rapport/bestandsdefinitie.html", delivery_format),  # the reports' relative link, in the portal
+    ], exception_handlers={BadForm: bad_form, Exception: server_error})
+    return SecurityHeaders(app, headers)  # outermost: Starlette's own error responses carry the headers too
+
+
+def own_style(text: str) -> HTMLResponse:
+    """A page with its own <style> (a report, the format): allowed by its hash, still no inline script or style of
+    anyone else."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
+                      for css in re.findall(r"<style[^>]*>(.*?)</style>", text, re.S))
+    policy = HEADERS["Content-Security-Policy"].replace("style-src 'self'", f"style-src 'self' {hashes}")
+    return HTMLResponse(text, headers={"Content-Security-Policy": policy})
+
+
+class BadForm(Exception):
+    """A form the portal cannot read (too large, too many fields): a 400 with the reason in Dutch."""
+
+
+def same_token(expected: str | None, given: str | None) -> bool:
+    """Two tokens compared in constant time, over bytes of the tokens' own alphabet: anything else (absent,
+    non-ASCII, too long) is simply not the token (compare_digest raises on non-ASCII text)."""
+    if not expected or not given or not TOKEN.fullmatch(given):
+        return False
+    return secrets.compare_digest(expected.encode("ascii"), given.encode("ascii"))
+
+
+def preflight(home: Path, inbox: Path) -> None:
+    """Before serving: every folder the portal writes is writable (a read-only $VT_HOME stops it at start, not at
+    every login). OSError naming the folder otherwise."""
+    for folder in (Path(home) / "portal", Path(home) / "logs", Path(inbox)):
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".vt-portal-probe-{os.getpid()}"
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        probe.unlink()
 
 
 class SecurityHeaders:
-    """Every response, error pages included, carries the security headers."""
+    """Every response, error pages included, carries the security headers. Outermost, so that even an error in
+    Starlette's own error handling ends in a page with them, and nothing reaches the server as a traceback."""
 
     def __init__(self, app, headers: dict[str, str]):
         self.app, self.headers = app, headers
@@ -243,16 +320,23 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        started = False
 
         async def send_with_headers(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = MutableHeaders(scope=message)
                 for k, v in self.headers.items():
                     if k not in present:
                         present[k] = v
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:  # (already answered with the Dutch error page and kept in logs/errors.log)
+            if not started:
+                await HTMLResponse("Fout", status_code=500)(scope, receive, send_with_headers)
 
 
 def status_name(name: str | None) -> str:

@@ -4,6 +4,7 @@ Content-Security-Policy forbids both), one stylesheet served by the portal itsel
 from __future__ import annotations
 
 from jinja2 import DictLoader, Environment, select_autoescape
+from markupsafe import Markup
 
 CSS = """
 body { font-family: sans-serif; margin: 0; color: #222; }
@@ -15,6 +16,7 @@ th { background: #eef2f7; text-align: left; }
 .fout { color: #a40000; font-weight: bold; } .goed { color: #146c2e; font-weight: bold; }
 label { display: block; margin-top: 0.6em; } input[type=text], input[type=password] { width: 18em; }
 code.geheim { font-size: 1.2em; letter-spacing: 0.1em; }
+.qr svg { background: #fff; } ul.regels { margin: 0; padding-left: 1.2em; }
 """
 
 BASE = """<!doctype html>
@@ -35,8 +37,11 @@ TEMPLATES = {
 <label>Wachtwoord <input type="password" name="wachtwoord" autocomplete="current-password" required></label>
 <p><button type="submit">Inloggen</button></p></form>{% endblock %}""",
     "factor.html": """{% extends "base.html" %}{% block inhoud %}
-{% if geheim %}<p>Stel eerst uw tweede factor in: voeg in uw authenticator-app (bijvoorbeeld FreeOTP of Google
-Authenticator) handmatig een account toe met deze sleutel (tijdgebaseerd, 6 cijfers, 30 seconden):</p>
+{% if geheim %}<p>Stel eerst uw tweede factor in: scan deze QR-code met uw authenticator-app (bijvoorbeeld
+FreeOTP of Google Authenticator).</p>
+<div class="qr">{{ qr }}</div>
+<p>Lukt scannen niet? Voeg in de app handmatig een account toe met deze sleutel (tijdgebaseerd, 6 cijfers,
+30 seconden):</p>
 <p><code class="geheim">{{ geheim }}</code></p><p>Of als adres: <code>{{ uri }}</code></p>{% endif %}
 {% if melding %}<p class="fout">{{ melding }}</p>{% endif %}
 <form method="post" action="/tweede-factor"><input type="hidden" name="csrf" value="{{ sessie.csrf }}">
@@ -44,11 +49,17 @@ Authenticator) handmatig een account toe met deze sleutel (tijdgebaseerd, 6 cijf
 <p><button type="submit">Bevestigen</button></p></form>{% endblock %}""",
     "leveringen.html": """{% extends "base.html" %}{% block inhoud %}
 {% if uitslag %}<div><p class="{{ 'goed' if uitslag.accepted else 'fout' }}">{{ uitslag.message }}</p>
-{% if uitslag.violations %}<table><tr><th>Bestandsregel</th><th>Wat</th><th>Regelnummers in het bestand</th></tr>
+{% if uitslag.violations %}<table><tr><th>Bestandsregel</th><th>Wat</th><th>Regels in het bestand</th></tr>
 {% for v in uitslag.violations %}<tr><td>{{ v.rule }}</td><td>{{ regels[v.rule] }}{% if v.detail %}: {{ v.detail }}{% endif %}</td>
-<td>{{ v.lines | join(', ') }}{% if v.count > v.lines | length %}, ... ({{ v.count }} in totaal){% endif %}</td></tr>
+<td>{% if uitslag.reasons.get(v.rule) %}<ul class="regels">{% for n, reden in uitslag.reasons[v.rule] %}
+<li>regel {{ n }}: {{ reden }}</li>{% endfor %}</ul>{% set getoond = uitslag.reasons[v.rule] | length %}
+{% else %}{{ v.lines[:20] | join(', ') }}{% set getoond = v.lines[:20] | length %}{% endif %}
+{% if [v.count, v.lines | length] | max > getoond %}... ({{ [v.count, v.lines | length] | max }} regels in totaal){% endif %}</td></tr>
 {% endfor %}</table>{% endif %}</div>{% endif %}
 <h2>Levering aanbieden</h2>
+<p>Kies het bestand van uw levering; de naam van het bestand doet er niet toe: het portaal noemt het naar het
+VL-record (bijvoorbeeld {{ sessie.account.vt_code }}_2020H1_001.txt). De <a href="/bestandsdefinitie">bestandsdefinitie</a>
+beschrijft elk veld met zijn posities en codes.</p>
 <form method="post" action="/aanbieden" enctype="multipart/form-data"><input type="hidden" name="csrf" value="{{ sessie.csrf }}">
 <label>Bestand (ten hoogste {{ limiet_mb }} MB) <input type="file" name="bestand" required></label>
 <p><button type="submit">Aanbieden</button></p></form>
@@ -64,7 +75,7 @@ Authenticator) handmatig een account toe met deze sleutel (tijdgebaseerd, 6 cijf
 <h2>Leveringen per organisatie en halfjaar</h2>
 <table><tr><th>Organisatie</th>{% for p in perioden %}<th>{{ p }}</th>{% endfor %}</tr>
 {% for vt in organisaties %}<tr><td>{{ vt }}</td>{% for p in perioden %}<td>
-{% for l in overzicht.get((vt, p), []) %}{{ l.nummer }}: {{ l.status_tekst }}{% if l.goedgekeurd is not none %},
+{% for l in overzicht.get((vt, p), []) %}{{ '%03d' % l.nummer }}: {{ l.status_tekst }}{% if l.goedgekeurd is not none %},
 {{ 'goedgekeurd' if l.goedgekeurd else 'afgekeurd' }}{% endif %}{% if l.nummer > 1 %} (correctie){% endif %}<br>
 {% endfor %}</td>{% endfor %}</tr>{% endfor %}</table>
 <h2>Releasekalender</h2><table><tr><th>Release</th><th>Status</th><th>Peildatum</th><th>Vastgesteld</th>
@@ -76,6 +87,14 @@ Authenticator) handmatig een account toe met deze sleutel (tijdgebaseerd, 6 cijf
 }
 
 ENV = Environment(loader=DictLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+
+
+def qr_svg(text: str) -> Markup:
+    """`text` as a QR code in inline SVG (no script, no inline style: the page's policy allows it as it is)."""
+    import segno
+
+    return Markup(segno.make(text, error="m", micro=False).svg_inline(scale=4, border=4, light="#fff",
+                                                                       title="QR-code van uw tweede factor"))
 
 
 def render(name: str, **context) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from loaders.kalender import releases
 from loaders.periods import FIRST_YEAR
 
-LEVERING = re.compile(r"^(VT\d{2})_(\d{4}H[12])_(\d{3})$")
+LEVERING = re.compile(r"^(VT\d{2})_(\d{4}H[12])_(\d{3})\Z")
 REPORT_FILES = ("kwaliteitsrapport.html", "spiegelrapport.html", "overtredingen.csv", "niet_te_controleren.csv",
                 "spiegelrapport.csv", "kwaliteitsrapport.json")
 STATES = {"ontvangen": "ontvangen, wacht op verwerking", "geladen": "geladen", "afgekeurd": "afgekeurd",

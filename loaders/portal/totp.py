@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import struct
 import time
 from urllib.parse import quote
 
 STEP, DIGITS, DRIFT = 30, 6, 1
+CODE = re.compile(rf"[0-9]{{{DIGITS}}}")
 
 
 def new_secret() -> str:
@@ -34,8 +36,8 @@ def current_step(now: float | None = None) -> int:
 
 def verify(secret: str, given: str, last_step: int | None, now: float | None = None) -> int | None:
     """The step the code belongs to when it is valid now and newer than `last_step`; None otherwise."""
-    given = given.strip().replace(" ", "")
-    if len(given) != DIGITS or not given.isdigit():
+    given = given.strip(" \t").replace(" ", "")
+    if not CODE.fullmatch(given):  # ASCII digits only: isdigit() takes '١٢٣٤٥٦', on which compare_digest raises
         return None
     step = current_step(now)
     for candidate in range(step - DRIFT, step + DRIFT + 1):

@@ -1,22 +1,25 @@
 """Receiving an uploaded delivery: the multipart body streamed straight to a private file with a size limit
 (never spooled to the system's temporary folder: a delivery holds clear BSNs), then checked with the loader's
-own parser, and put into the refresh's inbox atomically, with its reception time, only when it is valid and of
-the account's own organisation."""
+own parser and its rule 10, and put into the refresh's inbox atomically, with its reception time, only when it
+is valid and of the account's own organisation. The file may have any name: the portal names it from its VL
+record. What is wrong is said per line, in Dutch."""
 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from loaders.layout import RECORD_LENGTH, layouts
+from loaders import referentie
+from loaders.layout import HEADER, RECORD_LENGTH, layouts
 from loaders.parse import DeliveryRejected, Violation, scan_delivery
+from loaders.periods import Periode
 
 FIELD_LIMIT = 4096
 # the file rules of loaders.parse.RULES, as an organisation reads them on the portal
@@ -32,7 +35,10 @@ REGELS = {
     9: "de versie_bestandsdefinitie van het VL-record is een bekende versie",
     10: "de afzender is een Veilig Thuis-organisatie van het jaar van de levering en de verslagperiode is begonnen",
 }
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+FILENAME_SHOWN = 120  # characters of an uploaded file's own name kept for the page and the audit log
+LINES_EXPLAINED = 20  # lines per rule said one by one on the page
+MAX_BOUNDARY = 200  # bytes (RFC 2046 allows 70)
+LINE_READ = 4096  # bytes of a line read to say what is wrong with it: a longer one is "more than" this
 
 
 class UploadTooLarge(Exception):
@@ -58,7 +64,9 @@ async def receive(request, folder: Path, limit: int) -> Received:
     kind, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if kind != b"multipart/form-data" or not boundary:
-        raise BadUpload("not a form upload")
+        raise BadUpload("dit is geen formulier met een bestand")
+    if len(boundary) > MAX_BOUNDARY:
+        raise BadUpload("de scheidingsregel van het formulier is te lang")
     folder.mkdir(parents=True, exist_ok=True)
     os.chmod(folder, 0o700)
     out = Received()
@@ -82,8 +90,8 @@ async def receive(request, folder: Path, limit: int) -> Received:
         state["name"] = disp.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in disp:
             if out.path is not None:
-                raise BadUpload("more than one file")
-            out.filename = disp[b"filename"].decode("utf-8", "replace")
+                raise BadUpload("meer dan één bestand")
+            out.filename = disp[b"filename"].decode("utf-8", "replace")[:FILENAME_SHOWN]
             out.path = folder / f".upload-{secrets.token_hex(8)}.part"
             fd = os.open(out.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             state["fh"] = os.fdopen(fd, "wb")
@@ -99,7 +107,7 @@ async def receive(request, folder: Path, limit: int) -> Received:
         else:
             state["buf"] += chunk
             if len(state["buf"]) > FIELD_LIMIT:
-                raise BadUpload("a form field is too long")
+                raise BadUpload("een veld van het formulier is te lang")
 
     def on_part_end():
         if state["file"]:
@@ -113,11 +121,16 @@ async def receive(request, folder: Path, limit: int) -> Received:
         "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
         "on_part_end": on_part_end})
     try:
-        async for chunk in request.stream():
-            parser.write(chunk)
-        parser.finalize()
+        try:
+            async for chunk in request.stream():
+                parser.write(chunk)
+            parser.finalize()
+        except (UploadTooLarge, BadUpload):
+            raise
+        except Exception:  # whatever the parser makes of a malformed body (its errors are not one class)
+            raise BadUpload("het formulier is onleesbaar") from None
         if out.path is None:
-            raise BadUpload("no file")
+            raise BadUpload("er zat geen bestand in het formulier")
     except BaseException:
         if state["fh"] is not None:
             state["fh"].close()
@@ -133,21 +146,43 @@ class Verdict:
     message: str
     levering_id: str | None = None
     violations: list[Violation] = field(default_factory=list)
+    # per rule, its first lines with what is wrong on each: [(line, reason)]
+    reasons: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
 
-def judge(path: Path, filename: str, vt_code: str, inbox: Path, home: Path) -> Verdict:
-    """The loader's file rules on the received file, then: its organisation is the account's, and it is not
-    waiting or loaded already. When accepted it is in the inbox (linked in, so it appears whole), with the
-    reception time as its modification time (the refresh's arrival time)."""
-    if not SAFE_NAME.match(filename) or filename in (".", ".."):
-        return Verdict(False, "De bestandsnaam mag alleen letters, cijfers, punt, streepje en liggend streepje "
-                              "bevatten (bijvoorbeeld VT05_2020H1_001.txt).")
-    try:
-        with open(path, "rb") as fh:
-            parsed = scan_delivery(fh, filename, layouts())
-    except DeliveryRejected as exc:
-        return Verdict(False, "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets "
-                              "ontvangen.", violations=exc.violations)
+def name_from_header(first: bytes) -> str:
+    """The name a delivery has by the spec, <vt_code>_<periode>_<nnn>.txt, from its first record when that is a VL
+    record; any other name breaks rule 1 or 6 anyway, and then the file is refused."""
+    if first[:2] == HEADER.encode() and len(first) >= 27 and all(0x20 <= b < 0x7F for b in first[:27]):
+        text = first[:27].decode("ascii")
+        return f"{text[2:6]}_{text[6:12]}_{text[24:27]}.txt"
+    return "levering.txt"
+
+
+def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None = None,
+          organisations: dict[int, set[str]] | None = None) -> Verdict:
+    """The loader's file rules and its rule 10 on the received file (`organisations`: the VT-regio lists), then:
+    its organisation is the account's, and it is not waiting or loaded already. When accepted it is in the inbox
+    as <levering>.txt (linked in, so it appears whole), with the reception time as its modification time (the
+    refresh's arrival time)."""
+    today = today or date.today()
+    with open(path, "rb") as fh:
+        name = name_from_header(fh.read(RECORD_LENGTH))
+        try:
+            parsed = scan_delivery(fh, name, layouts())
+        except DeliveryRejected as exc:
+            return Verdict(False, "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets "
+                                  "ontvangen.", violations=exc.violations, reasons=explain_lines(path, exc.violations))
+    periode = Periode.parse(parsed.verslagperiode)
+    allowed = referentie.senders(organisations or {}, periode.jaar)
+    problems = []
+    if parsed.vt_code not in allowed:
+        problems.append(f"{parsed.vt_code} is geen Veilig Thuis-organisatie van {periode.jaar}")
+    if periode.start > today:
+        problems.append(f"het halfjaar {periode} is op {today.isoformat()} nog niet begonnen")
+    if problems:
+        return Verdict(False, "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets ontvangen.",
+                       violations=[Violation(10, (1,), "; ".join(problems))])
     if parsed.vt_code != vt_code:
         return Verdict(False, f"Dit bestand is een levering van {parsed.vt_code}; uw account levert alleen voor "
                               f"{vt_code}. Er is niets ontvangen.")
@@ -170,3 +205,54 @@ def judge(path: Path, filename: str, vt_code: str, inbox: Path, home: Path) -> V
         staging.unlink(missing_ok=True)
     return Verdict(True, f"Ontvangen: levering {parsed.levering_id} voldoet aan de bestandsregels en staat klaar "
                          "voor verwerking.", parsed.levering_id)
+
+
+def explain_lines(path: Path, violations: list[Violation]) -> dict[int, list[tuple[int, str]]]:
+    """For the rules about single lines (2: length and bytes, 3: record type, 4: vt_code), their first
+    LINES_EXPLAINED lines with what is wrong on each, in Dutch."""
+    wanted = {v.rule: v.lines[:LINES_EXPLAINED] for v in violations if v.rule in (2, 3, 4) and v.lines}
+    numbers = {n for lines in wanted.values() for n in lines}
+    if not numbers:
+        return {}
+    raw = _lines(path, numbers | {1})
+    first = raw.get(1, b"")
+    own = first[2:6].decode("latin-1") if first[:2] == HEADER.encode() else None
+    return {rule: [(n, line_reason(rule, raw.get(n, b""), own)) for n in lines] for rule, lines in wanted.items()}
+
+
+def _lines(path: Path, numbers: set[int]) -> dict[int, bytes]:
+    """The first LINE_READ bytes of each of these lines (1-based) with their terminator; a longer line is cut there
+    (its length is then said as more than that), so no line is ever held whole."""
+    out, last = {}, max(numbers)
+    with open(path, "rb") as fh:
+        for n in range(1, last + 1):
+            line = fh.readline(LINE_READ)
+            if not line:
+                break
+            if n in numbers:
+                out[n] = line
+            while not line.endswith(b"\n") and line:  # the rest of a long line, skipped
+                line = fh.readline(1 << 16)
+    return out
+
+
+def line_reason(rule: int, line: bytes, own_vt_code: str | None) -> str:
+    """What is wrong with one line, as an organisation can find it in its file."""
+    cut = len(line) == LINE_READ and not line.endswith(b"\n")
+    body = line[:-2] if line.endswith(b"\r\n") else line.rstrip(b"\n")
+    if rule == 2:
+        bad = next((i for i, b in enumerate(body) if not 0x20 <= b < 0x7F), None)
+        if bad is not None:
+            b = body[bad]
+            what = "een tab" if b == 9 else "een regeleinde (CR)" if b == 13 else (
+                f"byte 0x{b:02X}" + (f" ('{bytes([b]).decode('latin-1')}' in Latin-1)" if b >= 0xA0 else ""))
+            return f"teken {bad + 1} is {what}, geen afdrukbaar ASCII-teken"
+        if cut:
+            return f"meer dan {LINE_READ} tekens in plaats van {RECORD_LENGTH}"
+        return f"{len(body)} tekens in plaats van {RECORD_LENGTH}"
+    if rule == 3:
+        return f"recordtype '{body[:2].decode('ascii', 'replace')}' bestaat niet"
+    if rule == 4:
+        found = body[2:6].decode("ascii", "replace")
+        return f"vt_code '{found}' in plaats van '{own_vt_code}'" if own_vt_code else f"vt_code '{found}'"
+    return ""

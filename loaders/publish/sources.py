@@ -248,7 +248,7 @@ TRENDBREUK = "²"
 
 # changes of a published measure's definition: from which half-year on, and what changed (Dutch), one row each
 DEFINITIES = "trendbreuken.csv"
-PERIODE = re.compile(r"^\d{4}H[12]$")
+PERIODE = re.compile(r"^\d{4}H[12]\Z")
 MAX_OMSCHRIJVING = 500
 
 

@@ -33,7 +33,7 @@ from loaders.warehouse import spill_folder
 PROJECT_GX = Path(__file__).resolve().parents[2] / "gx"
 SUITE_NAME = "kwaliteitsrapport"
 SUITE_FILE = PROJECT_GX / "expectations" / f"{SUITE_NAME}.json"
-LEVERING_ID = re.compile(r"^VT\d{2}_\d{4}H[12]_\d{3}$")
+LEVERING_ID = re.compile(r"^VT\d{2}_\d{4}H[12]_\d{3}\Z")
 MAX_EXAMPLES = 20
 
 
