@@ -370,8 +370,10 @@ def _quality(warehouse: Warehouse, delivery, periode, all_, out: Path):
 @click.option("--inbox", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Folder the deliveries arrive in; a file arrives at its modification time.")
 @click.option("--today", callback=_date, metavar="YYYY-MM-DD", help="Run as on this day (default: today).")
-def refresh(inbox: Path, today) -> None:
-    summary = _refresh(Warehouse.from_env(), inbox, today or date.today())
+@click.option("--intake-only", is_flag=True, help="Only load the new files and write their quality reports (what "
+              "the portal runs on each upload, for a verdict in minutes); releases wait for the next full run.")
+def refresh(inbox: Path, today, intake_only: bool) -> None:
+    summary = _refresh(Warehouse.from_env(), inbox, today or date.today(), intake_only)
     click.echo(summary.text())
     for problem in [*summary.warnings, *summary.problems]:
         click.echo(problem, err=True)
@@ -381,10 +383,10 @@ def refresh(inbox: Path, today) -> None:
         sys.exit(EXIT_REJECTED)
 
 
-def _refresh(warehouse: Warehouse, inbox: Path, today: date):
+def _refresh(warehouse: Warehouse, inbox: Path, today: date, intake: bool = False):
     echo = (lambda m: click.echo(m, err=True)) if sys.stderr.isatty() else None
     try:
-        return run_refresh(warehouse, inbox, today, echo)
+        return run_refresh(warehouse, inbox, today, echo, intake=intake)
     except RefreshLocked as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_LOCKED)
@@ -531,7 +533,9 @@ def portal() -> None:
 @click.option("--max-mb", default=200, show_default=True, type=click.IntRange(1, 4096), help="Largest upload.")
 @click.option("--insecure-cookies", is_flag=True, help="Cookies without the Secure flag (plain http on another "
               "host than localhost; never in production).")
-def portal_serve(inbox: Path, host: str, port: int, max_mb: int, insecure_cookies: bool) -> None:
+@click.option("--no-intake", is_flag=True, help="Do not load and report uploads at once (`vt refresh --intake-only` "
+              "after each upload and every minute); the scheduled refresh takes them.")
+def portal_serve(inbox: Path, host: str, port: int, max_mb: int, insecure_cookies: bool, no_intake: bool) -> None:
     import uvicorn
 
     from loaders.portal.app import create_app
@@ -542,8 +546,16 @@ def portal_serve(inbox: Path, host: str, port: int, max_mb: int, insecure_cookie
     warehouse.ensure()
     preflight(warehouse.home, inbox)  # a read-only $VT_HOME stops it here, with the operator's message
     referentie.write_organisations(warehouse.home, _region_lists(warehouse))  # rule 10 at the portal's door
-    app = create_app(warehouse.home, inbox, max_mb << 20, secure=not insecure_cookies)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False, log_level="warning")
+    from loaders.portal.worker import Intake
+
+    intake = None if no_intake else Intake(warehouse.home, inbox).start()
+    app = create_app(warehouse.home, inbox, max_mb << 20, secure=not insecure_cookies,
+                     on_upload=intake.wake if intake else None)
+    try:
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False, log_level="warning")
+    finally:
+        if intake:
+            intake.stop()
 
 
 def _region_lists(warehouse: Warehouse) -> dict[int, set[str]]:

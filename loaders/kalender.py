@@ -134,3 +134,14 @@ def get_release(name: str) -> Release:
     skipped = [row.get("reden", "").strip() for row in afwijkingen() if row["release"].strip() == name]
     why = f" ({skipped[0]})" if skipped and skipped[0] else ""
     raise CalendarError(f"release {name} does not exist{why}; {m[1]} has {', '.join(r.name for r in year)}")
+
+
+def place(verslagperiode: str, ontvangen: date) -> dict[str, list]:
+    """Where a delivery stands in the calendar: the releases of its half-year whose peildatum it made (it counts
+    there, unless a later correction also does), and those it came too late for. The rule of `geldig_op`: a
+    delivery counts from the day it was received, up to and including the peildatum."""
+    jaar = int(verslagperiode[:4])
+    own = [r for r in releases(jaar, min(jaar + 2, LAST_YEAR)) if verslagperiode in r.perioden]
+    return {"telt_mee": [r.name for r in own if ontvangen <= r.peildatum],
+            "te_laat": [{"release": r.name, "peildatum": r.peildatum.isoformat()}
+                        for r in own if ontvangen > r.peildatum]}

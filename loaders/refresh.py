@@ -64,6 +64,7 @@ class Summary:
     # fed?), so the run exits 1, like a rejected file
     leeg: list[str] = field(default_factory=list)
     later: int = 0  # inbox files dated after today: they have not arrived yet, a later run takes them
+    intake: bool = False  # a run of load and quality reports only (the portal's worker)
 
     @property
     def nothing_done(self) -> bool:
@@ -74,10 +75,13 @@ class Summary:
         waiting = (f"; {self.later} inbox files are dated after today and were not taken (a file arrives at its "
                    "modification time; --today sets the day)") if self.later else ""
         if self.nothing_done:
-            return "nothing new: no files to load, no reports, releases or publications due" + waiting
+            return ("nothing new: no files to load, no reports" + ("" if self.intake else
+                    ", releases or publications due") + waiting)
         parts = [f"{len(self.loaded)} files loaded", f"{len(self.rejected)} rejected",
-                 f"{len(self.reported)} quality reports", f"releases built: {', '.join(self.built) or '-'}",
-                 f"frozen: {', '.join(self.frozen) or '-'}", f"published: {', '.join(self.published) or '-'}"]
+                 f"{len(self.reported)} quality reports"]
+        parts += (["releases: at the next full run"] if self.intake else
+                  [f"releases built: {', '.join(self.built) or '-'}", f"frozen: {', '.join(self.frozen) or '-'}",
+                   f"published: {', '.join(self.published) or '-'}"])
         if self.warnings:
             parts.append(f"warnings: {len(self.warnings)} (see the messages)")
         if self.problems:
@@ -150,12 +154,16 @@ def received_at(path: Path) -> datetime:
     return modified_at(path.lstat().st_mtime)
 
 
-def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str], None] | None = None) -> Summary:
-    """One refresh run; raises RefreshLocked when another one is running."""
+def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str], None] | None = None,
+            intake: bool = False) -> Summary:
+    """One refresh run; raises RefreshLocked when another one is running. `intake`: only the new files' load and
+    quality reports (the portal's prompt verdict); the releases wait for the next full run, which rebuilds those
+    whose deliveries changed."""
     with refresh_lock(warehouse):
         log = StepLog(warehouse, echo)
-        summary = Summary()
-        log.write(f"refresh started: inbox {inbox}, today {today}")
+        summary = Summary(intake=intake)
+        log.write(f"refresh started{' (intake: load and quality reports only)' if intake else ''}: inbox {inbox}, "
+                  f"today {today}")
         try:
             with held_exclusively(warehouse.database):  # readers never break a run (loaders/warehouse.py)
                 _clean_staging(warehouse, log)
@@ -164,7 +172,11 @@ def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str]
                 shared = SharedModels(warehouse)
                 _quality_reports(warehouse, log, summary, shared)
                 faults.checkpoint("refresh:after-quality")
-                _releases(warehouse, today, log, summary, shared)
+                if intake:
+                    if summary.loaded:
+                        shared.ensure()  # the register of valid deliveries as of this load, for every reader
+                else:
+                    _releases(warehouse, today, log, summary, shared)
         except WarehouseBusy as exc:
             log.write(f"refresh stopped: {exc}")
             raise RefreshLocked(str(exc)) from None

@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from loaders.layout_docs import format_html
+
 from loaders.quality import gx_runner
 from loaders.quality.gx_runner import SUITE_FILE, suite_dict
 from loaders.quality.report import kwaliteitsrapport, kwaliteitsrapport_html
@@ -205,18 +207,36 @@ def test_report_contents_and_strict_exit(reports):
                     "applies_to": 2, "examples": ["BT P2"], "voldoet": 1, "niet_te_controleren": 0,
                     "voorbeelden": [{"recordtype": "BT", "nummer": "P2", "regelnummer": 13, "veld": "bsn",
                                      "waarde": "bsn: niet getoond", "verwacht": expected, "toelichting": None}],
-                    "voorbeelden_niet_te_controleren": []}
+                    "voorbeelden_niet_te_controleren": [],
+                    "per_veld": [{"recordtype": "BT", "veld": "bsn", "aantal": 1, "voorbeelden": [
+                        {"recordtype": "BT", "nummer": "P2", "regelnummer": 13, "veld": "bsn",
+                         "waarde": "bsn: niet getoond", "verwacht": expected, "toelichting": None}]}],
+                    "per_veld_niet_te_controleren": []}
     delivered = out.parent / "inbox" / "VT18_2020H1_001.txt"
     assert report["levering"] == {
         "levering_id": "VT18_2020H1_001", "bestandsnaam": "VT18_2020H1_001.txt", "verslagperiode": "2020H1",
-        "leveringsnummer": 1, "ontvangen_op": "25-07-2020 00:00 UTC", "aanmaakdatum": "20-07-2020",
+        "leveringsnummer": "001", "ontvangen_dag": "2020-07-25", "ontvangen_op": "25-07-2020 00:00 UTC",
+        "aanmaakdatum": "20-07-2020",
         "versie_bestandsdefinitie": CURRENT_VERSION, "checksum_sha256": hashlib.sha256(delivered.read_bytes()).hexdigest(),
         "vervangt": None}
     assert csv_rows(out / "VT18_2020H1_001" / "overtredingen.csv") == [
         ["regel", "ernst", "recordtype", "nummer", "regelnummer", "veld", "waarde", "verwacht", "toelichting"],
         ["KR18", "fout", "BT", "P2", "13", "bsn", "bsn: niet getoond", expected, ""]]
+    # its place in the calendar: received before every peildatum of 2020H1
+    assert report["kalender"] == {"telt_mee": ["2020V1", "2020V2", "2020V3"], "te_laat": []}
     page = (out / "VT18_2020H1_001" / "kwaliteitsrapport.html").read_text()
     assert "Aan: Veilig Thuis Rotterdam-Rijnmond" in page and "Oordeel: afgekeurd" in page and "KR18" in page
+    assert ("Deze levering telt mee in 2020V1, 2020V2 en 2020V3 (tenzij een latere correctie vóór de peildatum "
+            "binnenkomt).") in page
+    assert "<tr><th>Leveringsnummer</th><td>001</td></tr>" in page
+    # fout rules first, then the warnings, then what could not be checked; each rule's findings by field
+    order = [page.index(h) for h in ("<h2>Fouten</h2>", '<h3 id="KR18">', "<h2>Waarschuwingen</h2>",
+                                     "<h2>Niet te controleren</h2>", "<h2>Alle regels</h2>")]
+    assert order == sorted(order)
+    assert ("<table><thead><tr><th>veld</th><th>aantal</th></tr></thead><tbody><tr><td>BT.bsn</td>"
+            '<td class="n">1</td></tr></tbody></table><h4>BT.bsn: 1</h4>') in page
+    assert '<a href="bestandsdefinitie.html">bestandsdefinitie</a>' in page
+    assert (out / "VT18_2020H1_001" / "bestandsdefinitie.html").read_text() == format_html()
     assert "111222334" not in page and "111222334" not in json.dumps(report)
     assert "111222334" not in (out / "VT18_2020H1_001" / "overtredingen.csv").read_text()
     spiegel = (out / "VT18_2020H1_001" / "spiegelrapport.csv").read_text().splitlines()
@@ -782,3 +802,33 @@ def test_a_required_field_left_blank_breaks_its_type_and_is_reported():
         # aanleiding: required in 0300 records, absent from 0200 ones
         assert holds(_code_bad("aanleiding", "AANLEIDING", "ME"), aanleiding=blank, aanleiding_in_layout="true")
         assert not holds(_code_bad("aanleiding", "AANLEIDING", "ME"), aanleiding=blank, aanleiding_in_layout="false")
+
+
+def test_a_report_groups_findings_by_field_and_says_where_the_delivery_counts():
+    """34 findings of one field of KR13 are a count and the first examples under that field (not ten examples
+    and the rest only in the CSV); a correction received after every peildatum of its half-year says that it
+    counts in no release; the leveringsnummer as delivered."""
+    from loaders.quality.gx_runner import RuleOutcome
+
+    kr13 = next(r for r in RULES if r.id == "KR13")
+    example = {"recordtype": "ME", "nummer": "M1", "regelnummer": 3, "veld": "aanleiding", "waarde": "aanleiding: 99",
+               "verwacht": "een code van AANLEIDING", "toelichting": None}
+    details = {"KR13": {"niet te controleren": 0, "voorbeelden": [example] * 10,
+                        "per_veld": [{"recordtype": "ME", "veld": "aanleiding", "aantal": 34,
+                                      "voorbeelden": [example] * 5}]}}
+    levering = {"verslagperiode": "2020H1", "ontvangen_dag": "2022-03-01", "leveringsnummer": "002"}
+    report = kwaliteitsrapport("VT05_2020H1_002", [RuleOutcome(kr13, 34)], {"KR13": 40}, details, levering)
+    assert report["kalender"] == {"telt_mee": [], "te_laat": [
+        {"release": "2020V1", "peildatum": "2020-09-30"}, {"release": "2020V2", "peildatum": "2021-03-31"},
+        {"release": "2020V3", "peildatum": "2021-12-31"}]}
+    page = kwaliteitsrapport_html(report, "Zuid-Holland")
+    assert ("Deze levering telt in geen enkele release mee: zij kwam na de peildatum van 2020V1 (peildatum "
+            "30-09-2020), 2020V2 (peildatum 31-03-2021) en 2020V3 (peildatum 31-12-2021).") in page
+    assert "<p>34 overtredingen in 1 veld; alle in" in page
+    assert '<h4>ME.aanleiding: 34</h4>' in page and page.count("<td>aanleiding: 99</td>") == 5
+    assert '<p>... en nog 29 in <a href="overtredingen.csv">overtredingen.csv</a>.</p>' in page
+    assert "<tr><th>Leveringsnummer</th><td>002</td></tr>" in page
+    late = kwaliteitsrapport("VT05_2020H1_002", [RuleOutcome(kr13, 0)], {"KR13": 40}, {},
+                             dict(levering, ontvangen_dag="2020-10-05"))
+    assert ("Deze levering telt mee in 2020V2 en 2020V3 (tenzij een latere correctie vóór de peildatum binnenkomt); "
+            "te laat voor 2020V1 (peildatum 30-09-2020).") in kwaliteitsrapport_html(late, "Zuid-Holland")

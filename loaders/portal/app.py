@@ -48,7 +48,9 @@ HEADERS = {
 }
 
 
-def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Starlette:
+def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_upload=None):
+    """The portal's ASGI app. `on_upload`: called after each accepted upload (the worker's wake-up), so the
+    verdict follows in minutes."""
     home, inbox = Path(home), Path(inbox)
     accounts = Accounts(home)
 
@@ -171,7 +173,8 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
 
     def deliveries_page(s: Sessie, verdict=None, status_code: int = 200) -> HTMLResponse:
         return page("leveringen.html", status_code, titel="Leveringen", sessie=s, uitslag=verdict,
-                    leveringen=status.deliveries(home, inbox, s.account.vt_code), limiet_mb=limit // (1 << 20))
+                    leveringen=status.deliveries(home, inbox, s.account.vt_code), limiet_mb=limit // (1 << 20),
+                    verwerking=on_upload is not None)
 
     async def home_page(request: Request) -> Response:
         s = session(request)
@@ -208,6 +211,8 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
             verdict = await run_in_threadpool(judge, received.path, s.account.vt_code, inbox, home, None, lists)
         finally:
             received.path.unlink(missing_ok=True)
+        if verdict.accepted and on_upload is not None:
+            on_upload()
         audit.log(home, "aangeboden" if verdict.accepted else "aanbieden geweigerd", s.naam, client(request),
                   bestand=status_name(received.filename), levering=verdict.levering_id or "-",
                   uitslag="ontvangen" if verdict.accepted else "geweigerd")
@@ -273,7 +278,6 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True) -> Star
         Route("/rapport/{levering}/{bestand}", report),
         Route("/beheer", overview),
         Route("/bestandsdefinitie", delivery_format),
-        Route("/rapport/bestandsdefinitie.html", delivery_format),  # the reports' relative link, in the portal
     ], exception_handlers={BadForm: bad_form, Exception: server_error})
     return SecurityHeaders(app, headers)  # outermost: Starlette's own error responses carry the headers too
 

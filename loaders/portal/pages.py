@@ -64,6 +64,9 @@ beschrijft elk veld met zijn posities en codes.</p>
 <label>Bestand (ten hoogste {{ limiet_mb }} MB) <input type="file" name="bestand" required></label>
 <p><button type="submit">Aanbieden</button></p></form>
 <h2>Mijn leveringen</h2>
+{% if verwerking %}<p>Een ontvangen levering wordt binnen enkele minuten geladen en gecontroleerd; ververs deze pagina
+om het oordeel en de rapporten te zien.</p>{% else %}<p>Een ontvangen levering wordt bij de volgende verwerking door
+de beheerders geladen en gecontroleerd.</p>{% endif %}
 {% if not leveringen %}<p>Nog geen leveringen.</p>{% else %}<table>
 <tr><th>Halfjaar</th><th>Levering</th><th>Status</th><th>Oordeel</th><th>Rapporten</th></tr>
 {% for l in leveringen %}<tr><td>{{ l.periode }}</td><td>{{ l.levering_id }}</td><td>{{ l.status_tekst }}

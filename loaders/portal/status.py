@@ -16,6 +16,7 @@ from loaders.periods import FIRST_YEAR
 LEVERING = re.compile(r"^(VT\d{2})_(\d{4}H[12])_(\d{3})\Z")
 REPORT_FILES = ("kwaliteitsrapport.html", "spiegelrapport.html", "overtredingen.csv", "niet_te_controleren.csv",
                 "spiegelrapport.csv", "kwaliteitsrapport.json")
+SERVED_FILES = (*REPORT_FILES, "bestandsdefinitie.html")  # (the format the report links to: not listed)
 STATES = {"ontvangen": "ontvangen, wacht op verwerking", "geladen": "geladen", "afgekeurd": "afgekeurd",
           "rapporten": "geladen, rapporten klaar"}
 
@@ -87,7 +88,7 @@ def _files(folder: Path) -> list[Path]:
 def report_path(home: Path, levering_id: str, name: str) -> Path | None:
     """The report file, when both names are ones the listing has (no path is built from the request)."""
     reports = Path(home) / "kwaliteit"
-    if not LEVERING.match(levering_id) or name not in REPORT_FILES:
+    if not LEVERING.match(levering_id) or name not in SERVED_FILES:
         return None
     folders = {p.name: p for p in reports.iterdir()} if reports.is_dir() else {}
     folder = folders.get(levering_id)

@@ -56,7 +56,9 @@ def jaar_of(levering_id: str) -> int:
 def _register(con, deliveries: list[str]) -> dict[str, dict]:
     """Per delivery what the report says about the file: name, reception, checksum, layout, what it replaces."""
     cur = con.execute(
-        f"""select r.levering_id, r.bestandsnaam, r.verslagperiode, r.leveringsnummer,
+        f"""select r.levering_id, r.bestandsnaam, r.verslagperiode,
+                   lpad(cast(r.leveringsnummer as varchar), 3, '0') as leveringsnummer,
+                   strftime(r.ontvangen_op, '%Y-%m-%d') as ontvangen_dag,
                    strftime(r.ontvangen_op, '%d-%m-%Y %H:%M') || ' UTC' as ontvangen_op,
                    coalesce(strftime(try_strptime(r.aanmaakdatum, '%Y%m%d'), '%d-%m-%Y'), r.aanmaakdatum)
                        as aanmaakdatum, r.versie_bestandsdefinitie,

@@ -25,6 +25,7 @@ OVERTREDEN, NIET_TE_CONTROLEREN = "overtreden", "niet te controleren"
 # the columns of overtredingen.csv and niet_te_controleren.csv
 COLUMNS = ("regel", "ernst", "recordtype", "nummer", "regelnummer", "veld", "waarde", "verwacht", "toelichting")
 EXAMPLES = 10  # per rule and outcome in the report; the CSV has them all
+EXAMPLES_PER_FIELD = 5  # per rule, outcome and field, beside its count (the report groups findings by field)
 HIDDEN = {"bsn"}  # fields whose delivered value never leaves the warehouse
 
 
@@ -141,9 +142,12 @@ def write_lists(con: duckdb.DuckDBPyConnection, table: str, levering_id: str, fo
 
 
 def summary(con: duckdb.DuckDBPyConnection, table: str, deliveries: list[str]) -> dict[str, dict[str, dict]]:
-    """Per delivery and rule: the number of records per outcome and the first EXAMPLES findings of each, as dicts."""
+    """Per delivery and rule: the number of records per outcome and the first EXAMPLES findings of each, as dicts;
+    and per outcome the findings grouped by field (`per_veld`, `per_veld_niet_te_controleren`): record type,
+    field, how many, and the first EXAMPLES_PER_FIELD, the fields with most findings first."""
     out: dict[str, dict[str, dict]] = {
-        lid: {r.id: {OVERTREDEN: 0, NIET_TE_CONTROLEREN: 0, "voorbeelden": [], "voorbeelden_niet_te_controleren": []}
+        lid: {r.id: {OVERTREDEN: 0, NIET_TE_CONTROLEREN: 0, "voorbeelden": [], "voorbeelden_niet_te_controleren": [],
+                     "per_veld": [], "per_veld_niet_te_controleren": []}
               for r in RULES} for lid in deliveries}
     for lid, regel, uitkomst, n in con.execute(
             f"select levering_id, regel, uitkomst, count(*) from {table} group by all").fetchall():
@@ -159,6 +163,24 @@ def summary(con: duckdb.DuckDBPyConnection, table: str, deliveries: list[str]) -
         finding = dict(zip(COLUMNS, values))
         key = "voorbeelden" if uitkomst == OVERTREDEN else "voorbeelden_niet_te_controleren"
         out[lid][finding["regel"]][key].append({k: v for k, v in finding.items() if k not in ("regel", "ernst")})
+    groups: dict[tuple, dict] = {}
+    for lid, regel, uitkomst, recordtype, veld, n in con.execute(
+            f"select levering_id, regel, uitkomst, recordtype, veld, count(*) as n from {table} group by all "
+            "order by levering_id, regel, uitkomst, n desc, recordtype nulls last, veld nulls last").fetchall():
+        if lid in out:
+            key = "per_veld" if uitkomst == OVERTREDEN else "per_veld_niet_te_controleren"
+            group = {"recordtype": recordtype, "veld": veld, "aantal": n, "voorbeelden": []}
+            out[lid][regel][key].append(group)
+            groups[(lid, regel, uitkomst, recordtype, veld)] = group
+    rows = con.execute(
+        f"select levering_id, uitkomst, {', '.join(COLUMNS)} from {table} "
+        f"qualify row_number() over (partition by levering_id, regel, uitkomst, recordtype, veld "
+        f"order by {LINE_ORDER}) <= {EXAMPLES_PER_FIELD} order by levering_id, uitkomst, {ORDER}").fetchall()
+    for lid, uitkomst, *values in rows:
+        finding = dict(zip(COLUMNS, values))
+        group = groups.get((lid, finding["regel"], uitkomst, finding["recordtype"], finding["veld"]))
+        if group is not None:
+            group["voorbeelden"].append({k: v for k, v in finding.items() if k not in ("regel", "ernst")})
     return out
 
 

@@ -8,17 +8,21 @@ import csv
 import html
 import json
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from loaders.exposures import GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN
+from loaders.kalender import place
 from loaders.layout import Layout, code_lists
+from loaders.layout_docs import format_html
 from loaders.quality.findings import NIET_TE_CONTROLEREN, OVERTREDEN, bind, together_else_alone
 from loaders.quality.gx_runner import RuleOutcome
 from loaders.quality.rules import FOUT, RULES
 
 MARGIN = 10.0  # percentage points
+FORMAT_PAGE = "bestandsdefinitie.html"
 
 
 def applies_to(con: duckdb.DuckDBPyConnection, deliveries: list[str]) -> dict[str, dict[str, int | None]]:
@@ -63,6 +67,8 @@ def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: di
             entry["niet_te_controleren"] = unchecked
             entry["voorbeelden"] = d.get("voorbeelden", [])
             entry["voorbeelden_niet_te_controleren"] = d.get("voorbeelden_niet_te_controleren", [])
+            entry["per_veld"] = d.get("per_veld", [])
+            entry["per_veld_niet_te_controleren"] = d.get("per_veld_niet_te_controleren", [])
             if d.get("error"):  # GX counted, but the list could not be made: said, never an empty list
                 entry["lijst_niet_gemaakt"] = d["error"]
         if correctie is not None and o.rule.id in correctie:
@@ -75,6 +81,8 @@ def kwaliteitsrapport(levering_id: str, outcomes: list[RuleOutcome], applies: di
     report = {"delivery": levering_id, "passed": passed, "not_run": not_run, "rules": rules}
     if levering is not None:
         report["levering"] = levering
+        if levering.get("ontvangen_dag") and levering.get("verslagperiode"):
+            report["kalender"] = place(levering["verslagperiode"], date.fromisoformat(levering["ontvangen_dag"]))
     return report
 
 
@@ -134,6 +142,73 @@ def _findings_table(rows: list[dict]) -> str:
     return f'<table class="bevindingen"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _field_name(group: dict) -> str:
+    return ".".join(x for x in (group.get("recordtype"), group.get("veld")) if x) or "(het bestand)"
+
+
+def _grouped(groups: list[dict], csv_name: str) -> str:
+    """Findings grouped by field: a count per field, then per field its first examples."""
+    if not groups:
+        return ""
+    summary = "".join(f"<tr><td>{_esc(_field_name(g))}</td><td class=\"n\">{_number(g['aantal'])}</td></tr>"
+                      for g in groups)
+    parts = [f"<table><thead><tr><th>veld</th><th>aantal</th></tr></thead><tbody>{summary}</tbody></table>"]
+    for g in groups:
+        shown = g.get("voorbeelden") or []
+        more = g["aantal"] - len(shown)
+        parts.append(f"<h4>{_esc(_field_name(g))}: {_number(g['aantal'])}</h4>" + _findings_table(shown)
+                     + (f"<p>... en nog {_number(more)} in <a href=\"{csv_name}\">{csv_name}</a>.</p>" if more > 0
+                        else ""))
+    return "".join(parts)
+
+
+def _violations_section(r: dict) -> str:
+    parts = []
+    if r.get("lijst_niet_gemaakt"):
+        parts.append(f'<p class="fout">De lijst van deze regel kon niet worden gemaakt (een fout in de verwerking, '
+                     f"niet in uw levering): {_esc(r['lijst_niet_gemaakt'])}</p>")
+    if r["violations"]:
+        groups = r.get("per_veld") or []
+        velden = f" in {len(groups)} veld{'en' if len(groups) != 1 else ''}" if groups else ""
+        parts.append(f"<p>{_number(r['violations'])} overtreding{'en' if r['violations'] != 1 else ''}{velden}; "
+                     "alle in <a href=\"overtredingen.csv\">overtredingen.csv</a>.</p>")
+        parts.append(_grouped(groups, "overtredingen.csv")
+                     or _findings_table(r.get("voorbeelden") or []))
+    return (f"<h3 id=\"{r['id']}\">{r['id']} ({r['severity']}): {_esc(r['description'])}</h3>" + "".join(parts))
+
+
+def _unchecked_section(r: dict) -> str:
+    groups = r.get("per_veld_niet_te_controleren") or []
+    return (f"<h3 id=\"{r['id']}-ntc\">{r['id']}: {_esc(r['description'])}</h3>"
+            f"<p>{_number(r['niet_te_controleren'])} record(s) niet te controleren; alle in "
+            "<a href=\"niet_te_controleren.csv\">niet_te_controleren.csv</a>.</p>"
+            + (_grouped(groups, "niet_te_controleren.csv")
+               or _findings_table(r.get("voorbeelden_niet_te_controleren") or [])))
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " en " + items[-1]
+
+
+def _calendar_html(report: dict) -> str:
+    """The delivery's place in the release calendar, in one sentence."""
+    place = report.get("kalender")
+    if not place:
+        return ""
+    late = [f"{x['release']} (peildatum {_dutch_date(x['peildatum'])})" for x in place["te_laat"]]
+    if place["telt_mee"]:
+        text = (f"Deze levering telt mee in {_and(place['telt_mee'])} (tenzij een latere correctie vóór de peildatum "
+                "binnenkomt)" + (f"; te laat voor {_and(late)}" if late else "") + ".")
+    else:
+        text = (f"Deze levering telt in geen enkele release mee: zij kwam na de peildatum van {_and(late)}. Zij is wel "
+                "beoordeeld, zodat u een volgende levering kunt verbeteren.")
+    return f'<p class="kalender">{_esc(text)}</p>'
+
+
+def _dutch_date(iso: str) -> str:
+    return f"{iso[8:10]}-{iso[5:7]}-{iso[:4]}"
+
+
 def kwaliteitsrapport_html(report: dict, organisatie: str) -> str:
     rules = report["rules"]
     broken = [r for r in rules if r["violations"]]
@@ -178,12 +253,13 @@ def kwaliteitsrapport_html(report: dict, organisatie: str) -> str:
         "</ul><h2>Een correctie sturen</h2><p>Stuur het hele bestand opnieuw, met alle records van het halfjaar, "
         "en een hoger leveringsnummer in het VL-record (002, 003, ...). De laatst ontvangen levering vervangt de "
         "eerdere volledig. Alle overtredingen staan in <a href=\"overtredingen.csv\">overtredingen.csv</a>, de niet "
-        "te controleren records in <a href=\"niet_te_controleren.csv\">niet_te_controleren.csv</a>.</p>")
+        "te controleren records in <a href=\"niet_te_controleren.csv\">niet_te_controleren.csv</a>. Elk veld, met zijn "
+        "posities en codes, staat in de <a href=\"bestandsdefinitie.html\">bestandsdefinitie</a>.</p>")
     corr = any("correctie" in r for r in rules)
     head = ("<th>regel</th><th>ernst</th><th>omschrijving</th><th>van toepassing op</th><th>voldoet</th>"
             "<th>overtreden</th><th>aandeel overtreden</th><th>niet te controleren</th>"
             + ("<th>opgelost t.o.v. vorige levering</th><th>nog aanwezig</th><th>nieuw</th>" if corr else ""))
-    rows, sections = [], []
+    rows = []
     for r in rules:
         if r["violations"] is None:
             rows.append(f"<tr><td class=\"fout\">{r['id']}</td><td>{r['severity']}</td>"
@@ -194,38 +270,27 @@ def kwaliteitsrapport_html(report: dict, organisatie: str) -> str:
         c = r.get("correctie")
         corr_cells = ("".join(f'<td class="n">{_number(c[k])}</td>' for k in ("opgelost", "nog_aanwezig", "nieuw"))
                       if c else ("<td></td><td></td><td></td>" if corr else ""))
-        link = (f'<a href="#{r["id"]}">{r["id"]}</a>'
-                if r["violations"] or r.get("niet_te_controleren") or r.get("lijst_niet_gemaakt") else r["id"])
+        anchor = (r["id"] if r["violations"] or r.get("lijst_niet_gemaakt")
+                  else f"{r['id']}-ntc" if r.get("niet_te_controleren") else None)
+        link = f'<a href="#{anchor}">{r["id"]}</a>' if anchor else r["id"]
         rows.append(f"<tr><td{cls}>{link}</td><td>{r['severity']}</td><td>{_esc(r['description'])}</td>"
                     f"<td class=\"n\">{_number(r['applies_to'])}</td><td class=\"n\">{_number(r.get('voldoet'))}</td>"
                     f"<td class=\"n\">{_number(r['violations'])}</td>"
                     f"<td class=\"n\">{share(r['violations'], r['applies_to'])}</td>"
                     f"<td class=\"n\">{_number(r.get('niet_te_controleren'))}</td>{corr_cells}</tr>")
-        parts = []
-        if r.get("lijst_niet_gemaakt"):
-            parts.append(f'<p class="fout">De lijst van deze regel kon niet worden gemaakt (een fout in de verwerking, '
-                         f"niet in uw levering): {_esc(r['lijst_niet_gemaakt'])}</p>")
-        if r["violations"]:
-            shown = r.get("voorbeelden") or []
-            parts.append(f"<p>{_number(r['violations'])} overtreding{'en' if r['violations'] != 1 else ''}"
-                         + (f"; de eerste {len(shown)} hieronder, alle in <a href=\"overtredingen.csv\">"
-                            "overtredingen.csv</a>" if r["violations"] > len(shown) else "") + ".</p>")
-            parts.append(_findings_table(shown))
-        if r.get("niet_te_controleren"):
-            shown = r.get("voorbeelden_niet_te_controleren") or []
-            parts.append(f"<p>{_number(r['niet_te_controleren'])} record(s) niet te controleren"
-                         + (f"; de eerste {len(shown)} hieronder, alle in <a href=\"niet_te_controleren.csv\">"
-                            "niet_te_controleren.csv</a>" if r["niet_te_controleren"] > len(shown) else "")
-                         + ".</p>")
-            parts.append(_findings_table(shown))
-        if parts:
-            sections.append(f"<h3 id=\"{r['id']}\">{r['id']} ({r['severity']}): {_esc(r['description'])}</h3>"
-                            + "".join(parts))
+    # what to fix first: the fout rules, then the warnings, then what could not be checked
+    fout_html = "".join(_violations_section(r) for r in rules
+                        if r["severity"] == FOUT and (r["violations"] or r.get("lijst_niet_gemaakt")))
+    warn_html = "".join(_violations_section(r) for r in rules
+                        if r["severity"] != FOUT and (r["violations"] or r.get("lijst_niet_gemaakt")))
+    ntc_html = "".join(_unchecked_section(r) for r in rules if r.get("niet_te_controleren"))
     body = (f"<h1>Kwaliteitsrapport levering {report['delivery']}</h1>"
-            f"<p>Aan: Veilig Thuis {html.escape(organisatie)}</p>{verdict}{facts_html}{uitleg}"
+            f"<p>Aan: Veilig Thuis {html.escape(organisatie)}</p>{verdict}{_calendar_html(report)}{facts_html}"
+            f"<h2>Fouten</h2>{fout_html or '<p>Geen: geen enkele foutregel is overtreden.</p>'}"
+            f"<h2>Waarschuwingen</h2>{warn_html or '<p>Geen.</p>'}"
+            f"<h2>Niet te controleren</h2>{ntc_html or '<p>Geen: elk record kon worden gecontroleerd.</p>'}"
             "<h2>Alle regels</h2>"
-            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            "<h2>Bevindingen per regel</h2>" + ("".join(sections) or "<p>Geen.</p>"))
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{uitleg}")
     return _page(f"Kwaliteitsrapport {report['delivery']}", body)
 
 
@@ -553,6 +618,8 @@ def spiegelrapport_html(levering_id: str, organisatie: str, rows: list[dict], ma
 def write_reports(out: Path, report: dict, spiegel: list[dict], organisatie: str) -> Path:
     folder = out / report["delivery"]
     folder.mkdir(parents=True, exist_ok=True)
+    # the delivery format the report links to, beside it (the folder is what an organisation downloads)
+    (folder / FORMAT_PAGE).write_text(format_html(), encoding="utf-8")
     (folder / "kwaliteitsrapport.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n",
                                                    encoding="utf-8")
     (folder / "kwaliteitsrapport.html").write_text(kwaliteitsrapport_html(report, organisatie), encoding="utf-8")
