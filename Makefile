@@ -59,6 +59,7 @@ bench: $(VENV)/.installed
 # an uninterrupted one. About 15 minutes here.
 soak: $(VENV)/.installed
 	$(BIN)/python soak/soak_refresh.py --faults 8
+	VT_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_portal_fuzz.py
 
 # Regenerate the lock after changing pyproject.toml (needs the package registry).
 lock: $(VENV)/.installed

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from loaders.portal import totp
-from tests.conftest import KEY, RELEASE_KEY, run_vt, small_delivery, write_delivery
+from tests.conftest import KEY, RELEASE_KEY, run_vt, small_delivery
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artefacts" / "portal"
 
