@@ -401,3 +401,51 @@ def test_the_delivery_format_page_has_every_field_of_every_layout(portal):
                         assert f"<tr><td>{escape(code)}</td><td>{escape(omschrijving)}</td></tr>" in text
     assert TestClient(app, base_url="https://testserver").get("/bestandsdefinitie", follow_redirects=False) \
         .status_code == 303  # only for the logged-in
+
+
+def test_a_file_wrong_as_a_whole_is_told_so_in_dutch(tmp_path):
+    """Rules 1, 6 and 9 say what is wrong with the file in Dutch, from its VL record (the portal named it)."""
+    from loaders.portal.upload import judge
+
+    cases = []
+    lines = small_delivery("VT05", "2020H1", "001")
+    cases.append((lines[1:], 1, "het eerste record is geen VL-record"))
+    odd = list(lines)
+    odd[0] = odd[0][:6] + "2020X1" + odd[0][12:]
+    cases.append((odd, 6, "de verslagperiode '2020X1' in het VL-record is geen JJJJH1 of JJJJH2 vanaf 2019"))
+    odd = list(lines)
+    odd[0] = odd[0][:20] + "0999" + odd[0][24:]
+    cases.append((odd, 9, "versie_bestandsdefinitie '0999' is onbekend (bekend: 0200, 0300)"))
+    for n, (content, rule, text) in enumerate(cases):
+        path = tmp_path / f"f{n}"
+        path.write_bytes(("\n".join(content) + "\n").encode("latin-1"))
+        verdict = judge(path, "VT05", tmp_path, tmp_path)
+        assert not verdict.accepted and verdict.details[rule] == text, (rule, verdict.details)
+
+
+def test_each_malformed_body_of_the_report_is_a_dutch_400(portal):
+    """The reproductions: a boundary other than the header's, a part header without a colon, bytes before the
+    first boundary, a 5,000-character boundary, CR-only line ends, a 10,000-character file name."""
+    _, inbox, app, pw = portal
+    client = login(app, "vt05", pw["vt05"])
+    raw = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
+    raw.cookies = client.cookies
+    csrf = csrf_of(raw.get("/").text)
+    part = (b'Content-Disposition: form-data; name="csrf"\r\n\r\n' + csrf.encode() + b"\r\n--grens\r\n"
+            b'Content-Disposition: form-data; name="bestand"; filename="x.txt"\r\n\r\nVL\r\n--grens--\r\n')
+    bodies = {
+        "another boundary": (b"--anders\r\n" + part, b"grens"),
+        "a part header without a colon": (b"--grens\r\nContent-Disposition form-data\r\n\r\nx\r\n--grens--\r\n",
+                                          b"grens"),
+        "bytes before the first boundary": (b"\x00\xff" * 50 + b"--grens\r\n" + part, b"grens"),
+        "a 5,000-character boundary": (b"--" + b"g" * 5000 + b"\r\n" + part, b"g" * 5000),
+        "CR-only line ends": ((b"--grens\r\n" + part).replace(b"\r\n", b"\r"), b"grens"),
+        "a 10,000-character file name": (b"--grens\r\nContent-Disposition: form-data; name=\"bestand\"; filename=\""
+                                         + b"n" * 10_000 + b"\"\r\n\r\nVL\r\n--grens--\r\n", b"grens"),
+    }
+    for what, (body, boundary) in bodies.items():
+        r = raw.post("/aanbieden", content=body, headers={"content-type": "multipart/form-data; boundary="
+                                                          + boundary.decode()})
+        assert r.status_code in (400, 403, 422) and "content-security-policy" in r.headers, (what, r.status_code)
+        assert "Geen bestand ontvangen" in r.text or "Geweigerd" in r.text or "Afgekeurd" in r.text, what
+    assert list(inbox.iterdir()) == []

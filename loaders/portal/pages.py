@@ -50,7 +50,7 @@ FreeOTP of Google Authenticator).</p>
     "leveringen.html": """{% extends "base.html" %}{% block inhoud %}
 {% if uitslag %}<div><p class="{{ 'goed' if uitslag.accepted else 'fout' }}">{{ uitslag.message }}</p>
 {% if uitslag.violations %}<table><tr><th>Bestandsregel</th><th>Wat</th><th>Regels in het bestand</th></tr>
-{% for v in uitslag.violations %}<tr><td>{{ v.rule }}</td><td>{{ regels[v.rule] }}{% if v.detail %}: {{ v.detail }}{% endif %}</td>
+{% for v in uitslag.violations %}<tr><td>{{ v.rule }}</td><td>{{ regels[v.rule] }}{% if uitslag.details.get(v.rule) %}: {{ uitslag.details[v.rule] }}{% endif %}</td>
 <td>{% if uitslag.reasons.get(v.rule) %}<ul class="regels">{% for n, reden in uitslag.reasons[v.rule] %}
 <li>regel {{ n }}: {{ reden }}</li>{% endfor %}</ul>{% set getoond = uitslag.reasons[v.rule] | length %}
 {% else %}{{ v.lines[:20] | join(', ') }}{% set getoond = v.lines[:20] | length %}{% endif %}

@@ -148,14 +148,18 @@ class Verdict:
     violations: list[Violation] = field(default_factory=list)
     # per rule, its first lines with what is wrong on each: [(line, reason)]
     reasons: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+    details: dict[int, str] = field(default_factory=dict)  # per rule, what is wrong with the file, in Dutch
 
 
 def name_from_header(first: bytes) -> str:
     """The name a delivery has by the spec, <vt_code>_<periode>_<nnn>.txt, from its first record when that is a VL
     record; any other name breaks rule 1 or 6 anyway, and then the file is refused."""
-    if first[:2] == HEADER.encode() and len(first) >= 27 and all(0x20 <= b < 0x7F for b in first[:27]):
-        text = first[:27].decode("ascii")
-        return f"{text[2:6]}_{text[6:12]}_{text[24:27]}.txt"
+    header = layouts().newest.header  # (the VL record has the same positions in every version)
+    parts = [header.field(n) for n in ("vt_code", "verslagperiode", "leveringsnummer")]
+    end = max(f.offset + f.length for f in parts)
+    if first[:2] == HEADER.encode() and len(first) >= end and all(0x20 <= b < 0x7F for b in first[:end]):
+        text = first[:end].decode("ascii")
+        return "_".join(text[f.offset:f.offset + f.length] for f in parts) + ".txt"
     return "levering.txt"
 
 
@@ -171,8 +175,11 @@ def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None 
         try:
             parsed = scan_delivery(fh, name, layouts())
         except DeliveryRejected as exc:
+            fh.seek(0)
+            first = fh.readline(LINE_READ)
             return Verdict(False, "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets "
-                                  "ontvangen.", violations=exc.violations, reasons=explain_lines(path, exc.violations))
+                                  "ontvangen.", violations=exc.violations, reasons=explain_lines(path, exc.violations),
+                           details={v.rule: dutch_detail(v, first) for v in exc.violations})
     periode = Periode.parse(parsed.verslagperiode)
     allowed = referentie.senders(organisations or {}, periode.jaar)
     problems = []
@@ -182,7 +189,7 @@ def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None 
         problems.append(f"het halfjaar {periode} is op {today.isoformat()} nog niet begonnen")
     if problems:
         return Verdict(False, "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets ontvangen.",
-                       violations=[Violation(10, (1,), "; ".join(problems))])
+                       violations=[Violation(10, (1,), "; ".join(problems))], details={10: "; ".join(problems)})
     if parsed.vt_code != vt_code:
         return Verdict(False, f"Dit bestand is een levering van {parsed.vt_code}; uw account levert alleen voor "
                               f"{vt_code}. Er is niets ontvangen.")
@@ -205,6 +212,35 @@ def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None 
         staging.unlink(missing_ok=True)
     return Verdict(True, f"Ontvangen: levering {parsed.levering_id} voldoet aan de bestandsregels en staat klaar "
                          "voor verwerking.", parsed.levering_id)
+
+
+def dutch_detail(v: Violation, first: bytes) -> str:
+    """What is wrong with the file as a whole under rule 1, 6 or 9, in Dutch (the loader says it in English for
+    the operator); read from the VL record itself, as the portal named the file after it."""
+    text = first.rstrip(b"\r\n").decode("latin-1")
+    header = layouts().newest.header  # (the VL record has the same positions in every version)
+
+    def value(name: str) -> str:
+        f = header.field(name)
+        return text[f.offset:f.offset + f.length]
+
+    if v.rule == 1:
+        parts = [dutch for english, dutch in (("the first record is not VL", "het eerste record is geen VL-record"),
+                                              ("the last record is not SL", "het laatste record is geen SL-record"))
+                 if english in v.detail]
+        return "; ".join(parts)
+    if v.rule == 6:
+        periode, nummer = value("verslagperiode"), value("leveringsnummer")
+        parts = []
+        if not (len(periode) == 6 and periode[:4].isdigit() and periode[4:] in ("H1", "H2") and periode >= "2019"):
+            parts.append(f"de verslagperiode '{periode.strip()}' in het VL-record is geen JJJJH1 of JJJJH2 vanaf 2019")
+        if not (len(nummer) == 3 and nummer.isascii() and nummer.isdigit()):
+            parts.append(f"het leveringsnummer '{nummer.strip()}' in het VL-record is geen nummer van drie cijfers")
+        return "; ".join(parts)
+    if v.rule == 9:
+        known = ", ".join(layouts().versions)
+        return f"versie_bestandsdefinitie '{value('versie_bestandsdefinitie').strip()}' is onbekend (bekend: {known})"
+    return v.detail
 
 
 def explain_lines(path: Path, violations: list[Violation]) -> dict[int, list[tuple[int, str]]]:
