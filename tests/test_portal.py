@@ -449,3 +449,22 @@ def test_each_malformed_body_of_the_report_is_a_dutch_400(portal):
         assert r.status_code in (400, 403, 422) and "content-security-policy" in r.headers, (what, r.status_code)
         assert "Geen bestand ontvangen" in r.text or "Geweigerd" in r.text or "Afgekeurd" in r.text, what
     assert list(inbox.iterdir()) == []
+
+
+def test_rule_7_at_the_door_a_number_not_higher_than_a_loaded_one(portal, tmp_path):
+    """With 002 loaded (in the archive), an upload of 001 or 002 would be refused by the loader: the portal refuses
+    it, in Dutch, and nothing reaches the inbox; 003 is taken."""
+    home, inbox, app, pw = portal
+    archive = home / "archive" / "2020H2"
+    archive.mkdir(parents=True)
+    (archive / "VT05_2020H2_002.txt").write_text("loaded")
+    client = login(app, "vt05", pw["vt05"])
+    csrf = csrf_of(client.get("/").text)
+    for nummer in ("001", "003"):
+        path = write_delivery(tmp_path, small_delivery("VT05", "2020H2", nummer))
+        r = client.post("/aanbieden", data={"csrf": csrf}, files={"bestand": ("x.txt", path.read_bytes(), "text/plain")})
+        if nummer == "001":
+            assert r.status_code == 422 and ("het leveringsnummer 001 is niet hoger dan 002, dat al is geladen; geef "
+                                             "een correctie het volgende nummer") in r.text
+            assert list(inbox.iterdir()) == []
+    assert [p.name for p in inbox.iterdir()] == ["VT05_2020H2_003.txt"]

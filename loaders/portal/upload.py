@@ -198,6 +198,12 @@ def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None 
     if (inbox / name).exists() or archived:
         return Verdict(False, f"Levering {parsed.levering_id} is al ontvangen. Stuur een correctie met een hoger "
                               "leveringsnummer.", parsed.levering_id)
+    highest = highest_loaded(home, parsed.vt_code, parsed.verslagperiode)
+    if highest is not None and parsed.leveringsnummer <= highest:  # rule 7, as the loader would apply it
+        text = (f"het leveringsnummer {parsed.leveringsnummer:03d} is niet hoger dan {highest:03d}, dat al is "
+                "geladen; geef een correctie het volgende nummer")
+        return Verdict(False, "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets ontvangen.",
+                       parsed.levering_id, violations=[Violation(7, (1,), text)], details={7: text})
     # into the inbox's own filesystem first, then linked to its name: the refresh sees all of it or nothing
     staging = inbox / f".upload-{secrets.token_hex(8)}.part"
     shutil.copyfile(path, staging)
@@ -212,6 +218,19 @@ def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None 
         staging.unlink(missing_ok=True)
     return Verdict(True, f"Ontvangen: levering {parsed.levering_id} voldoet aan de bestandsregels en staat klaar "
                          "voor verwerking.", parsed.levering_id)
+
+
+def highest_loaded(home: Path, vt_code: str, verslagperiode: str) -> int | None:
+    """The highest leveringsnummer of the organisation's loaded deliveries of the half-year (the archive holds
+    every loaded delivery), or None."""
+    folder = Path(home) / "archive" / verslagperiode
+    prefix = f"{vt_code}_{verslagperiode}_"
+    try:
+        numbers = [int(p.name[len(prefix):len(prefix) + 3]) for p in folder.iterdir()
+                   if p.name.startswith(prefix) and p.name.endswith(".txt") and p.name[len(prefix):-4].isdigit()]
+    except OSError:
+        return None
+    return max(numbers, default=None)
 
 
 def dutch_detail(v: Violation, first: bytes) -> str:
