@@ -331,6 +331,9 @@ def test_input_the_portal_cannot_compare_is_simply_wrong_never_an_error(portal):
                   follow_redirects=False)
     assert r.status_code == 403 and "komt niet van deze site" in r.text
     assert full.get("/").status_code == 200 and "Mijn leveringen" in full.get("/").text  # still logged in
+    r = full.post("/uitloggen", data={"csrf": "ж" * 32}, follow_redirects=False)  # a wrong token: the same
+    assert r.status_code == 403 and "vt_sessie" not in r.headers.get("set-cookie", "")
+    assert full.get("/").status_code == 200
     r = full.post("/uitloggen", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
     assert r.status_code == 303 and full.get("/", follow_redirects=False).status_code == 303
 

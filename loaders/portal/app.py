@@ -162,9 +162,9 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
         token = request.cookies.get(COOKIE)
         s = accounts.session(token)
         data = await form(request)
-        if not same_origin(request):  # as every form: a foreign site cannot log anyone out
-            return refused(s)
-        if s is not None and same_token(s.csrf, data.get("csrf")):
+        if not same_origin(request) or (s is not None and not same_token(s.csrf, data.get("csrf"))):
+            return refused(s)  # as every form: only the portal's own page logs its session out
+        if s is not None:
             accounts.end_session(token)
             audit.log(home, "uitgelogd", s.naam, client(request))
         response = to_login()

@@ -6,6 +6,7 @@ record. What is wrong is said per line, in Dutch."""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -20,6 +21,9 @@ from loaders import referentie
 from loaders.layout import HEADER, RECORD_LENGTH, layouts
 from loaders.parse import DeliveryRejected, Violation, scan_delivery
 from loaders.periods import Periode
+
+# the parser logs each malformed body it meets: an attacker could fill the service log; a refusal says enough
+logging.getLogger("python_multipart").setLevel(logging.CRITICAL)
 
 FIELD_LIMIT = 4096
 # the file rules of loaders.parse.RULES, as an organisation reads them on the portal
