@@ -6,7 +6,7 @@ UV_VERSION := 0.13.9
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint browser docs bench soak lock clean
+.PHONY: demo test lint browser docs bench soak lock clean generate
 
 # The stamp file makes the set-up run once, and again when the lock changes. --compile-bytecode: uv does not
 # write .pyc files by default, and a process run with PYTHONDONTWRITEBYTECODE (or on a read-only .venv) then
@@ -34,8 +34,11 @@ browser:
 		|| { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
 		pspp >/dev/null; }
 
-# sqlfluff renders the models with dbt itself; it gets a throw-away warehouse folder of its own.
+# ruff lints and checks the format of the Python (its rules: pyproject.toml, [tool.ruff]); sqlfluff renders the
+# models with dbt itself and gets a throw-away warehouse folder of its own.
 lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	mkdir -p build/lint
 	VT_HOME=build/lint $(BIN)/sqlfluff lint --processes 0 models tests/dbt
 
@@ -60,6 +63,10 @@ bench: $(VENV)/.installed
 soak: $(VENV)/.installed
 	$(BIN)/python soak/soak_refresh.py --faults 8
 	VT_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_portal_fuzz.py
+
+# Every file made from a registry (the layout, the rules): loaders/derived.py; a test fails while one is stale.
+generate: $(VENV)/.installed
+	$(BIN)/vt dev generate
 
 # Regenerate the lock after changing pyproject.toml (needs the package registry).
 lock: $(VENV)/.installed

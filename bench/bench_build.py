@@ -25,13 +25,13 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from loaders.dbt_run import Run, run_dbt, run_dbt_each, target_dir  # noqa: E402
+from loaders.exposures import SHARED_BUILD, SHARED_NODES  # noqa: E402
 from loaders.generate import generate, received_groups  # noqa: E402
 from loaders.layout import default_layout  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 from loaders.pseudonym import hmac_pads, release_key, resolve_key  # noqa: E402
-from loaders.dbt_run import Run, run_dbt, run_dbt_each, target_dir  # noqa: E402
-from loaders.exposures import SHARED_BUILD, SHARED_NODES  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
 
 RELEASE = "2020V2"
@@ -109,17 +109,23 @@ def main() -> None:
 
         for _ in range(args.repeat):  # interleaved, so a busy moment of the machine hits every line alike
             for release in RELEASES:  # (the compiled SQL of the last dbt run is the release's own)
-                timed(f"dbt run, one process per release ({release})",
-                      lambda: run_dbt(warehouse, ["run", *own], release=release))
+                timed(
+                    f"dbt run, one process per release ({release})",
+                    lambda: run_dbt(warehouse, ["run", *own], release=release),
+                )
                 timed(f"same SQL directly in DuckDB ({release})", lambda: direct_sql(warehouse))
             timed(f"dbt run, {' and '.join(RELEASES)} in one process (per release)", both_in_one_process)
-            timed(f"dbt build (models and data tests), one process ({RELEASE})",
-                  lambda: run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", *own], release=RELEASE))
+            timed(
+                f"dbt build (models and data tests), one process ({RELEASE})",
+                lambda: run_dbt(warehouse, ["build", "--exclude-resource-type", "unit_test", *own], release=RELEASE),
+            )
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
             casussen = con.execute(f'select count(*) from "VT_casus_{RELEASE}"').fetchone()[0]
         records = sum(f.records for f in files)
-        print(f"{len(files)} deliveries, {records:,} records (scale {args.scale}); loaded in {load_seconds:.1f} s; "
-              f"VT_casus_{RELEASE}: {casussen:,} rows; best of {args.repeat}")
+        print(
+            f"{len(files)} deliveries, {records:,} records (scale {args.scale}); loaded in {load_seconds:.1f} s; "
+            f"VT_casus_{RELEASE}: {casussen:,} rows; best of {args.repeat}"
+        )
         print()
         print("| step | seconds | vs direct SQL |")
         print("|---|---:|---:|")

@@ -25,8 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loaders.generate.deliveries import cut, render  # noqa: E402
 from loaders.generate import gemeenten_per_year, volumes_per_region  # noqa: E402
+from loaders.generate.deliveries import cut, render  # noqa: E402
 from loaders.generate.world import simulate  # noqa: E402
 from loaders.layout import default_layout  # noqa: E402
 from loaders.periods import Periode  # noqa: E402
@@ -92,8 +92,9 @@ def run_duckdb_write(path: Path) -> tuple[int, float]:
 def run_polars(path: Path) -> int:
     import polars as pl
 
-    lines = pl.read_csv(path, has_header=False, separator="\x01", quote_char=None, new_columns=["line"],
-                        schema={"line": pl.String})
+    lines = pl.read_csv(
+        path, has_header=False, separator="\x01", quote_char=None, new_columns=["line"], schema={"line": pl.String}
+    )
     n = 0
     for rt in default_layout().data_types:
         part = lines.filter(pl.col("line").str.slice(0, 2) == rt.code).select(
@@ -108,13 +109,23 @@ def run_read_fwf(path: Path) -> int:
 
     # One pass with the widest layout (ON) plus the record type; a real fwf loader would need one per type.
     rt = default_layout().record_types["ON"]
-    df = pd.read_fwf(path, colspecs=[(f.offset, f.offset + f.length) for f in rt.fields],
-                     names=[f.name for f in rt.fields], dtype=str, header=None)
+    df = pd.read_fwf(
+        path,
+        colspecs=[(f.offset, f.offset + f.length) for f in rt.fields],
+        names=[f.name for f in rt.fields],
+        dtype=str,
+        header=None,
+    )
     return int(df["recordtype"].isin([t.code for t in default_layout().data_types]).sum())
 
 
-METHODS = {"loader": run_loader, "parse": run_parse, "duckdb_write": run_duckdb_write, "polars": run_polars,
-           "read_fwf": run_read_fwf}
+METHODS = {
+    "loader": run_loader,
+    "parse": run_parse,
+    "duckdb_write": run_duckdb_write,
+    "polars": run_polars,
+    "read_fwf": run_read_fwf,
+}
 
 
 def child(method: str, path: Path) -> None:
@@ -148,30 +159,36 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-loader-") as tmp:
         # made in a child: max RSS survives exec, so a big parent would inflate every child's peak
-        made = subprocess.run([sys.executable, __file__, "--make", tmp, str(args.records)], check=True,
-                              capture_output=True, text=True)
+        made = subprocess.run(
+            [sys.executable, __file__, "--make", tmp, str(args.records)], check=True, capture_output=True, text=True
+        )
         path = Path(made.stdout.strip().splitlines()[-1])
         size_mb = path.stat().st_size / 1e6
         results = {}
         for _ in range(args.repeat):
             for method in METHODS:  # interleaved, so machine noise hits every method alike
-                out = subprocess.run([sys.executable, __file__, "--child", method, str(path)], check=True,
-                                     capture_output=True, text=True).stdout
+                out = subprocess.run(
+                    [sys.executable, __file__, "--child", method, str(path)], check=True, capture_output=True, text=True
+                ).stdout
                 r = json.loads(out.strip().splitlines()[-1])
                 best = results.get(method)
                 if best is None or r["seconds"] < best["seconds"]:
                     results[method] = {**r, "peak_mb": max(r["peak_mb"], best["peak_mb"] if best else 0)}
         records = results["loader"]["records"]
         floor = results["polars"]["seconds"]
-        print(f"file: {records:,} records, {size_mb:.0f} MB; {platform.processor() or platform.machine()}, "
-              f"{os.cpu_count()} cores; best of {args.repeat}")
+        print(
+            f"file: {records:,} records, {size_mb:.0f} MB; {platform.processor() or platform.machine()}, "
+            f"{os.cpu_count()} cores; best of {args.repeat}"
+        )
         print()
         print("| method | seconds | MB/s | records/s | vs Polars slicing | peak memory (MB) |")
         print("|---|---:|---:|---:|---:|---:|")
         for method, r in results.items():
             s = r["seconds"]
-            print(f"| {method} | {s:.2f} | {size_mb / s:.0f} | {r['records'] / s:,.0f} | {s / floor:.2f}x | "
-                  f"{r['peak_mb']:.0f} |")
+            print(
+                f"| {method} | {s:.2f} | {size_mb / s:.0f} | {r['records'] / s:,.0f} | {s / floor:.2f}x | "
+                f"{r['peak_mb']:.0f} |"
+            )
         print()
         print(f"loader vs read_fwf: {results['read_fwf']['seconds'] / results['loader']['seconds']:.1f}x faster")
 

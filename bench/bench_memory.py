@@ -36,19 +36,34 @@ def write_big_delivery(path: Path, mib: int) -> int:
     parts = {"CA": min(n, 9_999_999)}
     parts["AD"] = n - parts["CA"]
     with open(path, "wb") as fh:
-        fh.write((record("VL", "VT05", verslagperiode="2020H1", aanmaakdatum="20200715",
-                         versie_bestandsdefinitie="0200", leveringsnummer="001") + "\n").encode())
+        fh.write(
+            (
+                record(
+                    "VL",
+                    "VT05",
+                    verslagperiode="2020H1",
+                    aanmaakdatum="20200715",
+                    versie_bestandsdefinitie="0200",
+                    leveringsnummer="001",
+                )
+                + "\n"
+            ).encode()
+        )
         for code, count in parts.items():
             _write_records(fh, code, count)
-        counts = {f"aantal_{c.lower()}": f"{parts.get(c, 0):07d}"
-                  for c in ("CA", "AD", "ME", "VB", "VV", "ON", "OV", "MO", "BT")}
+        counts = {
+            f"aantal_{c.lower()}": f"{parts.get(c, 0):07d}"
+            for c in ("CA", "AD", "ME", "VB", "VV", "ON", "OV", "MO", "BT")
+        }
         fh.write((record("SL", "VT05", **counts) + "\n").encode())
     return n
 
 
 def _write_records(fh, code: str, n: int) -> None:
-    values = {"CA": dict(casusnummer="X", startdatum="20200110", gemeentecode="0202"),
-              "AD": dict(adviesnummer="X", startdatum="20200301", gemeentecode="0202", rol="20")}[code]
+    values = {
+        "CA": dict(casusnummer="X", startdatum="20200110", gemeentecode="0202"),
+        "AD": dict(adviesnummer="X", startdatum="20200301", gemeentecode="0202", rol="20"),
+    }[code]
     template = np.frombuffer(record(code, "VT05", **values).encode() + b"\n", dtype=np.uint8)
     key = default_layout().record_types[code].fields[2]  # casusnummer, adviesnummer
     step = 1_000_000
@@ -66,8 +81,12 @@ def load_peak(path: Path, home: Path, env: dict) -> tuple[int, float, int]:
     full = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, **env}
     full.pop("VT_DATABASE", None)
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "loaders.cli", "load", "--received-at", "2020-07-20", str(path)],
-                            env=full, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loaders.cli", "load", "--received-at", "2020-07-20", str(path)],
+        env=full,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.monotonic() - started
     code = os.waitstatus_to_exitcode(status)
@@ -83,14 +102,18 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="vt-bench-memory-"))
     try:
-        for label, mib, env in (("whole in memory (baseline)", args.baseline_mib, {"VT_CHUNK_BYTES": str(4 << 30)}),
-                                ("chunked, the same file", args.baseline_mib, {}),
-                                ("chunked, near the limit", args.mib, {})):
+        for label, mib, env in (
+            ("whole in memory (baseline)", args.baseline_mib, {"VT_CHUNK_BYTES": str(4 << 30)}),
+            ("chunked, the same file", args.baseline_mib, {}),
+            ("chunked, near the limit", args.mib, {}),
+        ):
             path = work / "VT05_2020H1_001.txt"
             n = write_big_delivery(path, mib)
             peak, seconds, code = load_peak(path, work / f"wh-{label[:5]}-{mib}", env)
-            print(f"{label:<28} {path.stat().st_size / MIB:7.0f} MiB {n:>10} records: peak RSS {peak:6d} MiB, "
-                  f"{seconds:6.1f} s, exit {code}")
+            print(
+                f"{label:<28} {path.stat().st_size / MIB:7.0f} MiB {n:>10} records: peak RSS {peak:6d} MiB, "
+                f"{seconds:6.1f} s, exit {code}"
+            )
             shutil.rmtree(work / f"wh-{label[:5]}-{mib}")
             if code:
                 return 1

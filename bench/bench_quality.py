@@ -94,9 +94,12 @@ def main() -> None:
             one = timed("findings with delivered values, per delivery", each)
             bulk = timed("findings with delivered values, in bulk", together)
             assert one == bulk
-        timed(f"GX, {len(RULES)} rules over {len(lids)} deliveries, one child process",
-              lambda: run_suite_isolated(warehouse.database, Path(tmp) / "work", lids,
-                                         memory_setting(QUALITY_MEMORY_ENV)))
+        timed(
+            f"GX, {len(RULES)} rules over {len(lids)} deliveries, one child process",
+            lambda: run_suite_isolated(
+                warehouse.database, Path(tmp) / "work", lids, memory_setting(QUALITY_MEMORY_ENV)
+            ),
+        )
         timed("run_quality, all of it", lambda: run_quality(warehouse, lids, Path(tmp) / "out"))
         print(f"{len(lids)} deliveries of {args.periods} at scale {args.scale:g}")
         print()

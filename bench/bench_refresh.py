@@ -31,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 from loaders.generate import generate, stamp_received  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 
-
 PHASES: dict[str, float] = {}  # the peak of a refresh and its children per set of children running (TreeMemory)
 
 
@@ -41,8 +40,13 @@ def refresh(home: Path, inbox: Path, today: str) -> tuple[float, float, float, s
     env = {**os.environ, "VT_HOME": str(home), "GX_ANALYTICS_ENABLED": "false"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    with subprocess.Popen([sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", today],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        [sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", today],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
         together = TreeMemory(proc.pid)
         together.start()
         stdout, stderr = proc.communicate()
@@ -110,13 +114,24 @@ def steps(log: Path, since: int) -> dict[str, float]:
             published = 0.0 if " refresh started: " in line else published
             continue
         seconds = float(m[2])
-        kind = ("load" if m[1].startswith("load ") else "quality reports" if m[1].startswith("quality")
-                else "release builds (one dbt process)" if m[1].startswith("releases built")
-                # two at a time (session 16): the freezes' wall time less the publications made meanwhile
-                else "release freeze+export" if "frozen and exported" in m[1]
-                else "release build+freeze+export" if "built and frozen" in m[1]  # (before one dbt process)
-                else "release publish" if "published" in m[1]
-                else "release build (not frozen)" if "built" in m[1] else m[1])
+        kind = (
+            "load"
+            if m[1].startswith("load ")
+            else "quality reports"
+            if m[1].startswith("quality")
+            else "release builds (one dbt process)"
+            if m[1].startswith("releases built")
+            # two at a time (session 16): the freezes' wall time less the publications made meanwhile
+            else "release freeze+export"
+            if "frozen and exported" in m[1]
+            else "release build+freeze+export"
+            if "built and frozen" in m[1]  # (before one dbt process)
+            else "release publish"
+            if "published" in m[1]
+            else "release build (not frozen)"
+            if "built" in m[1]
+            else m[1]
+        )
         if kind == "release publish":
             published += seconds
         elif m[1].startswith("releases frozen and exported"):
@@ -164,8 +179,10 @@ def main() -> None:
             inc_steps[kind] -= sec
         for kind, sec in inc_steps.items():
             per_step[kind] -= sec  # the end-to-end figures leave the incremental run out
-        print(f"history {args.first}..{args.last} at scale {args.scale}: {len(files)} files, {records:,} records "
-              f"(generated in {gen_seconds:.0f} s)")
+        print(
+            f"history {args.first}..{args.last} at scale {args.scale}: {len(files)} files, {records:,} records "
+            f"(generated in {gen_seconds:.0f} s)"
+        )
         print(f"refresh --today 2024-06-01: {summary1}")
         print(f"refresh --today 2025-01-01: {summary2}")
         print()
@@ -174,18 +191,24 @@ def main() -> None:
         for kind, sec in sorted(per_step.items(), key=lambda kv: -kv[1]):
             print(f"| {kind} | {sec:.1f} |")
         print(f"| total (wall, two refresh runs incl. start-up) | {first_s + final_s:.1f} |")
-        print(f"\npeak memory of a refresh process: {max(peak1, peak2):.0f} MB; of a refresh and its children "
-              f"together: {max(tree1, tree2):.0f} MB (sampled every 0.2 s), by the children running:")
+        print(
+            f"\npeak memory of a refresh process: {max(peak1, peak2):.0f} MB; of a refresh and its children "
+            f"together: {max(tree1, tree2):.0f} MB (sampled every 0.2 s), by the children running:"
+        )
         for phase, mb in sorted(PHASES.items(), key=lambda kv: -kv[1]):
             print(f"  {phase}: {mb:.0f} MB")
         # (the largest single process; the freezes run two at a time, each in a child that logs its own peak)
         child = r"frozen and exported in [\d.]+ s \(a child process, peak (\d+) MB\)"
         freezes = [int(mb) for mb in re.findall(child, log.read_text())]
         if freezes:
-            print(f"freeze children: {len(freezes)}, peak {max(freezes)} MB the largest; two at a time at most "
-                  f"{sum(sorted(freezes)[-2:])} MB together")
-        print(f"\nincremental (one correction, VT05 {last.periode}, release not frozen): {inc_s:.1f} s wall: "
-              f"{inc_summary}")
+            print(
+                f"freeze children: {len(freezes)}, peak {max(freezes)} MB the largest; two at a time at most "
+                f"{sum(sorted(freezes)[-2:])} MB together"
+            )
+        print(
+            f"\nincremental (one correction, VT05 {last.periode}, release not frozen): {inc_s:.1f} s wall: "
+            f"{inc_summary}"
+        )
         for kind, sec in inc_steps.items():
             print(f"  {kind}: {sec:.1f} s")
         shutil.rmtree(home, ignore_errors=True)

@@ -66,7 +66,8 @@ def main() -> None:
         release = get_release(RELEASE)
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
             lists = release_files.release_code_lists(
-                [(g.gemeentecode, g.gemeentenaam) for g in gemeenten(con, release.jaar)])
+                [(g.gemeentecode, g.gemeentenaam) for g in gemeenten(con, release.jaar)]
+            )
         best: dict[str, float] = {}
         rows = 0
         for _ in range(args.repeat):
@@ -84,12 +85,19 @@ def main() -> None:
             files = timed("Parquet and CSV (baseline)", lambda: export_tables(warehouse, RELEASE, folder))
             rows = sum(f["rows"] for f in files if f["name"].endswith(".parquet"))
             timed("DuckDB file, tables only (as before)", lambda: tables_only(folder, RELEASE))
-            database, facts = timed("DuckDB file, keys, comments, code lists, label views",
-                                    lambda: release_files.analyst_database(folder, RELEASE, lists))
-            timed("CSVW, SPSS, Stata, code-list CSV", lambda: (
-                release_files.write_codelijsten_csv(folder, RELEASE, lists),
-                release_files.csvw_metadata(folder, RELEASE, facts),
-                release_files.spss_syntax(folder, RELEASE, facts), release_files.stata_syntax(folder, RELEASE)))
+            database, facts = timed(
+                "DuckDB file, keys, comments, code lists, label views",
+                lambda: release_files.analyst_database(folder, RELEASE, lists),
+            )
+            timed(
+                "CSVW, SPSS, Stata, code-list CSV",
+                lambda: (
+                    release_files.write_codelijsten_csv(folder, RELEASE, lists),
+                    release_files.csvw_metadata(folder, RELEASE, facts),
+                    release_files.spss_syntax(folder, RELEASE, facts),
+                    release_files.stata_syntax(folder, RELEASE),
+                ),
+            )
             timed("codebook (Markdown and HTML)", lambda: write_codebook(folder, release, facts, database))
             timed("content checksum of the DuckDB file", lambda: content_checksum(database))
             for step, seconds in times.items():

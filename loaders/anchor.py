@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 LOG = "bevroren.log"
@@ -30,8 +30,9 @@ def reproducible(manifest: dict) -> dict:
     """What two freezes of the same release from the same deliveries share: the manifest without its build block
     (which names its own dbt run) and without the DuckDB file's byte checksum (DuckDB writes other bytes each
     time; its content checksum is the same)."""
-    files = [{k: v for k, v in f.items() if not ("content_sha256" in f and k == "sha256")}
-             for f in manifest.get("files", [])]
+    files = [
+        {k: v for k, v in f.items() if not ("content_sha256" in f and k == "sha256")} for f in manifest.get("files", [])
+    ]
     return {**{k: v for k, v in manifest.items() if k != "build"}, "files": files}
 
 
@@ -42,10 +43,13 @@ def reproducible_sha(manifest: dict) -> str:
 
 def record(home: Path, manifest: dict, manifest_bytes: bytes) -> dict:
     """Append the freeze of `manifest` to the log (fsynced: it is there before the folder is)."""
-    entry = {"release": manifest["release"], "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
-             "reproduceerbaar_sha256": reproducible_sha(manifest),
-             "leveringen": [d["levering_id"] for d in manifest.get("leveringen", [])],
-             "bevroren_op": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    entry = {
+        "release": manifest["release"],
+        "manifest_sha256": hashlib.sha256(manifest_bytes).hexdigest(),
+        "reproduceerbaar_sha256": reproducible_sha(manifest),
+        "leveringen": [d["levering_id"] for d in manifest.get("leveringen", [])],
+        "bevroren_op": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     path = log_path(home)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -61,8 +65,9 @@ def selection_change(then: list[str], now: list[str]) -> str:
     """What differs between the deliveries recorded at a freeze and those a release would hold now, in words."""
     added, gone = sorted(set(now) - set(then)), sorted(set(then) - set(now))
     if not added and not gone:
-        return (f"the same {len(now)} deliveries, other content: a changed key, reference data or delivery "
-                "reception time")
+        return (
+            f"the same {len(now)} deliveries, other content: a changed key, reference data or delivery reception time"
+        )
     parts = ([f"now also {', '.join(added)}"] if added else []) + ([f"no longer {', '.join(gone)}"] if gone else [])
     return "; ".join(parts)
 
@@ -89,15 +94,19 @@ def problems(home: Path, name: str, folder: Path) -> list[str]:
     entry = recorded(home).get(name)
     manifest = folder / "manifest.json"
     if entry is None:
-        return [f"no freeze of {name} is recorded in {log_path(home)}: the folder was not frozen by this warehouse, "
-                "or the record was removed"]
+        return [
+            f"no freeze of {name} is recorded in {log_path(home)}: the folder was not frozen by this warehouse, "
+            "or the record was removed"
+        ]
     try:
         sha = hashlib.sha256(manifest.read_bytes()).hexdigest()
     except OSError:
         return []  # (the manifest itself is reported missing)
     if sha != entry["manifest_sha256"]:
-        return [f"manifest.json differs from the one recorded when {name} was frozen on {entry['bevroren_op']} "
-                f"({log_path(home)}): a file and its checksum were changed together"]
+        return [
+            f"manifest.json differs from the one recorded when {name} was frozen on {entry['bevroren_op']} "
+            f"({log_path(home)}): a file and its checksum were changed together"
+        ]
     return []
 
 
@@ -107,8 +116,9 @@ def table_lacks(con, home: Path) -> bool:
     entries = {(e["release"], e["manifest_sha256"]) for e in recorded(home).values()}
     if not entries:
         return False
-    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'meta' and "
-                         "table_name = 'bevroren'").fetchone()[0]
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'meta' and table_name = 'bevroren'"
+    ).fetchone()[0]
     have = set(con.execute(f"select release, manifest_sha256 from {TABLE}").fetchall()) if exists else set()
     return bool(entries - have)
 
@@ -117,12 +127,21 @@ def sync_table(con, home: Path) -> int:
     """Copy every recorded freeze the database table lacks into it (the parent does this after each freeze, and
     the refresh catches up after an interrupted one). Returns how many rows were added."""
     con.execute("create schema if not exists meta")
-    con.execute(f"create table if not exists {TABLE} (release varchar, manifest_sha256 varchar, "
-                "reproduceerbaar_sha256 varchar, leveringen varchar[], bevroren_op varchar, "
-                "primary key (release, manifest_sha256))")
+    con.execute(
+        f"create table if not exists {TABLE} (release varchar, manifest_sha256 varchar, "
+        "reproduceerbaar_sha256 varchar, leveringen varchar[], bevroren_op varchar, "
+        "primary key (release, manifest_sha256))"
+    )
     added = 0
     for entry in recorded(home).values():
-        added += con.execute(f"insert into {TABLE} values (?, ?, ?, ?, ?) on conflict do nothing",
-                             [entry["release"], entry["manifest_sha256"], entry["reproduceerbaar_sha256"],
-                              entry["leveringen"], entry["bevroren_op"]]).fetchone()[0]
+        added += con.execute(
+            f"insert into {TABLE} values (?, ?, ?, ?, ?) on conflict do nothing",
+            [
+                entry["release"],
+                entry["manifest_sha256"],
+                entry["reproduceerbaar_sha256"],
+                entry["leveringen"],
+                entry["bevroren_op"],
+            ],
+        ).fetchone()[0]
     return added

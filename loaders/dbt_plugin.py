@@ -26,9 +26,19 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 from loaders import kalender, referentie
 from loaders.layout import layouts
+from loaders.pseudonym import (
+    KEY_ENV,
+    MIN_KEY_LENGTH,
+    PSEUDONYM,
+    RELEASE,
+    PseudonymKeyError,
+    check_fingerprints,
+    hmac_pads,
+    key_path,
+    release_key,
+    resolve_key,
+)
 from loaders.publish.measures import maten
-from loaders.pseudonym import (KEY_ENV, MIN_KEY_LENGTH, PSEUDONYM, RELEASE, PseudonymKeyError, check_fingerprints,
-                               hmac_pads, key_path, release_key, resolve_key)
 from loaders.warehouse import Warehouse
 
 PACKAGES = ("vt-warehouse", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
@@ -39,8 +49,15 @@ def release_json(name: str) -> str:
         r = kalender.get_release(name)
     except kalender.CalendarError as exc:
         return json.dumps({"fout": str(exc)})
-    return json.dumps({"release": r.name, "perioden": list(r.perioden), "peildatum": r.peildatum.isoformat(),
-                       "jaren": sorted(r.jaren), "status": r.status})
+    return json.dumps(
+        {
+            "release": r.name,
+            "perioden": list(r.perioden),
+            "peildatum": r.peildatum.isoformat(),
+            "jaren": sorted(r.jaren),
+            "status": r.status,
+        }
+    )
 
 
 def reference_message(what: str, gaps: str) -> str:
@@ -53,10 +70,17 @@ def layout_json() -> str:
     all_layouts = layouts()
     out = {}
     for code, rt in all_layouts.raw.record_types.items():
-        out[code] = [{"veld": f.name, "type": f.type, "lengte": f.length, "codelijst": f.codelijst,
-                      "code_check": f.code_check,
-                      "in_alle_versies": len(all_layouts.versions_with(code, f.name)) == len(all_layouts.versions)}
-                     for f in rt.fields]
+        out[code] = [
+            {
+                "veld": f.name,
+                "type": f.type,
+                "lengte": f.length,
+                "codelijst": f.codelijst,
+                "code_check": f.code_check,
+                "in_alle_versies": len(all_layouts.versions_with(code, f.name)) == len(all_layouts.versions),
+            }
+            for f in rt.fields
+        ]
     return json.dumps(out)
 
 
@@ -87,8 +111,10 @@ class Plugin(BasePlugin):
             self._key_error = f"the pseudonymisation key cannot be used: {exc}"
             return
         if key is None:
-            self._key_error = (f"no pseudonymisation key: set {KEY_ENV} (at least {MIN_KEY_LENGTH} characters) or "
-                               f"write it to {key_path(home)} (mode 600); the coded identificatienummers need it")
+            self._key_error = (
+                f"no pseudonymisation key: set {KEY_ENV} (at least {MIN_KEY_LENGTH} characters) or "
+                f"write it to {key_path(home)} (mode 600); the coded identificatienummers need it"
+            )
             return
         self._pads = hmac_pads(key)
         try:
@@ -120,8 +146,9 @@ class Plugin(BasePlugin):
         self._check_keys(conn)
         self._set(conn)
         conn.create_function("vt_release_kalender", release_json, ["VARCHAR"], "VARCHAR", side_effects=False)
-        conn.create_function("vt_referentie_ontbreekt", reference_message, ["VARCHAR", "VARCHAR"], "VARCHAR",
-                             side_effects=False)
+        conn.create_function(
+            "vt_referentie_ontbreekt", reference_message, ["VARCHAR", "VARCHAR"], "VARCHAR", side_effects=False
+        )
         conn.create_function("vt_versies", versions, [], "VARCHAR", side_effects=False)
         conn.create_function("vt_layout", layout_json, [], "VARCHAR", side_effects=False)
         conn.create_function("vt_maten", maten_json, ["VARCHAR"], "VARCHAR", side_effects=False)

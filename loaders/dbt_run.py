@@ -97,12 +97,14 @@ def keep_project_parse(target: Path) -> None:
 @dataclass(frozen=True)
 class Run:
     """One dbt command of a child process: for this release and peildatum (both optional)."""
+
     release: str | None = None
     peildatum: str | None = None
 
 
-def run_dbt(warehouse: Warehouse, args: list[str], echo: bool = False, release: str | None = None,
-            peildatum: str | None = None) -> str:
+def run_dbt(
+    warehouse: Warehouse, args: list[str], echo: bool = False, release: str | None = None, peildatum: str | None = None
+) -> str:
     """One dbt command; its output, or BuildError with what dbt said."""
     [outcome] = run_dbt_each(warehouse, args, [Run(release, peildatum)], echo)
     if isinstance(outcome, BuildError):
@@ -126,18 +128,32 @@ def run_dbt_each(warehouse: Warehouse, args: list[str], runs: list[Run], echo: b
     target = target_dir(warehouse)
     forget_other_project(target)
     reuse_project_parse(target)
-    dbt_args = ["--no-use-colors", *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-                "--target-path", str(target), "--log-path", str(warehouse.logs.resolve())]
+    dbt_args = [
+        "--no-use-colors",
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(warehouse.logs.resolve()),
+    ]
     # the end-of-run line carries a token of this call: no output of dbt (which may quote delivered text) can
     # pass for it
     marker = f"{MARKER} {secrets.token_hex(8)}"
-    spec = {"args": dbt_args, "marker": marker,
-            "runs": [{"release": r.release, "peildatum": r.peildatum} for r in runs]}
+    spec = {
+        "args": dbt_args,
+        "marker": marker,
+        "runs": [{"release": r.release, "peildatum": r.peildatum} for r in runs],
+    }
     cmd = [sys.executable, "-P", "-m", "loaders.dbt_child", json.dumps(spec)]
     outcomes: list[str | BuildError] = []
     lines: list[str] = []
-    with subprocess.Popen(cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          cwd=database.parent) as proc:
+    with subprocess.Popen(
+        cmd, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=database.parent
+    ) as proc:
         for line in proc.stdout:
             line = line.rstrip("\n")
             if line.startswith(marker + " "):
@@ -169,7 +185,7 @@ def guard_message(lines: list[str]) -> str | None:
     for i, line in enumerate(lines):
         if "in operation vt_warehouse-on-run-start" in line:
             message = []
-            for follow in lines[i + 1:]:
+            for follow in lines[i + 1 :]:
                 if not follow.strip() or follow.lstrip().startswith(">"):
                     break
                 message.append(follow.strip())

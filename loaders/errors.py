@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import re
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -33,13 +33,13 @@ def holder(pid: int) -> str:
     # `python -m loaders.cli load ...` and `.venv/bin/vt load ...` both read as `vt load ...`
     for i, w in enumerate(words):
         if w.endswith("/vt") or w == "vt" or w == "loaders.cli":
-            words = ["vt", *words[i + 1:]]
+            words = ["vt", *words[i + 1 :]]
             break
         if w == "loaders.dbt_child":  # vt's dbt process: its argument is dbt's command line as JSON
             words = ["dbt (run by vt)"]
             break
         if w.endswith("/dbt"):
-            words = ["dbt", *words[i + 1:]]
+            words = ["dbt", *words[i + 1 :]]
             break
     return f"process {pid} ({' '.join(' '.join(words).split())[:120]})"
 
@@ -52,17 +52,23 @@ def explain(exc: BaseException, database: Path) -> tuple[str, int]:
     if isinstance(exc, duckdb.Error) and ("Could not set lock" in text or "Conflicting lock" in text):
         found = _LOCK.search(text)
         who = holder(int(found["pid"])) if found else "another process"
-        return (f"the warehouse is in use by {who}: {database} is locked; nothing done, run again when it has "
-                "finished", EXIT_CONFIG)
+        return (
+            f"the warehouse is in use by {who}: {database} is locked; nothing done, run again when it has finished",
+            EXIT_CONFIG,
+        )
     number = getattr(exc, "errno", None)
     if number == errno.ENOSPC or "No space left on device" in text:
-        return (f"the disk is full ({_where(exc, database)}); nothing was half-written: free space and run again",
-                EXIT_CONFIG)
+        return (
+            f"the disk is full ({_where(exc, database)}); nothing was half-written: free space and run again",
+            EXIT_CONFIG,
+        )
     if number == errno.EROFS or "Read-only file system" in text:
         return (f"{_where(exc, database)} is on a read-only file system: $VT_HOME must be writable", EXIT_CONFIG)
     if number in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
-        return (f"no permission to write {_where(exc, database)}: $VT_HOME must be writable by the user that runs "
-                "vt", EXIT_CONFIG)
+        return (
+            f"no permission to write {_where(exc, database)}: $VT_HOME must be writable by the user that runs vt",
+            EXIT_CONFIG,
+        )
     if isinstance(exc, OSError):
         return f"{_where(exc, database)}: {exc.strerror or text}", EXIT_CONFIG
     if isinstance(exc, duckdb.Error):
@@ -80,7 +86,7 @@ def keep_traceback(exc: BaseException, logs: Path) -> Path | None:
     try:
         logs.mkdir(parents=True, exist_ok=True)
         path = logs / "errors.log"
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         with open(path, "a", encoding="utf-8") as fh:
             fh.write(f"--- {stamp}\n{''.join(traceback.format_exception(exc))}")
         return path

@@ -29,7 +29,7 @@ def spss_literal(text: str, limit: int) -> str:
     """An SPSS/PSPP string literal of at most `limit` bytes (UTF-8): one line, quotes doubled."""
     text = one_line(text)
     if len(text.encode("utf-8")) > limit:
-        text = text.encode("utf-8")[:limit - 3].decode("utf-8", "ignore") + "..."
+        text = text.encode("utf-8")[: limit - 3].decode("utf-8", "ignore") + "..."
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -37,7 +37,7 @@ def stata_text(text: str, limit: int) -> str:
     """The inside of a Stata double-quoted string: one line, no quote, and no ` or $ that Stata would expand as a
     macro."""
     text = one_line(text).replace('"', "'").replace("`", "'").replace("$", "S")
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def markdown_text(text: str) -> str:

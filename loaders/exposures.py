@@ -27,8 +27,7 @@ GELDIGE_LEVERINGEN = "int_leveringen_vervangen"
 def valid_on(alias: str, peildatum: str) -> str:
     """SQL: the row `alias` of GELDIGE_LEVERINGEN is the valid delivery on `peildatum` (an SQL date expression);
     the same test as the dbt macro geldig_op, which int_leveringen_geselecteerd uses."""
-    return (f"({alias}.geldig_van <= {peildatum} and ({alias}.geldig_tot is null or {peildatum} < "
-            f"{alias}.geldig_tot))")
+    return f"({alias}.geldig_van <= {peildatum} and ({alias}.geldig_tot is null or {peildatum} < {alias}.geldig_tot))"
 
 
 # exposures `microdata_export` and `publicatie` (loaders/release.py, codebook.py, publish/sources.py): the released
@@ -47,5 +46,12 @@ BUILDS = "meta.builds"
 # the shared models above (the quality reports and release selection read them) and the seeds
 SHARED_NODES = ["path:models/staging", "path:models/intermediate/gedeeld", "resource_type:seed"]
 # the dbt command that makes them, with their tests but not the tests that also read a release's models
-SHARED_BUILD = ["build", "--select", *SHARED_NODES, "--indirect-selection", "cautious",
-                "--exclude-resource-type", "unit_test"]
+SHARED_BUILD = [
+    "build",
+    "--select",
+    *SHARED_NODES,
+    "--indirect-selection",
+    "cautious",
+    "--exclude-resource-type",
+    "unit_test",
+]

@@ -35,6 +35,7 @@ WORKERS = 2  # two freezes at a time: both cores of the 2-core machine, twice a 
 @dataclass
 class Frozen:
     """What the refresh learns of a freeze made in a child: the release's files and manifest are on disk."""
+
     name: str
     repaired: str | None  # as FreezeResult.repaired
     seconds: float  # the child's own wall time, start-up included
@@ -88,11 +89,20 @@ class FreezeRuns:
             name = self.waiting.pop(0)
             faults.checkpoint("refresh:before-freeze")
             self.started += 1
-            env = {**os.environ, "VT_HOME": str(self.warehouse.home.resolve()),
-                   "VT_DATABASE": str(self.warehouse.database.resolve())}
-            proc = subprocess.Popen([sys.executable, "-m", "loaders.freeze_run", name, str(self.started), self.marker],
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env=env, cwd=PROJECT_DIR, preexec_fn=die_with_parent)
+            env = {
+                **os.environ,
+                "VT_HOME": str(self.warehouse.home.resolve()),
+                "VT_DATABASE": str(self.warehouse.database.resolve()),
+            }
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "loaders.freeze_run", name, str(self.started), self.marker],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=PROJECT_DIR,
+                preexec_fn=die_with_parent,
+            )
             self.running[name] = _Child(proc)
             self.selector.register(proc.stdout, selectors.EVENT_READ, name)
 
@@ -120,14 +130,17 @@ class _Child:
 
 def _outcome(name: str, code: int, output: str, marker: str) -> Frozen | Exception:
     lines = output.splitlines()
-    answer = next((json.loads(line[len(marker) + 1:]) for line in reversed(lines) if line.startswith(marker + " ")),
-                  None)
+    answer = next(
+        (json.loads(line[len(marker) + 1 :]) for line in reversed(lines) if line.startswith(marker + " ")), None
+    )
     if answer is None:
         said = [line for line in lines if line.strip()]
         how = f"was killed (signal {-code})" if code < 0 else f"stopped (exit code {code})"
-        return ReleaseError(f"its freeze {how} before it ended: {said[-1] if said else 'no message'}; the release "
-                            "is not frozen (the next run removes its staging folder), the next refresh freezes it "
-                            "again")
+        return ReleaseError(
+            f"its freeze {how} before it ended: {said[-1] if said else 'no message'}; the release "
+            "is not frozen (the next run removes its staging folder), the next refresh freezes it "
+            "again"
+        )
     if "errno" in answer:
         return OSError(answer["errno"], answer["strerror"], *([answer["filename"]] if answer["filename"] else []))
     if "error" in answer:
@@ -154,10 +167,15 @@ def main(argv: list[str]) -> int:
     except OSError as exc:  # a full disk, a read-only folder: the caller raises it as the refresh would
         if exc.errno is None:
             raise
-        answer = {"errno": exc.errno, "strerror": exc.strerror,
-                  "filename": None if exc.filename is None else str(exc.filename)}
-    answer |= {"seconds": round(time.perf_counter() - started, 2),
-               "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+        answer = {
+            "errno": exc.errno,
+            "strerror": exc.strerror,
+            "filename": None if exc.filename is None else str(exc.filename),
+        }
+    answer |= {
+        "seconds": round(time.perf_counter() - started, 2),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
     sys.stdout.flush()
     print(f"{marker} {json.dumps(answer)}", flush=True)
     return 0

@@ -89,21 +89,25 @@ def plan(jaren: Iterable[int], afwijkingen: list[dict[str, str]]) -> list[Releas
             fields["perioden"] = tuple(row["verslagperioden"].split())
         if (row.get("status") or "").strip():
             if row["status"].strip() not in STATUS_MARK:
-                raise CalendarError(f"{AFWIJKINGEN}: {name}: status {row['status']!r} is not one of "
-                                    f"{', '.join(STATUS_MARK)}")
+                raise CalendarError(
+                    f"{AFWIJKINGEN}: {name}: status {row['status']!r} is not one of {', '.join(STATUS_MARK)}"
+                )
             fields["status"] = row["status"].strip()
         if (row.get("peildatum") or "").strip():
             try:
                 fields["peildatum"] = date.fromisoformat(row["peildatum"].strip())
             except ValueError:
-                raise CalendarError(f"{AFWIJKINGEN}: {name}: peildatum {row['peildatum']!r} is not YYYY-MM-DD") from None
+                raise CalendarError(
+                    f"{AFWIJKINGEN}: {name}: peildatum {row['peildatum']!r} is not YYYY-MM-DD"
+                ) from None
         if name in out:
             out[name] = replace(out[name], **fields, toelichting=reden)
         elif {"perioden", "status", "peildatum"} <= set(fields):
             out[name] = Release(name, toelichting=reden, **fields)
         else:
-            raise CalendarError(f"{AFWIJKINGEN}: {name} is not made by the rule, so it needs verslagperioden, "
-                                "status and peildatum")
+            raise CalendarError(
+                f"{AFWIJKINGEN}: {name} is not made by the rule, so it needs verslagperioden, status and peildatum"
+            )
     return [out[k] for k in sorted(out)]
 
 
@@ -125,8 +129,10 @@ def get_release(name: str) -> Release:
     """The release of that name, or CalendarError saying which releases its year has."""
     m = NAME.fullmatch(name)  # exactly: "2020V2\n" is not a release
     if not m or not FIRST_YEAR <= int(m[1]) <= LAST_YEAR:
-        raise CalendarError(f"{name!r} is not a release: a release is named JJJJVn (for example 2020V1), "
-                            f"from {FIRST_YEAR} to {LAST_YEAR}")
+        raise CalendarError(
+            f"{name!r} is not a release: a release is named JJJJVn (for example 2020V1), "
+            f"from {FIRST_YEAR} to {LAST_YEAR}"
+        )
     year = releases(int(m[1]), int(m[1]))
     for r in year:
         if r.name == name:
@@ -142,6 +148,7 @@ def place(verslagperiode: str, ontvangen: date) -> dict[str, list]:
     delivery counts from the day it was received, up to and including the peildatum."""
     jaar = int(verslagperiode[:4])
     own = [r for r in releases(jaar, min(jaar + 2, LAST_YEAR)) if verslagperiode in r.perioden]
-    return {"telt_mee": [r.name for r in own if ontvangen <= r.peildatum],
-            "te_laat": [{"release": r.name, "peildatum": r.peildatum.isoformat()}
-                        for r in own if ontvangen > r.peildatum]}
+    return {
+        "telt_mee": [r.name for r in own if ontvangen <= r.peildatum],
+        "te_laat": [{"release": r.name, "peildatum": r.peildatum.isoformat()} for r in own if ontvangen > r.peildatum],
+    }

@@ -110,8 +110,11 @@ class Layouts:
 
     def versions_with(self, code: str, name: str) -> list[str]:
         """The versions whose record type `code` has the field `name`, oldest first."""
-        return [v for v, layout in self.versions.items()
-                if code in layout.record_types and any(f.name == name for f in layout.record_types[code].fields)]
+        return [
+            v
+            for v, layout in self.versions.items()
+            if code in layout.record_types and any(f.name == name for f in layout.record_types[code].fields)
+        ]
 
     @property
     def raw(self) -> Layout:
@@ -137,13 +140,16 @@ def parse_layouts(layout_rows: list[dict[str, str]], type_rows: list[dict[str, s
     versions = {v: parse_layout(rows, type_rows, v) for v, rows in sorted(per_version.items())}
     headers = {v: layout.header.fields for v, layout in versions.items()}
     if len(set(headers.values())) > 1:
-        raise ValueError(f"layout: the VL record differs between versions {', '.join(headers)}; it must sit at the "
-                         "same positions in every version")
+        raise ValueError(
+            f"layout: the VL record differs between versions {', '.join(headers)}; it must sit at the "
+            "same positions in every version"
+        )
     return Layouts(versions)
 
 
-def parse_layout(layout_rows: list[dict[str, str]], type_rows: list[dict[str, str]],
-                 versie: str = CURRENT_VERSION) -> Layout:
+def parse_layout(
+    layout_rows: list[dict[str, str]], type_rows: list[dict[str, str]], versie: str = CURRENT_VERSION
+) -> Layout:
     fields: dict[str, list[Field]] = {}
     for row in layout_rows:
         fields.setdefault(row["recordtype"], []).append(

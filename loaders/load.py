@@ -15,22 +15,42 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable
-from typing import BinaryIO
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
 from loaders import faults, referentie
 from loaders.layout import RECORD_LENGTH, Layout, Layouts
-from loaders.parse import (CHUNK_BYTES, DeliveryRejected, ParsedDelivery, Violation, iter_tables, parse_delivery,
-                           scan_delivery, shown)
+from loaders.parse import (
+    CHUNK_BYTES,
+    DeliveryRejected,
+    ParsedDelivery,
+    Violation,
+    iter_tables,
+    parse_delivery,
+    scan_delivery,
+    shown,
+)
 from loaders.periods import Periode
 from loaders.pseudonym import BSN_FIELD, PSEUDONYM, check_fingerprints, hmac_pads, resolve_key, with_bsn_status
-from loaders.warehouse import (LOAD_MEMORY_ENV, RAW_SCHEMA, RAW_TMP_DIR, SettingError, Warehouse, delivery_folder,
-                               limit_memory, prepare, quoted, raw_file, raw_select, view_columns)
+from loaders.warehouse import (
+    LOAD_MEMORY_ENV,
+    RAW_SCHEMA,
+    RAW_TMP_DIR,
+    SettingError,
+    Warehouse,
+    delivery_folder,
+    limit_memory,
+    prepare,
+    quoted,
+    raw_file,
+    raw_select,
+    view_columns,
+)
 
 GELADEN, ONGEWIJZIGD, GEWEIGERD = "geladen", "ongewijzigd", "geweigerd"
 HERDATEERD = "herdateerd"  # an identical file loaded again with --redate: its reception time corrected
@@ -62,8 +82,10 @@ def max_bytes() -> int:
     if not text:
         return DEFAULT_MAX_BYTES
     if not text.isdigit() or int(text) == 0:
-        raise SettingError(f"${MAX_BYTES_ENV} is {text!r}: the largest delivery in bytes, a positive whole number "
-                           f"(default {DEFAULT_MAX_BYTES})")
+        raise SettingError(
+            f"${MAX_BYTES_ENV} is {text!r}: the largest delivery in bytes, a positive whole number "
+            f"(default {DEFAULT_MAX_BYTES})"
+        )
     return int(text)
 
 
@@ -84,8 +106,10 @@ def open_delivery(path: Path, limit: int) -> BinaryIO:
         raise NotAFile(f"{shown(path.name)}: not a regular file (a directory, FIFO or device); left alone")
     if st.st_size > limit:
         fh.close()
-        raise DeliveryRejected(path.name, [Violation(2, (), f"the file has {st.st_size} bytes, more than the "
-                                                         f"limit of {limit} ({MAX_BYTES_ENV})")])
+        raise DeliveryRejected(
+            path.name,
+            [Violation(2, (), f"the file has {st.st_size} bytes, more than the limit of {limit} ({MAX_BYTES_ENV})")],
+        )
     return fh
 
 
@@ -121,12 +145,12 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def modified_at(st_mtime: float) -> datetime:
     """A file's modification time as a reception time (UTC, whole seconds)."""
-    return datetime.fromtimestamp(st_mtime, timezone.utc).replace(tzinfo=None, microsecond=0)
+    return datetime.fromtimestamp(st_mtime, UTC).replace(tzinfo=None, microsecond=0)
 
 
 def load_files(
@@ -181,8 +205,9 @@ def _load_one(con, path: Path, warehouse: Warehouse, layout: Layouts, key, recei
             raise  # writing failed (a full disk): an operating condition, not the file's
 
 
-def _identical(con, path: Path, checksum: str, levering_id: str, was: datetime, received_at: datetime | None,
-               redate: bool) -> LoadResult:
+def _identical(
+    con, path: Path, checksum: str, levering_id: str, was: datetime, received_at: datetime | None, redate: bool
+) -> LoadResult:
     """A file identical to a loaded delivery: nothing is loaded again. A reception time given now that differs
     from the one stored is named (a back-fill first loaded without its real dates selects nothing for its
     releases) and changed only on request (--redate), logged."""
@@ -191,15 +216,20 @@ def _identical(con, path: Path, checksum: str, levering_id: str, was: datetime, 
         _log(con, path.name, checksum, levering_id, ONGEWIJZIGD, None, message)
         return LoadResult(path, ONGEWIJZIGD, message, levering_id)
     if redate:
-        con.execute(f"update {RAW_SCHEMA}.leveringen set ontvangen_op = ? where levering_id = ?",
-                    [received_at, levering_id])
-        message = (f"{path.name}: identical to delivery {levering_id}, already loaded; its reception time changed "
-                   f"from {was} to {received_at} (--redate)")
+        con.execute(
+            f"update {RAW_SCHEMA}.leveringen set ontvangen_op = ? where levering_id = ?", [received_at, levering_id]
+        )
+        message = (
+            f"{path.name}: identical to delivery {levering_id}, already loaded; its reception time changed "
+            f"from {was} to {received_at} (--redate)"
+        )
         _log(con, path.name, checksum, levering_id, HERDATEERD, None, message)
         return LoadResult(path, HERDATEERD, message, levering_id)
-    message = (f"{path.name}: identical to delivery {levering_id}, already loaded with reception time {was}, not "
-               f"{received_at}: nothing changed. A release selects deliveries by reception time; to correct it, "
-               f"load the file again with the same --received-at and --redate")
+    message = (
+        f"{path.name}: identical to delivery {levering_id}, already loaded with reception time {was}, not "
+        f"{received_at}: nothing changed. A release selects deliveries by reception time; to correct it, "
+        f"load the file again with the same --received-at and --redate"
+    )
     _log(con, path.name, checksum, levering_id, ONGEWIJZIGD, None, message)
     return LoadResult(path, ONGEWIJZIGD, message, levering_id)
 
@@ -210,8 +240,9 @@ def _unreadable(con, path: Path, exc: OSError) -> LoadResult:
     return LoadResult(path, ONLEESBAAR, message)
 
 
-def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at,
-               redate: bool = False) -> LoadResult:
+def _load_open(
+    con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layouts, key, received_at, redate: bool = False
+) -> LoadResult:
     # A file that fits in a chunk is read once and parsed whole, in memory; a larger one is checked in chunks,
     # then read again chunk by chunk into the tables, so memory stays bounded whatever its size.
     chunk = chunk_bytes()
@@ -240,8 +271,11 @@ def _load_open(con, fh: BinaryIO, path: Path, warehouse: Warehouse, layout: Layo
         return _reject(con, path, checksum, rejected.message, rejected.rules)
 
     # record types with a BSN (personal records) are never loaded without a key
-    personal = [rt.code for rt in layout.raw.data_types
-                if parsed.counts.get(rt.code) and any(f.name == BSN_FIELD for f in rt.fields)]
+    personal = [
+        rt.code
+        for rt in layout.raw.data_types
+        if parsed.counts.get(rt.code) and any(f.name == BSN_FIELD for f in rt.fields)
+    ]
     if personal and key is None:
         message = (
             f"{path.name}: refused, nothing loaded: it holds personal records ({', '.join(personal)}) and no "
@@ -294,8 +328,9 @@ def _check_number(con, parsed: ParsedDelivery, path: Path, checksum: str) -> Loa
     return _reject(con, path, checksum, rejected.message, rejected.rules)
 
 
-def _write_delivery(con, warehouse: Warehouse, parsed: ParsedDelivery, batches, raw: Layout, ipad, opad,
-                    archiving: Future) -> Path:
+def _write_delivery(
+    con, warehouse: Warehouse, parsed: ParsedDelivery, batches, raw: Layout, ipad, opad, archiving: Future
+) -> Path:
     """The delivery's Parquet files, written into a temporary folder and renamed into place whole once written and
     synced (returns that place): no reader ever sees part of a delivery. The register row that makes it exist
     comes after (_load_open); a kill before it leaves a folder that the next writer removes
@@ -329,8 +364,9 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _write_batch(con, folder: Path, part: int, batch: dict, raw: Layout, columns: dict[str, list[str]], ipad,
-                 opad) -> list[Path]:
+def _write_batch(
+    con, folder: Path, part: int, batch: dict, raw: Layout, columns: dict[str, list[str]], ipad, opad
+) -> list[Path]:
     """One chunk's tables as Parquet files in `folder`, one per record type with records, in the layout's order,
     each with its raw view's `columns` (a field the delivery's version lacks is NULL)."""
     written = []
@@ -342,15 +378,20 @@ def _write_batch(con, folder: Path, part: int, batch: dict, raw: Layout, columns
         if BSN_FIELD in table.column_names:
             table = with_bsn_status(table)
             # The clear BSN exists only in this in-memory scan; what is written is its keyed pseudonym.
-            source = ("(select * exclude (bsn), case when bsn_status in ('geldig', 'ongeldig') "
-                      "then sha256(?::blob || unhex(sha256(?::blob || bsn::blob))) end as bsn_pseudoniem "
-                      "from levering_batch)")
+            source = (
+                "(select * exclude (bsn), case when bsn_status in ('geldig', 'ongeldig') "
+                "then sha256(?::blob || unhex(sha256(?::blob || bsn::blob))) end as bsn_pseudoniem "
+                "from levering_batch)"
+            )
             params, have = [opad, ipad], [*table.column_names, "bsn_pseudoniem"]
         target = raw_file(folder, rt.entiteit, part)
         con.register("levering_batch", table)
         try:
-            con.execute(f"copy ({raw_select(columns[rt.entiteit], have, source)}) to {quoted(target)} "
-                        "(format parquet, compression zstd)", params)
+            con.execute(
+                f"copy ({raw_select(columns[rt.entiteit], have, source)}) to {quoted(target)} "
+                "(format parquet, compression zstd)",
+                params,
+            )
         finally:
             con.unregister("levering_batch")
         written.append(target)
@@ -364,8 +405,9 @@ def _check_sender(con, parsed: ParsedDelivery, received: datetime) -> str:
     periode = Periode.parse(parsed.verslagperiode)
     allowed = referentie.organisations(con, periode.jaar)
     if parsed.vt_code not in allowed:
-        problems.append(f"{parsed.vt_code!r} is not a Veilig Thuis-organisatie of {periode.jaar} "
-                        f"({', '.join(sorted(allowed))})")
+        problems.append(
+            f"{parsed.vt_code!r} is not a Veilig Thuis-organisatie of {periode.jaar} ({', '.join(sorted(allowed))})"
+        )
     if periode.start > received.date():
         problems.append(f"{periode} has not begun on {received.date()}, when the file was received")
     return "; ".join(problems)

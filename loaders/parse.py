@@ -123,8 +123,9 @@ def parse_delivery(data: bytes, file_name: str, layout: Layout | Layouts) -> Par
     return scan_delivery(io.BytesIO(data), file_name, layout, chunk_bytes=max(len(data), 1), keep_tables=True)
 
 
-def scan_delivery(fh: BinaryIO, file_name: str, layout: Layout | Layouts, chunk_bytes: int = CHUNK_BYTES,
-                  keep_tables: bool = False) -> ParsedDelivery:
+def scan_delivery(
+    fh: BinaryIO, file_name: str, layout: Layout | Layouts, chunk_bytes: int = CHUNK_BYTES, keep_tables: bool = False
+) -> ParsedDelivery:
     """parse_delivery over a seekable binary file read in chunks of whole lines, so memory is bounded by the
     chunk and 8 bytes per record (the key hashes of rule 8), whatever the file's size. With `keep_tables` the tables are
     collected (for files that fit in memory); without, the result has none: `iter_tables` yields them per
@@ -155,8 +156,10 @@ def scan_delivery(fh: BinaryIO, file_name: str, layout: Layout | Layouts, chunk_
                 chosen = versions.get(header["versie_bestandsdefinitie"])
                 if chosen is None:
                     layout_known = False
-                    found.detail[9] = (f"version {header['versie_bestandsdefinitie']!r} is not known "
-                                       f"(known: {', '.join(versions.versions)})")
+                    found.detail[9] = (
+                        f"version {header['versie_bestandsdefinitie']!r} is not known "
+                        f"(known: {', '.join(versions.versions)})"
+                    )
                     found.add(9, np.array([0]))
                 else:
                     layout = chosen
@@ -240,8 +243,9 @@ def iter_tables(fh: BinaryIO, layout: Layout, chunk_bytes: int = CHUNK_BYTES) ->
     file's version), with the line numbers of the file."""
     for buf, first, _ in _chunks(fh, chunk_bytes):
         matrix, types, _ = _records(buf)
-        yield {rt.code: _table(matrix, np.flatnonzero(types == rt.code.encode()), rt, first)
-               for rt in layout.data_types}
+        yield {
+            rt.code: _table(matrix, np.flatnonzero(types == rt.code.encode()), rt, first) for rt in layout.data_types
+        }
 
 
 @dataclass
@@ -267,8 +271,10 @@ class _Found:
         return bool(self.lines)
 
     def violations(self) -> list[Violation]:
-        return [Violation(rule, tuple(sorted(i + 1 for i in self.lines[rule])), self.detail.get(rule, ""),
-                          self.count[rule]) for rule in sorted(self.lines)]
+        return [
+            Violation(rule, tuple(sorted(i + 1 for i in self.lines[rule])), self.detail.get(rule, ""), self.count[rule])
+            for rule in sorted(self.lines)
+        ]
 
 
 def _chunks(fh: BinaryIO, chunk_bytes: int) -> Iterator[tuple[np.ndarray, int, bool]]:
@@ -432,11 +438,7 @@ def _record_matrix(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> 
     if n == 0:
         return np.zeros((0, RECORD_LENGTH), dtype=np.uint8)
     stride = int(starts[1] - starts[0]) if n > 1 else RECORD_LENGTH + 1
-    if (
-        (lengths == RECORD_LENGTH).all()
-        and (np.diff(starts) == stride).all()
-        and starts[0] == 0
-    ):
+    if (lengths == RECORD_LENGTH).all() and (np.diff(starts) == stride).all() and starts[0] == 0:
         # The common case (one line ending throughout): a zero-copy strided view.
         return np.lib.stride_tricks.as_strided(buf, shape=(n, RECORD_LENGTH), strides=(stride, 1), writeable=False)
     matrix = np.full((n, RECORD_LENGTH), ord(" "), dtype=np.uint8)

@@ -53,25 +53,33 @@ def check_fingerprints(con, keys: dict[str, bytes], home: Path) -> dict[str, str
     when there is none. PseudonymKeyError when a key differs: another key would code every record and person
     anew, so nothing would link to what was loaded or released before. Returns kind -> fingerprint."""
     con.execute("create schema if not exists meta")
-    con.execute(f"create table if not exists {KEYS_TABLE} (soort varchar primary key, vingerafdruk varchar not null, "
-                "vastgelegd_op timestamp not null)")
+    con.execute(
+        f"create table if not exists {KEYS_TABLE} (soort varchar primary key, vingerafdruk varchar not null, "
+        "vastgelegd_op timestamp not null)"
+    )
     out = {}
     for soort, key in keys.items():
         now = fingerprint(key)
-        row = con.execute(f"select vingerafdruk, strftime(vastgelegd_op, '%Y-%m-%d') from {KEYS_TABLE} where soort = ?",
-                          [soort]).fetchone()
+        row = con.execute(
+            f"select vingerafdruk, strftime(vastgelegd_op, '%Y-%m-%d') from {KEYS_TABLE} where soort = ?", [soort]
+        ).fetchone()
         if row is None:
-            con.execute(f"insert into {KEYS_TABLE} values (?, ?, current_timestamp) on conflict do nothing",
-                        [soort, now])
+            con.execute(
+                f"insert into {KEYS_TABLE} values (?, ?, current_timestamp) on conflict do nothing", [soort, now]
+            )
         elif row[0] != now:
             env, path = (RELEASE_KEY_ENV, key_path(home, True)) if soort == RELEASE else (KEY_ENV, key_path(home))
             raise PseudonymKeyError(
                 f"the {soort} key ({env} or {path}) is not the one this warehouse was made with (fingerprint {now}; "
                 f"the warehouse recorded {row[0]} on {row[1]}): with another key "
-                + ("no person would link to the releases made so far" if soort == RELEASE else
-                   "no record, casus or person would link to what was loaded before")
+                + (
+                    "no person would link to the releases made so far"
+                    if soort == RELEASE
+                    else "no record, casus or person would link to what was loaded before"
+                )
                 + ". Use the warehouse's own key; a key is changed only by making a new warehouse from the archive "
-                "(README, \"Changing a key\")")
+                '(README, "Changing a key")'
+            )
         out[soort] = now
     return out
 
@@ -120,10 +128,13 @@ def release_key(home: Path) -> bytes:
         raise PseudonymKeyError(
             f"no release key: set {RELEASE_KEY_ENV} (at least {MIN_KEY_LENGTH} characters) or write it to "
             f"{key_path(home, release=True)} (mode 600); identificatienummer_persoon needs it. Use the same key "
-            "for every release, or persons no longer link across releases")
+            "for every release, or persons no longer link across releases"
+        )
     if key == resolve_key(home):
-        raise PseudonymKeyError(f"the release key must differ from the pseudonymisation key ({RELEASE_KEY_ENV} or "
-                                f"{key_path(home, release=True)}): a release must not reveal the warehouse's pseudonyms")
+        raise PseudonymKeyError(
+            f"the release key must differ from the pseudonymisation key ({RELEASE_KEY_ENV} or "
+            f"{key_path(home, release=True)}): a release must not reveal the warehouse's pseudonyms"
+        )
     return key
 
 
@@ -165,4 +176,3 @@ def with_bsn_status(table: pa.Table) -> pa.Table:
     """Add `bsn_status` beside the delivered `bsn` column (which the load step replaces by its pseudonym)."""
     values = np.array(table.column(BSN_FIELD).to_numpy(zero_copy_only=False), dtype="S9")
     return table.append_column("bsn_status", pa.array(bsn_status(values), type=pa.string()))
-

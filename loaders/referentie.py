@@ -22,7 +22,7 @@ import stat
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -39,8 +39,8 @@ GEMEENTECODE = re.compile(r"^\d{4}\Z")
 VT_CODE = re.compile(r"^VT\d{2}\Z")
 HOW_TO_ADD = (
     "add them with `vt reference add-gemeenten --year {jaar} FILE.csv` (a CSV like CBS's \"Gebieden in "
-    "Nederland\": gemeentecode, gemeentenaam, VT-regio code and name), or, when nothing changed since "
-    "{vorig}, `vt reference carry-forward --year {jaar}` (README, \"Reference data\")"
+    'Nederland": gemeentecode, gemeentenaam, VT-regio code and name), or, when nothing changed since '
+    '{vorig}, `vt reference carry-forward --year {jaar}` (README, "Reference data")'
 )
 
 
@@ -83,6 +83,7 @@ DDL = (
 
 # ---- reading what the warehouse has -------------------------------------------------------------------------
 
+
 def _exists(con: duckdb.DuckDBPyConnection) -> bool:
     return relation_exists(con, f"{SCHEMA}.{GEMEENTEN}")
 
@@ -110,8 +111,10 @@ def missing_message(what: str, gaps: dict[int, list[str]]) -> str:
     """`what` cannot be made: which years lack which lists, and how to add them."""
     jaren = sorted(gaps)
     lacks = "; ".join(f"{jaar}: no {' and no '.join(lists)}" for jaar, lists in gaps.items())
-    return (f"{what}: the warehouse has no reference data for {', '.join(map(str, jaren))} ({lacks}). Nothing is "
-            f"mapped to 9999 for a missing year: " + HOW_TO_ADD.format(jaar=jaren[0], vorig=jaren[0] - 1))
+    return (
+        f"{what}: the warehouse has no reference data for {', '.join(map(str, jaren))} ({lacks}). Nothing is "
+        f"mapped to 9999 for a missing year: " + HOW_TO_ADD.format(jaar=jaren[0], vorig=jaren[0] - 1)
+    )
 
 
 def organisations(con: duckdb.DuckDBPyConnection, jaar: int) -> set[str]:
@@ -162,8 +165,7 @@ def write_organisations(home: Path, lists: dict[int, set[str]]) -> Path:
     path = Path(home) / ORGANISATIONS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({str(j): sorted(c) for j, c in sorted(lists.items())}, indent=1) + "\n",
-                   encoding="utf-8")
+    tmp.write_text(json.dumps({str(j): sorted(c) for j, c in sorted(lists.items())}, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
 
@@ -181,14 +183,19 @@ def read_organisations(home: Path) -> dict[int, set[str]] | None:
 
 
 def gemeenten(con: duckdb.DuckDBPyConnection, jaar: int) -> list[Gemeente]:
-    rows = con.execute(f"select gemeentecode, gemeentenaam, vt_code from {SCHEMA}.{GEMEENTEN} where jaar = ? "
-                       "order by gemeentecode", [jaar]).fetchall()
+    rows = con.execute(
+        f"select gemeentecode, gemeentenaam, vt_code from {SCHEMA}.{GEMEENTEN} where jaar = ? order by gemeentecode",
+        [jaar],
+    ).fetchall()
     return [Gemeente(*r) for r in rows]
 
 
 def regios(con: duckdb.DuckDBPyConnection, jaar: int) -> dict[str, str]:
-    return dict(con.execute(f"select vt_code, vt_naam from {SCHEMA}.{REGIOS} where jaar = ? order by vt_code",
-                            [jaar]).fetchall())
+    return dict(
+        con.execute(
+            f"select vt_code, vt_naam from {SCHEMA}.{REGIOS} where jaar = ? order by vt_code", [jaar]
+        ).fetchall()
+    )
 
 
 def overview(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -208,11 +215,11 @@ def overview(con: duckdb.DuckDBPyConnection) -> list[dict]:
             (select string_agg(l.soort || ': ' || l.bron, '; ' order by l.tijdstip) from {SCHEMA}.importlog as l
              where l.jaar = jaren.jaar)
         from jaren order by 1""").fetchall()
-    return [{"jaar": j, "gemeenten": g, "vt_regios": r, "herindelingen": h, "bron": b or ""}
-            for j, g, r, h, b in rows]
+    return [{"jaar": j, "gemeenten": g, "vt_regios": r, "herindelingen": h, "bron": b or ""} for j, g, r, h, b in rows]
 
 
 # ---- the project's own data ---------------------------------------------------------------------------------
+
 
 def project_rows(table: str) -> list[dict[str, str]]:
     return read_csv(f"{table}.csv", PROJECT_FOLDER)
@@ -228,8 +235,11 @@ def ensure(con: duckdb.DuckDBPyConnection) -> list[int]:
     copied = set()
     con.execute("begin transaction")
     try:
-        for table, jaar_of in ((REGIOS, lambda r: int(r["jaar"])), (GEMEENTEN, lambda r: int(r["jaar"])),
-                               (HERINDELINGEN, lambda r: int(r["ingangsdatum"][:4]))):
+        for table, jaar_of in (
+            (REGIOS, lambda r: int(r["jaar"])),
+            (GEMEENTEN, lambda r: int(r["jaar"])),
+            (HERINDELINGEN, lambda r: int(r["ingangsdatum"][:4])),
+        ):
             have = years(con, table)
             new: dict[int, list[dict[str, str]]] = {}
             for row in project_rows(table):
@@ -237,8 +247,15 @@ def ensure(con: duckdb.DuckDBPyConnection) -> list[int]:
                     new.setdefault(jaar_of(row), []).append(row)
             for jaar, rows in sorted(new.items()):
                 _insert(con, table, rows)
-                _log(con, f"projectdata {table}", jaar, len(rows), f"project data {PROJECT_FOLDER}/{table}.csv",
-                     None, "shipped with the project")
+                _log(
+                    con,
+                    f"projectdata {table}",
+                    jaar,
+                    len(rows),
+                    f"project data {PROJECT_FOLDER}/{table}.csv",
+                    None,
+                    "shipped with the project",
+                )
                 copied.add(jaar)
         con.execute("commit")
     except BaseException:
@@ -259,14 +276,26 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> Non
         return
     cols = COLUMNS[table]
     # one statement with a list per column (executemany is one statement per row: 1.9 s for a new warehouse)
-    con.execute(f"insert into {SCHEMA}.{table} ({', '.join(cols)}) select {', '.join('unnest(?)' for _ in cols)}",
-                [[r[c] for r in rows] for c in cols])
+    con.execute(
+        f"insert into {SCHEMA}.{table} ({', '.join(cols)}) select {', '.join('unnest(?)' for _ in cols)}",
+        [[r[c] for r in rows] for c in cols],
+    )
 
 
 def _log(con, soort: str, jaar: int | None, rijen: int, bron: str, checksum: str | None, toelichting: str) -> None:
-    con.execute(f"insert into {SCHEMA}.importlog values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0), soort, jaar, rijen, bron, checksum,
-                 _user(), toelichting])
+    con.execute(
+        f"insert into {SCHEMA}.importlog values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+            soort,
+            jaar,
+            rijen,
+            bron,
+            checksum,
+            _user(),
+            toelichting,
+        ],
+    )
 
 
 def _user() -> str:
@@ -322,8 +351,9 @@ def _read_bounded(path: Path) -> bytes:
     with os.fdopen(fd, "rb") as fh:
         data = fh.read(MAX_REFERENCE_BYTES + 1)
     if len(data) > MAX_REFERENCE_BYTES:
-        raise ReferenceError(f"{path}: larger than {MAX_REFERENCE_BYTES >> 20} MiB, far more than any reference "
-                             "list: refused")
+        raise ReferenceError(
+            f"{path}: larger than {MAX_REFERENCE_BYTES >> 20} MiB, far more than any reference list: refused"
+        )
     return data
 
 
@@ -349,8 +379,10 @@ def read_source(path: Path, required: tuple[str, ...], optional: tuple[str, ...]
             index[col] = found[0]
     absent = [c for c in required if c not in index]
     if absent:
-        raise ReferenceError(f"{path}: no column for {', '.join(absent)} in the header ({', '.join(header)}); "
-                             f"expected names: {'; '.join(c + ' (' + ', '.join(HEADERS[c]) + ')' for c in absent)}")
+        raise ReferenceError(
+            f"{path}: no column for {', '.join(absent)} in the header ({', '.join(header)}); "
+            f"expected names: {'; '.join(c + ' (' + ', '.join(HEADERS[c]) + ')' for c in absent)}"
+        )
     rows = []
     end = reader.line_num
     try:
@@ -400,10 +432,11 @@ class Findings:
 
 def _code(value: str, prefix: str) -> str:
     value = value.strip().upper()
-    return value[len(prefix):].strip() if value.startswith(prefix) else value
+    return value[len(prefix) :].strip() if value.startswith(prefix) else value
 
 
 # ---- imports --------------------------------------------------------------------------------------------------
+
 
 def _known_organisations() -> set[str]:
     """A VT-regio is the area of one Veilig Thuis-organisatie: its code must be in that code list (codes.csv)."""
@@ -449,12 +482,16 @@ def import_gemeenten(con: duckdb.DuckDBPyConnection, jaar: int, path: Path, repl
     new_regios = {vt: min(ns) for vt, ns in names.items()}
     existing_regios = regios(con, jaar)
     if new_regios and existing_regios and not replace and new_regios != existing_regios:
-        found.add(f"the file's VT-regio's differ from the {jaar} VT-regio list in the warehouse (use --replace to "
-                  "replace both)")
+        found.add(
+            f"the file's VT-regio's differ from the {jaar} VT-regio list in the warehouse (use --replace to "
+            "replace both)"
+        )
     known = new_regios or existing_regios
     if not known:
-        found.add(f"{jaar} has no VT-regio list and the file has no VT-regio names: add a column vt_naam "
-                  f"(Veilig Thuis-regio naam) or first `vt reference add-regions --year {jaar} FILE.csv`")
+        found.add(
+            f"{jaar} has no VT-regio list and the file has no VT-regio names: add a column vt_naam "
+            f"(Veilig Thuis-regio naam) or first `vt reference add-regions --year {jaar} FILE.csv`"
+        )
     else:
         for row in rows:
             if VT_CODE.match(row["vt_code"]) and row["vt_code"] not in known:
@@ -467,8 +504,10 @@ def import_gemeenten(con: duckdb.DuckDBPyConnection, jaar: int, path: Path, repl
     codes = {row["gemeentecode"] for row in rows}
     for h in _mergers(con, jaar):
         if h.nieuwe_code not in codes:
-            found.add(f"the merger of {h.oude_code} into {h.nieuwe_code} on {h.ingangsdatum} names a gemeente "
-                      f"that is not in this list")
+            found.add(
+                f"the merger of {h.oude_code} into {h.nieuwe_code} on {h.ingangsdatum} names a gemeente "
+                f"that is not in this list"
+            )
     found.raise_any(f"the gemeenten of {jaar}")
     with _transaction(con):
         con.execute(f"delete from {SCHEMA}.{GEMEENTEN} where jaar = ?", [jaar])
@@ -511,7 +550,9 @@ def import_regios(con: duckdb.DuckDBPyConnection, jaar: int, path: Path, replace
         if listed - codes:
             found.add(f"the {jaar} gemeente list uses VT-regio's this file lacks: {', '.join(sorted(listed - codes))}")
         if codes - listed:
-            found.add(f"VT-regio's without any gemeente in the {jaar} gemeente list: {', '.join(sorted(codes - listed))}")
+            found.add(
+                f"VT-regio's without any gemeente in the {jaar} gemeente list: {', '.join(sorted(codes - listed))}"
+            )
     found.raise_any(f"the VT-regio's of {jaar}")
     with _transaction(con):
         con.execute(f"delete from {SCHEMA}.{REGIOS} where jaar = ?", [jaar])
@@ -552,13 +593,25 @@ def import_herindelingen(con: duckdb.DuckDBPyConnection, path: Path) -> str:
                 lists[when.year] = {g.gemeentecode for g in gemeenten(con, when.year)} or None
             codes = lists[when.year]
             if codes is None:
-                found.add(f"{when.year} has no gemeente list yet: add it first (`vt reference add-gemeenten --year "
-                          f"{when.year}`), so the successor can be checked", n)
+                found.add(
+                    f"{when.year} has no gemeente list yet: add it first (`vt reference add-gemeenten --year "
+                    f"{when.year}`), so the successor can be checked",
+                    n,
+                )
             elif new not in codes:
                 found.add(f"nieuwe_code {new} is not a gemeente in {when.year}", n)
         per_old[old] += 1
-        rows.append({"ingangsdatum": when, "oude_code": old, "oude_naam": r["oude_naam"], "nieuwe_code": new,
-                     "nieuwe_naam": r["nieuwe_naam"], "splitsing": split, "n": n})
+        rows.append(
+            {
+                "ingangsdatum": when,
+                "oude_code": old,
+                "oude_naam": r["oude_naam"],
+                "nieuwe_code": new,
+                "nieuwe_naam": r["nieuwe_naam"],
+                "splitsing": split,
+                "n": n,
+            }
+        )
     for row in rows:
         if row["splitsing"] == "J" and per_old[row["oude_code"]] < 2:
             found.add(f"{row['oude_code']} is marked as split (J) but has one successor", row["n"])
@@ -575,8 +628,11 @@ def import_herindelingen(con: duckdb.DuckDBPyConnection, path: Path) -> str:
         both = {old for old, _, _ in pairs} & {new for _, new, _ in pairs}
         for old, new, n in pairs:
             if n is not None and (old in both or new in both):
-                found.add(f"on {when} a gemeente is both merged away and a successor ({', '.join(sorted(both))}): a "
-                          "chain or cycle of mergers on one date is refused; give each step its own date", n)
+                found.add(
+                    f"on {when} a gemeente is both merged away and a successor ({', '.join(sorted(both))}): a "
+                    "chain or cycle of mergers on one date is refused; give each step its own date",
+                    n,
+                )
     if not src.rows:
         found.add("the file has no mergers")
     found.raise_any("the mergers")
@@ -602,8 +658,10 @@ def carry_forward(con: duckdb.DuckDBPyConnection, jaar: int, van: int | None = N
     codes = {g.gemeentecode for g in source_gemeenten}
     merged = sorted({h.oude_code for h in _mergers(con) if van < h.ingangsdatum.year <= jaar and h.oude_code in codes})
     if merged:
-        problems.append(f"mergers after {van} up to {jaar} removed gemeenten of the {van} list ({', '.join(merged)}): "
-                        f"the list changed, import the {jaar} list instead")
+        problems.append(
+            f"mergers after {van} up to {jaar} removed gemeenten of the {van} list ({', '.join(merged)}): "
+            f"the list changed, import the {jaar} list instead"
+        )
     if problems:
         raise ReferenceError(f"carrying {van} forward to {jaar} refused, nothing changed: " + "; ".join(problems))
     with _transaction(con):
@@ -616,8 +674,11 @@ def carry_forward(con: duckdb.DuckDBPyConnection, jaar: int, van: int | None = N
 
 
 def _mergers(con: duckdb.DuckDBPyConnection, jaar: int | None = None) -> list[Herindeling]:
-    rows = con.execute(f"select * from {SCHEMA}.{HERINDELINGEN} where ? is null or year(ingangsdatum) = ? "
-                       "order by ingangsdatum, oude_code, nieuwe_code", [jaar, jaar]).fetchall()
+    rows = con.execute(
+        f"select * from {SCHEMA}.{HERINDELINGEN} where ? is null or year(ingangsdatum) = ? "
+        "order by ingangsdatum, oude_code, nieuwe_code",
+        [jaar, jaar],
+    ).fetchall()
     return [Herindeling(*r) for r in rows]
 
 

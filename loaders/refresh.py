@@ -23,21 +23,30 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from loaders import anchor, faults, referentie
+from loaders.dbt_run import run_dbt
+from loaders.exposures import SHARED_BUILD
+from loaders.freeze_run import FreezeRuns
+from loaders.kalender import releases_up_to
 from loaders.layout import layouts
 from loaders.load import GEWEIGERD, MTIME, ONLEESBAAR, load_files, modified_at
 from loaders.parse import shown
 from loaders.publish import PublishError, publication, publish
-from loaders.dbt_run import run_dbt
-from loaders.exposures import SHARED_BUILD
 from loaders.quality import jaar_of, run_quality
-from loaders.kalender import releases_up_to
-from loaders.freeze_run import FreezeRuns
-from loaders.release import (MANIFEST, ReleaseError, build_releases, completeness_text, frozen_manifest, last_build,
-                             releases_dir, selected_deliveries, verify_release)
+from loaders.release import (
+    MANIFEST,
+    ReleaseError,
+    build_releases,
+    completeness_text,
+    frozen_manifest,
+    last_build,
+    releases_dir,
+    selected_deliveries,
+    verify_release,
+)
 from loaders.warehouse import Warehouse, WarehouseBusy, held_exclusively, share
 
 EXIT_LOCKED = 3
@@ -68,20 +77,39 @@ class Summary:
 
     @property
     def nothing_done(self) -> bool:
-        return not any((self.loaded, self.rejected, self.reported, self.built, self.frozen, self.published,
-                        self.problems))
+        return not any(
+            (self.loaded, self.rejected, self.reported, self.built, self.frozen, self.published, self.problems)
+        )
 
     def text(self) -> str:
-        waiting = (f"; {self.later} inbox files are dated after today and were not taken (a file arrives at its "
-                   "modification time; --today sets the day)") if self.later else ""
+        waiting = (
+            (
+                f"; {self.later} inbox files are dated after today and were not taken (a file arrives at its "
+                "modification time; --today sets the day)"
+            )
+            if self.later
+            else ""
+        )
         if self.nothing_done:
-            return ("nothing new: no files to load, no reports" + ("" if self.intake else
-                    ", releases or publications due") + waiting)
-        parts = [f"{len(self.loaded)} files loaded", f"{len(self.rejected)} rejected",
-                 f"{len(self.reported)} quality reports"]
-        parts += (["releases: at the next full run"] if self.intake else
-                  [f"releases built: {', '.join(self.built) or '-'}", f"frozen: {', '.join(self.frozen) or '-'}",
-                   f"published: {', '.join(self.published) or '-'}"])
+            return (
+                "nothing new: no files to load, no reports"
+                + ("" if self.intake else ", releases or publications due")
+                + waiting
+            )
+        parts = [
+            f"{len(self.loaded)} files loaded",
+            f"{len(self.rejected)} rejected",
+            f"{len(self.reported)} quality reports",
+        ]
+        parts += (
+            ["releases: at the next full run"]
+            if self.intake
+            else [
+                f"releases built: {', '.join(self.built) or '-'}",
+                f"frozen: {', '.join(self.frozen) or '-'}",
+                f"published: {', '.join(self.published) or '-'}",
+            ]
+        )
         if self.warnings:
             parts.append(f"warnings: {len(self.warnings)} (see the messages)")
         if self.problems:
@@ -116,7 +144,7 @@ class StepLog:
         self.echo = echo
 
     def write(self, message: str) -> None:
-        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         with open(self.path, "a", encoding="utf-8") as fh:
             fh.write(f"{stamp} {message}\n")
         if self.echo:
@@ -154,16 +182,19 @@ def received_at(path: Path) -> datetime:
     return modified_at(path.lstat().st_mtime)
 
 
-def refresh(warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str], None] | None = None,
-            intake: bool = False) -> Summary:
+def refresh(
+    warehouse: Warehouse, inbox: Path, today: date, echo: Callable[[str], None] | None = None, intake: bool = False
+) -> Summary:
     """One refresh run; raises RefreshLocked when another one is running. `intake`: only the new files' load and
     quality reports (the portal's prompt verdict); the releases wait for the next full run, which rebuilds those
     whose deliveries changed."""
     with refresh_lock(warehouse):
         log = StepLog(warehouse, echo)
         summary = Summary(intake=intake)
-        log.write(f"refresh started{' (intake: load and quality reports only)' if intake else ''}: inbox {inbox}, "
-                  f"today {today}")
+        log.write(
+            f"refresh started{' (intake: load and quality reports only)' if intake else ''}: inbox {inbox}, "
+            f"today {today}"
+        )
         try:
             with held_exclusively(warehouse.database):  # readers never break a run (loaders/warehouse.py)
                 _clean_staging(warehouse, log)
@@ -205,8 +236,12 @@ class SharedModels:
 def _load_inbox(warehouse: Warehouse, inbox: Path, today: date, log: StepLog, summary: Summary) -> None:
     rejected_dir = warehouse.home / "rejected"
     for other in inbox_entries(inbox)[1]:
-        _hold(log, summary, f"{shown(other.name)} in the inbox is not a regular file (a symbolic link, directory, "
-                            "FIFO or device): left alone, never followed; remove it")
+        _hold(
+            log,
+            summary,
+            f"{shown(other.name)} in the inbox is not a regular file (a symbolic link, directory, "
+            "FIFO or device): left alone, never followed; remove it",
+        )
     now, later = arrived(inbox, today)
     summary.later = len(later)
     for path in now:
@@ -245,9 +280,15 @@ def _quality_reports(warehouse: Warehouse, log: StepLog, summary: Summary, share
     if gaps:
         held = [lid for lid in todo if jaar_of(lid) in gaps]
         todo = [lid for lid in todo if jaar_of(lid) not in gaps]
-        _hold(log, summary, referentie.missing_message(
-            f"quality reports of {len(held)} deliveries ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}) "
-            "wait", gaps))
+        _hold(
+            log,
+            summary,
+            referentie.missing_message(
+                f"quality reports of {len(held)} deliveries ({', '.join(held[:3])}{', ...' if len(held) > 3 else ''}) "
+                "wait",
+                gaps,
+            ),
+        )
     if todo:
         with log.step(f"quality reports for {len(todo)} deliveries"):
             shared.ensure()
@@ -255,9 +296,13 @@ def _quality_reports(warehouse: Warehouse, log: StepLog, summary: Summary, share
         summary.reported += todo
         for s in made:
             if s.not_run:
-                _hold(log, summary, f"quality report of {s.delivery}: rules {', '.join(s.not_run)} could not run "
-                                    f"(the message is in {s.folder / 'kwaliteitsrapport.json'}); the next run "
-                                    "makes the report again")
+                _hold(
+                    log,
+                    summary,
+                    f"quality report of {s.delivery}: rules {', '.join(s.not_run)} could not run "
+                    f"(the message is in {s.folder / 'kwaliteitsrapport.json'}); the next run "
+                    "makes the report again",
+                )
 
 
 def report_complete(folder: Path) -> bool:
@@ -291,8 +336,11 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary,
             built = build_releases(warehouse, todo, shared_built=True)
     # the freezes run two at a time in child processes, started now; each release is published here, in the order
     # of the calendar, once it and every release before it are frozen (a publication's series reads them)
-    freezing = [release.name for release, action in plans
-                if action == FREEZE and not isinstance(built.get(release.name), ReleaseError)]
+    freezing = [
+        release.name
+        for release, action in plans
+        if action == FREEZE and not isinstance(built.get(release.name), ReleaseError)
+    ]
     started = time.monotonic()
     # due releases this run could not freeze: every later release's publication waits for them, as its series
     # would otherwise lack them, and a publication never changes
@@ -308,8 +356,10 @@ def _releases(warehouse: Warehouse, today: date, log: StepLog, summary: Summary,
                 if action == FREEZE and not (releases_dir(warehouse) / release.name / MANIFEST).exists():
                     unfrozen.append(release.name)
     if freezing:
-        log.write(f"releases frozen and exported ({freezes.workers} at a time) and published: {', '.join(freezing)} "
-                  f"({time.monotonic() - started:.1f}s)")
+        log.write(
+            f"releases frozen and exported ({freezes.workers} at a time) and published: {', '.join(freezing)} "
+            f"({time.monotonic() - started:.1f}s)"
+        )
     _record_freezes(warehouse, log)
 
 
@@ -354,14 +404,26 @@ def _plan(warehouse: Warehouse, release, today: date, log: StepLog, summary: Sum
     if release.peildatum < today:
         return FREEZE
     last = last_build(warehouse, name)
-    if (last and last["volledig"] and last["leveringen"] == [lid for lid, _, _ in used]
-            and last["peildatum"] == str(release.peildatum)):
+    if (
+        last
+        and last["volledig"]
+        and last["leveringen"] == [lid for lid, _, _ in used]
+        and last["peildatum"] == str(release.peildatum)
+    ):
         return None  # built whole from exactly these deliveries already (a failed or partial build is built again)
     return BUILD
 
 
-def _act(warehouse: Warehouse, release, action: str, built, freezes: FreezeRuns, unfrozen: list[str],
-         log: StepLog, summary: Summary) -> None:
+def _act(
+    warehouse: Warehouse,
+    release,
+    action: str,
+    built,
+    freezes: FreezeRuns,
+    unfrozen: list[str],
+    log: StepLog,
+    summary: Summary,
+) -> None:
     """Do what `_plan` said, with the release's build (a BuildResult or the ReleaseError that holds it back); a
     FREEZE's freeze is in `freezes`. Nothing is published while a release before it is `unfrozen`."""
     name = release.name
@@ -374,8 +436,10 @@ def _act(warehouse: Warehouse, release, action: str, built, freezes: FreezeRuns,
         _publish(warehouse, name, target, log, summary)
     elif action == FREEZE:
         result = freezes.result(name)
-        log.write(f"release {name}: frozen and exported in {result.seconds:.1f} s (a child process, peak "
-                  f"{result.peak_mb:.0f} MB)")
+        log.write(
+            f"release {name}: frozen and exported in {result.seconds:.1f} s (a child process, peak "
+            f"{result.peak_mb:.0f} MB)"
+        )
         if result.repaired:
             _hold(log, summary, f"release {name}: {result.repaired}")
         summary.frozen.append(name)
@@ -391,9 +455,11 @@ def _act(warehouse: Warehouse, release, action: str, built, freezes: FreezeRuns,
 
 
 def _waits_for(unfrozen: list[str]) -> str:
-    return (f"not published: it waits for {', '.join(unfrozen)}, before it in the calendar and not frozen in this "
-            "run (see above), as a publication's series reads the releases before it; the next refresh publishes "
-            "it after them")
+    return (
+        f"not published: it waits for {', '.join(unfrozen)}, before it in the calendar and not frozen in this "
+        "run (see above), as a publication's series reads the releases before it; the next refresh publishes "
+        "it after them"
+    )
 
 
 def _clean_staging(warehouse: Warehouse, log: StepLog) -> None:
@@ -414,11 +480,12 @@ def _report_completeness(log: StepLog, summary: Summary, name: str, manifest: di
         if not entry["ontbrekend"]:
             log.write(f"release {name}: {completeness_text(entry)}")
         else:
-            shown = ("Their figures and Nederland's are" if entry["geleverd"]
-                     else "Every figure of the half-year is")
-            message = (f"warning: release {name} was frozen incomplete: {completeness_text(entry)}. {shown} "
-                       "published as missing (.); ask the missing organisations for their delivery: a later one "
-                       f"goes into the next version of {name[:4]}")
+            shown = "Their figures and Nederland's are" if entry["geleverd"] else "Every figure of the half-year is"
+            message = (
+                f"warning: release {name} was frozen incomplete: {completeness_text(entry)}. {shown} "
+                "published as missing (.); ask the missing organisations for their delivery: a later one "
+                f"goes into the next version of {name[:4]}"
+            )
             summary.warnings.append(message)
             if not entry["geleverd"]:
                 summary.leeg.append(f"{name} {entry['periode']}")
@@ -430,8 +497,9 @@ def _hold(log: StepLog, summary: Summary, message: str) -> None:
     log.write(message)
 
 
-def _publish(warehouse: Warehouse, name: str, target: Path, log: StepLog, summary: Summary,
-             just_frozen: bool = False) -> None:
+def _publish(
+    warehouse: Warehouse, name: str, target: Path, log: StepLog, summary: Summary, just_frozen: bool = False
+) -> None:
     """Publish a frozen release from its tables, into a folder that appears whole or not at all. A release frozen
     in an earlier run is checked against its manifest whole first; one this run just froze (`just_frozen`: its
     manifest was made from these files seconds ago) only in the two files the publication reads."""
@@ -445,4 +513,3 @@ def _publish(warehouse: Warehouse, name: str, target: Path, log: StepLog, summar
         staging.rename(target)
         share(target.parent)
     summary.published.append(name)
-

@@ -16,18 +16,24 @@ import os
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
-from loaders import anchor, exposures, faults, kalender, referentie
-from loaders import release_files, schema
+from loaders import anchor, exposures, faults, kalender, referentie, release_files, schema
 from loaders.codebook import write_codebook
 from loaders.dbt_run import BuildError, Run, run_dbt, run_dbt_each
 from loaders.kalender import Release
-from loaders.pseudonym import (PSEUDONYM, RELEASE, PseudonymKeyError, check_fingerprints, fingerprint, release_key,
-                               resolve_key)
+from loaders.pseudonym import (
+    PSEUDONYM,
+    RELEASE,
+    PseudonymKeyError,
+    check_fingerprints,
+    fingerprint,
+    release_key,
+    resolve_key,
+)
 from loaders.sql import relation_exists, sql_text
 from loaders.warehouse import RAW_SCHEMA, Warehouse, share
 
@@ -77,14 +83,15 @@ def _selection(warehouse: Warehouse, release: Release, peildatum: date) -> list[
         return con.execute(
             f"""select levering_id, checksum_sha256, ontvangen_op, verslagperiode, vt_code
                 from {exposures.GELDIGE_LEVERINGEN} as l
-                where list_contains(?, verslagperiode) and {exposures.valid_on('l', '?::date')}
+                where list_contains(?, verslagperiode) and {exposures.valid_on("l", "?::date")}
                 order by levering_id""",
             [list(release.perioden), peildatum, peildatum],
         ).fetchall()
 
 
-def completeness(warehouse: Warehouse, release: Release, peildatum: date,
-                 selection: list[tuple] | None = None) -> list[dict]:
+def completeness(
+    warehouse: Warehouse, release: Release, peildatum: date, selection: list[tuple] | None = None
+) -> list[dict]:
     """Per half-year of the release, the organisations of its year's VT-regio list and those without a delivery
     valid on `peildatum` (what a build would select today): [{periode, organisaties, geleverd, ontbrekend:
     [{vt_code, vt_naam}]}]. `organisaties` is None for a year without a VT-regio list. `selection`: the rows of
@@ -101,10 +108,16 @@ def completeness(warehouse: Warehouse, release: Release, peildatum: date,
     out = []
     for periode in release.perioden:
         lijst = regios.get(int(periode[:4])) or {}
-        out.append({"periode": periode, "organisaties": len(lijst) or None,
-                    "geleverd": len({vt for p, vt in used if p == periode}),
-                    "ontbrekend": [{"vt_code": vt, "vt_naam": naam} for vt, naam in lijst.items()
-                                   if (periode, vt) not in used]})
+        out.append(
+            {
+                "periode": periode,
+                "organisaties": len(lijst) or None,
+                "geleverd": len({vt for p, vt in used if p == periode}),
+                "ontbrekend": [
+                    {"vt_code": vt, "vt_naam": naam} for vt, naam in lijst.items() if (periode, vt) not in used
+                ],
+            }
+        )
     return out
 
 
@@ -114,8 +127,9 @@ def built_completeness(warehouse: Warehouse, name: str) -> list[dict]:
         rows = con.execute(
             f"""select verslagperiode, count(*), count(*) filter (where volledig),
                        list({{'vt_code': vt_code, 'vt_naam': vt_naam}} order by vt_code) filter (where not volledig)
-                from "{exposures.publicatie('kerncijfers', name)}" where vt_code <> 'NL'
-                group by verslagperiode order by verslagperiode""").fetchall()
+                from "{exposures.publicatie("kerncijfers", name)}" where vt_code <> 'NL'
+                group by verslagperiode order by verslagperiode"""
+        ).fetchall()
     return [{"periode": p, "organisaties": n, "geleverd": k, "ontbrekend": missing or []} for p, n, k, missing in rows]
 
 
@@ -127,12 +141,15 @@ def completeness_text(entry: dict) -> str:
     if missing and len(missing) == entry["organisaties"]:
         return f"{entry['periode']}: none of the {entry['organisaties']} organisations delivered"
     names = ", ".join(f"{m['vt_code']} {m['vt_naam']}" for m in missing[:6]) + (", ..." if len(missing) > 6 else "")
-    return (f"{entry['periode']}: {entry['organisaties'] - len(missing)} of {entry['organisaties']} organisations "
-            f"delivered" + (f" (missing: {names})" if missing else ""))
+    return (
+        f"{entry['periode']}: {entry['organisaties'] - len(missing)} of {entry['organisaties']} organisations "
+        f"delivered" + (f" (missing: {names})" if missing else "")
+    )
 
 
-def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None, echo: bool = False,
-                  shared_built: bool = False) -> BuildResult:
+def build_release(
+    warehouse: Warehouse, name: str, peildatum: date | None = None, echo: bool = False, shared_built: bool = False
+) -> BuildResult:
     """Run dbt (seeds, models, tests) for one release as of its peildatum. dbt's own guard (macros/guard_release.sql)
     stops a release without deliveries or reference data before any model is built; its message is the error.
     `shared_built`: the caller ran SHARED_BUILD since the last load (the refresh does), so the shared models and
@@ -143,16 +160,23 @@ def build_release(warehouse: Warehouse, name: str, peildatum: date | None = None
     return outcome
 
 
-def build_releases(warehouse: Warehouse, names: list[str], peildatum: date | None = None, echo: bool = False,
-                   shared_built: bool = False) -> dict[str, BuildResult | ReleaseError]:
+def build_releases(
+    warehouse: Warehouse,
+    names: list[str],
+    peildatum: date | None = None,
+    echo: bool = False,
+    shared_built: bool = False,
+) -> dict[str, BuildResult | ReleaseError]:
     """Build several releases, each as `build_release` does, in one dbt process (one start-up for all of them;
     each release still in its own schema and its own dbt run, recorded in meta.builds). Per release its
     BuildResult, or the ReleaseError that holds back that release only. A missing key raises: it holds back
     every release."""
     releases = {name: get_release(name) for name in names}
     if resolve_key(warehouse.home) is None:  # an operating condition (exit 2), before dbt starts
-        raise PseudonymKeyError("no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
-                                "identificatienummers need it")
+        raise PseudonymKeyError(
+            "no pseudonymisation key (VT_PSEUDONYM_KEY or $VT_HOME/pseudonym.key): the coded "
+            "identificatienummers need it"
+        )
     keys = {PSEUDONYM: resolve_key(warehouse.home), RELEASE: release_key(warehouse.home)}  # (its absence too)
     with warehouse.connect() as con:  # a key other than the warehouse's own is refused before dbt starts
         check_fingerprints(con, keys, warehouse.home)
@@ -162,9 +186,16 @@ def build_releases(warehouse: Warehouse, names: list[str], peildatum: date | Non
             out[name] = ReleaseError(message)
     todo = [name for name in names if name not in out]
     shared = ["--exclude", *exposures.SHARED_NODES] if shared_built else []
-    outcomes = run_dbt_each(warehouse, ["build", "--exclude-resource-type", "unit_test", *shared],
-                            [Run(name, peildatum.isoformat() if peildatum else None) for name in todo],
-                            echo) if todo else []
+    outcomes = (
+        run_dbt_each(
+            warehouse,
+            ["build", "--exclude-resource-type", "unit_test", *shared],
+            [Run(name, peildatum.isoformat() if peildatum else None) for name in todo],
+            echo,
+        )
+        if todo
+        else []
+    )
     for name, outcome in zip(todo, outcomes):
         out[name] = outcome if isinstance(outcome, ReleaseError) else recorded_build(warehouse, releases[name])
     return {name: out[name] for name in names}
@@ -174,8 +205,9 @@ def recorded_build(warehouse: Warehouse, release: Release) -> BuildResult | Rele
     """The release's last build as a BuildResult (from meta.builds), or a ReleaseError: none is complete."""
     last = last_build(warehouse, release.name)
     if last is None or not last["volledig"]:
-        return ReleaseError(f"release {release.name}: dbt finished, but recorded no complete build in "
-                            f"{exposures.BUILDS}")
+        return ReleaseError(
+            f"release {release.name}: dbt finished, but recorded no complete build in {exposures.BUILDS}"
+        )
     used = [(d["levering_id"], d["checksum_sha256"], d["ontvangen_op"]) for d in last["deliveries"]]
     return BuildResult(release, date.fromisoformat(last["peildatum"]), used, last)
 
@@ -192,13 +224,23 @@ def last_build(warehouse: Warehouse, name: str) -> dict | None:
         row = con.execute(
             f"""select invocation_id, opdracht, cast(peildatum as varchar), leveringen, volledig, versies,
                        strftime(gestart_op, '%Y-%m-%dT%H:%M:%SZ'), strftime(beeindigd_op, '%Y-%m-%dT%H:%M:%SZ')
-                from {exposures.BUILDS} where release = ? order by beeindigd_op desc limit 1""", [name]).fetchone()
+                from {exposures.BUILDS} where release = ? order by beeindigd_op desc limit 1""",
+            [name],
+        ).fetchone()
     if row is None:
         return None
     deliveries = row[3] or []
-    return {"invocation_id": row[0], "opdracht": row[1], "peildatum": row[2],
-            "leveringen": [d["levering_id"] for d in deliveries], "deliveries": deliveries, "volledig": row[4],
-            "versies": json.loads(row[5]) if row[5] else {}, "gestart_op": row[6], "gebouwd_op": row[7]}
+    return {
+        "invocation_id": row[0],
+        "opdracht": row[1],
+        "peildatum": row[2],
+        "leveringen": [d["levering_id"] for d in deliveries],
+        "deliveries": deliveries,
+        "volledig": row[4],
+        "versies": json.loads(row[5]) if row[5] else {},
+        "gestart_op": row[6],
+        "gebouwd_op": row[7],
+    }
 
 
 def require_current_build(warehouse: Warehouse, release: Release) -> dict:
@@ -215,12 +257,16 @@ def require_current_build(warehouse: Warehouse, release: Release) -> dict:
     if last["peildatum"] != release.peildatum.isoformat():
         problems.append(f"it was built as of {last['peildatum']}, the calendar's peildatum is {release.peildatum}")
     if built != now:
-        problems.append(f"it read {len(built)} deliveries, the warehouse selects {len(now)} now "
-                        f"({len(set(now) - set(built))} new or changed)")
+        problems.append(
+            f"it read {len(built)} deliveries, the warehouse selects {len(now)} now "
+            f"({len(set(now) - set(built))} new or changed)"
+        )
     if problems:
-        raise ReleaseError(f"release {release.name} is not frozen: its last build (dbt invocation "
-                           f"{last['invocation_id']}, {last['gebouwd_op']}) is not of the current state: "
-                           f"{'; '.join(problems)}. Build it again (`vt build {release.name}`)")
+        raise ReleaseError(
+            f"release {release.name} is not frozen: its last build (dbt invocation "
+            f"{last['invocation_id']}, {last['gebouwd_op']}) is not of the current state: "
+            f"{'; '.join(problems)}. Build it again (`vt build {release.name}`)"
+        )
     return last
 
 
@@ -238,19 +284,28 @@ def release_status(warehouse: Warehouse, releases: list[Release]) -> list[dict]:
         except ReleaseError:  # frozen, but its manifest is damaged
             frozen, damaged = None, True
             note = "; ".join(filter(None, [note, "frozen, but its manifest cannot be read: run vt verify"]))
-        out.append({
-            "release": r.name, "perioden": list(r.perioden), "status": r.status,
-            "peildatum": r.peildatum.isoformat(), "toelichting": note,
-            "gebouwd_op": last["gebouwd_op"] if last else None,
-            "bevroren": frozen is not None or damaged,
-            "gepubliceerd": (warehouse.home / "publicatie" / r.name).is_dir(),
-            "leveringen": [lid for lid, _, _ in used],
-            # per half-year the organisations that delivered: as frozen, or as a build would select today
-            "volledigheid": (frozen or {}).get("volledigheid") or completeness(warehouse, r, r.peildatum, selection),
-            # deliveries a build today would take that the frozen release does not have (they go to the next version)
-            "niet_in_bevroren": sorted({lid for lid, _, _ in used}
-                                       - {d["levering_id"] for d in frozen["leveringen"]}) if frozen else [],
-        })
+        out.append(
+            {
+                "release": r.name,
+                "perioden": list(r.perioden),
+                "status": r.status,
+                "peildatum": r.peildatum.isoformat(),
+                "toelichting": note,
+                "gebouwd_op": last["gebouwd_op"] if last else None,
+                "bevroren": frozen is not None or damaged,
+                "gepubliceerd": (warehouse.home / "publicatie" / r.name).is_dir(),
+                "leveringen": [lid for lid, _, _ in used],
+                # per half-year the organisations that delivered: as frozen, or as a build would select today
+                "volledigheid": (frozen or {}).get("volledigheid")
+                or completeness(warehouse, r, r.peildatum, selection),
+                # deliveries a build today would take that the frozen release lacks (they go to the next version)
+                "niet_in_bevroren": sorted(
+                    {lid for lid, _, _ in used} - {d["levering_id"] for d in frozen["leveringen"]}
+                )
+                if frozen
+                else [],
+            }
+        )
     return out
 
 
@@ -264,8 +319,10 @@ def frozen_message(home: Path, name: str) -> str | None:
     folder = releases_dir(Warehouse(home)) / name
     if not (folder / MANIFEST).exists():
         return None
-    return (f"release {name} is frozen ({folder}): a frozen release is never rebuilt, its files are the release "
-            f"(`vt verify {name}` checks them); a correction goes into the next version")
+    return (
+        f"release {name} is frozen ({folder}): a frozen release is never rebuilt, its files are the release "
+        f"(`vt verify {name}` checks them); a correction goes into the next version"
+    )
 
 
 @dataclass
@@ -295,8 +352,9 @@ def frozen_manifest(warehouse: Warehouse, name: str) -> dict | None:
             raise ValueError("not a manifest")
         return manifest
     except (OSError, ValueError) as exc:
-        raise ReleaseError(f"release {name} is frozen but its manifest {path} cannot be read ({exc}); restore "
-                           "the folder from a backup") from None
+        raise ReleaseError(
+            f"release {name} is frozen but its manifest {path} cannot be read ({exc}); restore the folder from a backup"
+        ) from None
 
 
 def verify_release(folder: Path) -> list[str]:
@@ -323,9 +381,16 @@ def verify_release(folder: Path) -> list[str]:
         if how:
             problems.append(f"{name} differs from the manifest ({how})")
     # every other file is reported, a DuckDB write-ahead log first of all: opened, it changes what the file shows
-    problems += [f"{p.name} is not part of it" + (" (a DuckDB write-ahead log: opened, it changes what the "
-                                                  "database shows; remove it)" if p.name.endswith(".wal") else "")
-                 for p in sorted(folder.iterdir()) if p.name != MANIFEST and p.name not in files]
+    problems += [
+        f"{p.name} is not part of it"
+        + (
+            " (a DuckDB write-ahead log: opened, it changes what the database shows; remove it)"
+            if p.name.endswith(".wal")
+            else ""
+        )
+        for p in sorted(folder.iterdir())
+        if p.name != MANIFEST and p.name not in files
+    ]
     return problems
 
 
@@ -337,8 +402,11 @@ def difference(path: Path, entry: dict, same_bytes: bool = True) -> str | None:
     if "content_sha256" in entry:
         # the same bytes are the same content: the content (seconds a release) is read only to say what differs
         if not same_bytes or "sha256" not in entry:
-            return None if content_checksum(path, entry.get("content_versie", 1)) == entry["content_sha256"] \
+            return (
+                None
+                if content_checksum(path, entry.get("content_versie", 1)) == entry["content_sha256"]
                 else "its tables' content changed"
+            )
         if sha256_file(path) == entry["sha256"]:
             return None
         if content_checksum(path, entry.get("content_versie", 1)) != entry["content_sha256"]:
@@ -347,8 +415,9 @@ def difference(path: Path, entry: dict, same_bytes: bool = True) -> str | None:
     return None if sha256_file(path) == entry.get("sha256") else "sha256"
 
 
-def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_built: bool = False,
-                   built: BuildResult | None = None) -> FreezeResult:
+def freeze_release(
+    warehouse: Warehouse, name: str, echo: bool = False, shared_built: bool = False, built: BuildResult | None = None
+) -> FreezeResult:
     """Build the release, export it, and freeze it. A frozen release is never rebuilt: freezing it again checks
     its files against the manifest and that no delivery of its half-years has since been received by its
     peildatum (then nothing is done), and refuses otherwise. A release folder without a manifest (incomplete:
@@ -362,7 +431,7 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         return _frozen_again(warehouse, release, target, manifest)
     repaired = None
     if target.exists():
-        aside = releases_dir(warehouse) / ".onvolledig" / f"{name}.{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+        aside = releases_dir(warehouse) / ".onvolledig" / f"{name}.{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
         aside.parent.mkdir(parents=True, exist_ok=True)
         os.replace(target, aside)
         repaired = aside
@@ -387,16 +456,25 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         database, facts = release_files.analyst_database(staging, name, lists)
     except release_files.WidthError as exc:
         raise ReleaseError(f"release {name} is not frozen: {exc}") from None
-    described = [release_files.write_codelijsten_csv(staging, name, lists),
-                 *release_files.csvw_metadata(staging, name, facts), *release_files.spss_syntax(staging, name, facts),
-                 *release_files.stata_syntax(staging, name),
-                 *write_codebook(staging, built.release, facts, database, volledigheid)]
+    described = [
+        release_files.write_codelijsten_csv(staging, name, lists),
+        *release_files.csvw_metadata(staging, name, facts),
+        *release_files.spss_syntax(staging, name, facts),
+        *release_files.stata_syntax(staging, name),
+        *write_codebook(staging, built.release, facts, database, volledigheid),
+    ]
     files += export_publication_tables(warehouse, name, staging)
     files += [{"name": p.name, "sha256": sha256_file(p)} for p in described]
     # a DuckDB file is not the same bytes twice: its content (tables, rows, keys, comments, views) is what two
     # exports share; the frozen file's own bytes are checked too
-    files.append({"name": database.name, "content_sha256": content_checksum(database, CONTENT_VERSION),
-                  "content_versie": CONTENT_VERSION, "sha256": sha256_file(database)})
+    files.append(
+        {
+            "name": database.name,
+            "content_sha256": content_checksum(database, CONTENT_VERSION),
+            "content_versie": CONTENT_VERSION,
+            "sha256": sha256_file(database),
+        }
+    )
     manifest = {
         "release": name,
         "status": built.release.status,
@@ -406,8 +484,10 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
         # per half-year: the organisations of the year's VT-regio list, and those without a delivery
         "volledigheid": volledigheid,
         # the fingerprints of the keys that coded it (never the keys): a release made with another key is told apart
-        "sleutels": {PSEUDONYM: fingerprint(resolve_key(warehouse.home)),
-                     RELEASE: fingerprint(release_key(warehouse.home))},
+        "sleutels": {
+            PSEUDONYM: fingerprint(resolve_key(warehouse.home)),
+            RELEASE: fingerprint(release_key(warehouse.home)),
+        },
         "leveringen": [
             {"levering_id": lid, "checksum_sha256": checksum, "ontvangen_op": received.isoformat(sep=" ")}
             for lid, checksum, received in built.leveringen
@@ -425,7 +505,8 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
             f"it would hold now differs from what was frozen then ("
             f"{anchor.selection_change(earlier['leveringen'], [d[0] for d in built.leveringen])}): it is not "
             "frozen again. Restore "
-            f"{target} from a backup" + (f" (the folder found was moved to {repaired})" if repaired else ""))
+            f"{target} from a backup" + (f" (the folder found was moved to {repaired})" if repaired else "")
+        )
     (staging / MANIFEST).write_bytes(text.encode("utf-8"))
     anchor.record(warehouse.home, manifest, text.encode("utf-8"))  # before the folder exists: never a folder unrecorded
     share(staging, read_only=True)  # frozen files are read-only, readable by the share group
@@ -442,9 +523,11 @@ def freeze_release(warehouse: Warehouse, name: str, echo: bool = False, shared_b
 def _frozen_again(warehouse: Warehouse, release: Release, target: Path, manifest: dict) -> FreezeResult:
     problems = verify_release(target) + anchor.problems(warehouse.home, release.name, target)
     if problems:
-        raise ReleaseError(f"release {release.name} is frozen but its files differ from its manifest: "
-                           f"{'; '.join(problems)}. A frozen release is never rebuilt: restore {target} from a "
-                           "backup (`vt verify` checks it)")
+        raise ReleaseError(
+            f"release {release.name} is frozen but its files differ from its manifest: "
+            f"{'; '.join(problems)}. A frozen release is never rebuilt: restore {target} from a "
+            "backup (`vt verify` checks it)"
+        )
     now = selected_deliveries(warehouse, release, date.fromisoformat(manifest["peildatum"]))
     newer = sorted({lid for lid, _, _ in now} - {d["levering_id"] for d in manifest["leveringen"]})
     if newer:
@@ -462,8 +545,10 @@ def _compare_repaired(aside: Path, target: Path, files: list[dict]) -> str:
         old = aside / f["name"]
         if old.is_file():
             (differ if difference(old, f, same_bytes=False) else same).append(f["name"])
-    text = (f"the folder {target} had no manifest (incomplete): moved to {aside} and frozen anew; "
-            f"{len(same)} of the files found were identical to the new ones")
+    text = (
+        f"the folder {target} had no manifest (incomplete): moved to {aside} and frozen anew; "
+        f"{len(same)} of the files found were identical to the new ones"
+    )
     return text + (f", these differ: {', '.join(differ)}" if differ else "")
 
 
@@ -489,10 +574,13 @@ def export_publication_tables(warehouse: Warehouse, name: str, folder: Path) -> 
 
 
 def _export(con, table: str, folder: Path, formats: tuple[str, ...]) -> list[dict]:
-    columns = [c for (c,) in con.execute(
-        "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
-        [table],
-    ).fetchall()]
+    columns = [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
     if not columns:
         raise ReleaseError(f"table {table} was not built")
     order = ", ".join(f'"{c}"' for c in columns)
@@ -501,7 +589,7 @@ def _export(con, table: str, folder: Path, formats: tuple[str, ...]) -> list[dic
     for fmt in formats:
         options = {"parquet": "format parquet, compression zstd", "csv": "format csv, header true"}[fmt]
         path = folder / f"{table}.{fmt}"
-        con.execute(f"copy (select * from \"{table}\" order by {order}) to {sql_text(str(path))} ({options})")
+        con.execute(f'copy (select * from "{table}" order by {order}) to {sql_text(str(path))} ({options})')
         files.append({"name": path.name, "rows": rows, "sha256": sha256_file(path)})
     return files
 
@@ -519,21 +607,34 @@ def content_checksum(path: Path, version: int = CONTENT_VERSION) -> str:
     with duckdb.connect(str(path), read_only=True) as con:
         tables = [t for (t,) in con.execute("select table_name from duckdb_tables() order by 1").fetchall()]
         for table in tables:
-            cols = con.execute("select column_name, data_type from duckdb_columns() where table_name = ? "
-                               "order by column_index", [table]).fetchall()
+            cols = con.execute(
+                "select column_name, data_type from duckdb_columns() where table_name = ? order by column_index",
+                [table],
+            ).fetchall()
             h.update(repr((table, cols)).encode())
             if version >= 2:
-                h.update(repr(con.execute(
-                    """select (select comment from duckdb_tables() where table_name = $1),
+                h.update(
+                    repr(
+                        con.execute(
+                            """select (select comment from duckdb_tables() where table_name = $1),
                               (select list(comment order by column_index) from duckdb_columns() where table_name = $1),
                               (select list(constraint_text order by constraint_text) from duckdb_constraints()
-                               where table_name = $1)""", [table]).fetchone()).encode())
+                               where table_name = $1)""",
+                            [table],
+                        ).fetchone()
+                    ).encode()
+                )
             cursor = con.execute(f'select * from "{table}" order by all')
             while batch := cursor.fetchmany(50_000):
                 h.update("".join(map(repr, batch)).encode())  # the same bytes as one update per row, fewer calls
         if version >= 2:
-            h.update(repr(con.execute("select view_name, sql, comment from duckdb_views() where not internal "
-                                      "order by view_name").fetchall()).encode())
+            h.update(
+                repr(
+                    con.execute(
+                        "select view_name, sql, comment from duckdb_views() where not internal order by view_name"
+                    ).fetchall()
+                ).encode()
+            )
     return h.hexdigest()
 
 

@@ -40,6 +40,7 @@ def codelijst_table(name: str) -> str:
 class LinkFacts:
     """One link of one released table: how many records have no target (orphans), how many have empty link
     columns, and whether the DuckDB file declares it as a foreign key (only when every filled link is found)."""
+
     link: Link
     wezen: int
     leeg: int
@@ -53,6 +54,7 @@ class WidthError(Exception):
 @dataclass
 class ReleaseFacts:
     """What the release's files say about its tables, for the codebook."""
+
     rows: dict[str, int] = field(default_factory=dict)  # model -> records
     links: dict[str, list[LinkFacts]] = field(default_factory=dict)  # model -> its links
     widths: dict[tuple[str, str], int] = field(default_factory=dict)  # (model, column) -> longest value
@@ -87,10 +89,13 @@ def analyst_database(folder: Path, release: str, lists: dict[str, list[tuple[str
         for name, rows in lists.items():
             table = codelijst_table(name)
             con.execute(f'create table "{table}" (code varchar primary key, omschrijving varchar not null)')
-            con.execute(f'insert into "{table}" select unnest(?), unnest(?)',
-                        [[code for code, _ in rows], [text for _, text in rows]])
-            con.execute(f'comment on table "{table}" is '
-                        + sql_text(f"Codelijst {name}: de codes met hun omschrijving."))
+            con.execute(
+                f'insert into "{table}" select unnest(?), unnest(?)',
+                [[code for code, _ in rows], [text for _, text in rows]],
+            )
+            con.execute(
+                f'comment on table "{table}" is ' + sql_text(f"Codelijst {name}: de codes met hun omschrijving.")
+            )
             con.execute(f'comment on column "{table}".code is ' + sql_text("De code, zoals in de microdata."))
             con.execute(f'comment on column "{table}".omschrijving is ' + sql_text("De omschrijving van de code."))
         for t in creation_order():
@@ -103,22 +108,30 @@ def analyst_database(folder: Path, release: str, lists: dict[str, list[tuple[str
                 if lf.wezen == 0:
                     lf.declared = True
                     target = tables()[lf.link.to].name(release)
-                    constraints.append(f'foreign key ({_names(lf.link.columns)}) references "{target}" '
-                                       f"({_names(lf.link.to_columns)})")
+                    constraints.append(
+                        f'foreign key ({_names(lf.link.columns)}) references "{target}" ({_names(lf.link.to_columns)})'
+                    )
             con.execute(f'create table "{name}" ({", ".join(columns + constraints)})')
             # (the Parquet file is already in its fixed row order, and one thread keeps it)
-            con.execute(f'insert into "{name}" select {_names(c.name for c in t.columns)} from read_parquet(?)',
-                        [parquet])
+            con.execute(
+                f'insert into "{name}" select {_names(c.name for c in t.columns)} from read_parquet(?)', [parquet]
+            )
             text = [c.name for c in t.columns if c.data_type == "varchar"]
-            counted = con.execute(f'select count(*), {", ".join(f"coalesce(max(length({q})), 0)" for q in _quoted(text))} '
-                                  f'from "{name}"').fetchone()
+            counted = con.execute(
+                f'select count(*), {", ".join(f"coalesce(max(length({q})), 0)" for q in _quoted(text))} from "{name}"'
+            ).fetchone()
             facts.rows[t.model] = counted[0]
             facts.widths.update({(t.model, c): w for c, w in zip(text, counted[1:])})
-            wider = [f"{c.name} ({facts.widths[(t.model, c.name)]} > {c.breedte})" for c in t.columns
-                     if c.breedte and facts.widths.get((t.model, c.name), 0) > c.breedte]
+            wider = [
+                f"{c.name} ({facts.widths[(t.model, c.name)]} > {c.breedte})"
+                for c in t.columns
+                if c.breedte and facts.widths.get((t.model, c.name), 0) > c.breedte
+            ]
             if wider:  # (a defect of the models: the staging casts keep every code within its list)
-                raise WidthError(f"{name}: values wider than their declared width, which the SPSS, Stata and CSVW "
-                                 f"files would cut: {', '.join(wider)}")
+                raise WidthError(
+                    f"{name}: values wider than their declared width, which the SPSS, Stata and CSVW "
+                    f"files would cut: {', '.join(wider)}"
+                )
             con.execute(f'comment on table "{name}" is ' + sql_text(t.description))
             for c in t.columns:
                 con.execute(f'comment on column "{name}"."{c.name}" is ' + sql_text(c.description))
@@ -144,7 +157,9 @@ def _link_facts(con, t: Table, link: Link, folder: Path, release: str) -> LinkFa
         f"""select count(*) filter (where {filled} and not exists (
                      select 1 from read_parquet(?) as d where {on})),
                    count(*) filter (where not ({filled}))
-            from read_parquet(?) as s""", [target, source]).fetchone()
+            from read_parquet(?) as s""",
+        [target, source],
+    ).fetchone()
     return LinkFacts(link, wezen, leeg)
 
 
@@ -158,8 +173,10 @@ def _create_labels_view(con, t: Table, name: str, lists: dict) -> None:
             joins.append(f'left join "{codelijst_table(c.codelijst)}" as {alias} on {alias}.code = t."{c.name}"')
     view = labels_view(name)
     con.execute(f'create view "{view}" as select {", ".join(select)} from "{name}" as t {" ".join(joins)}')
-    con.execute(f'comment on view "{view}" is ' + sql_text(
-        f"{name} met naast elke gecodeerde variabele de omschrijving uit de codelijst (<variabele>_label)."))
+    con.execute(
+        f'comment on view "{view}" is '
+        + sql_text(f"{name} met naast elke gecodeerde variabele de omschrijving uit de codelijst (<variabele>_label).")
+    )
 
 
 def write_codelijsten_csv(folder: Path, release: str, lists: dict[str, list[tuple[str, str]]]) -> Path:
@@ -167,9 +184,14 @@ def write_codelijsten_csv(folder: Path, release: str, lists: dict[str, list[tupl
     path = folder / f"{CODELIJSTEN}_{release}.csv"
     with duckdb.connect() as con:
         con.execute("create table c (codelijst varchar, code varchar, omschrijving varchar)")
-        con.executemany("insert into c values (?, ?, ?)",  # a name never reaches a spreadsheet as a formula
-                        [(name, spreadsheet_cell(code), spreadsheet_cell(text)) for name, rows in lists.items()
-                         for code, text in rows])
+        con.executemany(
+            "insert into c values (?, ?, ?)",  # a name never reaches a spreadsheet as a formula
+            [
+                (name, spreadsheet_cell(code), spreadsheet_cell(text))
+                for name, rows in lists.items()
+                for code, text in rows
+            ],
+        )
         con.execute(f"copy (select * from c order by all) to {sql_text(str(path))} (format csv, header true)")
     return path
 
@@ -183,29 +205,61 @@ def csvw_metadata(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]
         name = t.name(release)
         columns = []
         for c in t.columns:
-            datatype = ({"base": "date", "format": "yyyyMMdd"} if c.is_date
-                        else {"varchar": "string", "boolean": "boolean", "integer": "integer"}[c.data_type])
+            datatype = (
+                {"base": "date", "format": "yyyyMMdd"}
+                if c.is_date
+                else {"varchar": "string", "boolean": "boolean", "integer": "integer"}[c.data_type]
+            )
             if c.breedte and not c.is_date:
                 datatype = {"base": "string", "maxLength": c.breedte}
-            columns.append({"name": c.name, "titles": c.name, "dc:description": c.description, "datatype": datatype,
-                            "required": c.name in t.key})
+            columns.append(
+                {
+                    "name": c.name,
+                    "titles": c.name,
+                    "dc:description": c.description,
+                    "datatype": datatype,
+                    "required": c.name in t.key,
+                }
+            )
         schema = {"columns": columns, "primaryKey": list(t.key)}
-        foreign = [{"columnReference": list(lf.link.columns),
-                    "reference": {"resource": f"{tables()[lf.link.to].name(release)}.csv",
-                                  "columnReference": list(lf.link.to_columns)}}
-                   for lf in facts.links[t.model] if lf.declared]
+        foreign = [
+            {
+                "columnReference": list(lf.link.columns),
+                "reference": {
+                    "resource": f"{tables()[lf.link.to].name(release)}.csv",
+                    "columnReference": list(lf.link.to_columns),
+                },
+            }
+            for lf in facts.links[t.model]
+            if lf.declared
+        ]
         if foreign:
             schema["foreignKeys"] = foreign
-        doc = {"@context": "http://www.w3.org/ns/csvw", "url": f"{name}.csv", "dc:title": name,
-               "dc:description": t.description, "dialect": {"header": True, "delimiter": ",", "encoding": "utf-8"},
-               "null": "", "tableSchema": schema}
+        doc = {
+            "@context": "http://www.w3.org/ns/csvw",
+            "url": f"{name}.csv",
+            "dc:title": name,
+            "dc:description": t.description,
+            "dialect": {"header": True, "delimiter": ",", "encoding": "utf-8"},
+            "null": "",
+            "tableSchema": schema,
+        }
         out.append(_write_json(folder / f"{name}.csv-metadata.json", doc))
-    codes = {"@context": "http://www.w3.org/ns/csvw", "url": f"{CODELIJSTEN}_{release}.csv",
-             "dc:title": f"{CODELIJSTEN}_{release}", "dc:description": "De codelijsten van de release.",
-             "dialect": {"header": True, "delimiter": ",", "encoding": "utf-8"}, "null": "",
-             "tableSchema": {"columns": [{"name": n, "titles": n, "datatype": "string", "required": True}
-                                         for n in ("codelijst", "code", "omschrijving")],
-                             "primaryKey": ["codelijst", "code"]}}
+    codes = {
+        "@context": "http://www.w3.org/ns/csvw",
+        "url": f"{CODELIJSTEN}_{release}.csv",
+        "dc:title": f"{CODELIJSTEN}_{release}",
+        "dc:description": "De codelijsten van de release.",
+        "dialect": {"header": True, "delimiter": ",", "encoding": "utf-8"},
+        "null": "",
+        "tableSchema": {
+            "columns": [
+                {"name": n, "titles": n, "datatype": "string", "required": True}
+                for n in ("codelijst", "code", "omschrijving")
+            ],
+            "primaryKey": ["codelijst", "code"],
+        },
+    }
     out.append(_write_json(folder / f"{CODELIJSTEN}_{release}.csv-metadata.json", codes))
     return out
 
@@ -235,21 +289,32 @@ def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
                 variables.append(f"  {c.name} F8.0")
             else:
                 variables.append(f"  {c.name} A{facts.width(t, c.name)}")
-        lines = [f"* {name}: {one_line(t.description)}", "* Leest de CSV-versie van de tabel; zet de map van de release als "
-                 "werkmap (CD) of pas het pad aan.", "* Ontbrekende waarden (leeg in de CSV) worden system-missing "
-                 "of een lege string.", "",
-                 "GET DATA /TYPE=TXT", f"  /FILE='{name}.csv'", "  /ENCODING='UTF8'", "  /DELIMITERS=','",
-                 "  /QUALIFIER='\"'", "  /ARRANGEMENT=DELIMITED", "  /FIRSTCASE=2", "  /VARIABLES=",
-                 *variables, "."]
+        lines = [
+            f"* {name}: {one_line(t.description)}",
+            "* Leest de CSV-versie van de tabel; zet de map van de release als werkmap (CD) of pas het pad aan.",
+            "* Ontbrekende waarden (leeg in de CSV) worden system-missing of een lege string.",
+            "",
+            "GET DATA /TYPE=TXT",
+            f"  /FILE='{name}.csv'",
+            "  /ENCODING='UTF8'",
+            "  /DELIMITERS=','",
+            "  /QUALIFIER='\"'",
+            "  /ARRANGEMENT=DELIMITED",
+            "  /FIRSTCASE=2",
+            "  /VARIABLES=",
+            *variables,
+            ".",
+        ]
         for flag in flags:
             lines.append(f"RECODE {flag}_t ('true'=1) ('false'=0) (ELSE=SYSMIS) INTO {flag}.")
         if flags:
-            lines += [f"FORMATS {_wrapped(flags)} (F1.0).",
-                      f"VALUE LABELS {_wrapped(flags)} 0 'nee' 1 'ja'."]
+            lines += [f"FORMATS {_wrapped(flags)} (F1.0).", f"VALUE LABELS {_wrapped(flags)} 0 'nee' 1 'ja'."]
         dates = [c.name for c in t.columns if c.is_date]
         for d in dates:  # beside the A8 text (as CBS), an SPSS date: <naam>_d
-            lines.append(f"COMPUTE {d}_d = DATE.DMY(NUMBER(SUBSTR({d}, 7, 2), F2.0), NUMBER(SUBSTR({d}, 5, 2), F2.0), "
-                         f"NUMBER(SUBSTR({d}, 1, 4), F4.0)).")
+            lines.append(
+                f"COMPUTE {d}_d = DATE.DMY(NUMBER(SUBSTR({d}, 7, 2), F2.0), NUMBER(SUBSTR({d}, 5, 2), F2.0), "
+                f"NUMBER(SUBSTR({d}, 1, 4), F4.0))."
+            )
         if dates:
             lines.append(f"FORMATS {_wrapped([f'{d}_d' for d in dates])} (EDATE10).")
         if flags or dates:  # the variables in the table's order, each date beside its text
@@ -263,8 +328,9 @@ def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
         lines[-1] += "."
         for c in t.columns:
             if c.codelijst in facts.lists:
-                pairs = [f"  {_spss_text(code, 120)} {_spss_text(text, 120)}"
-                         for code, text in facts.lists[c.codelijst]]
+                pairs = [
+                    f"  {_spss_text(code, 120)} {_spss_text(text, 120)}" for code, text in facts.lists[c.codelijst]
+                ]
                 lines += [f"VALUE LABELS {c.name}", *pairs]  # one pair per line: syntax lines stay short
                 lines[-1] += "."
         lines += ["EXECUTE.", f"* SAVE OUTFILE='{name}.sav'.", ""]
@@ -275,7 +341,7 @@ def spss_syntax(folder: Path, release: str, facts: ReleaseFacts) -> list[Path]:
 
 
 def _wrapped(names: list[str], per_line: int = 5) -> str:
-    return "\n  ".join(" ".join(names[i:i + per_line]) for i in range(0, len(names), per_line))
+    return "\n  ".join(" ".join(names[i : i + per_line]) for i in range(0, len(names), per_line))
 
 
 def stata_syntax(folder: Path, release: str) -> list[Path]:
@@ -285,22 +351,31 @@ def stata_syntax(folder: Path, release: str) -> list[Path]:
     out = []
     for t in tables().values():
         name = t.name(release)
-        lines = [f"* {name}: {one_line(t.description[:200])}", "* Ontbrekende waarden (leeg in de CSV) worden missing.",
-                 f'import delimited using "{name}.csv", varnames(1) stringcols(_all) encoding("utf-8") clear']
+        lines = [
+            f"* {name}: {one_line(t.description[:200])}",
+            "* Ontbrekende waarden (leeg in de CSV) worden missing.",
+            f'import delimited using "{name}.csv", varnames(1) stringcols(_all) encoding("utf-8") clear',
+        ]
         for c in t.columns:
             if c.breedte:  # the declared width, whatever this release's longest value (a code keeps its digits)
                 lines.append(f"recast str{c.breedte} {c.name}")
             if c.data_type == "boolean":
-                lines += [f'replace {c.name} = cond({c.name} == "true", "1", cond({c.name} == "false", "0", ""))',
-                          f"destring {c.name}, replace"]
+                lines += [
+                    f'replace {c.name} = cond({c.name} == "true", "1", cond({c.name} == "false", "0", ""))',
+                    f"destring {c.name}, replace",
+                ]
             elif c.data_type == "integer":
                 lines.append(f"destring {c.name}, replace")
         for c in t.columns:
             lines.append(f'label variable {c.name} "{stata_text(c.description, STATA_LABEL_MAX)}"')
         for c in t.columns:  # beside the JJJJMMDD text (as CBS), a Stata date: <naam>_d
             if c.is_date:
-                lines += [f'generate {c.name}_d = date({c.name}, "YMD")', f"format {c.name}_d %td",
-                          f"order {c.name}_d, after({c.name})", f'label variable {c.name}_d "{c.name} als datum"']
+                lines += [
+                    f'generate {c.name}_d = date({c.name}, "YMD")',
+                    f"format {c.name}_d %td",
+                    f"order {c.name}_d, after({c.name})",
+                    f'label variable {c.name}_d "{c.name} als datum"',
+                ]
         lines.append("")
         path = folder / f"{name}.do"
         path.write_text("\n".join(lines), encoding="utf-8")

@@ -70,8 +70,11 @@ class Table:
 
 @cache
 def doc_blocks() -> dict[str, str]:
-    return {name: " ".join(text.split()) for path in (DOCS, FLAG_DOCS)
-            for name, text in DOC_BLOCK.findall(path.read_text(encoding="utf-8"))}
+    return {
+        name: " ".join(text.split())
+        for path in (DOCS, FLAG_DOCS)
+        for name, text in DOC_BLOCK.findall(path.read_text(encoding="utf-8"))
+    }
 
 
 def resolve(text: str) -> str:
@@ -84,8 +87,10 @@ def field_codelijst(entity: str, column: str) -> str | None:
     """The code list of the delivered field a released column is made from (duur_gaaf of advies: AD.duur)."""
     for rt in layouts().raw.data_types:
         if rt.entiteit == entity:
-            return next((f.codelijst for f in rt.fields if f.name == column.removesuffix("_gaaf")
-                         and column.endswith("_gaaf")), None)
+            return next(
+                (f.codelijst for f in rt.fields if f.name == column.removesuffix("_gaaf") and column.endswith("_gaaf")),
+                None,
+            )
     return None
 
 
@@ -96,8 +101,7 @@ NAMED_WIDTHS = {"verslagperiode": 6}
 DATE_WIDTH = 8
 
 
-def declared_width(name: str, data_type: str, codelijst: str | None, formaat: str | None,
-                   meta: dict) -> int | None:
+def declared_width(name: str, data_type: str, codelijst: str | None, formaat: str | None, meta: dict) -> int | None:
     """A text column's width, from one home each: its code list (the longest code), its date format, the
     coded identifiers' and half-year's fixed widths, or the YAML's meta.breedte. None: not text, or nothing
     declares it (a test fails then)."""
@@ -131,12 +135,20 @@ def tables() -> dict[str, Table]:
         for c in m["columns"]:
             cmeta = c.get("meta") or {}
             codelijst = cmeta.get("codelijst") or field_codelijst(entity, c["name"])
-            columns.append(Column(c["name"], c["data_type"], resolve(c.get("description", "")), codelijst,
-                                  cmeta.get("formaat"),
-                                  declared_width(c["name"], c["data_type"], codelijst, cmeta.get("formaat"), cmeta)))
+            columns.append(
+                Column(
+                    c["name"],
+                    c["data_type"],
+                    resolve(c.get("description", "")),
+                    codelijst,
+                    cmeta.get("formaat"),
+                    declared_width(c["name"], c["data_type"], codelijst, cmeta.get("formaat"), cmeta),
+                )
+            )
         columns = tuple(columns)
-        out[name] = Table(name, resolve(m.get("description", "")), columns, tuple(meta.get("sleutel", [])),
-                          tuple(links))
+        out[name] = Table(
+            name, resolve(m.get("description", "")), columns, tuple(meta.get("sleutel", [])), tuple(links)
+        )
     return out
 
 

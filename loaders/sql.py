@@ -14,5 +14,9 @@ def sql_text(value: str) -> str:
 def relation_exists(con: duckdb.DuckDBPyConnection, relation: str) -> bool:
     """Whether the table or view `schema.name` (or `name`, in main) exists."""
     schema, name = relation.split(".") if "." in relation else ("main", relation)
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, name]).fetchone()[0] > 0
+    return (
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+        ).fetchone()[0]
+        > 0
+    )

@@ -18,7 +18,6 @@ from loaders import referentie
 from loaders.layout import Layout, layouts
 from loaders.pseudonym import BSN_FIELD
 
-
 HOME_ENV, DATABASE_ENV = "VT_HOME", "VT_DATABASE"
 DEFAULT_HOME = "warehouse"
 DATABASE_FILE = "vt.duckdb"
@@ -181,10 +180,14 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
         )"""
     )
     # a warehouse made before a layout version existed: add its columns (NULL in the older rows)
-    have = set(con.execute("select table_name, column_name from information_schema.columns where table_schema = ?",
-                           [RAW_SCHEMA]).fetchall())
-    for table, column, kind in [("leveringen", f"aantal_{rt.code.lower()}", "integer default 0")
-                                for rt in layout.data_types]:
+    have = set(
+        con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = ?", [RAW_SCHEMA]
+        ).fetchall()
+    )
+    for table, column, kind in [
+        ("leveringen", f"aantal_{rt.code.lower()}", "integer default 0") for rt in layout.data_types
+    ]:
         if (table, column) not in have:
             con.execute(f"alter table {RAW_SCHEMA}.{table} add column {column} {kind}")
 
@@ -206,8 +209,10 @@ def memory_setting(variable: str) -> str:
         with duckdb.connect() as con:
             con.execute("set memory_limit = ?", [value])
     except duckdb.Error:
-        raise SettingError(f"{variable}={value!r} is not a memory size: give one such as 1GB or 512MB, or unset it "
-                           f"(default {MEMORY_DEFAULTS[variable]})") from None
+        raise SettingError(
+            f"{variable}={value!r} is not a memory size: give one such as 1GB or 512MB, or unset it "
+            f"(default {MEMORY_DEFAULTS[variable]})"
+        ) from None
     return value
 
 
@@ -286,8 +291,10 @@ def hold_for_reading(database: Path) -> int | None:
     except BlockingIOError:
         holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
         os.close(fd)
-        raise WarehouseBusy(f"the warehouse {database} is being refreshed (vt refresh, pid {holder}): nothing done; "
-                            "run again when the refresh is done") from None
+        raise WarehouseBusy(
+            f"the warehouse {database} is being refreshed (vt refresh, pid {holder}): nothing done; "
+            "run again when the refresh is done"
+        ) from None
     return fd
 
 
@@ -310,9 +317,11 @@ def held_exclusively(database: Path):
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise WarehouseBusy(f"the warehouse {database} is being read (vt releases, vt quality, ...) for "
-                                        f"more than {wait} s (${LOCK_WAIT_ENV}): the refresh did nothing; the next "
-                                        "run tries again") from None
+                    raise WarehouseBusy(
+                        f"the warehouse {database} is being read (vt releases, vt quality, ...) for "
+                        f"more than {wait} s (${LOCK_WAIT_ENV}): the refresh did nothing; the next "
+                        "run tries again"
+                    ) from None
                 time.sleep(0.2)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -353,8 +362,7 @@ class _Reader:
 def open_reader(database: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse that spills into a folder of its own (see spill_folder)."""
     folder = spill_folder(database)
-    return duckdb.connect(str(database), read_only=True,
-                          config={"temp_directory": str(folder)} if folder else {})
+    return duckdb.connect(str(database), read_only=True, config={"temp_directory": str(folder)} if folder else {})
 
 
 def database_path(con: duckdb.DuckDBPyConnection) -> Path:
@@ -400,16 +408,21 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
     definition changed (a new layout version's columns, or a warehouse moved to another folder)."""
     raw = raw_dir(database_path(con))
     raw.mkdir(mode=0o700, exist_ok=True)
-    kinds = dict(con.execute("select table_name, table_type from information_schema.tables where table_schema = ?",
-                             [RAW_SCHEMA]).fetchall())
+    kinds = dict(
+        con.execute(
+            "select table_name, table_type from information_schema.tables where table_schema = ?", [RAW_SCHEMA]
+        ).fetchall()
+    )
     if any(kinds.get(entiteit) == "BASE TABLE" for entiteit in columns):
         _move_tables_to_parquet(con, raw, [e for e in columns if kinds.get(e) == "BASE TABLE"])
-    comments = dict(con.execute("select view_name, comment from duckdb_views() where schema_name = ?",
-                                [RAW_SCHEMA]).fetchall())
+    comments = dict(
+        con.execute("select view_name, comment from duckdb_views() where schema_name = ?", [RAW_SCHEMA]).fetchall()
+    )
     for entiteit, cols in columns.items():
         # only registered deliveries: a folder whose register row a kill prevented is never read
-        plain, by_name = (f"select {', '.join(cols)} from {_registered_files(raw, entiteit, by_name)}"
-                          for by_name in (False, True))
+        plain, by_name = (
+            f"select {', '.join(cols)} from {_registered_files(raw, entiteit, by_name)}" for by_name in (False, True)
+        )
         current = comments.get(entiteit)
         if current == plain:
             continue
@@ -432,11 +445,14 @@ def create_raw_views(con: duckdb.DuckDBPyConnection, columns: dict[str, list[str
 
 def _schemas_differ(con: duckdb.DuckDBPyConnection, raw: Path, entiteit: str, empty: Path) -> bool:
     """Whether any file of the entity has other columns (names, order or types) than `empty`."""
-    schema = ("select file_name, list(name || ' ' || type order by column_id) as columns "
-              "from parquet_schema({}) where type is not null group by file_name")
+    schema = (
+        "select file_name, list(name || ' ' || type order by column_id) as columns "
+        "from parquet_schema({}) where type is not null group by file_name"
+    )
     (differ,) = con.execute(
         f"select count(*) from ({schema.format(quoted(raw / '*' / f'{entiteit}-*.parquet'))}) as f "
-        f"where f.columns is distinct from (select columns from ({schema.format(quoted(empty))}))").fetchone()
+        f"where f.columns is distinct from (select columns from ({schema.format(quoted(empty))}))"
+    ).fetchone()
     return differ > 0
 
 
@@ -444,9 +460,11 @@ def _registered_files(raw: Path, entiteit: str, by_name: bool = True) -> str:
     """The records of an entity in the files of the registered deliveries (a FROM clause); `by_name`: files with
     other columns than the first are matched by column name."""
     pattern = raw / "*" / f"{entiteit}-*.parquet"
-    return (f"read_parquet({quoted(pattern)}, hive_partitioning = true, hive_types = {{'levering_id': 'varchar'}}"
-            f"{', union_by_name = true' * by_name}) "
-            f"where levering_id in (select levering_id from {RAW_SCHEMA}.leveringen)")
+    return (
+        f"read_parquet({quoted(pattern)}, hive_partitioning = true, hive_types = {{'levering_id': 'varchar'}}"
+        f"{', union_by_name = true' * by_name}) "
+        f"where levering_id in (select levering_id from {RAW_SCHEMA}.leveringen)"
+    )
 
 
 def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: list[str]) -> None:
@@ -457,10 +475,18 @@ def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: l
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, mode=0o700)
     for table in tables:
-        cols = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = ? "
-                                          "and table_name = ? order by ordinal_position", [RAW_SCHEMA, table]).fetchall()]
-        source = (f"(select * from {RAW_SCHEMA}.{table} where levering_id in "
-                  f"(select levering_id from {RAW_SCHEMA}.leveringen))")
+        cols = [
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_schema = ? "
+                "and table_name = ? order by ordinal_position",
+                [RAW_SCHEMA, table],
+            ).fetchall()
+        ]
+        source = (
+            f"(select * from {RAW_SCHEMA}.{table} where levering_id in "
+            f"(select levering_id from {RAW_SCHEMA}.leveringen))"
+        )
         select = raw_select(cols, cols, source, keep_id=True)
         con.execute(f"copy ({select}) to {quoted(work / table)} (format parquet, partition_by (levering_id))")
         for written in sorted((work / table).glob("levering_id=*")):
@@ -472,8 +498,10 @@ def _move_tables_to_parquet(con: duckdb.DuckDBPyConnection, raw: Path, tables: l
         (kept,) = con.execute(f"select count(*) from {source}").fetchone()
         (moved,) = con.execute(f"select count(*) from {_registered_files(raw, table)}").fetchone()
         if moved != kept:
-            raise RuntimeError(f"moving {RAW_SCHEMA}.{table} to Parquet: {kept} rows in the table, {moved} in the files; "
-                               "the table is kept")
+            raise RuntimeError(
+                f"moving {RAW_SCHEMA}.{table} to Parquet: {kept} rows in the table, {moved} in the files; "
+                "the table is kept"
+            )
     con.execute("begin transaction")
     for table in tables:
         con.execute(f"drop table {RAW_SCHEMA}.{table}")

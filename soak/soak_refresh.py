@@ -31,41 +31,67 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from loaders.anchor import reproducible  # noqa: E402
 from loaders.generate import generate  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
-from loaders.anchor import reproducible  # noqa: E402
 
 KEY = "soak-key-" + "0123456789abcdef" * 3
 RELEASE_KEY = "soak-release-key-" + "fedcba9876543210" * 3
 TODAY = "2024-06-01"
 CHECKPOINTS = [
-    "load:casus", "load:melding", "load:betrokkene", "load:before-commit", "refresh:after-load",
-    "quality:gx-running", "refresh:after-quality", "refresh:before-freeze", "release:before-rename",
-    "refresh:after-freeze", "refresh:before-publish-rename",
+    "load:casus",
+    "load:melding",
+    "load:betrokkene",
+    "load:before-commit",
+    "refresh:after-load",
+    "quality:gx-running",
+    "refresh:after-quality",
+    "refresh:before-freeze",
+    "release:before-rename",
+    "refresh:after-freeze",
+    "refresh:before-publish-rename",
 ]
 
 
 def refresh(home: Path, inbox: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    full = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "VT_RELEASE_KEY": RELEASE_KEY,
-            "GX_ANALYTICS_ENABLED": "false",
-            **(env or {})}
+    full = {
+        **os.environ,
+        "VT_HOME": str(home),
+        "VT_PSEUDONYM_KEY": KEY,
+        "VT_RELEASE_KEY": RELEASE_KEY,
+        "GX_ANALYTICS_ENABLED": "false",
+        **(env or {}),
+    }
     full.pop("VT_DATABASE", None)
-    return subprocess.run([sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", TODAY],
-                          capture_output=True, text=True, env=full)
+    return subprocess.run(
+        [sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", TODAY],
+        capture_output=True,
+        text=True,
+        env=full,
+    )
 
 
 def state(home: Path) -> dict:
     with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
-        register = con.execute("select levering_id, checksum_sha256, ontvangen_op, aantal_records "
-                               "from raw.leveringen order by 1").fetchall()
+        register = con.execute(
+            "select levering_id, checksum_sha256, ontvangen_op, aantal_records from raw.leveringen order by 1"
+        ).fetchall()
     # a manifest's build block names the dbt run that made it, and DuckDB writes other bytes each time
-    releases = {p.name: reproducible(json.loads((p / "manifest.json").read_text()))
-                for p in sorted((home / "releases").iterdir()) if (p / "manifest.json").exists()}
-    publications = {str(p.relative_to(home)): p.read_bytes().hex()
-                    for p in sorted((home / "publicatie").rglob("*")) if p.is_file()}
+    releases = {
+        p.name: reproducible(json.loads((p / "manifest.json").read_text()))
+        for p in sorted((home / "releases").iterdir())
+        if (p / "manifest.json").exists()
+    }
+    publications = {
+        str(p.relative_to(home)): p.read_bytes().hex() for p in sorted((home / "publicatie").rglob("*")) if p.is_file()
+    }
     reports = {str(p.relative_to(home)): p.read_text() for p in sorted((home / "kwaliteit").rglob("*.json"))}
-    return {"register": [list(map(str, r)) for r in register], "releases": releases, "publications": publications,
-            "reports": reports}
+    return {
+        "register": [list(map(str, r)) for r in register],
+        "releases": releases,
+        "publications": publications,
+        "reports": reports,
+    }
 
 
 def main() -> int:
@@ -97,8 +123,13 @@ def main() -> int:
         # as far as it, and a later step still has work to do; the 1st or 2nd file, the 1st to 3rd release there
         drawn = sorted((CHECKPOINTS.index(p), p) for p in (rng.choice(CHECKPOINTS) for _ in range(args.faults)))
         for i, (_, step) in enumerate(drawn):
-            nth = rng.randint(1, 2) if step.startswith("load:") else 1 if "quality" in step or step.endswith(
-                "after-load") else rng.randint(1, 3)
+            nth = (
+                rng.randint(1, 2)
+                if step.startswith("load:")
+                else 1
+                if "quality" in step or step.endswith("after-load")
+                else rng.randint(1, 3)
+            )
             point = f"{step}@{nth}"
             kind = rng.choice(["kill", "ENOSPC"])
             env = {"VT_KILL_AT": point} if kind == "kill" else {"VT_FAIL_AT": f"{point}=ENOSPC"}
@@ -115,8 +146,10 @@ def main() -> int:
             if "Traceback" in proc.stderr:
                 print(f"fault {i + 1}: {kind} at {point}: a traceback:\n{proc.stderr}")
                 return 1
-            print(f"fault {i + 1}: {kind} at {point}: {'hit' if reached else 'not reached (nothing left there)'}"
-                  f", exit {proc.returncode}")
+            print(
+                f"fault {i + 1}: {kind} at {point}: {'hit' if reached else 'not reached (nothing left there)'}"
+                f", exit {proc.returncode}"
+            )
         proc = refresh(work / "b", work / "inbox-b")
         if proc.returncode != 0:
             print(f"the final refresh failed (exit {proc.returncode}):\n{proc.stderr}")
@@ -128,8 +161,10 @@ def main() -> int:
                 if a[key] != b[key]:
                     print(f"DIFFERENT: {key}")
             return 1
-        print(f"same state: {len(a['register'])} deliveries, {len(a['releases'])} frozen releases, "
-              f"{len(a['publications'])} publication files, {len(a['reports'])} quality reports")
+        print(
+            f"same state: {len(a['register'])} deliveries, {len(a['releases'])} frozen releases, "
+            f"{len(a['publications'])} publication files, {len(a['reports'])} quality reports"
+        )
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -47,6 +47,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tests marked `slow` (an end-to-end run of half a minute or more) run first, the longest first: with two
     workers taking the next test as they finish, the suite then ends with short tests on both, not one long test on
     one while the other waits. The order is the same in every worker, as pytest-xdist requires."""
+
     def weight(item: pytest.Item) -> float:
         marker = item.get_closest_marker("slow")
         return -(marker.kwargs.get("seconds", 30) if marker else 0)
@@ -66,8 +67,9 @@ def release_key_env():
         os.environ["VT_RELEASE_KEY"] = old
 
 
-def run_dbt_cli(home: Path, *args: str, key: str | None = KEY, project: Path = PROJECT,
-                release_key: str = RELEASE_KEY) -> subprocess.CompletedProcess:
+def run_dbt_cli(
+    home: Path, *args: str, key: str | None = KEY, project: Path = PROJECT, release_key: str = RELEASE_KEY
+) -> subprocess.CompletedProcess:
     """`dbt ARGS` as a data engineer runs it: the venv's dbt in the project folder (its profiles.yml) on the
     warehouse in `home`, with the test key (or none), dbt's own files in `home`. Never fails the test itself."""
     env = {k: v for k, v in os.environ.items() if k not in ("VT_DATABASE", "VT_PSEUDONYM_KEY", "VT_RELEASE_KEY")}
@@ -75,9 +77,25 @@ def run_dbt_cli(home: Path, *args: str, key: str | None = KEY, project: Path = P
     if key is not None:
         env.update(VT_PSEUDONYM_KEY=key, VT_RELEASE_KEY=release_key)
     dbt = Path(sys.executable).with_name("dbt")
-    return subprocess.run([str(dbt), "--no-use-colors", *args, "--project-dir", str(project), "--profiles-dir",
-                           str(project), "--target-path", str(home / "dbt-target"), "--log-path", str(home / "logs")],
-                          cwd=project, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [
+            str(dbt),
+            "--no-use-colors",
+            *args,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target-path",
+            str(home / "dbt-target"),
+            "--log-path",
+            str(home / "logs"),
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def record(code: str, vt_code: str = "VT05", versie: str = CURRENT_VERSION, **values: str) -> str:
@@ -89,8 +107,9 @@ def record(code: str, vt_code: str = "VT05", versie: str = CURRENT_VERSION, **va
     return render_records(rt, vt_code, cols)[0]
 
 
-def small_delivery(vt_code: str = "VT05", periode: str = "2020H1", nummer: str = "001",
-                   versie: str = CURRENT_VERSION) -> list[str]:
+def small_delivery(
+    vt_code: str = "VT05", periode: str = "2020H1", nummer: str = "001", versie: str = CURRENT_VERSION
+) -> list[str]:
     """A valid delivery with every record type: 2 CA, 1 AD, 2 ME, 1 VB, 1 VV, 1 ON, 1 OV, 1 MO, 2 BT. In layout
     0300 the meldingen have aanleiding 01 and 04."""
     v = vt_code
@@ -102,42 +121,132 @@ def small_delivery(vt_code: str = "VT05", periode: str = "2020H1", nummer: str =
     body = [
         record("CA", v, casusnummer="C1", startdatum="20200110", einddatum="20200501", gemeentecode="0202"),
         record("CA", v, casusnummer="C2", startdatum="20191201", einddatum="", gemeentecode="0200"),
-        record("AD", v, adviesnummer="A1", startdatum="20200301", einddatum="20200302", gemeentecode="0202",
-               aard="1000000", aanvullende_informatie="00000000", duur="1", rol="10", organisatie="01"),
-        record("ME", v, meldingnummer="M1", casusnummer="C1", datum_melding="20200110", rol="22",
-               organisatie="", anoniem="N", aard="0100000", aanvullende_informatie="", duur="2", **extra[0]),
-        record("ME", v, meldingnummer="M2", casusnummer="C2", datum_melding="20200115", rol="10",
-               organisatie="13", anoniem="N", aard="1000000", aanvullende_informatie="10000000", duur="3",
-               **extra[1]),
-        record("VB", v, meldingnummer="M1", casusnummer="C1", datum_beoordeling="20200113", inhoud="1",
-               veiligheidstaxatie="2"),
-        record("VV", v, dienstnummer="D1", casusnummer="C1", startdatum="20200120", einddatum="",
-               aard="0100000", aanvullende_informatie="00000000", duur="2"),
-        record("ON", v, dienstnummer="D2", casusnummer="C1", startdatum="20200120", einddatum="20200320",
-               aard="0100000", aanvullende_informatie="00000000", duur="2", uitkomst="001000000"),
-        record("OV", v, overdrachtnummer="O1", casusnummer="C1", bron="ON", bronnummer="D2", persoonsnummer="P1",
-               datum_overdracht="20200321", partij="05", hulp="2"),
+        record(
+            "AD",
+            v,
+            adviesnummer="A1",
+            startdatum="20200301",
+            einddatum="20200302",
+            gemeentecode="0202",
+            aard="1000000",
+            aanvullende_informatie="00000000",
+            duur="1",
+            rol="10",
+            organisatie="01",
+        ),
+        record(
+            "ME",
+            v,
+            meldingnummer="M1",
+            casusnummer="C1",
+            datum_melding="20200110",
+            rol="22",
+            organisatie="",
+            anoniem="N",
+            aard="0100000",
+            aanvullende_informatie="",
+            duur="2",
+            **extra[0],
+        ),
+        record(
+            "ME",
+            v,
+            meldingnummer="M2",
+            casusnummer="C2",
+            datum_melding="20200115",
+            rol="10",
+            organisatie="13",
+            anoniem="N",
+            aard="1000000",
+            aanvullende_informatie="10000000",
+            duur="3",
+            **extra[1],
+        ),
+        record(
+            "VB",
+            v,
+            meldingnummer="M1",
+            casusnummer="C1",
+            datum_beoordeling="20200113",
+            inhoud="1",
+            veiligheidstaxatie="2",
+        ),
+        record(
+            "VV",
+            v,
+            dienstnummer="D1",
+            casusnummer="C1",
+            startdatum="20200120",
+            einddatum="",
+            aard="0100000",
+            aanvullende_informatie="00000000",
+            duur="2",
+        ),
+        record(
+            "ON",
+            v,
+            dienstnummer="D2",
+            casusnummer="C1",
+            startdatum="20200120",
+            einddatum="20200320",
+            aard="0100000",
+            aanvullende_informatie="00000000",
+            duur="2",
+            uitkomst="001000000",
+        ),
+        record(
+            "OV",
+            v,
+            overdrachtnummer="O1",
+            casusnummer="C1",
+            bron="ON",
+            bronnummer="D2",
+            persoonsnummer="P1",
+            datum_overdracht="20200321",
+            partij="05",
+            hulp="2",
+        ),
         record("MO", v, monitoringnummer="T1", casusnummer="C1", datum_monitoring="20200420", veiligheidsscore="07"),
-        record("BT", v, persoonsnummer="P1", casusnummer="C1", bsn=VALID_BSNS[0], geboortedatum="20150600",
-               geslacht="1"),
-        record("BT", v, persoonsnummer="P2", casusnummer="C2", bsn=VALID_BSNS[1], geboortedatum="19800101",
-               geslacht="2"),
+        record(
+            "BT", v, persoonsnummer="P1", casusnummer="C1", bsn=VALID_BSNS[0], geboortedatum="20150600", geslacht="1"
+        ),
+        record(
+            "BT", v, persoonsnummer="P2", casusnummer="C2", bsn=VALID_BSNS[1], geboortedatum="19800101", geslacht="2"
+        ),
     ]
-    head = record("VL", v, verslagperiode=periode, aanmaakdatum="20200720",
-                  versie_bestandsdefinitie=versie, leveringsnummer=nummer)
+    head = record(
+        "VL",
+        v,
+        verslagperiode=periode,
+        aanmaakdatum="20200720",
+        versie_bestandsdefinitie=versie,
+        leveringsnummer=nummer,
+    )
     counts = {"CA": 2, "AD": 1, "ME": 2, "VB": 1, "VV": 1, "ON": 1, "OV": 1, "MO": 1, "BT": 2}
     tail = record("SL", v, **{f"aantal_{c.lower()}": f"{n:07d}" for c, n in counts.items()})
     return [head, *body, tail]
 
 
-def empty_delivery(vt_code: str, periode: str = "2020H1", nummer: str = "001",
-                   versie: str = CURRENT_VERSION) -> list[str]:
+def empty_delivery(
+    vt_code: str, periode: str = "2020H1", nummer: str = "001", versie: str = CURRENT_VERSION
+) -> list[str]:
     """A valid delivery without records: the organisation delivered and had nothing to report (its counts
     are nihil, not missing)."""
-    head = _record("VL", vt_code, versie, verslagperiode=periode, aanmaakdatum=f"{periode[:4]}0720",
-                   versie_bestandsdefinitie=versie, leveringsnummer=nummer)
-    tail = _record("SL", vt_code, versie, **{f"aantal_{c}": "0000000"
-                                             for c in ("ca", "ad", "me", "vb", "vv", "on", "ov", "mo", "bt")})
+    head = _record(
+        "VL",
+        vt_code,
+        versie,
+        verslagperiode=periode,
+        aanmaakdatum=f"{periode[:4]}0720",
+        versie_bestandsdefinitie=versie,
+        leveringsnummer=nummer,
+    )
+    tail = _record(
+        "SL",
+        vt_code,
+        versie,
+        **{f"aantal_{c}": "0000000" for c in ("ca", "ad", "me", "vb", "vv", "on", "ov", "mo", "bt")},
+    )
     return [head, tail]
 
 
@@ -160,8 +269,9 @@ def regio_codes(jaar: int) -> list[str]:
 _record = record
 
 
-def write_delivery(folder: Path, lines: list[str], name: str | None = None, newline: str = "\n",
-                   final_newline: bool = True) -> Path:
+def write_delivery(
+    folder: Path, lines: list[str], name: str | None = None, newline: str = "\n", final_newline: bool = True
+) -> Path:
     if name is None:
         vl = lines[0]
         name = f"{vl[2:6]}_{vl[6:12]}_{vl[24:27]}.txt"
@@ -234,8 +344,16 @@ def chromium() -> str:
     return path
 
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
@@ -243,8 +361,8 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     data = path.read_bytes()
     pos, idat, width = 8, b"", 0
     while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        chunk = data[pos + 8:pos + 8 + length]
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        chunk = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, color = struct.unpack(">IIBB", chunk[:10])
             assert depth == 8 and color in (2, 6)
@@ -256,7 +374,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
     stride = width * bpp
     rows, prev = [], bytearray(stride)
     for y in range(height):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0

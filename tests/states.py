@@ -52,8 +52,10 @@ def made_once(root: Path, name: str, build: Callable[[Path], Any]) -> tuple[Any,
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also when this process dies
         if failed_file.exists():
-            pytest.fail(f"the shared state {name!r} could not be made (another worker tried):\n"
-                        f"{failed_file.read_text()}", pytrace=False)
+            pytest.fail(
+                f"the shared state {name!r} could not be made (another worker tried):\n{failed_file.read_text()}",
+                pytrace=False,
+            )
         if not value_file.exists():
             if folder.exists():  # left by a worker that died while it made the state
                 shutil.rmtree(folder)
@@ -72,8 +74,10 @@ def made_once(root: Path, name: str, build: Callable[[Path], Any]) -> tuple[Any,
         if now != made:
             changed = sorted({path for path, _ in {*now.items()} ^ {*made.items()}})
             more = f" and {len(changed) - 10} more" if len(changed) > 10 else ""
-            raise AssertionError(f"a test wrote into the shared state {name!r} ({folder}); copy it first "
-                                 f"(tests.states.private_copy). Changed: {', '.join(changed[:10])}{more}")
+            raise AssertionError(
+                f"a test wrote into the shared state {name!r} ({folder}); copy it first "
+                f"(tests.states.private_copy). Changed: {', '.join(changed[:10])}{more}"
+            )
 
     return pickle.loads(value_file.read_bytes()), unchanged
 

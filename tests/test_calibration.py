@@ -17,8 +17,6 @@ from tests.conftest import CHROMIUM_FLAGS, chromium, png_pixels, run_vt
 from tests.states import shared_state
 
 
-
-
 @pytest.fixture(scope="session")
 def published(request):
     def build(home: Path):
@@ -57,8 +55,12 @@ def test_publication_equals_the_cbs_table(published, periode):
     columns = list(next(iter(reference.values())))[3:]
     assert list(dict.fromkeys(frame.maat)) == columns
     got = {(r.vt_code, r.maat): int(r.waarde) for r in frame.itertuples()}
-    different = [(vt, c, reference[vt][c], got[(vt, c)]) for vt in reference for c in columns
-                 if int(reference[vt][c]) != got[(vt, c)]]
+    different = [
+        (vt, c, reference[vt][c], got[(vt, c)])
+        for vt in reference
+        for c in columns
+        if int(reference[vt][c]) != got[(vt, c)]
+    ]
     assert different == []
     assert set(frame.status) == {"definitief"} and set(frame.bron) == {"2019V1"}  # 2019V1 is definitief: no mark
 
@@ -73,14 +75,22 @@ def test_html_page_renders_offline_in_headless_chromium_with_readable_charts(pub
     assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in text and "<link" not in text and "<img" not in text
     profile = tmp_path / "profile"
-    dom = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     assert "<h1>Beleidsinformatie Veilig Thuis, 2019</h1>" in dom  # not "release 2019V1"
     assert dom.count('<table class="regio">') == 4  # kerncijfers and indicators of both half-years
     assert dom.count('<table class="reeks"') == 2  # the series of Nederland and of the chosen region
     assert '<th scope="col">Actieve diensten Voorwaarden en Vervolg, waarvan gestart</th>' in dom
-    reference = {r["vt_code"]: r for r in csv.DictReader(
-        (Path(__file__).resolve().parents[1] / "loaders" / "data" / "kerncijfers_2019H1_cbs.csv").open())}
+    reference = {
+        r["vt_code"]: r
+        for r in csv.DictReader(
+            (Path(__file__).resolve().parents[1] / "loaders" / "data" / "kerncijfers_2019H1_cbs.csv").open()
+        )
+    }
     nl = reference["NL"]["gestarte_adviezen"]
     assert f"<td>{int(nl) // 1000} {nl[-3:]}</td>" in dom  # "53 080": a space between thousands
     # every bar has its value written beside it, and both bar charts per half-year have an axis with values
@@ -95,18 +105,38 @@ def test_html_page_renders_offline_in_headless_chromium_with_readable_charts(pub
     points = re.findall(r'<circle class="punt" data-periode="([^"]+)" data-value="(\d+)"', dom)
     assert len(points) == 12 * 2 * 2 and {p for p, _ in points} == {"1e hj 2019", "2e hj 2019"}
     assert "<h3>VT01 Amsterdam-Amstelland</h3>" in dom
-    for heading in ("Verklaring van tekens", "Begrippen", "Afronding en geheimhouding", "Voetnoten", "Volledigheid",
-                    "Bronnen"):
+    for heading in (
+        "Verklaring van tekens",
+        "Begrippen",
+        "Afronding en geheimhouding",
+        "Voetnoten",
+        "Volledigheid",
+        "Bronnen",
+    ):
         assert f"<h3>{heading}</h3>" in dom
-    assert "<dt>x</dt><dd>geheim" in dom and "<dt>–</dt><dd>nihil</dd>" in dom and "<dt>.</dt><dd>gegevens ontbreken" in dom
+    assert (
+        "<dt>x</dt><dd>geheim" in dom
+        and "<dt>–</dt><dd>nihil</dd>" in dom
+        and "<dt>.</dt><dd>gegevens ontbreken" in dom
+    )
     shot = tmp_path / "page.png"
-    subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
-                    "--window-size=1400,2200", page.as_uri()], capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={shot}",
+            "--window-size=1400,2200",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     width, bpp, rows = png_pixels(shot)
     colours = {(0x1F, 0x6F, 0xB4): 0, (0xE0, 0x7B, 0x14): 0}
     for row in rows:
         for x in range(width):
-            rgb = tuple(row[x * bpp:x * bpp + 3])
+            rgb = tuple(row[x * bpp : x * bpp + 3])
             if rgb in colours:
                 colours[rgb] += 1
     # both bar charts of the first half-year are painted (they are in the first 2200 pixels)

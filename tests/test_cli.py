@@ -13,12 +13,27 @@ from openpyxl import load_workbook
 from tests.conftest import run_vt
 
 
-
-
-@pytest.mark.parametrize("command", [[], ["load"], ["generate"], ["build"], ["release"], ["releases"], ["publish"],
-                                     ["quality"], ["refresh"], ["demo"], ["reference"], ["reference", "list"],
-                                     ["reference", "add-gemeenten"], ["reference", "add-regions"],
-                                     ["reference", "add-mergers"], ["reference", "carry-forward"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["load"],
+        ["generate"],
+        ["build"],
+        ["release"],
+        ["releases"],
+        ["publish"],
+        ["quality"],
+        ["refresh"],
+        ["demo"],
+        ["reference"],
+        ["reference", "list"],
+        ["reference", "add-gemeenten"],
+        ["reference", "add-regions"],
+        ["reference", "add-mergers"],
+        ["reference", "carry-forward"],
+    ],
+)
 def test_help_on_every_command(command):
     proc = vt(*command, "--help")
     assert proc.returncode == 0
@@ -31,13 +46,20 @@ vt = partial(run_vt, check=False)  # these tests check exit codes themselves
 @pytest.mark.slow(seconds=55)
 def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
     home = tmp_path / "wh"
-    env = {"VT_HOME": str(home), "VT_PSEUDONYM_KEY": "", "VT_RELEASE_KEY": "", "VT_DATABASE": "",
-           "GX_ANALYTICS_ENABLED": "false"}
+    env = {
+        "VT_HOME": str(home),
+        "VT_PSEUDONYM_KEY": "",
+        "VT_RELEASE_KEY": "",
+        "VT_DATABASE": "",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
     proc = vt("demo", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "generated 26 deliveries for 2020H1" in proc.stdout
-    assert ("refresh as on 2020-10-01: 26 files loaded; 0 rejected; 26 quality reports; releases built: 2020V2, "
-            "2020V3; frozen: 2020V1; published: 2020V1") in proc.stdout
+    assert (
+        "refresh as on 2020-10-01: 26 files loaded; 0 rejected; 26 quality reports; releases built: 2020V2, "
+        "2020V3; frozen: 2020V1; published: 2020V1"
+    ) in proc.stdout
     assert "2020H1: 26 deliveries" in proc.stdout
     assert f"release 2020V1: {home}/releases/2020V1" in proc.stdout
     assert f"publication 2020V1: {home}/publicatie/2020V1" in proc.stdout
@@ -45,10 +67,18 @@ def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
     series = json.loads((home / "publicatie" / "2020V1" / "manifest.json").read_text())["tijdreeks"]
     assert [(h["periode"], h["bron"]) for h in series] == [("2019H1", "CBS"), ("2019H2", "CBS"), ("2020H1", "2020V1")]
     assert load_workbook(home / "publicatie" / "2020V1" / "tabellen_2020V1.xlsx").sheetnames == [
-        "Inhoud", "Toelichting", "Kerncijfers 2020H1", "Indicatoren 2020H1", "Tijdreeks"]
+        "Inhoud",
+        "Toelichting",
+        "Kerncijfers 2020H1",
+        "Indicatoren 2020H1",
+        "Tijdreeks",
+    ]
     # the portal with a demo account, its password and TOTP key printed this once
-    portal = re.search(r"portal: VT_HOME=(\S+) \.venv/bin/vt portal serve --inbox (\S+), then http://127.0.0.1:8080/ as "
-                       r"demo-vt05 \(VT05\), password (\S+), TOTP secret ([A-Z2-7]{32}) ", proc.stdout)
+    portal = re.search(
+        r"portal: VT_HOME=(\S+) \.venv/bin/vt portal serve --inbox (\S+), then http://127.0.0.1:8080/ as "
+        r"demo-vt05 \(VT05\), password (\S+), TOTP secret ([A-Z2-7]{32}) ",
+        proc.stdout,
+    )
     assert portal and portal[1] == str(home) and portal[2] == str(home / "inbox")
     from loaders.portal.accounts import Accounts
 
@@ -75,8 +105,10 @@ def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
         kr18 = [r for r in csv.DictReader(fh) if r["regel"] == "KR18"]
     assert len(kr18) == defective["VT18_2020H1_001"]["ongeldig_bsn"]
     lines = (home / "archive" / "2020H1" / "VT18_2020H1_001.txt").read_text().splitlines()  # the refresh keeps it
-    assert all(lines[int(r["regelnummer"]) - 1].startswith(f"BTVT18{r['nummer']}") and r["waarde"] == "bsn: niet getoond"
-               for r in kr18)
+    assert all(
+        lines[int(r["regelnummer"]) - 1].startswith(f"BTVT18{r['nummer']}") and r["waarde"] == "bsn: niet getoond"
+        for r in kr18
+    )
     # the organisations' earlier half-years were never received: those checks are counted apart, not broken
     vt05 = {r["id"]: r for r in reports["VT05_2020H1_001"]["rules"]}
     assert vt05["KR22"]["niet_te_controleren"] > 0 and vt05["KR04"]["niet_te_controleren"] > 0

@@ -17,8 +17,20 @@ SEEDS_ONLY = ["seed", "--select", "codes"]  # a dbt command that reads a file by
 
 def _copy_project(to):
     """What a clone elsewhere has of the project, for dbt and the loader (not the venv, git or pytest's tests)."""
-    skip = shutil.ignore_patterns(".venv", ".git", "build", "docs", "target", "logs", "bench", "soak",
-                                  "*.egg-info", ".pytest_cache", "__pycache__", "test_*.py")
+    skip = shutil.ignore_patterns(
+        ".venv",
+        ".git",
+        "build",
+        "docs",
+        "target",
+        "logs",
+        "bench",
+        "soak",
+        "*.egg-info",
+        ".pytest_cache",
+        "__pycache__",
+        "test_*.py",
+    )
     shutil.copytree(PROJECT, to, ignore=skip)
     return to
 
@@ -27,8 +39,10 @@ def test_a_warehouse_last_built_from_a_clone_that_is_gone_builds_from_this_one(t
     """dbt's saved parse names every file by its absolute path; reused by another clone it read seeds from the
     clone that built the warehouse last (a worktree since removed: 'No files found that match the pattern')."""
     clone = _copy_project(tmp_path / "elders")
-    code = "from loaders.dbt_run import run_dbt; from loaders.warehouse import Warehouse; " \
-           f"run_dbt(Warehouse.from_env(), {SEEDS_ONLY!r})"
+    code = (
+        "from loaders.dbt_run import run_dbt; from loaders.warehouse import Warehouse; "
+        f"run_dbt(Warehouse.from_env(), {SEEDS_ONLY!r})"
+    )
     env = {**os.environ, "PYTHONPATH": str(clone)}
     proc = subprocess.run([sys.executable, "-c", code], cwd=clone, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -58,7 +72,7 @@ def test_the_same_project_keeps_its_saved_parse(warehouse_env):
 def parse_kind(home) -> str:
     """How dbt's last run in this warehouse parsed the project: from a saved parse, or in full (its log)."""
     log = (home / "logs" / "dbt.log").read_text(encoding="utf-8")
-    last = log[log.rindex("Running with dbt="):]
+    last = log[log.rindex("Running with dbt=") :]
     return "partial" if "Partial parsing enabled" in last else "full" if "full parse" in last else "?"
 
 

@@ -21,19 +21,30 @@ DB = Path("/srv/vt/warehouse/vt.duckdb")
 
 def test_a_lock_names_the_process_that_holds_it():
     pid = os.getpid()
-    exc = duckdb.IOException(f'IO Error: Could not set lock on file "{DB}": Conflicting lock is held in '
-                             f"/usr/bin/python3.11 (PID {pid}) by user vt. See also https://duckdb.org/docs")
+    exc = duckdb.IOException(
+        f'IO Error: Could not set lock on file "{DB}": Conflicting lock is held in '
+        f"/usr/bin/python3.11 (PID {pid}) by user vt. See also https://duckdb.org/docs"
+    )
     message, code = explain(exc, DB)
     assert code == EXIT_CONFIG
-    assert message == (f"the warehouse is in use by {holder(pid)}: {DB} is locked; nothing done, run again when "
-                       "it has finished")
+    assert message == (
+        f"the warehouse is in use by {holder(pid)}: {DB} is locked; nothing done, run again when it has finished"
+    )
     assert holder(pid).startswith(f"process {pid} (") and "\n" not in holder(pid)
     assert holder(2**22 + 1) == f"process {2**22 + 1}"  # no such process: its number only
 
 
 def test_vts_dbt_process_is_named_without_its_json_arguments():
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "-m", "loaders.dbt_child",
-                                '{"args": ["build"], "runs": []}'])
+    sleeper = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time; time.sleep(60)",
+            "-m",
+            "loaders.dbt_child",
+            '{"args": ["build"], "runs": []}',
+        ]
+    )
     try:
         for _ in range(100):  # until /proc shows its command line
             if Path(f"/proc/{sleeper.pid}/cmdline").read_bytes().count(b"\0") >= 5:
@@ -47,19 +58,28 @@ def test_vts_dbt_process_is_named_without_its_json_arguments():
 
 def test_conditions_of_the_machine_are_configuration_errors():
     full = OSError(errno.ENOSPC, "No space left on device", "/srv/vt/warehouse/archive/x.tmp")
-    assert explain(full, DB) == ("the disk is full (/srv/vt/warehouse/archive/x.tmp); nothing was half-written: "
-                                 "free space and run again", EXIT_CONFIG)
+    assert explain(full, DB) == (
+        "the disk is full (/srv/vt/warehouse/archive/x.tmp); nothing was half-written: free space and run again",
+        EXIT_CONFIG,
+    )
     duck_full = duckdb.IOException('IO Error: Could not write file "x.wal": No space left on device')
     assert explain(duck_full, DB)[0].startswith(f"the disk is full ({DB})")
     assert explain(OSError(errno.EROFS, "Read-only file system", "/srv/vt/warehouse"), DB) == (
-        "/srv/vt/warehouse is on a read-only file system: $VT_HOME must be writable", EXIT_CONFIG)
+        "/srv/vt/warehouse is on a read-only file system: $VT_HOME must be writable",
+        EXIT_CONFIG,
+    )
     assert explain(PermissionError(errno.EACCES, "Permission denied", "/srv/vt/warehouse/logs"), DB) == (
         "no permission to write /srv/vt/warehouse/logs: $VT_HOME must be writable by the user that runs vt",
-        EXIT_CONFIG)
+        EXIT_CONFIG,
+    )
     assert explain(PseudonymKeyError("the key file k must be a regular file"), DB) == (
-        "the key file k must be a regular file", EXIT_CONFIG)
+        "the key file k must be a regular file",
+        EXIT_CONFIG,
+    )
     assert explain(duckdb.CatalogException("Catalog Error: Table x does not exist\nLINE 1"), DB) == (
-        f"the warehouse database {DB} cannot be used: Catalog Error: Table x does not exist", EXIT_CONFIG)
+        f"the warehouse database {DB} cannot be used: Catalog Error: Table x does not exist",
+        EXIT_CONFIG,
+    )
 
 
 def test_a_defect_is_exit_4_with_its_traceback_in_the_log(tmp_path, monkeypatch):

@@ -20,8 +20,15 @@ from tests.conftest import national_inbox, run_vt
 
 def test_each_writer_escapes_for_its_reader():
     assert one_line("a\nb\r\tc\x00d\u2028e") == "a b  c d e"
-    assert [spreadsheet_cell(t) for t in ("=1+1", "+31", "-2", "@SUM(A1)", "\tx", "Arnhem", "'s-Hertogenbosch")] \
-        == ["'=1+1", "'+31", "'-2", "'@SUM(A1)", "'\tx", "Arnhem", "'s-Hertogenbosch"]
+    assert [spreadsheet_cell(t) for t in ("=1+1", "+31", "-2", "@SUM(A1)", "\tx", "Arnhem", "'s-Hertogenbosch")] == [
+        "'=1+1",
+        "'+31",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "Arnhem",
+        "'s-Hertogenbosch",
+    ]
     assert spss_literal("Arnhem'\nHOST COMMAND=['touch x'].", 250) == "'Arnhem'' HOST COMMAND=[''touch x''].'"
     assert spss_literal("é" * 200, 120).endswith("...'") and len(spss_literal("é" * 200, 120).encode()) <= 122
     assert stata_text('a "b" `c\' $d\ne', 80) == "a 'b' 'c' Sd e"
@@ -42,8 +49,11 @@ def test_hostile_reference_names_reach_no_reader_as_code(tmp_path):
     with duckdb.connect(str(home / "vt.duckdb")) as con:  # past the import's checks
         for what, name in hostile.items():
             kind, code = what.split()
-            table, column, key = (("gemeente_vt", "gemeentenaam", "gemeentecode") if kind == "gemeente"
-                                  else ("vt_regio", "vt_naam", "vt_code"))
+            table, column, key = (
+                ("gemeente_vt", "gemeentenaam", "gemeentecode")
+                if kind == "gemeente"
+                else ("vt_regio", "vt_naam", "vt_code")
+            )
             con.execute(f"update referentie.{table} set {column} = ? where {key} = ? and jaar = 2020", [name, code])
     run_vt("release", "2020V1", home=home)
     out = tmp_path / "out"
@@ -56,8 +66,14 @@ def test_hostile_reference_names_reach_no_reader_as_code(tmp_path):
     for sps in sorted(release.glob("*.sps")):
         syntax = tmp_path / sps.name
         syntax.write_text(f"CD '{release}'.\n" + sps.read_text(encoding="utf-8"), encoding="utf-8")
-        proc = subprocess.run([pspp, "-O", "format=txt", "-o", str(tmp_path / "listing.txt"), str(syntax)],
-                              capture_output=True, text=True, timeout=300, cwd=tmp_path, check=False)
+        proc = subprocess.run(
+            [pspp, "-O", "format=txt", "-o", str(tmp_path / "listing.txt"), str(syntax)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+            check=False,
+        )
         assert proc.returncode == 0, (sps.name, proc.stdout, proc.stderr)
     assert not pwned.exists()
     assert "'Arnhem HOST COMMAND=[''touch" in (release / "VT_casus_2020V1.sps").read_text(encoding="utf-8")

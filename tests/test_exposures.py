@@ -45,9 +45,22 @@ def relation(manifest: dict, unique_id: str) -> str:
 
 def test_python_reads_exactly_what_each_exposure_declares(manifest):
     e = exposures
-    rules = {e.LEVERINGEN, e.CASUSSEN, e.ADVIEZEN, e.MELDINGEN, e.VEILIGHEIDSBEOORDELINGEN, e.VOORWAARDENVERVOLG,
-             e.ONDERZOEKEN, e.OVERDRACHTEN, e.MONITORINGSMOMENTEN, e.BETROKKENEN, e.GELDIGE_LEVERINGEN,
-             e.GEMEENTECODES, e.WERKDAGEN, e.CODES}
+    rules = {
+        e.LEVERINGEN,
+        e.CASUSSEN,
+        e.ADVIEZEN,
+        e.MELDINGEN,
+        e.VEILIGHEIDSBEOORDELINGEN,
+        e.VOORWAARDENVERVOLG,
+        e.ONDERZOEKEN,
+        e.OVERDRACHTEN,
+        e.MONITORINGSMOMENTEN,
+        e.BETROKKENEN,
+        e.GELDIGE_LEVERINGEN,
+        e.GEMEENTECODES,
+        e.WERKDAGEN,
+        e.CODES,
+    }
     # the reports read the delivered text from the loader's raw tables (sources), one per record type
     raw = {f"raw.{rt.entiteit}" for rt in default_layout().data_types} | {"raw.leveringen"}
     publicatie = {e.publicatie(t, RELEASE) for t in PUBLICATION_TABLES}
@@ -58,8 +71,9 @@ def test_python_reads_exactly_what_each_exposure_declares(manifest):
         "publicatie": publicatie,
         "releasebeheer": {e.GELDIGE_LEVERINGEN, e.BUILDS},
     }
-    declared = {x["name"]: {relation(manifest, uid) for uid in x["depends_on"]["nodes"]}
-                for x in manifest["exposures"].values()}
+    declared = {
+        x["name"]: {relation(manifest, uid) for uid in x["depends_on"]["nodes"]} for x in manifest["exposures"].values()
+    }
     assert declared == expected
     # the relation names Python uses exist as dbt nodes of those names
     assert relation(manifest, "model.vt_warehouse.int_leveringen_vervangen") == "int_leveringen_vervangen"
@@ -73,8 +87,11 @@ def _strings(tree: ast.AST) -> list[str]:
             first = node.body[0]
             if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
                 docstrings.add(id(first.value))
-    return [n.value for n in ast.walk(tree)
-            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings]
+    return [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docstrings
+    ]
 
 
 MODEL_NAME = re.compile(r"\b(stg_[a-z]+__[a-z_]+|int_[a-z]+_[a-z]+|main_reference\.|meta\.builds)")
@@ -105,5 +122,8 @@ def test_a_renamed_model_fails_dbt_parse_naming_the_exposure(tmp_path):
     old.rename(old.with_name("int_werkdagen_hernoemd.sql"))
     out = parse(copy, tmp_path / "target")
     assert out.returncode != 0
-    assert re.search(r"[Ee]xposure 'exposure\.vt_warehouse\.kwaliteitsrapport' \([^)]*\) depends on a node named "
-                     r"'int_werkdagen_genummerd' which was not found", out.stdout), out.stdout[-2000:]
+    assert re.search(
+        r"[Ee]xposure 'exposure\.vt_warehouse\.kwaliteitsrapport' \([^)]*\) depends on a node named "
+        r"'int_werkdagen_genummerd' which was not found",
+        out.stdout,
+    ), out.stdout[-2000:]

@@ -39,21 +39,35 @@ def mode(path: Path) -> int:
 def test_a_locked_warehouse_is_exit_2_naming_its_holder_for_every_command(refreshed, tmp_path):
     home = private_copy(refreshed, tmp_path)
     (tmp_path / "empty").mkdir()
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
-                               "print('ready', flush=True); time.sleep(120)", str(home / "vt.duckdb")],
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(120)",
+            str(home / "vt.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline() == "ready\n"
         delivery = next((home / "archive" / "2020H1").iterdir())
-        commands = [("load", str(delivery)), ("releases",), ("reference", "list"), ("build", "--release", "2020V2"),
-                    ("quality", "--all", "--out", str(tmp_path / "q")),
-                    ("publish", "--release", "2020V2", "--out", str(tmp_path / "p")),
-                    ("refresh", "--inbox", str(tmp_path / "empty"), "--today", "2020-10-02")]
+        commands = [
+            ("load", str(delivery)),
+            ("releases",),
+            ("reference", "list"),
+            ("build", "--release", "2020V2"),
+            ("quality", "--all", "--out", str(tmp_path / "q")),
+            ("publish", "--release", "2020V2", "--out", str(tmp_path / "p")),
+            ("refresh", "--inbox", str(tmp_path / "empty"), "--today", "2020-10-02"),
+        ]
         for args in commands:
             proc = run_vt(*args, home=home, check=False)
             assert proc.returncode == 2, (args, proc.stderr)
-            assert proc.stderr.startswith(f"Error: the warehouse is in use by process {holder.pid} (") \
-                and "is locked; nothing done, run again when it has finished" in proc.stderr, (args, proc.stderr)
+            assert (
+                proc.stderr.startswith(f"Error: the warehouse is in use by process {holder.pid} (")
+                and "is locked; nothing done, run again when it has finished" in proc.stderr
+            ), (args, proc.stderr)
             assert "Traceback" not in proc.stderr
         # what does not need the database still works
         assert run_vt("verify", home=home, check=False).returncode == 0
@@ -84,14 +98,17 @@ def test_bad_keys_and_values_are_configuration_errors(refreshed, tmp_path):
     proc = run_vt("releases", home=refreshed, env={"VT_SHARE_GROUP": "no-such-group"}, check=False)
     assert proc.returncode == 0  # reads only
     proc = run_vt("reference", "list", home=refreshed, env={"VT_SHARE_GROUP": "no-such-group"}, check=False)
-    assert (proc.returncode, proc.stderr) == (2, "Error: VT_SHARE_GROUP='no-such-group' is not a group of this "
-                                                 "machine\n")
+    assert (proc.returncode, proc.stderr) == (
+        2,
+        "Error: VT_SHARE_GROUP='no-such-group' is not a group of this machine\n",
+    )
 
 
 def _mount_tmpfs(path: Path, options: str) -> bool:
     path.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True).returncode == 0
+    )
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small or read-only file system needs root")
@@ -113,10 +130,16 @@ def test_a_real_full_disk_and_a_read_only_home(refreshed, tmp_path):
         subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
         # the portal stops at start, not at every login (bounded: a portal that started would serve forever)
         env = {**os.environ, "VT_HOME": str(mnt / "wh")}
-        proc = subprocess.run([sys.executable, "-m", "loaders.cli", "portal", "serve", "--inbox", str(mnt / "inbox"),
-                               "--port", "18089"], capture_output=True, text=True, env=env, timeout=120)
-        assert proc.returncode == 2 and "is on a read-only file system: $VT_HOME must be writable" in proc.stderr, \
+        proc = subprocess.run(
+            [sys.executable, "-m", "loaders.cli", "portal", "serve", "--inbox", str(mnt / "inbox"), "--port", "18089"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert proc.returncode == 2 and "is on a read-only file system: $VT_HOME must be writable" in proc.stderr, (
             proc.stderr
+        )
         proc = run_vt("reference", "list", home=mnt / "wh", check=False)
         assert proc.returncode == 2 and "is on a read-only file system: $VT_HOME must be writable" in proc.stderr
         proc = run_vt("load", str(deliveries[0]), home=mnt / "new", check=False)
@@ -134,12 +157,15 @@ def test_an_incomplete_release_folder_is_reported_and_repaired_by_the_next_run(r
     (tmp_path / "inbox").mkdir()
     proc = run_vt("refresh", "--inbox", str(tmp_path / "inbox"), "--today", "2020-10-02", home=home, check=False)
     assert proc.returncode == 2, proc.stderr
-    assert f"the folder {home}/releases/{RELEASE} had no manifest (incomplete): moved to {home}/releases/.onvolledig/" \
+    assert (
+        f"the folder {home}/releases/{RELEASE} had no manifest (incomplete): moved to {home}/releases/.onvolledig/"
         in proc.stderr
+    )
     assert "and frozen anew; 52 of the files found were identical to the new ones\n" in proc.stderr
     assert not (home / "publicatie" / f".{RELEASE}.tmp").exists()
-    assert run_vt("verify", home=home).stdout == (f"{RELEASE} release: intact (52 files)\n"
-                                                  f"{RELEASE} publication: intact (6 files)\n")
+    assert run_vt("verify", home=home).stdout == (
+        f"{RELEASE} release: intact (52 files)\n{RELEASE} publication: intact (6 files)\n"
+    )
     proc = run_vt("refresh", "--inbox", str(tmp_path / "inbox"), "--today", "2020-10-02", home=home)
     assert proc.stdout.startswith("nothing new")
 
@@ -148,9 +174,15 @@ def test_a_removed_publication_is_made_again_from_the_frozen_files_byte_for_byte
     home = private_copy(refreshed, tmp_path)
     publication = home / "publicatie" / RELEASE
     before = {p.name: p.read_bytes() for p in publication.iterdir()}
-    assert sorted(before) == [f"cijfers_{RELEASE}.csv", f"cijfers_{RELEASE}.csv-metadata.json", "manifest.json",
-                              f"publicatie_{RELEASE}.html", f"tabellen_{RELEASE}.xlsx", f"tijdreeks_{RELEASE}.csv",
-                              f"tijdreeks_{RELEASE}.csv-metadata.json"]
+    assert sorted(before) == [
+        f"cijfers_{RELEASE}.csv",
+        f"cijfers_{RELEASE}.csv-metadata.json",
+        "manifest.json",
+        f"publicatie_{RELEASE}.html",
+        f"tabellen_{RELEASE}.xlsx",
+        f"tijdreeks_{RELEASE}.csv",
+        f"tijdreeks_{RELEASE}.csv-metadata.json",
+    ]
     shutil.rmtree(publication)
     (tmp_path / "inbox").mkdir()
     time.sleep(1.1)  # a workbook would carry another time stamp now
@@ -168,9 +200,10 @@ def test_the_refresh_verifies_a_release_before_it_publishes_it(refreshed, tmp_pa
     (tmp_path / "inbox").mkdir()
     proc = run_vt("refresh", "--inbox", str(tmp_path / "inbox"), "--today", "2020-10-02", home=home, check=False)
     assert proc.returncode == 2, proc.stderr
-    assert (f"release {RELEASE}: release {RELEASE} differs from its manifest.json (codebook_{RELEASE}.html differs "
-            f"from the manifest (sha256)): not published; restore {home}/releases/{RELEASE} from a backup") \
-        in proc.stderr
+    assert (
+        f"release {RELEASE}: release {RELEASE} differs from its manifest.json (codebook_{RELEASE}.html differs "
+        f"from the manifest (sha256)): not published; restore {home}/releases/{RELEASE} from a backup"
+    ) in proc.stderr
     assert not (home / "publicatie" / RELEASE).exists() and not (home / "publicatie" / f".{RELEASE}.tmp").exists()
 
 
@@ -201,21 +234,45 @@ def test_everything_private_is_owner_only_and_releases_are_for_the_share_group(r
 # -- fuzz: every field of every record type set to garbage, one at a time ------------------------------------
 
 # the load rule that rejects a file with garbage in a structural field (recordtype, vt_code, VL, SL)
-STRUCTURAL = {("VL", "recordtype"): 1, ("SL", "recordtype"): 1, ("VL", "vt_code"): 4, ("SL", "vt_code"): 4,
-              ("VL", "verslagperiode"): 6, ("VL", "versie_bestandsdefinitie"): 9, ("VL", "leveringsnummer"): 6}
+STRUCTURAL = {
+    ("VL", "recordtype"): 1,
+    ("SL", "recordtype"): 1,
+    ("VL", "vt_code"): 4,
+    ("SL", "vt_code"): 4,
+    ("VL", "verslagperiode"): 6,
+    ("VL", "versie_bestandsdefinitie"): 9,
+    ("VL", "leveringsnummer"): 6,
+}
 # the quality rule that reports garbage in a field of a loaded file
 EXPECTED = {
-    "gemeentecode": "KR17", "bsn": "KR18", "geboortedatum": "KR19", "veiligheidsscore": "KR16",
-    ("ME", "casusnummer"): "KR03", ("VB", "casusnummer"): "KR03", ("VV", "casusnummer"): "KR03",
-    ("ON", "casusnummer"): "KR03", ("OV", "casusnummer"): "KR03", ("MO", "casusnummer"): "KR03",
-    ("BT", "casusnummer"): "KR03", ("CA", "casusnummer"): "KR03", ("VB", "meldingnummer"): "KR04",
-    ("ME", "meldingnummer"): "KR04", ("OV", "bronnummer"): "KR05", ("OV", "persoonsnummer"): "KR05",
-    ("BT", "persoonsnummer"): "KR05", ("ON", "dienstnummer"): "KR05",  # the overdracht's bron is that dienst
+    "gemeentecode": "KR17",
+    "bsn": "KR18",
+    "geboortedatum": "KR19",
+    "veiligheidsscore": "KR16",
+    ("ME", "casusnummer"): "KR03",
+    ("VB", "casusnummer"): "KR03",
+    ("VV", "casusnummer"): "KR03",
+    ("ON", "casusnummer"): "KR03",
+    ("OV", "casusnummer"): "KR03",
+    ("MO", "casusnummer"): "KR03",
+    ("BT", "casusnummer"): "KR03",
+    ("CA", "casusnummer"): "KR03",
+    ("VB", "meldingnummer"): "KR04",
+    ("ME", "meldingnummer"): "KR04",
+    ("OV", "bronnummer"): "KR05",
+    ("OV", "persoonsnummer"): "KR05",
+    ("BT", "persoonsnummer"): "KR05",
+    ("ON", "dienstnummer"): "KR05",  # the overdracht's bron is that dienst
 }
 # garbage that is a valid value there: an organisation's own number of a record nothing else refers to, and the
 # file's creation date, which no rule of the specification checks (it is kept as delivered)
-NO_FINDING = {("AD", "adviesnummer"), ("VV", "dienstnummer"), ("OV", "overdrachtnummer"),
-              ("MO", "monitoringnummer"), ("VL", "aanmaakdatum")}
+NO_FINDING = {
+    ("AD", "adviesnummer"),
+    ("VV", "dienstnummer"),
+    ("OV", "overdrachtnummer"),
+    ("MO", "monitoringnummer"),
+    ("VL", "aanmaakdatum"),
+}
 
 
 def expected_outcome(code: str, field) -> tuple[str, object]:
@@ -247,10 +304,15 @@ def test_fuzz_every_field_garbage_one_at_a_time_is_a_finding_of_its_rule(tmp_pat
     inbox.mkdir()
     old, new = layouts().get(CURRENT_VERSION), layouts().newest
     # every field of the specification's version; and the fields a newer version added, in a file of that version
-    todo = [(clean("VT05"), old.record_types[code], f) for code in old.record_types
-            for f in old.record_types[code].fields]
-    todo += [(clean("VT05", versie=new.versie), new.record_types[code], f) for code in new.record_types
-             for f in new.record_types[code].fields if f not in old.record_types[code].fields]
+    todo = [
+        (clean("VT05"), old.record_types[code], f) for code in old.record_types for f in old.record_types[code].fields
+    ]
+    todo += [
+        (clean("VT05", versie=new.versie), new.record_types[code], f)
+        for code in new.record_types
+        for f in new.record_types[code].fields
+        if f not in old.record_types[code].fields
+    ]
     cases = {}
     for number, (lines, rt, f) in enumerate(todo, start=1):
         nummer = f"{number:03d}"
@@ -258,7 +320,7 @@ def test_fuzz_every_field_garbage_one_at_a_time_is_a_finding_of_its_rule(tmp_pat
         corrupted[0] = corrupted[0][:24] + nummer + corrupted[0][27:]  # the VL leveringsnummer
         index = next(i for i, line in enumerate(lines) if line[:2] == rt.code)
         line = corrupted[index]
-        corrupted[index] = line[:f.start - 1] + "#" * f.length + line[f.start - 1 + f.length:]
+        corrupted[index] = line[: f.start - 1] + "#" * f.length + line[f.start - 1 + f.length :]
         if rt.code not in ("VL", "SL"):  # the SL counts follow the records (a garbage recordtype is not counted)
             corrupted = finish(corrupted)
         name = f"VT05_2020H1_{nummer}.txt"
@@ -281,8 +343,9 @@ def test_fuzz_every_field_garbage_one_at_a_time_is_a_finding_of_its_rule(tmp_pat
         if reason.exists() or not report_complete(folder):
             wrong[(code, field)] = ("loaded and reported", reason.read_text() if reason.exists() else "no report")
             continue
-        found = {r["id"] for r in json.loads((folder / "kwaliteitsrapport.json").read_text())["rules"]
-                 if r["violations"]}
+        found = {
+            r["id"] for r in json.loads((folder / "kwaliteitsrapport.json").read_text())["rules"] if r["violations"]
+        }
         if (rule is None and found) or (rule is not None and rule not in found):
             wrong[(code, field)] = (rule, sorted(found))
     assert wrong == {}
@@ -301,8 +364,10 @@ def test_a_damaged_manifest_is_named_never_a_traceback(refreshed, tmp_path):
     assert line.split()[5:8] == ["ja", "ja", "3"]
     assert line.endswith("3  [frozen, but its manifest cannot be read: run vt verify]")
     proc = run_vt("publish", "--release", RELEASE, "--out", str(tmp_path / "p"), home=home, check=False)
-    assert proc.returncode == 1 and f"release {RELEASE} is frozen but its manifest {manifest} cannot be read" \
-        in proc.stderr
+    assert (
+        proc.returncode == 1
+        and f"release {RELEASE} is frozen but its manifest {manifest} cannot be read" in proc.stderr
+    )
 
 
 def test_a_planted_file_or_a_rewritten_manifest_is_never_called_intact(refreshed, tmp_path):
@@ -331,8 +396,10 @@ def test_a_planted_file_or_a_rewritten_manifest_is_never_called_intact(refreshed
     con.close()
     proc = run_vt("verify", RELEASE, home=home, check=False)
     assert proc.returncode == 1
-    assert (f"{RELEASE} release: vt_{RELEASE}.duckdb.wal is not part of it (a DuckDB write-ahead log: opened, it "
-            "changes what the database shows; remove it)") in proc.stderr
+    assert (
+        f"{RELEASE} release: vt_{RELEASE}.duckdb.wal is not part of it (a DuckDB write-ahead log: opened, it "
+        "changes what the database shows; remove it)"
+    ) in proc.stderr
     assert f"{RELEASE} release: evil.wal is not part of it (a DuckDB write-ahead log" in proc.stderr
     for name in (f"vt_{RELEASE}.duckdb.wal", "evil.wal"):
         (folder / name).unlink()
@@ -350,8 +417,11 @@ def test_a_planted_file_or_a_rewritten_manifest_is_never_called_intact(refreshed
     manifest_path.chmod(0o600)
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     proc = run_vt("verify", RELEASE, home=home, check=False)
-    assert proc.returncode == 1 and (
-        f"{RELEASE} release: manifest.json differs from the one recorded when {RELEASE} was frozen on ") in proc.stderr
+    assert (
+        proc.returncode == 1
+        and (f"{RELEASE} release: manifest.json differs from the one recorded when {RELEASE} was frozen on ")
+        in proc.stderr
+    )
     assert f"({home}/logs/bevroren.log): a file and its checksum were changed together" in proc.stderr
     proc = run_vt("publish", "--release", RELEASE, "--out", str(tmp_path / "p"), home=home, check=False)
     assert proc.returncode == 1 and "manifest.json differs from the one recorded" in proc.stderr
@@ -374,7 +444,7 @@ def test_a_release_whose_manifest_went_missing_is_frozen_again_only_as_recorded(
     assert (f"release {RELEASE} was frozen on ") in proc.stderr and (
         "and what it would hold now differs from what was frozen then (now also VT03_2020H1_001): it is not "
         f"frozen again. Restore {folder} from a backup (the folder found was moved to {home}/releases/.onvolledig/"
-        ) in proc.stderr, proc.stderr
+    ) in proc.stderr, proc.stderr
     assert not folder.exists() and not list((home / "releases").glob(".*.tmp"))
 
 
@@ -385,8 +455,8 @@ def test_a_bad_size_limit_is_a_configuration_error_not_the_default(tmp_path):
     for value in ("abc", "0", "-5", "1e9"):
         proc = run_vt("load", str(delivery), home=tmp_path / "wh", env={"VT_MAX_FILE_BYTES": value}, check=False)
         assert proc.returncode == 2 and proc.stderr.startswith(
-            f"Error: $VT_MAX_FILE_BYTES is {value!r}: the largest delivery in bytes, a positive whole number"), \
-            (value, proc.stderr)
+            f"Error: $VT_MAX_FILE_BYTES is {value!r}: the largest delivery in bytes, a positive whole number"
+        ), (value, proc.stderr)
         assert "Traceback" not in proc.stderr
 
 
@@ -399,7 +469,12 @@ def test_a_reader_that_stops_early_is_quiet_and_exit_141(refreshed):
     os.close(read)
     env = {**os.environ, "VT_HOME": str(refreshed), "VT_PSEUDONYM_KEY": KEY, "VT_RELEASE_KEY": RELEASE_KEY}
     env.pop("VT_DATABASE", None)
-    proc = subprocess.run([sys.executable, "-m", "loaders.cli", "releases", "--years", "2020"], stdout=write,
-                          stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "loaders.cli", "releases", "--years", "2020"],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     os.close(write)
     assert (proc.returncode, proc.stderr) == (141, "")

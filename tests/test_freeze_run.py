@@ -72,8 +72,11 @@ def test_a_killed_freeze_holds_back_its_release_only_and_the_nth_release_is_the_
     monkeypatch.setenv("VT_KILL_AT", "release:before-rename@2")
     with FreezeRuns(warehouse, RELEASES) as freezes:
         assert isinstance(freezes.result("2020V1"), Frozen)
-        with pytest.raises(ReleaseError, match=r"^its freeze was killed \(signal 9\) before it ended: .*the next "
-                                               r"refresh freezes it again$"):
+        with pytest.raises(
+            ReleaseError,
+            match=r"^its freeze was killed \(signal 9\) before it ended: .*the next "
+            r"refresh freezes it again$",
+        ):
             freezes.result("2020V2")
     assert (warehouse.home / "releases" / "2020V1" / MANIFEST).exists()
     assert not (warehouse.home / "releases" / "2020V2").exists()
@@ -103,9 +106,11 @@ def test_a_freeze_dies_with_a_killed_refresh(warehouse, monkeypatch, tmp_path):
     """SIGKILL runs no clean-up: the child must die by itself, or it would go on writing a staging folder the
     next refresh removes, and hold the database open."""
     monkeypatch.setenv("VT_PAUSE_AT", "release:before-rename=120")
-    code = ("import os, signal; from loaders.freeze_run import FreezeRuns; from loaders.warehouse import Warehouse; "
-            "f = FreezeRuns(Warehouse.from_env(), ['2020V1']); f._start_waiting(); "
-            "[c] = f.running.values(); print(c.proc.pid, flush=True); os.kill(os.getpid(), signal.SIGKILL)")
+    code = (
+        "import os, signal; from loaders.freeze_run import FreezeRuns; from loaders.warehouse import Warehouse; "
+        "f = FreezeRuns(Warehouse.from_env(), ['2020V1']); f._start_waiting(); "
+        "[c] = f.running.values(); print(c.proc.pid, flush=True); os.kill(os.getpid(), signal.SIGKILL)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     child = int(proc.stdout)

@@ -106,8 +106,14 @@ def test_defects_are_in_the_files_as_counted(history):
     totals = Counter()
     for f in manifest["files"]:
         totals.update(f["defects"])
-    assert set(totals) == {"onmogelijke_datum", "einddatum_voor_startdatum", "onbekende_code", "wees",
-                           "ongeldig_bsn", "organisatie_zonder_beroeps"}
+    assert set(totals) == {
+        "onmogelijke_datum",
+        "einddatum_voor_startdatum",
+        "onbekende_code",
+        "wees",
+        "ongeldig_bsn",
+        "organisatie_zonder_beroeps",
+    }
     # invalid BSNs as counted: the generator makes only valid ones otherwise
     for f in manifest["files"]:
         bt = parsed[f["file"]].tables["BT"].column("bsn").to_pylist()
@@ -134,8 +140,24 @@ def test_national_volumes_at_scale_1(tmp_path):
 
 
 def test_cli_generate(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "loaders.cli", "generate", "--out", str(tmp_path),
-                           "--periods", "2021H2", "--scale", "0.01", "--seed", "3"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "loaders.cli",
+            "generate",
+            "--out",
+            str(tmp_path),
+            "--periods",
+            "2021H2",
+            "--scale",
+            "0.01",
+            "--seed",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("26 files,")
     assert proc.stderr == ""  # no progress bar when not on a terminal
@@ -144,15 +166,33 @@ def test_cli_generate(tmp_path):
 def test_any_half_year_from_2019_with_the_new_layout_from_a_chosen_half_year(tmp_path):
     """2025 and 2026 have no reference data in the project: the generator uses 2024's regions (and says so on
     the command line); files from --new-layout-from on are layout 0300 with ME.aanleiding filled."""
-    proc = subprocess.run([sys.executable, "-m", "loaders.cli", "generate", "--out", str(tmp_path), "--periods",
-                           "2025H2:2026H1", "--scale", "0.01", "--seed", "3", "--new-layout-from", "2026H1"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "loaders.cli",
+            "generate",
+            "--out",
+            str(tmp_path),
+            "--periods",
+            "2025H2:2026H1",
+            "--scale",
+            "0.01",
+            "--seed",
+            "3",
+            "--new-layout-from",
+            "2026H1",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.splitlines() == [
         "note: the project has no reference data for 2025; the synthetic 2025 deliveries use the regions and "
         "gemeenten of 2024",
         "note: the project has no reference data for 2026; the synthetic 2026 deliveries use the regions and "
-        "gemeenten of 2024"]
+        "gemeenten of 2024",
+    ]
     files = sorted(tmp_path.glob("*.txt"))
     assert sorted({p.name[:4] for p in files}) == sorted(regions_per_year()[2024])  # 25 regions, VT27 not VT16
     versions = defaultdict(set)

@@ -34,14 +34,17 @@ def test_every_year_from_2019_on_has_its_releases():
     assert (get_release("2020V2").mark, get_release("2020V1").mark, get_release("2020V3").mark) == ("**", "*", "")
 
 
-@pytest.mark.parametrize("name,message", [
-    ("2019V2", "release 2019V2 does not exist (2019 has only V1 (verwerking.md section 5)); 2019 has 2019V1"),
-    ("2020V9", "release 2020V9 does not exist; 2020 has 2020V1, 2020V2, 2020V3"),
-    ("2018V1", "'2018V1' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
-    ("2020v1", "'2020v1' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
-    ("2020V2\n", "'2020V2\\n' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
-    ("9999V9", "'9999V9' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
-])
+@pytest.mark.parametrize(
+    "name,message",
+    [
+        ("2019V2", "release 2019V2 does not exist (2019 has only V1 (verwerking.md section 5)); 2019 has 2019V1"),
+        ("2020V9", "release 2020V9 does not exist; 2020 has 2020V1, 2020V2, 2020V3"),
+        ("2018V1", "'2018V1' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
+        ("2020v1", "'2020v1' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
+        ("2020V2\n", "'2020V2\\n' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
+        ("9999V9", "'9999V9' is not a release: a release is named JJJJVn (for example 2020V1), from 2019 to 2100"),
+    ],
+)
 def test_unknown_releases_are_named_with_what_exists(name, message):
     with pytest.raises(CalendarError) as info:
         get_release(name)
@@ -50,11 +53,23 @@ def test_unknown_releases_are_named_with_what_exists(name, message):
 
 def test_exceptions_move_a_peildatum_skip_a_release_and_add_one():
     exceptions = [
-        {"release": "2027V1", "overslaan": "N", "verslagperioden": "", "status": "", "peildatum": "2027-10-15",
-         "reden": "moved"},
+        {
+            "release": "2027V1",
+            "overslaan": "N",
+            "verslagperioden": "",
+            "status": "",
+            "peildatum": "2027-10-15",
+            "reden": "moved",
+        },
         {"release": "2027V2", "overslaan": "J", "verslagperioden": "", "status": "", "peildatum": "", "reden": ""},
-        {"release": "2027V4", "overslaan": "", "verslagperioden": "2027H1 2027H2", "status": "definitief",
-         "peildatum": "2029-06-30", "reden": "an extra correction release"},
+        {
+            "release": "2027V4",
+            "overslaan": "",
+            "verslagperioden": "2027H1 2027H2",
+            "status": "definitief",
+            "peildatum": "2029-06-30",
+            "reden": "an extra correction release",
+        },
         {"release": "2030V1", "overslaan": "J", "verslagperioden": "", "status": "", "peildatum": "", "reden": ""},
     ]
     assert rows(plan([2027], exceptions)) == [
@@ -65,12 +80,15 @@ def test_exceptions_move_a_peildatum_skip_a_release_and_add_one():
     assert plan([2027], exceptions)[0].toelichting == "moved"
 
 
-@pytest.mark.parametrize("row,message", [
-    ({"release": "2027X1"}, "'2027X1' is not a release name JJJJVn"),
-    ({"release": "2027V5", "peildatum": "2029-01-01"}, "2027V5 is not made by the rule, so it needs"),
-    ({"release": "2027V1", "status": "voorlopig*"}, "2027V1: status 'voorlopig\\*' is not one of"),
-    ({"release": "2027V1", "peildatum": "1 oktober"}, "2027V1: peildatum '1 oktober' is not YYYY-MM-DD"),
-])
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        ({"release": "2027X1"}, "'2027X1' is not a release name JJJJVn"),
+        ({"release": "2027V5", "peildatum": "2029-01-01"}, "2027V5 is not made by the rule, so it needs"),
+        ({"release": "2027V1", "status": "voorlopig*"}, "2027V1: status 'voorlopig\\*' is not one of"),
+        ({"release": "2027V1", "peildatum": "1 oktober"}, "2027V1: peildatum '1 oktober' is not YYYY-MM-DD"),
+    ],
+)
 def test_a_bad_exception_row_is_an_error_not_ignored(row, message):
     with pytest.raises(CalendarError, match=message):
         plan([2027], [row])

@@ -25,34 +25,45 @@ PROJECT_PARTS = ("loaders", "models", "macros", "seeds", "tests/dbt", "gx", "dbt
 
 
 def test_the_fields_doc_blocks_are_what_the_layout_says():
-    assert DOCS_FILE.read_text(encoding="utf-8") == render(), (
-        "models/staging/loader/_loader__docs.md is stale: run `.venv/bin/python -m loaders.layout_docs`")
+    assert DOCS_FILE.read_text(encoding="utf-8") == render(), "stale: run `vt dev generate`"
     text = DOCS_FILE.read_text(encoding="utf-8")
     # the description of each record type's own field, not a copy of another's
     assert "{% docs ad_startdatum %}Date the advies started (first contact).{% enddocs %}" in text
     assert "{% docs ad_aard_2 %}Flag 2 of aard (Partnergeweld): true/false;" in text
-    assert FLAG_DOCS_FILE.read_text(encoding="utf-8") == render_flags(), (
-        "models/marts/microdata/_microdata__vlaggen.md is stale: run `.venv/bin/python -m loaders.layout_docs`")
+    assert FLAG_DOCS_FILE.read_text(encoding="utf-8") == render_flags(), "stale: run `vt dev generate`"
 
 
 def test_the_released_columns_take_code_lists_and_flag_labels_from_the_layout():
     melding = {c.name: c for c in tables()["vt_melding"].columns}
     assert {name: c.codelijst for name, c in melding.items() if c.codelijst} == {
-        "vtcode_gaaf": "VT_ORGANISATIE", "rol_gaaf": "ROL", "organisatie_gaaf": "ORGANISATIE", "anoniem_gaaf": "JANEE",
-        "duur_gaaf": "DUUR", "aanleiding_gaaf": "AANLEIDING"}
-    assert melding["aard_2"].description == ("(Vermoedelijke) aard, code 2 (Partnergeweld): true/false; NULL (leeg) "
-                                             "als het veld onbekend of ongeldig is (G5).")
+        "vtcode_gaaf": "VT_ORGANISATIE",
+        "rol_gaaf": "ROL",
+        "organisatie_gaaf": "ORGANISATIE",
+        "anoniem_gaaf": "JANEE",
+        "duur_gaaf": "DUUR",
+        "aanleiding_gaaf": "AANLEIDING",
+    }
+    assert melding["aard_2"].description == (
+        "(Vermoedelijke) aard, code 2 (Partnergeweld): true/false; NULL (leeg) "
+        "als het veld onbekend of ongeldig is (G5)."
+    )
 
 
 def test_the_rules_check_the_fields_the_layout_gives_a_code_list():
     by_type = {code: fields for (_, code, _), fields in CODE_FIELDS.items()}
-    assert by_type["ME"] == [("rol", "ROL"), ("organisatie", "ORGANISATIE"), ("anoniem", "JANEE"), ("duur", "DUUR"),
-                             ("aanleiding", "AANLEIDING")]
+    assert by_type["ME"] == [
+        ("rol", "ROL"),
+        ("organisatie", "ORGANISATIE"),
+        ("anoniem", "JANEE"),
+        ("duur", "DUUR"),
+        ("aanleiding", "AANLEIDING"),
+    ]
     assert "CA" not in by_type  # the gemeente and the organisation's code have checks of their own
     flags = {code: fields for (_, code, _), fields in FLAG_FIELDS.items()}
     assert flags["ON"] == [("aard", 7), ("aanvullende_informatie", 8), ("uitkomst", 9)]
     assert sum(len(v) for v in CODE_FIELDS.values()) == sum(
-        1 for rt in layouts().raw.data_types for f in rt.fields if f.code_check == "code")
+        1 for rt in layouts().raw.data_types for f in rt.fields if f.code_check == "code"
+    )
 
 
 def _copy_project(target: Path) -> Path:
@@ -67,11 +78,18 @@ def _copy_project(target: Path) -> Path:
 
 def _vt(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
     """`vt` of the copied project: its package first on the path, so its layout is the one read."""
-    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "VT_RELEASE_KEY": RELEASE_KEY,
-           "GX_ANALYTICS_ENABLED": "false", "PYTHONPATH": str(project)}
+    env = {
+        **os.environ,
+        "VT_HOME": str(home),
+        "VT_PSEUDONYM_KEY": KEY,
+        "VT_RELEASE_KEY": RELEASE_KEY,
+        "GX_ANALYTICS_ENABLED": "false",
+        "PYTHONPATH": str(project),
+    }
     env.pop("VT_DATABASE", None)
-    proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], cwd=project, env=env, capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "loaders.cli", *args], cwd=project, env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc
 
@@ -107,7 +125,8 @@ def test_a_field_and_a_code_added_to_the_layout_reach_every_output(tmp_path):
     with (report / "overtredingen.csv").open(encoding="utf-8") as fh:
         kr13 = [r for r in csv.DictReader(fh) if r["regel"] == "KR13"]
     assert [(r["recordtype"], r["nummer"], r["veld"], r["waarde"], r["verwacht"]) for r in kr13] == [
-        ("AD", "A1", "verwijzer", "verwijzer: 77", "verwijzer: een code uit codelijst VERWIJZER")]
+        ("AD", "A1", "verwijzer", "verwijzer: 77", "verwijzer: een code uit codelijst VERWIJZER")
+    ]
     # GX checks the new field too (the run's suite follows the rules, not the suite committed before the change)
     verdict = json.loads((report / "kwaliteitsrapport.json").read_text())
     assert (verdict["passed"], verdict["not_run"]) == (False, [])

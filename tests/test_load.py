@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 
 import duckdb
@@ -15,7 +15,6 @@ from loaders.load import GELADEN, GEWEIGERD, ONGEWIJZIGD, load_files
 from loaders.pseudonym import hmac_hex
 from loaders.warehouse import Warehouse, create_raw_schema
 from tests.conftest import KEY, VALID_BSNS, run_vt, small_delivery, write_delivery
-
 
 vt = partial(run_vt, check=False)  # these tests check exit codes themselves
 
@@ -29,19 +28,18 @@ def query(sql: str, params=None):
         return con.execute(sql, params or []).fetchall()
 
 
-
-
 def test_load_writes_raw_tables_register_and_log(warehouse_env, tmp_path):
     path = write_delivery(tmp_path, small_delivery())
     [result] = load(path, received_at=datetime(2020, 7, 21, 9, 30))
     assert (result.outcome, result.levering_id) == (GELADEN, "VT05_2020H1_001")
-    assert query("select vt_code, verslagperiode, leveringsnummer, bestandsnaam, ontvangen_op, aantal_records, "
-                 "aantal_ca, aantal_bt from raw.leveringen") == [
-        ("VT05", "2020H1", 1, "VT05_2020H1_001.txt", datetime(2020, 7, 21, 9, 30), 12, 2, 2)
-    ]
+    assert query(
+        "select vt_code, verslagperiode, leveringsnummer, bestandsnaam, ontvangen_op, aantal_records, "
+        "aantal_ca, aantal_bt from raw.leveringen"
+    ) == [("VT05", "2020H1", 1, "VT05_2020H1_001.txt", datetime(2020, 7, 21, 9, 30), 12, 2, 2)]
     assert query("select count(*) from raw.casus") == [(2,)]
     assert query("select casusnummer, einddatum from raw.casus order by regelnummer") == [
-        ("C1".ljust(20), "20200501"), ("C2".ljust(20), " " * 8)
+        ("C1".ljust(20), "20200501"),
+        ("C2".ljust(20), " " * 8),
     ]
     assert query("select uitkomst, levering_id from raw.laadlog") == [(GELADEN, "VT05_2020H1_001")]
 
@@ -55,8 +53,9 @@ def test_bsn_is_pseudonymised_with_status(warehouse_env, tmp_path):
         ("P1".ljust(20), None, "onbekend"),
         ("P2".ljust(20), hmac_hex(KEY.encode(), VALID_BSNS[1]), "geldig"),
     ]
-    assert "bsn" not in [c for (c,) in query("select column_name from information_schema.columns "
-                                             "where table_name = 'betrokkene'")]
+    assert "bsn" not in [
+        c for (c,) in query("select column_name from information_schema.columns where table_name = 'betrokkene'")
+    ]
 
 
 def test_clear_bsn_appears_nowhere_in_the_database_file(warehouse_env, tmp_path):
@@ -96,7 +95,7 @@ def test_received_at_mtime_takes_each_file_s_modification_time(warehouse_env, tm
     proc = vt("load", "--received-at", "mtime", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     stored = dict(query("select levering_id, ontvangen_op from raw.leveringen"))
-    utc = {p: datetime.fromtimestamp(p.stat().st_mtime, timezone.utc).replace(tzinfo=None) for p in (first, second)}
+    utc = {p: datetime.fromtimestamp(p.stat().st_mtime, UTC).replace(tzinfo=None) for p in (first, second)}
     assert stored == {"VT05_2020H1_001": utc[first], "VT06_2020H1_001": utc[second]}
 
 
@@ -108,7 +107,8 @@ def test_a_reload_with_another_reception_time_says_so_and_redate_corrects_it(war
     assert proc.stdout == (
         f"{path.name}: identical to delivery VT05_2020H1_001, already loaded with reception time 2026-11-29 "
         "10:00:00, not 2020-07-31 00:00:00: nothing changed. A release selects deliveries by reception time; to "
-        "correct it, load the file again with the same --received-at and --redate\n")
+        "correct it, load the file again with the same --received-at and --redate\n"
+    )
     assert query("select ontvangen_op from raw.leveringen") == [(datetime(2026, 11, 29, 10, 0),)]
     proc = vt("load", "--received-at", "2020-07-31", "--redate", str(path))
     assert proc.returncode == 0, proc.stderr
@@ -137,7 +137,9 @@ def test_rule7_leveringsnummer_must_increase(warehouse_env, tmp_path):
     [other] = load(write_delivery(tmp_path, small_delivery(periode="2020H2", nummer="001")))
     assert other.outcome == GELADEN
     assert query("select levering_id from raw.leveringen order by 1") == [
-        ("VT05_2020H1_002",), ("VT05_2020H1_003",), ("VT05_2020H2_001",)
+        ("VT05_2020H1_002",),
+        ("VT05_2020H1_003",),
+        ("VT05_2020H2_001",),
     ]
 
 
@@ -208,7 +210,8 @@ def test_load_killed_halfway_leaves_nothing_and_rerun_completes(warehouse_env, t
     proc = vt("load", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
     assert query("select levering_id, aantal_records from raw.leveringen order by 1") == [
-        ("VT05_2020H1_001", 12), ("VT06_2020H1_001", 12)
+        ("VT05_2020H1_001", 12),
+        ("VT06_2020H1_001", 12),
     ]
     assert query("select count(*) from raw.casus") == [(4,)]
     assert (Warehouse.from_env().archive / "2020H1" / first.name).read_bytes() == first.read_bytes()
@@ -228,22 +231,29 @@ def test_deliveries_of_both_layout_versions_load_into_one_raw_layer(warehouse_en
     new = write_delivery(tmp_path, small_delivery(periode="2020H2", versie="0300"))
     assert [r.outcome for r in load_files([old, new], Warehouse.from_env(), layouts())] == [GELADEN, GELADEN]
     assert query("select levering_id, versie_bestandsdefinitie, aantal_me from raw.leveringen order by 1") == [
-        ("VT05_2020H1_001", "0200", 2), ("VT05_2020H2_001", "0300", 2)]
+        ("VT05_2020H1_001", "0200", 2),
+        ("VT05_2020H2_001", "0300", 2),
+    ]
     assert query("select levering_id, meldingnummer, aanleiding from raw.melding order by 1, 2") == [
-        ("VT05_2020H1_001", "M1".ljust(20), None), ("VT05_2020H1_001", "M2".ljust(20), None),
-        ("VT05_2020H2_001", "M1".ljust(20), "01"), ("VT05_2020H2_001", "M2".ljust(20), "04")]
+        ("VT05_2020H1_001", "M1".ljust(20), None),
+        ("VT05_2020H1_001", "M2".ljust(20), None),
+        ("VT05_2020H2_001", "M1".ljust(20), "01"),
+        ("VT05_2020H2_001", "M2".ljust(20), "04"),
+    ]
 
 
 def test_a_warehouse_made_before_a_layout_version_gains_its_columns(warehouse_env, tmp_path):
     with Warehouse.from_env().connect() as con:
         create_raw_schema(con, default_layout())  # as a warehouse made when only 0200 existed
-    assert query("select count(*) from information_schema.columns where table_name = 'melding' "
-                 "and column_name = 'aanleiding'") == [(0,)]
+    assert query(
+        "select count(*) from information_schema.columns where table_name = 'melding' and column_name = 'aanleiding'"
+    ) == [(0,)]
     new = write_delivery(tmp_path, small_delivery(periode="2020H2", versie="0300"))
     [second] = load_files([new], Warehouse.from_env(), layouts())
     assert second.outcome == GELADEN
     assert query("select levering_id, count(aanleiding) from raw.melding group by 1 order by 1") == [
-        ("VT05_2020H2_001", 2)]
+        ("VT05_2020H2_001", 2)
+    ]
 
 
 def test_unknown_layout_version_is_rejected_whole_by_vt_load(warehouse_env, tmp_path):
@@ -255,24 +265,30 @@ def test_unknown_layout_version_is_rejected_whole_by_vt_load(warehouse_env, tmp_
     assert proc.stderr.splitlines() == [
         "VT05_2020H1_001.txt: rejected, nothing loaded",
         "  rule 9 (the versie_bestandsdefinitie of the VL record is a known layout version): version '0400' is not "
-        "known (known: 0200, 0300); line 1 (1 line)"]
+        "known (known: 0200, 0300); line 1 (1 line)",
+    ]
     assert query("select count(*) from raw.leveringen") == [(0,)]
     assert query("select uitkomst, overtreden_regels from raw.laadlog") == [("geweigerd", "9")]
 
 
-@pytest.mark.parametrize("vt_code,periode,received,detail", [
-    ("ZZ99", "2020H1", "2020-07-20", "'ZZ99' is not a Veilig Thuis-organisatie of 2020 (VT01, VT02, "),
-    ("VT16", "2024H1", "2024-07-20", "'VT16' is not a Veilig Thuis-organisatie of 2024 (VT01, VT02, "),
-    ("VT05", "2026H2", "2026-05-01", "2026H2 has not begun on 2026-05-01, when the file was received"),
-])
+@pytest.mark.parametrize(
+    "vt_code,periode,received,detail",
+    [
+        ("ZZ99", "2020H1", "2020-07-20", "'ZZ99' is not a Veilig Thuis-organisatie of 2020 (VT01, VT02, "),
+        ("VT16", "2024H1", "2024-07-20", "'VT16' is not a Veilig Thuis-organisatie of 2024 (VT01, VT02, "),
+        ("VT05", "2026H2", "2026-05-01", "2026H2 has not begun on 2026-05-01, when the file was received"),
+    ],
+)
 def test_rule10_only_the_year_s_organisations_and_only_a_half_year_that_has_begun(
-        warehouse_env, tmp_path, vt_code, periode, received, detail):
+    warehouse_env, tmp_path, vt_code, periode, received, detail
+):
     path = write_delivery(tmp_path, small_delivery(vt_code=vt_code, periode=periode))
     [result] = load(path, received_at=datetime.fromisoformat(received))
     assert (result.outcome, result.rules) == (GEWEIGERD, [10])
-    assert result.message.startswith(f"{path.name}: rejected, nothing loaded\n  rule 10 (the sender is a Veilig "
-                                      "Thuis-organisatie of the delivery's year and the verslagperiode has begun): "
-                                      + detail)
+    assert result.message.startswith(
+        f"{path.name}: rejected, nothing loaded\n  rule 10 (the sender is a Veilig "
+        "Thuis-organisatie of the delivery's year and the verslagperiode has begun): " + detail
+    )
     assert query("select count(*) from raw.leveringen") == [(0,)]
 
 
@@ -302,9 +318,12 @@ def test_a_file_larger_than_a_chunk_loads_the_same_records_in_bounded_pieces(tmp
         [result] = load_files([path], warehouse, layouts(), datetime(2020, 7, 21))
         assert result.outcome == GELADEN, result.message
         with duckdb.connect(str(warehouse.database), read_only=True) as con:
-            contents[chunk] = {t: con.execute(f"select * exclude (geladen_op) from raw.{t} order by all").fetchall()
-                               if t == "leveringen" else con.execute(f"select * from raw.{t} order by all").fetchall()
-                               for t in tables}
+            contents[chunk] = {
+                t: con.execute(f"select * exclude (geladen_op) from raw.{t} order by all").fetchall()
+                if t == "leveringen"
+                else con.execute(f"select * from raw.{t} order by all").fetchall()
+                for t in tables
+            }
         assert (warehouse.archive / "2020H1" / path.name).read_bytes() == path.read_bytes()
     assert contents[""] == contents["4096"]
     assert len(contents[""]["casus"]) == 354
@@ -334,7 +353,9 @@ def test_a_chunked_load_killed_halfway_leaves_nothing_that_counts_and_the_next_l
     env = {"VT_CHUNK_BYTES": "4096"}
     proc = vt("load", "--received-at", "2020-07-21", str(path), home=home, env={**env, "VT_KILL_AT": point})
     assert proc.returncode == -9
-    [staged] = (home / "raw.tmp").iterdir() if point == "load:casus@3" else [home / "raw" / "levering_id=VT01_2020H1_001"]
+    [staged] = (
+        (home / "raw.tmp").iterdir() if point == "load:casus@3" else [home / "raw" / "levering_id=VT01_2020H1_001"]
+    )
     assert len(list(staged.glob("casus-*.parquet"))) == (3 if point == "load:casus@3" else 11)
     with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from raw.leveringen").fetchone() == (0,)

@@ -69,8 +69,11 @@ def test_the_cycle_check_finds_a_cycle():
 
 def test_dbt_runs_from_one_module_and_the_codebook_does_not_need_the_release_module():
     graph = imports()
-    sources = {m: path.read_text(encoding="utf-8") for m, path in
-               ((m, PACKAGE.parent / (m.replace(".", "/") + ".py")) for m in graph) if path.exists()}
+    sources = {
+        m: path.read_text(encoding="utf-8")
+        for m, path in ((m, PACKAGE.parent / (m.replace(".", "/") + ".py")) for m in graph)
+        if path.exists()
+    }
     # the one child process that runs dbt, and the one module that starts it
     assert [m for m, text in sources.items() if "dbtRunner" in text] == ["loaders.dbt_child"]
     assert [m for m, text in sources.items() if '"-m", "loaders.dbt_child"' in text] == ["loaders.dbt_run"]

@@ -133,8 +133,12 @@ def test_rule6_bad_verslagperiode(periode):
 
 @pytest.mark.parametrize(
     "name,part",
-    [("VT06_2020H1_001.txt", "vt_code"), ("VT05_2020H2_001.txt", "verslagperiode"),
-     ("VT05_2020H1_002.txt", "leveringsnummer"), ("levering.txt", "file name")],
+    [
+        ("VT06_2020H1_001.txt", "vt_code"),
+        ("VT05_2020H2_001.txt", "verslagperiode"),
+        ("VT05_2020H1_002.txt", "leveringsnummer"),
+        ("levering.txt", "file name"),
+    ],
 )
 def test_rule6_file_name_disagrees_with_vl(name, part):
     v = only(rejected(small_delivery(), name))
@@ -145,12 +149,24 @@ def test_rule8_duplicate_keys():
     lines = small_delivery()
     lines.insert(3, lines[1])  # CA C1 twice
     # BT key is persoonsnummer + casusnummer: same person in another casus is fine, same pair is not
-    lines.insert(-1, record("BT", persoonsnummer="P1", casusnummer="C2", bsn="000000000",
-                            geboortedatum="00000000", geslacht="9"))
+    lines.insert(
+        -1, record("BT", persoonsnummer="P1", casusnummer="C2", bsn="000000000", geboortedatum="00000000", geslacht="9")
+    )
     lines.insert(-1, lines[-3])
-    lines[-1] = record("SL", **{"aantal_ca": "0000003", "aantal_ad": "0000001", "aantal_me": "0000002",
-                               "aantal_vb": "0000001", "aantal_vv": "0000001", "aantal_on": "0000001",
-                               "aantal_ov": "0000001", "aantal_mo": "0000001", "aantal_bt": "0000004"})
+    lines[-1] = record(
+        "SL",
+        **{
+            "aantal_ca": "0000003",
+            "aantal_ad": "0000001",
+            "aantal_me": "0000002",
+            "aantal_vb": "0000001",
+            "aantal_vv": "0000001",
+            "aantal_on": "0000001",
+            "aantal_ov": "0000001",
+            "aantal_mo": "0000001",
+            "aantal_bt": "0000004",
+        },
+    )
     v = only(rejected(lines))
     assert v.rule == 8
     assert v.lines == (2, 4, 14, 16)
@@ -187,8 +203,10 @@ def test_rule9_unknown_layout_version_rejects_the_file_whole():
     lines[0] = lines[0][:20] + "0400" + lines[0][24:]
     v = only(rejected(lines))
     assert (v.rule, v.lines) == (9, (1,))
-    assert v.describe() == ("rule 9 (the versie_bestandsdefinitie of the VL record is a known layout version): "
-                            "version '0400' is not known (known: 0200, 0300); line 1 (1 line)")
+    assert v.describe() == (
+        "rule 9 (the versie_bestandsdefinitie of the VL record is a known layout version): "
+        "version '0400' is not known (known: 0200, 0300); line 1 (1 line)"
+    )
 
 
 def test_a_0300_file_read_with_the_0200_layout_only_is_rule_9():
@@ -200,8 +218,12 @@ def test_a_0300_file_read_with_the_0200_layout_only_is_rule_9():
 
 def test_layout_versions_must_keep_the_vl_record_in_place():
     rows = read_csv("layout.csv")
-    moved = [dict(r, start=str(int(r["start"]) + 1)) if (r["versie"], r["recordtype"], r["veld"]) == (
-        "0300", "VL", "leveringsnummer") else r for r in rows]
+    moved = [
+        dict(r, start=str(int(r["start"]) + 1))
+        if (r["versie"], r["recordtype"], r["veld"]) == ("0300", "VL", "leveringsnummer")
+        else r
+        for r in rows
+    ]
     with pytest.raises(ValueError, match="the VL record differs between versions 0200, 0300"):
         parse_layouts(moved, read_csv("recordtypes.csv"))
 

@@ -27,10 +27,12 @@ def test_the_dbt_macros_are_the_twins_of_periode(tmp_path):
 
     perioden = periode_range("2019H1:2040H2")
     values = ", ".join(f"('{p}')" for p in perioden)
-    sql = ("select p, {{ periode_start('p') }} as s, {{ periode_einde('p') }} as e, {{ periode_vorige('p') }} as v "
-           f"from (values {values}) as t (p) order by p")
+    sql = (
+        "select p, {{ periode_start('p') }} as s, {{ periode_einde('p') }} as e, {{ periode_vorige('p') }} as v "
+        f"from (values {values}) as t (p) order by p"
+    )
     proc = run_dbt_cli(tmp_path, "compile", "--quiet", "--inline", sql)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    compiled = proc.stdout[proc.stdout.index("select"):]
+    compiled = proc.stdout[proc.stdout.index("select") :]
     got = duckdb.sql(compiled).fetchall()
     assert got == [(str(p), p.start, p.end, str(p.previous())) for p in perioden]

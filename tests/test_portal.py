@@ -32,9 +32,11 @@ def portal(tmp_path):
     home, inbox = tmp_path / "wh", tmp_path / "inbox"
     inbox.mkdir(parents=True)
     accounts = Accounts(home)
-    passwords = {"vt05": accounts.add("vt05", "organisatie", "VT05"),
-                 "vt06": accounts.add("vt06", "organisatie", "VT06"),
-                 "staf": accounts.add("staf", "beheer", None)}
+    passwords = {
+        "vt05": accounts.add("vt05", "organisatie", "VT05"),
+        "vt06": accounts.add("vt06", "organisatie", "VT06"),
+        "staf": accounts.add("staf", "beheer", None),
+    }
     for lid in ("VT05_2020H1_001", "VT06_2020H1_001"):
         folder = home / "kwaliteit" / lid
         folder.mkdir(parents=True)
@@ -53,8 +55,9 @@ def csrf_of(html: str) -> str:
 def login(app, naam: str, password: str, second_factor: bool = True, now: float | None = None):
     client = TestClient(app, base_url="https://testserver")
     page = client.get("/inloggen")
-    r = client.post("/inloggen", data={"csrf": csrf_of(page.text), "naam": naam, "wachtwoord": password},
-                    follow_redirects=False)
+    r = client.post(
+        "/inloggen", data={"csrf": csrf_of(page.text), "naam": naam, "wachtwoord": password}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/tweede-factor", r.text
     page = client.get("/tweede-factor")
     shown = re.search(r'<code class="geheim">([A-Z2-7]+)</code>', page.text)
@@ -62,9 +65,11 @@ def login(app, naam: str, password: str, second_factor: bool = True, now: float 
         SECRETS[(id(app), naam)] = shown[1]
     secret = client.secret_of = SECRETS[(id(app), naam)]
     if second_factor:
-        r = client.post("/tweede-factor", data={"csrf": csrf_of(page.text),
-                                                "code": totp.code(secret, totp.current_step(now))},
-                        follow_redirects=False)
+        r = client.post(
+            "/tweede-factor",
+            data={"csrf": csrf_of(page.text), "code": totp.code(secret, totp.current_step(now))},
+            follow_redirects=False,
+        )
         assert r.status_code == 303 and r.headers["location"] == "/", r.text
     return client
 
@@ -75,8 +80,9 @@ def test_a_delivery_uploaded_judged_and_its_reports_fetched_with_an_audit_trail(
     page = client.get("/")
     assert "VT05_2020H1_001" in page.text and "VT06" not in page.text.replace("(VT05)", "")
     path = write_delivery(tmp_path, small_delivery("VT05", "2020H2", "001"))
-    r = client.post("/aanbieden", data={"csrf": csrf_of(page.text)},
-                    files={"bestand": (path.name, path.read_bytes(), "text/plain")})
+    r = client.post(
+        "/aanbieden", data={"csrf": csrf_of(page.text)}, files={"bestand": (path.name, path.read_bytes(), "text/plain")}
+    )
     assert r.status_code == 200
     assert "Ontvangen: levering VT05_2020H2_001 voldoet aan de bestandsregels" in r.text
     assert [p.name for p in inbox.iterdir()] == ["VT05_2020H2_001.txt"]
@@ -86,8 +92,7 @@ def test_a_delivery_uploaded_judged_and_its_reports_fetched_with_an_audit_trail(
     assert r.status_code == 200 and r.text == "VT05_2020H1_001 overtredingen.csv"
     assert r.headers["content-disposition"].startswith("attachment")
     events = [(e["gebeurtenis"], e["account"]) for e in audit.read(home)]
-    assert events == [("wachtwoord juist", "vt05"), ("ingelogd", "vt05"), ("aangeboden", "vt05"),
-                      ("download", "vt05")]
+    assert events == [("wachtwoord juist", "vt05"), ("ingelogd", "vt05"), ("aangeboden", "vt05"), ("download", "vt05")]
     log = (home / "logs" / audit.FILE).read_text()
     assert "overtredingen.csv" in log and "VT05_2020H1_001 overtredingen.csv" not in log  # names, never contents
     assert (home / "logs" / audit.FILE).stat().st_mode & 0o777 == 0o600
@@ -101,10 +106,15 @@ def test_the_authorisation_matrix(portal):
     staf = login(app, "staf", pw["staf"])
     own = [f"/rapport/VT05_2020H1_001/{n}" for n in REPORTS]
     other = [f"/rapport/VT06_2020H1_001/{n}" for n in REPORTS]
-    guessed = ["/rapport/VT05_2020H1_001/manifest.json", "/rapport/VT05_2020H1_002/kwaliteitsrapport.html",
-               "/rapport/VT05_2020H1_001/..%2F..%2Fvt.duckdb", "/rapport/..%2FVT06_2020H1_001/overtredingen.csv",
-               "/rapport/VT05_2020H1_001%2F..%2FVT06_2020H1_001/overtredingen.csv",
-               "/rapport/VT05_2020H1_001/%2e%2e", "/rapport/vt05_2020h1_001/overtredingen.csv"]
+    guessed = [
+        "/rapport/VT05_2020H1_001/manifest.json",
+        "/rapport/VT05_2020H1_002/kwaliteitsrapport.html",
+        "/rapport/VT05_2020H1_001/..%2F..%2Fvt.duckdb",
+        "/rapport/..%2FVT06_2020H1_001/overtredingen.csv",
+        "/rapport/VT05_2020H1_001%2F..%2FVT06_2020H1_001/overtredingen.csv",
+        "/rapport/VT05_2020H1_001/%2e%2e",
+        "/rapport/vt05_2020h1_001/overtredingen.csv",
+    ]
     for path in [*own, *other, *guessed, "/", "/beheer"]:
         for who, client in (("anonymous", anonymous), ("password only", half)):
             r = client.get(path, follow_redirects=False)
@@ -150,10 +160,14 @@ def test_second_factor_replay_stolen_session_and_cross_site_posts_are_refused(po
     # a form posted from another site: refused by its origin and by the missing token
     client = login(app, "vt06", pw["vt06"])
     path = write_delivery(tmp_path, small_delivery("VT06", "2020H2", "001"))
-    for headers, data in (({"origin": "https://evil.example"}, {"csrf": csrf_of(client.get("/").text)}),
-                          ({}, {"csrf": "guessed"}), ({}, {})):
-        r = client.post("/aanbieden", data=data, headers=headers,
-                        files={"bestand": (path.name, path.read_bytes(), "text/plain")})
+    for headers, data in (
+        ({"origin": "https://evil.example"}, {"csrf": csrf_of(client.get("/").text)}),
+        ({}, {"csrf": "guessed"}),
+        ({}, {}),
+    ):
+        r = client.post(
+            "/aanbieden", data=data, headers=headers, files={"bestand": (path.name, path.read_bytes(), "text/plain")}
+        )
         assert r.status_code == 403, headers
     assert list(inbox.iterdir()) == []
 
@@ -171,10 +185,13 @@ def test_uploads_too_large_of_another_organisation_or_badly_named_write_nothing(
     vt06 = write_delivery(tmp_path, small_delivery("VT06", "2020H2", "001"))
     r = upload(vt06.name, vt06.read_bytes())
     assert r.status_code == 422 and "Dit bestand is een levering van VT06; uw account levert alleen voor VT05" in r.text
-    for sender, periode, why in (("VT99", "2020H2", "VT99 is geen Veilig Thuis-organisatie van 2020"),
-                                 ("VT05", "2030H1", "het halfjaar 2030H1 is op ")):
-        r = upload(f"{sender}_{periode}_001.txt", write_delivery(tmp_path, small_delivery(sender, periode, "001"))
-                   .read_bytes())  # rule 10, as the loader applies it at the door
+    for sender, periode, why in (
+        ("VT99", "2020H2", "VT99 is geen Veilig Thuis-organisatie van 2020"),
+        ("VT05", "2030H1", "het halfjaar 2030H1 is op "),
+    ):
+        r = upload(
+            f"{sender}_{periode}_001.txt", write_delivery(tmp_path, small_delivery(sender, periode, "001")).read_bytes()
+        )  # rule 10, as the loader applies it at the door
         assert r.status_code == 422 and "<td>10</td>" in r.text and why in r.text, r.text
     bad = small_delivery("VT05", "2020H2", "001")
     bad[3] = bad[3][:-5]  # a record too short, one too long, one with a byte outside ASCII
@@ -183,8 +200,10 @@ def test_uploads_too_large_of_another_organisation_or_badly_named_write_nothing(
     r = upload("VT05_2020H2_001.txt", ("\n".join(bad) + "\n").encode("latin-1"))
     assert r.status_code == 422 and "Afgekeurd" in r.text
     assert "<td>2</td><td>elk record is precies 120 afdrukbare ASCII-tekens lang</td>" in r.text
-    assert ("<li>regel 4: 115 tekens in plaats van 120</li>\n<li>regel 5: 122 tekens in plaats van 120</li>\n"
-            "<li>regel 6: teken 51 is byte 0xE9 (&#39;é&#39; in Latin-1), geen afdrukbaar ASCII-teken</li>") in r.text
+    assert (
+        "<li>regel 4: 115 tekens in plaats van 120</li>\n<li>regel 5: 122 tekens in plaats van 120</li>\n"
+        "<li>regel 6: teken 51 is byte 0xE9 (&#39;é&#39; in Latin-1), geen afdrukbaar ASCII-teken</li>"
+    ) in r.text
     assert list(inbox.iterdir()) == []
     assert list((home / "portal" / "ontvangst").iterdir()) == []  # no part file left behind
 
@@ -198,12 +217,18 @@ def test_an_upload_of_any_name_is_named_from_its_vl_record(portal, tmp_path):
     for n, name in enumerate(("../../etc/passwd", "..", "levering juni.TXT", "x.txt\n.sh", "é" * 200)):
         lines = own.read_text(encoding="latin-1").splitlines()
         lines[0] = lines[0][:24] + f"{n + 1:03d}" + lines[0][27:]  # each its own leveringsnummer
-        r = client.post("/aanbieden", data={"csrf": csrf_of(page.text)},
-                        files={"bestand": (name, ("\n".join(lines) + "\n").encode("latin-1"), "text/plain")})
+        r = client.post(
+            "/aanbieden",
+            data={"csrf": csrf_of(page.text)},
+            files={"bestand": (name, ("\n".join(lines) + "\n").encode("latin-1"), "text/plain")},
+        )
         assert r.status_code == 200 and f"Ontvangen: levering VT05_2020H2_{n + 1:03d} voldoet" in r.text, r.text
     # a name longer than any file system's: a form the portal does not read, said so, nothing received
-    r = client.post("/aanbieden", data={"csrf": csrf_of(page.text)},
-                    files={"bestand": ("é" * 10_000, own.read_bytes(), "text/plain")})
+    r = client.post(
+        "/aanbieden",
+        data={"csrf": csrf_of(page.text)},
+        files={"bestand": ("é" * 10_000, own.read_bytes(), "text/plain")},
+    )
     assert r.status_code == 400 and "Geen bestand ontvangen: het formulier is onleesbaar." in r.text
     assert sorted(p.name for p in inbox.iterdir()) == [f"VT05_2020H2_{n:03d}.txt" for n in range(1, 6)]
     assert all(len(e.get("bestand", "")) <= 120 for e in audit.read(home))
@@ -272,17 +297,27 @@ def test_accounts_from_the_command_line(tmp_path):
     home = tmp_path / "wh"
     proc = run_vt("portal", "user", "add", "vt05", "--vt-code", "vt05", home=home)
     assert re.fullmatch(r"account vt05 \(organisatie, VT05\) added; first password: \S{20}\n", proc.stdout)
-    assert run_vt("portal", "user", "add", "vt05", "--vt-code", "VT05", home=home, check=False).stderr.strip() == \
-        "Error: account vt05 exists already"
+    assert (
+        run_vt("portal", "user", "add", "vt05", "--vt-code", "VT05", home=home, check=False).stderr.strip()
+        == "Error: account vt05 exists already"
+    )
     assert run_vt("portal", "user", "add", "x", "--vt-code", "VT05", home=home, check=False).returncode == 1
-    assert run_vt("portal", "user", "add", "vt07", home=home, check=False).stderr.strip() == \
-        "Error: an organisation's account needs its organisation: --vt-code VTnn"
+    assert (
+        run_vt("portal", "user", "add", "vt07", home=home, check=False).stderr.strip()
+        == "Error: an organisation's account needs its organisation: --vt-code VTnn"
+    )
     run_vt("portal", "user", "add", "staf", "--rol", "beheer", home=home)
-    assert run_vt("portal", "user", "reset-2fa", "vt05", home=home).stdout.strip() == "account vt05: second factor reset"
-    assert run_vt("portal", "user", "disable", "nobody", home=home, check=False).stderr.strip() == \
-        "Error: no account nobody"
+    assert (
+        run_vt("portal", "user", "reset-2fa", "vt05", home=home).stdout.strip() == "account vt05: second factor reset"
+    )
+    assert (
+        run_vt("portal", "user", "disable", "nobody", home=home, check=False).stderr.strip()
+        == "Error: no account nobody"
+    )
     assert run_vt("portal", "user", "list", home=home).stdout.splitlines() == [
-        "staf\tbeheer\t-\tno 2fa yet\tactive", "vt05\torganisatie\tVT05\tno 2fa yet\tactive"]
+        "staf\tbeheer\t-\tno 2fa yet\tactive",
+        "vt05\torganisatie\tVT05\tno 2fa yet\tactive",
+    ]
     db = home / "portal" / "portal.sqlite"
     assert db.stat().st_mode & 0o777 == 0o600 and (home / "portal").stat().st_mode & 0o777 == 0o700
     assert b"first password" not in db.read_bytes()
@@ -321,14 +356,25 @@ def test_input_the_portal_cannot_compare_is_simply_wrong_never_an_error(portal):
         assert r.status_code == 401 and r.headers["x-frame-options"] == "DENY", code
     for csrf in ("ж" * 32, "", "a" * 5000, "\udcff"):
         for path in ("/tweede-factor", "/inloggen", "/uitloggen"):
-            r = client.post(path, data={"csrf": csrf.encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
-                                        "code": "123456", "naam": "vt05", "wachtwoord": "x"},
-                            follow_redirects=False)
+            r = client.post(
+                path,
+                data={
+                    "csrf": csrf.encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+                    "code": "123456",
+                    "naam": "vt05",
+                    "wachtwoord": "x",
+                },
+                follow_redirects=False,
+            )
             assert r.status_code in (303, 401, 403) and "content-security-policy" in r.headers, (path, csrf)
     full = login(app, "vt06", pw["vt06"])  # (vt05's codes wait now: five wrong ones above)
     page = full.get("/")
-    r = full.post("/uitloggen", data={"csrf": csrf_of(page.text)}, headers={"origin": "https://evil.example"},
-                  follow_redirects=False)
+    r = full.post(
+        "/uitloggen",
+        data={"csrf": csrf_of(page.text)},
+        headers={"origin": "https://evil.example"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403 and "komt niet van deze site" in r.text
     assert full.get("/").status_code == 200 and "Mijn leveringen" in full.get("/").text  # still logged in
     r = full.post("/uitloggen", data={"csrf": "ж" * 32}, follow_redirects=False)  # a wrong token: the same
@@ -342,7 +388,8 @@ def test_an_account_only_for_an_organisation_of_the_current_list(tmp_path):
     home = tmp_path / "wh"
     proc = run_vt("portal", "user", "add", "org99", "--vt-code", "VT99", home=home, check=False)
     assert proc.returncode == 1 and proc.stderr.startswith(
-        "Error: VT99 is not a Veilig Thuis-organisatie of the VT-regio list of ")
+        "Error: VT99 is not a Veilig Thuis-organisatie of the VT-regio list of "
+    )
     assert "account org99" not in run_vt("portal", "user", "list", home=home).stdout
 
 
@@ -397,13 +444,17 @@ def test_the_delivery_format_page_has_every_field_of_every_layout(portal):
         section = text.split(f"<h2>Versie {versie}</h2>")[1].split("<h2>")[0]
         for rt in layout.record_types.values():
             for f in rt.fields:
-                assert (f"<tr><td>{f.name}</td><td class='n'>{f.start}</td><td class='n'>{f.start + f.length - 1}"
-                        f"</td><td class='n'>{f.length}</td>") in section, (versie, rt.code, f.name)
+                assert (
+                    f"<tr><td>{f.name}</td><td class='n'>{f.start}</td><td class='n'>{f.start + f.length - 1}"
+                    f"</td><td class='n'>{f.length}</td>"
+                ) in section, (versie, rt.code, f.name)
                 if f.codelijst in lists:
                     for code, omschrijving in lists[f.codelijst]:
                         assert f"<tr><td>{escape(code)}</td><td>{escape(omschrijving)}</td></tr>" in text
-    assert TestClient(app, base_url="https://testserver").get("/bestandsdefinitie", follow_redirects=False) \
-        .status_code == 303  # only for the logged-in
+    assert (
+        TestClient(app, base_url="https://testserver").get("/bestandsdefinitie", follow_redirects=False).status_code
+        == 303
+    )  # only for the logged-in
 
 
 def test_a_file_wrong_as_a_whole_is_told_so_in_dutch(tmp_path):
@@ -434,21 +485,30 @@ def test_each_malformed_body_of_the_report_is_a_dutch_400(portal):
     raw = TestClient(app, base_url="https://testserver", raise_server_exceptions=False)
     raw.cookies = client.cookies
     csrf = csrf_of(raw.get("/").text)
-    part = (b'Content-Disposition: form-data; name="csrf"\r\n\r\n' + csrf.encode() + b"\r\n--grens\r\n"
-            b'Content-Disposition: form-data; name="bestand"; filename="x.txt"\r\n\r\nVL\r\n--grens--\r\n')
+    part = (
+        b'Content-Disposition: form-data; name="csrf"\r\n\r\n' + csrf.encode() + b"\r\n--grens\r\n"
+        b'Content-Disposition: form-data; name="bestand"; filename="x.txt"\r\n\r\nVL\r\n--grens--\r\n'
+    )
     bodies = {
         "another boundary": (b"--anders\r\n" + part, b"grens"),
-        "a part header without a colon": (b"--grens\r\nContent-Disposition form-data\r\n\r\nx\r\n--grens--\r\n",
-                                          b"grens"),
+        "a part header without a colon": (
+            b"--grens\r\nContent-Disposition form-data\r\n\r\nx\r\n--grens--\r\n",
+            b"grens",
+        ),
         "bytes before the first boundary": (b"\x00\xff" * 50 + b"--grens\r\n" + part, b"grens"),
         "a 5,000-character boundary": (b"--" + b"g" * 5000 + b"\r\n" + part, b"g" * 5000),
         "CR-only line ends": ((b"--grens\r\n" + part).replace(b"\r\n", b"\r"), b"grens"),
-        "a 10,000-character file name": (b"--grens\r\nContent-Disposition: form-data; name=\"bestand\"; filename=\""
-                                         + b"n" * 10_000 + b"\"\r\n\r\nVL\r\n--grens--\r\n", b"grens"),
+        "a 10,000-character file name": (
+            b'--grens\r\nContent-Disposition: form-data; name="bestand"; filename="'
+            + b"n" * 10_000
+            + b'"\r\n\r\nVL\r\n--grens--\r\n',
+            b"grens",
+        ),
     }
     for what, (body, boundary) in bodies.items():
-        r = raw.post("/aanbieden", content=body, headers={"content-type": "multipart/form-data; boundary="
-                                                          + boundary.decode()})
+        r = raw.post(
+            "/aanbieden", content=body, headers={"content-type": "multipart/form-data; boundary=" + boundary.decode()}
+        )
         assert r.status_code in (400, 403, 422) and "content-security-policy" in r.headers, (what, r.status_code)
         assert "Geen bestand ontvangen" in r.text or "Geweigerd" in r.text or "Afgekeurd" in r.text, what
     assert list(inbox.iterdir()) == []
@@ -465,9 +525,17 @@ def test_rule_7_at_the_door_a_number_not_higher_than_a_loaded_one(portal, tmp_pa
     csrf = csrf_of(client.get("/").text)
     for nummer in ("001", "003"):
         path = write_delivery(tmp_path, small_delivery("VT05", "2020H2", nummer))
-        r = client.post("/aanbieden", data={"csrf": csrf}, files={"bestand": ("x.txt", path.read_bytes(), "text/plain")})
+        r = client.post(
+            "/aanbieden", data={"csrf": csrf}, files={"bestand": ("x.txt", path.read_bytes(), "text/plain")}
+        )
         if nummer == "001":
-            assert r.status_code == 422 and ("het leveringsnummer 001 is niet hoger dan 002, dat al is geladen; geef "
-                                             "een correctie het volgende nummer") in r.text
+            assert (
+                r.status_code == 422
+                and (
+                    "het leveringsnummer 001 is niet hoger dan 002, dat al is geladen; geef "
+                    "een correctie het volgende nummer"
+                )
+                in r.text
+            )
             assert list(inbox.iterdir()) == []
     assert [p.name for p in inbox.iterdir()] == ["VT05_2020H2_003.txt"]

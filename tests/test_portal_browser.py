@@ -36,9 +36,24 @@ def server(tmp_path):
     password = run_vt("portal", "user", "add", "vt05", "--vt-code", "VT05", home=home).stdout.rsplit(" ", 1)[1].strip()
     port = free_port()
     env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "VT_RELEASE_KEY": RELEASE_KEY}
-    proc = subprocess.Popen([sys.executable, "-m", "loaders.cli", "portal", "serve", "--inbox", str(inbox),
-                             "--port", str(port), "--max-mb", "5"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "loaders.cli",
+            "portal",
+            "serve",
+            "--inbox",
+            str(inbox),
+            "--port",
+            str(port),
+            "--max-mb",
+            "5",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.time() + 90  # a loaded machine (CI beside other work) starts Python slowly
     while True:
         try:
@@ -63,8 +78,13 @@ def browser(tmp_path):
     assert chromedriver, "Debian's chromium-driver is needed (make test installs it)"
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium")
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,900",
-                 f"--user-data-dir={tmp_path / 'profile'}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1200,900",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(chromedriver), options=options)
     yield driver
@@ -77,8 +97,9 @@ def arrive(driver, address: str) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     try:
-        WebDriverWait(driver, 20).until(lambda d: d.current_url == address and
-                                        d.execute_script("return document.readyState") == "complete")
+        WebDriverWait(driver, 20).until(
+            lambda d: d.current_url == address and d.execute_script("return document.readyState") == "complete"
+        )
     except TimeoutException:
         pytest.fail(f"not at {address} but {driver.current_url}: {driver.page_source[-1500:]}")
 
@@ -163,13 +184,16 @@ def test_the_whole_correction_cycle_as_an_organisation_sees_it(server, browser, 
     broken[2] = broken[2][:40] + "\xe9" + broken[2][41:]
     upload("mijn levering (juni).txt", broken)
     assert "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie" in browser.page_source
-    assert ("regel 3: teken 41 is byte 0xE9 ('é' in Latin-1), geen afdrukbaar ASCII-teken"
-            in browser.find_element(By.CSS_SELECTOR, "ul.regels").text)
+    assert (
+        "regel 3: teken 41 is byte 0xE9 ('é' in Latin-1), geen afdrukbaar ASCII-teken"
+        in browser.find_element(By.CSS_SELECTOR, "ul.regels").text
+    )
     shot(browser, "3-afgekeurd-per-regel")
     assert list(inbox.iterdir()) == []
     upload("levering juni.dat", lines)
     assert browser.find_element(By.CSS_SELECTOR, "p.goed").text.startswith(
-        "Ontvangen: levering VT05_2020H1_001 voldoet aan de bestandsregels")
+        "Ontvangen: levering VT05_2020H1_001 voldoet aan de bestandsregels"
+    )
     assert "binnen enkele minuten geladen en gecontroleerd" in browser.page_source
     took = wait_for_reports(browser, url, "VT05_2020H1_001", INTAKE_SECONDS)
     row = browser.find_element(By.XPATH, "//tr[td[text()='VT05_2020H1_001']]").text
@@ -181,8 +205,12 @@ def test_the_whole_correction_cycle_as_an_organisation_sees_it(server, browser, 
     assert "Oordeel: afgekeurd. 1 foutregel overtreden: KR02." in text
     assert "Deze levering telt in geen enkele release mee: zij kwam na de peildatum van 2020V1" in text
     headings = [h.text for h in browser.find_elements(By.TAG_NAME, "h2")]
-    assert headings.index("Fouten") < headings.index("Waarschuwingen") < headings.index("Niet te controleren") \
+    assert (
+        headings.index("Fouten")
+        < headings.index("Waarschuwingen")
+        < headings.index("Niet te controleren")
         < headings.index("Alle regels")
+    )
     assert "AD.startdatum: 1" in [h.text for h in browser.find_elements(By.TAG_NAME, "h4")]
     # its own stylesheet applies (allowed by its hash), so it looks as it does opened from disk
     assert browser.execute_script("return getComputedStyle(document.body).fontFamily") != '"Times New Roman"'

@@ -21,13 +21,20 @@ with warnings.catch_warnings():
 from loaders.portal.app import HEADERS, create_app
 
 EXAMPLES = int(os.environ.get("VT_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize="VT_FUZZ_EXAMPLES" not in os.environ,
-                database=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize="VT_FUZZ_EXAMPLES" not in os.environ,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 # text as a browser or a script could send it: any code point but lone surrogates (not encodable), any length
-TEXT = st.one_of(st.text(st.characters(exclude_categories=["Cs"]), max_size=50),
-                 st.text(st.characters(exclude_categories=["Cs"]), min_size=1000, max_size=12_000),
-                 st.sampled_from(["１２３４５６", "١٢٣٤٥٦", "\x00" * 6, "ж" * 32, "%00", "../../etc/pw", ""]))
+TEXT = st.one_of(
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=50),
+    st.text(st.characters(exclude_categories=["Cs"]), min_size=1000, max_size=12_000),
+    st.sampled_from(["１２３４５６", "١٢٣٤٥٦", "\x00" * 6, "ж" * 32, "%00", "../../etc/pw", ""]),
+)
 BYTES = st.one_of(st.binary(max_size=200), st.binary(min_size=2000, max_size=20_000))
 HEADER_VALUE = st.binary(max_size=300).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))
 
@@ -79,35 +86,61 @@ def test_second_factor_and_logout_forms(target, csrf, code, path):
 
 
 @FUZZ
-@given(body=BYTES, boundary=st.one_of(st.just(b"grens"), st.binary(min_size=1, max_size=6000)),
-       header=HEADER_VALUE, filename=TEXT, part=BYTES, content_type=st.one_of(
-           st.just("multipart/form-data; boundary=grens"), TEXT.map(lambda t: t.encode("utf-8", "replace"))))
+@given(
+    body=BYTES,
+    boundary=st.one_of(st.just(b"grens"), st.binary(min_size=1, max_size=6000)),
+    header=HEADER_VALUE,
+    filename=TEXT,
+    part=BYTES,
+    content_type=st.one_of(
+        st.just("multipart/form-data; boundary=grens"), TEXT.map(lambda t: t.encode("utf-8", "replace"))
+    ),
+)
 def test_upload_multipart_bodies(target, body, boundary, header, filename, part, content_type):
     _, client, csrf = target
     safe = filename.replace('"', "").encode("utf-8")
     bodies = [
         body,  # bytes of any kind
         b"--" + boundary + b"\r\n" + header + b"\r\n\r\n" + part + b"\r\n--" + boundary + b"--\r\n",  # odd part header
-        (b"preamble" + body + b"\r\n--grens\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n"
-         + csrf.encode() + b"\r\n--grens\r\nContent-Disposition: form-data; name=\"bestand\"; filename=\"" + safe
-         + b"\"\r\n\r\n" + part + b"\r\n--grens--\r\n"),  # a whole form with any file name and content
+        (
+            b"preamble"
+            + body
+            + b'\r\n--grens\r\nContent-Disposition: form-data; name="csrf"\r\n\r\n'
+            + csrf.encode()
+            + b'\r\n--grens\r\nContent-Disposition: form-data; name="bestand"; filename="'
+            + safe
+            + b'"\r\n\r\n'
+            + part
+            + b"\r\n--grens--\r\n"
+        ),  # a whole form with any file name and content
         body.replace(b"\n", b"\r"),  # CR-only line ends
     ]
     for data in bodies:
-        for kind in (b"multipart/form-data; boundary=" + boundary, content_type if isinstance(content_type, bytes)
-                     else content_type.encode()):
+        for kind in (
+            b"multipart/form-data; boundary=" + boundary,
+            content_type if isinstance(content_type, bytes) else content_type.encode(),
+        ):
             healthy(client.post("/aanbieden", content=data, headers={"content-type": kind}))
     still_answers(client)
 
 
 @FUZZ
-@given(levering=TEXT, bestand=TEXT, header=HEADER_VALUE, name=st.sampled_from(["origin", "host", "cookie",
-                                                                               "content-length", "referer"]))
+@given(
+    levering=TEXT,
+    bestand=TEXT,
+    header=HEADER_VALUE,
+    name=st.sampled_from(["origin", "host", "cookie", "content-length", "referer"]),
+)
 def test_paths_and_headers(target, levering, bestand, header, name):
     _, client, _ = target
     from urllib.parse import quote
 
-    for path in (f"/rapport/{quote(levering, safe='')}/{quote(bestand, safe='')}", f"/{quote(levering)}",
-                 "/", "/beheer", "/bestandsdefinitie"):
+    for path in (
+        f"/rapport/{quote(levering, safe='')}/{quote(bestand, safe='')}",
+        f"/{quote(levering)}",
+        "/",
+        "/beheer",
+        "/bestandsdefinitie",
+    ):
         healthy(client.get(path, headers={name: header}, follow_redirects=False))
     still_answers(client)

@@ -29,8 +29,21 @@ from tests.states import private_copy, shared_state
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("value,expected", [(0, 0), (2, 0), (3, 5), (7, 5), (8, 10), (12, 10), (13, 15),
-                                            (Decimal("2.5"), 5), (Decimal("7.5"), 10), (Decimal("12.49"), 10)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (0, 0),
+        (2, 0),
+        (3, 5),
+        (7, 5),
+        (8, 10),
+        (12, 10),
+        (13, 15),
+        (Decimal("2.5"), 5),
+        (Decimal("7.5"), 10),
+        (Decimal("12.49"), 10),
+    ],
+)
 def test_round5_halves_upward(value, expected):
     assert round5(value) == expected
 
@@ -40,7 +53,11 @@ def test_cells_carry_the_cbs_symbols():
     assert count_cel(None) == Cel(None, ONTBREEKT) and count_cel(3, hidden=True) == Cel(None, GEHEIM)
     assert count_cel(0, nihil=False) == Cel(0)  # a published CBS 0 may be 1 or 2: not nihil
     assert [c.text(" ", ",") for c in (Cel(54530), Cel(0, NIHIL), Cel(None, GEHEIM), Cel(Decimal("49.1")))] == [
-        "54 530", "–", "x", "49,1"]
+        "54 530",
+        "–",
+        "x",
+        "49,1",
+    ]
     assert pct_cel((1, 3)) == Cel(Decimal("33.3")) and pct_cel((1, 8)) == Cel(Decimal("12.5"))
     assert pct_cel((0, 0)) == Cel(None, ONTBREEKT)  # no denominator: no data
     assert pct_cel((5, 9), hidden=True) == Cel(None, GEHEIM)
@@ -78,13 +95,22 @@ def test_a_hidden_denominator_hides_the_percentages_that_would_give_it_away(tmp_
     for m in KERNCIJFERS:
         h.aantallen.update({("VT01", m): 4, ("VT02", m): 300, ("VT03", m): 50, (TOTAAL, m): 354})
     for i in INDICATOREN:
-        h.indicatoren.update({("VT01", i): (2, 4), ("VT02", i): (30, 300), ("VT03", i): (5, 50),
-                              (TOTAAL, i): (37, 354)})
+        h.indicatoren.update(
+            {("VT01", i): (2, 4), ("VT02", i): (30, 300), ("VT03", i): (5, 50), (TOTAAL, i): (37, 354)}
+        )
     cells = h.cellen(suppress=10)
     assert [cells[(vt, "gestarte_adviezen")] for vt in ("VT01", "VT02", "VT03", TOTAAL)] == [
-        Cel(None, GEHEIM), Cel(300), Cel(None, GEHEIM), Cel(355)]
+        Cel(None, GEHEIM),
+        Cel(300),
+        Cel(None, GEHEIM),
+        Cel(355),
+    ]
     assert [cells[(vt, "adviezen_beroepsmatig_pct")] for vt in ("VT01", "VT02", "VT03", TOTAAL)] == [
-        Cel(None, GEHEIM), Cel(Decimal("10.0")), Cel(None, GEHEIM), Cel(Decimal("10.5"))]
+        Cel(None, GEHEIM),
+        Cel(Decimal("10.0")),
+        Cel(None, GEHEIM),
+        Cel(Decimal("10.5")),
+    ]
 
 
 def test_period_marks_follow_the_release_status():
@@ -100,10 +126,19 @@ def test_each_half_year_of_a_series_from_the_latest_release_frozen_by_the_calend
 
     assert sources("2020V1", set()) == [("2019H1", None), ("2019H2", None), ("2020H1", "2020V1")]
     frozen = {"2019V1", "2020V1", "2020V2", "2020V3", "2021V1"}
-    assert sources("2021V1", frozen) == [("2019H1", "2019V1"), ("2019H2", "2019V1"), ("2020H1", "2020V2"),
-                                         ("2020H2", "2020V2"), ("2021H1", "2021V1")]  # 2020V3 comes later
-    assert sources("2020V3", frozen) == [("2019H1", "2019V1"), ("2019H2", "2019V1"), ("2020H1", "2020V3"),
-                                         ("2020H2", "2020V3")]
+    assert sources("2021V1", frozen) == [
+        ("2019H1", "2019V1"),
+        ("2019H2", "2019V1"),
+        ("2020H1", "2020V2"),
+        ("2020H2", "2020V2"),
+        ("2021H1", "2021V1"),
+    ]  # 2020V3 comes later
+    assert sources("2020V3", frozen) == [
+        ("2019H1", "2019V1"),
+        ("2019H2", "2019V1"),
+        ("2020H1", "2020V3"),
+        ("2020H2", "2020V3"),
+    ]
     assert sources("2021V2", frozen - {"2020V3"})[2:4] == [("2020H1", "2020V2"), ("2020H2", "2020V2")]
     assert sources("2021V2", frozen)[2:4] == [("2020H1", "2020V3"), ("2020H2", "2020V3")]
 
@@ -114,18 +149,19 @@ def test_a_region_that_changed_is_named_never_joined():
 
     old = [("VT15", "Noord-Brabant Midden"), ("VT16", "Brabant Noordoost"), ("VT26", "Zuidoost-Brabant")]
     new = [("VT15", "Midden-Brabant"), ("VT27", "Oost-Brabant")]
-    notes = region_notes([table("2019H1", [("VT15", "Midden-Brabant"), *old[1:]], CBS), table("2022H2", old),
-                          table("2023H1", new)])
+    notes = region_notes(
+        [table("2019H1", [("VT15", "Midden-Brabant"), *old[1:]], CBS), table("2022H2", old), table("2023H1", new)]
+    )
     assert notes == {
         "VT16": "VT16 Brabant Noordoost: bestaat tot en met het 2e halfjaar van 2022; in het halfjaar daarna begon "
-                "VT27 Oost-Brabant; latere halfjaren blijven leeg.",
+        "VT27 Oost-Brabant; latere halfjaren blijven leeg.",
         "VT26": "VT26 Zuidoost-Brabant: bestaat tot en met het 2e halfjaar van 2022; in het halfjaar daarna begon "
-                "VT27 Oost-Brabant; latere halfjaren blijven leeg.",
+        "VT27 Oost-Brabant; latere halfjaren blijven leeg.",
         "VT27": "VT27 Oost-Brabant: bestaat vanaf het 1e halfjaar van 2023, toen VT16 Brabant Noordoost en VT26 "
-                "Zuidoost-Brabant verdwenen; eerdere halfjaren zijn niet vergelijkbaar en blijven leeg.",
+        "Zuidoost-Brabant verdwenen; eerdere halfjaren zijn niet vergelijkbaar en blijven leeg.",
         # (CBS spells VT15 otherwise in 2019: a spelling is not a change)
         "VT15": "VT15 Midden-Brabant: heet vanaf het 1e halfjaar van 2023 Midden-Brabant (eerder Noord-Brabant "
-                "Midden).",
+        "Midden).",
     }
 
 
@@ -159,8 +195,18 @@ def small_release(request):
         out = home / "out"
         run_vt("publish", "--release", "2020V1", "--out", str(out), "--unrounded", "--regio", "VT05", home=home)
         suppressed_out = home / "suppressed"
-        run_vt("publish", "--release", "2020V1", "--out", str(suppressed_out), "--suppress", "2", "--bron",
-               "Bron: CBS/VT, release {release}.", home=home)
+        run_vt(
+            "publish",
+            "--release",
+            "2020V1",
+            "--out",
+            str(suppressed_out),
+            "--suppress",
+            "2",
+            "--bron",
+            "Bron: CBS/VT, release {release}.",
+            home=home,
+        )
         return home, out, suppressed_out
 
     return shared_state(request, "small-release", build)
@@ -171,16 +217,25 @@ def cells(path: Path, periode: str = "2020H1", vt: str = TOTAAL) -> dict[str, tu
     None) and an empty symbol NaN (here "")."""
     frame = pd.read_csv(path)
     rows = frame[(frame.periode == periode) & (frame.vt_code == vt)]
-    return {r.maat: (None if pd.isna(r.waarde) else r.waarde, r.symbool if isinstance(r.symbool, str) else "")
-            for r in rows.itertuples()}
+    return {
+        r.maat: (None if pd.isna(r.waarde) else r.waarde, r.symbool if isinstance(r.symbool, str) else "")
+        for r in rows.itertuples()
+    }
 
 
 def test_publication_files_and_tidy_csv_that_pandas_and_polars_read_as_is(small_release):
     _, out, _ = small_release
     assert sorted(p.name for p in out.iterdir()) == [
-        "cijfers_2020V1.csv", "cijfers_2020V1.csv-metadata.json", "cijfers_2020V1_onafgerond.csv",
-        "cijfers_2020V1_onafgerond.csv-metadata.json", "manifest.json", "publicatie_2020V1.html",
-        "tabellen_2020V1.xlsx", "tijdreeks_2020V1.csv", "tijdreeks_2020V1.csv-metadata.json"]
+        "cijfers_2020V1.csv",
+        "cijfers_2020V1.csv-metadata.json",
+        "cijfers_2020V1_onafgerond.csv",
+        "cijfers_2020V1_onafgerond.csv-metadata.json",
+        "manifest.json",
+        "publicatie_2020V1.html",
+        "tabellen_2020V1.xlsx",
+        "tijdreeks_2020V1.csv",
+        "tijdreeks_2020V1.csv-metadata.json",
+    ]
     frame = pd.read_csv(out / "cijfers_2020V1.csv", keep_default_na=True)
     assert list(frame.columns) == HEADER
     assert str(frame.waarde.dtype) == "float64" and len(frame) == 27 * 22
@@ -190,8 +245,11 @@ def test_publication_files_and_tidy_csv_that_pandas_and_polars_read_as_is(small_
     assert polars.schema["waarde"] == pl.Float64
     # the series: 2019 from the CBS tables (no indicators), then the release's half-year
     by_period = polars.group_by("periode", "bron", "status").len().sort("periode").rows()
-    assert by_period == [("2019H1", CBS, "voorlopig", 27 * 22), ("2019H2", CBS, "voorlopig", 27 * 22),
-                         ("2020H1", "2020V1", "voorlopig", 27 * 22)]
+    assert by_period == [
+        ("2019H1", CBS, "voorlopig", 27 * 22),
+        ("2019H2", CBS, "voorlopig", 27 * 22),
+        ("2020H1", "2020V1", "voorlopig", 27 * 22),
+    ]
     nl_2019 = cells(out / "tijdreeks_2020V1.csv", "2019H1")
     assert nl_2019["gestarte_adviezen"] == (53080, "") and nl_2019["adviezen_beroepsmatig_pct"] == (None, ONTBREEKT)
 
@@ -201,9 +259,18 @@ def test_counts_by_hand_including_active_casussen_started_before(small_release):
     exact = {k: v for k, (v, _) in cells(out / "cijfers_2020V1_onafgerond.csv").items() if k in KERNCIJFERS}
     # C1 started and closed in 2020H1; C2 started in December 2019 and is still open: active, not started
     assert exact == {
-        "gestarte_adviezen": 1, "ontvangen_meldingen": 2, "actieve_casussen": 2, "gestarte_casussen": 1,
-        "gesloten_casussen": 1, "actieve_onderzoeken": 1, "gestarte_onderzoeken": 1, "gesloten_onderzoeken": 1,
-        "actieve_vv": 1, "gestarte_vv": 1, "gesloten_vv": 0, "overdrachten": 1,
+        "gestarte_adviezen": 1,
+        "ontvangen_meldingen": 2,
+        "actieve_casussen": 2,
+        "gestarte_casussen": 1,
+        "gesloten_casussen": 1,
+        "actieve_onderzoeken": 1,
+        "gestarte_onderzoeken": 1,
+        "gesloten_onderzoeken": 1,
+        "actieve_vv": 1,
+        "gestarte_vv": 1,
+        "gesloten_vv": 0,
+        "overdrachten": 1,
     }
     rounded = cells(out / "cijfers_2020V1.csv")
     assert rounded["actieve_casussen"] == (0, "")  # 2, rounded: less than half the unit
@@ -264,11 +331,21 @@ def test_workbook_like_a_tabellenbijlage(small_release):
     ws = wb["Kerncijfers 2020H1"]
     assert ws["A1"].value == "Kerncijfers per Veilig Thuis-regio, 1e halfjaar van 2020*"
     values = [[c.value for c in row] for row in ws.iter_rows()]
-    assert values[2][:5] == ["Veilig Thuis-regio", "Code", "Gestarte adviezen", "Ontvangen meldingen",
-                             "Actieve casussen"]
-    assert values[2][7] == "Actieve diensten Onderzoek" and values[2][12] == \
-        "Actieve diensten Voorwaarden en Vervolg, waarvan afgesloten"
-    assert values[3 + 26][:2] == ["Nederland", "NL"] and values[3 + 26][12:] == [NIHIL, 0]  # gesloten_vv 0, overdrachten 1
+    assert values[2][:5] == [
+        "Veilig Thuis-regio",
+        "Code",
+        "Gestarte adviezen",
+        "Ontvangen meldingen",
+        "Actieve casussen",
+    ]
+    assert (
+        values[2][7] == "Actieve diensten Onderzoek"
+        and values[2][12] == "Actieve diensten Voorwaarden en Vervolg, waarvan afgesloten"
+    )
+    assert values[3 + 26][:2] == ["Nederland", "NL"] and values[3 + 26][12:] == [
+        NIHIL,
+        0,
+    ]  # gesloten_vv 0, overdrachten 1
     assert ws.freeze_panes == "C4" and ws.print_title_rows == "$3:$3"
     assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.cell(4 + 26, 5).number_format == "#,##0" and ws.column_dimensions["A"].width == 30
@@ -285,18 +362,24 @@ def test_workbook_like_a_tabellenbijlage(small_release):
     # the change of source between 2019 (CBS tables) and 2020 (microdata) is a trendbreuk, marked and explained
     assert reeks[2][:6] == ["Veilig Thuis-regio", "Code", "Onderwerp", "1e hj 2019*", "2e hj 2019*", "1e hj 2020* ²"]
     assert reeks[3][:4] == ["Nederland", "NL", "Gestarte adviezen", 53080]
-    assert any(r[0] and r[0].startswith("² Trendbreuk tussen het 2e halfjaar van 2019 en het 1e halfjaar van 2020")
-               for r in reeks)
-    assert "Voor elk halfjaar in deze publicatie hebben alle Veilig Thuis-organisaties gegevens geleverd." in toelichting
+    assert any(
+        r[0] and r[0].startswith("² Trendbreuk tussen het 2e halfjaar van 2019 en het 1e halfjaar van 2020")
+        for r in reeks
+    )
+    assert (
+        "Voor elk halfjaar in deze publicatie hebben alle Veilig Thuis-organisaties gegevens geleverd." in toelichting
+    )
 
 
 def test_the_2023_year_has_25_regions(tmp_path):
     lines = small_delivery(vt_code="VT27", periode="2023H1")
     lines = [line.replace("20200", "20230").replace("20191201", "20221201") for line in lines]
-    lines[1] = record("CA", "VT27", casusnummer="C1", startdatum="20230110", einddatum="20230501",
-                      gemeentecode="0796")  # 's-Hertogenbosch: VT16 until 2022, VT27 from 2023
-    lines[2] = record("CA", "VT27", casusnummer="C2", startdatum="20221201", einddatum="",
-                      gemeentecode="9999")  # onbekend: the region of the delivering organisation
+    lines[1] = record(
+        "CA", "VT27", casusnummer="C1", startdatum="20230110", einddatum="20230501", gemeentecode="0796"
+    )  # 's-Hertogenbosch: VT16 until 2022, VT27 from 2023
+    lines[2] = record(
+        "CA", "VT27", casusnummer="C2", startdatum="20221201", einddatum="", gemeentecode="9999"
+    )  # onbekend: the region of the delivering organisation
     write_delivery(tmp_path, lines, name="VT27_2023H1_001.txt")
     home = tmp_path / "wh"
     run_vt("load", "--received-at", "2023-07-25", str(tmp_path / "VT27_2023H1_001.txt"), home=home)
@@ -313,20 +396,37 @@ def test_the_2023_year_has_25_regions(tmp_path):
     assert other.waarde.isna().all() and set(other.symbool) == {ONTBREEKT}
     # the series: no release froze 2020-2022 here, so those half-years are missing, said in the page
     series = pd.read_csv(tmp_path / "out" / "tijdreeks_2023V1.csv")
-    assert sorted(set(series.periode)) == ["2019H1", "2019H2", "2020H1", "2020H2", "2021H1", "2021H2", "2022H1",
-                                           "2022H2", "2023H1"]
+    assert sorted(set(series.periode)) == [
+        "2019H1",
+        "2019H2",
+        "2020H1",
+        "2020H2",
+        "2021H1",
+        "2021H2",
+        "2022H1",
+        "2022H2",
+        "2023H1",
+    ]
     gap = series[series.periode == "2021H1"]
     assert len(gap) == 22 and set(gap.vt_code) == {TOTAAL} and set(gap.symbool) == {ONTBREEKT}
     assert gap.waarde.isna().all()
     page = (tmp_path / "out" / "publicatie_2023V1.html").read_text()
-    assert ("1e halfjaar van 2021: gegevens ontbreken (.): geen release met dit halfjaar van vóór de peildatum van "
-            "deze release (2021V1, 2021V2, 2021V3) is vastgesteld (bevroren)") in page
-    assert "1e halfjaar van 2023*: 1 van de 25 Veilig Thuis-organisaties hebben gegevens geleverd; ontbrekend: VT01 " \
+    assert (
+        "1e halfjaar van 2021: gegevens ontbreken (.): geen release met dit halfjaar van vóór de peildatum van "
+        "deze release (2021V1, 2021V2, 2021V3) is vastgesteld (bevroren)"
+    ) in page
+    assert (
+        "1e halfjaar van 2023*: 1 van de 25 Veilig Thuis-organisaties hebben gegevens geleverd; ontbrekend: VT01 "
         in page
-    assert ("VT27 Oost-Brabant: komt voor vanaf het 1e halfjaar van 2023 (in het 2e halfjaar van 2019 nog niet; de "
-            "halfjaren daartussen ontbreken); eerdere halfjaren zijn niet vergelijkbaar en blijven leeg.") in page
-    assert ("VT16 Brabant-Noordoost: komt voor tot en met het 2e halfjaar van 2019 (in het 1e halfjaar van 2023 "
-            "niet meer; de halfjaren daartussen ontbreken); latere halfjaren blijven leeg.") in page
+    )
+    assert (
+        "VT27 Oost-Brabant: komt voor vanaf het 1e halfjaar van 2023 (in het 2e halfjaar van 2019 nog niet; de "
+        "halfjaren daartussen ontbreken); eerdere halfjaren zijn niet vergelijkbaar en blijven leeg."
+    ) in page
+    assert (
+        "VT16 Brabant-Noordoost: komt voor tot en met het 2e halfjaar van 2019 (in het 1e halfjaar van 2023 "
+        "niet meer; de halfjaren daartussen ontbreken); latere halfjaren blijven leeg."
+    ) in page
 
 
 def test_settings_from_the_environment_and_their_mistakes_named(small_release, tmp_path):
@@ -337,14 +437,25 @@ def test_settings_from_the_environment_and_their_mistakes_named(small_release, t
     assert '"onderdrukking": 2' in manifest and '"regio": "VT14"' in manifest
     page = (tmp_path / "env" / "publicatie_2020V1.html").read_text()
     assert "<h3>VT14 Noord- en Oost-Gelderland</h3>" in page and "Bron: eigen 2020V1" in page
-    bad = run_vt("publish", "--release", "2020V1", "--out", str(tmp_path / "bad"), home=home, check=False,
-                 env={"VT_PUBLICATIE_DREMPEL": "tien"})
+    bad = run_vt(
+        "publish",
+        "--release",
+        "2020V1",
+        "--out",
+        str(tmp_path / "bad"),
+        home=home,
+        check=False,
+        env={"VT_PUBLICATIE_DREMPEL": "tien"},
+    )
     assert bad.returncode == 1 and bad.stderr.strip() == (
-        "Error: $VT_PUBLICATIE_DREMPEL is 'tien': the suppression threshold is a whole number, 0 for none")
-    bad = run_vt("publish", "--release", "2020V1", "--out", str(tmp_path / "bad"), "--regio", "VT27", home=home,
-                 check=False)
+        "Error: $VT_PUBLICATIE_DREMPEL is 'tien': the suppression threshold is a whole number, 0 for none"
+    )
+    bad = run_vt(
+        "publish", "--release", "2020V1", "--out", str(tmp_path / "bad"), "--regio", "VT27", home=home, check=False
+    )
     assert bad.returncode == 1 and bad.stderr.startswith(
-        "Error: region VT27 is not a Veilig Thuis-regio of 2020H1: choose one of VT01, VT02, ")
+        "Error: region VT27 is not a Veilig Thuis-regio of 2020H1: choose one of VT01, VT02, "
+    )
     assert not (tmp_path / "bad").exists()  # nothing written
 
 
@@ -396,11 +507,13 @@ def test_a_release_with_one_organisation_missing_shows_it_and_nederland_as_missi
     rest = frame[~frame.vt_code.isin(["VT18", TOTAAL]) & (frame.eenheid == "aantal")]
     assert ONTBREEKT not in set(rest.symbool) and set(rest[rest.vt_code == "VT01"].symbool) == {NIHIL}
     assert cells(out / "cijfers_2020V1.csv", "2020H1", "VT05")["ontvangen_meldingen"] == (0, "")  # 2, rounded
-    zin = ("1e halfjaar van 2020*: 25 van de 26 Veilig Thuis-organisaties hebben gegevens geleverd; ontbrekend: "
-           "VT18 Rotterdam-Rijnmond. De cijfers van deze regio en van Nederland ontbreken (.); Nederland is geen "
-           "optelling van de regio's die wel leverden.")
+    zin = (
+        "1e halfjaar van 2020*: 25 van de 26 Veilig Thuis-organisaties hebben gegevens geleverd; ontbrekend: "
+        "VT18 Rotterdam-Rijnmond. De cijfers van deze regio en van Nederland ontbreken (.); Nederland is geen "
+        "optelling van de regio's die wel leverden."
+    )
     page = (out / "publicatie_2020V1.html").read_text()
-    toelichting = page[page.index('<section id="toelichting">'):]
+    toelichting = page[page.index('<section id="toelichting">') :]
     assert f'<ul class="volledigheid"><li>{zin.replace(chr(39), "&#x27;")}</li></ul>' in toelichting
     assert page.count('data-ontbrekend="1"') == 2  # under the kerncijfers and the indicatoren table
     assert '<rect class="bar" data-region="VT18"' not in page and 'data-region="VT18" data-value="."' in page
@@ -409,8 +522,14 @@ def test_a_release_with_one_organisation_missing_shows_it_and_nederland_as_missi
     assert zin in [r[0] for r in wb["Toelichting"].iter_rows(values_only=True)]
     codebook = (home / "releases" / "2020V1" / "codebook_2020V1.md").read_text()
     assert "- 2020H1: 25 van de 26 organisaties leverden: ontbrekend VT18 Rotterdam-Rijnmond." in codebook
-    expected = [{"periode": "2020H1", "organisaties": 26, "geleverd": 25,
-                 "ontbrekend": [{"vt_code": "VT18", "vt_naam": "Rotterdam-Rijnmond"}]}]
+    expected = [
+        {
+            "periode": "2020H1",
+            "organisaties": 26,
+            "geleverd": 25,
+            "ontbrekend": [{"vt_code": "VT18", "vt_naam": "Rotterdam-Rijnmond"}],
+        }
+    ]
     assert json.loads((home / "releases" / "2020V1" / "manifest.json").read_text())["volledigheid"] == expected
     published = json.loads((out / "manifest.json").read_text())["volledigheid"]
     assert published == [{k: v for k, v in e.items() if k != "geleverd"} for e in expected]
@@ -418,8 +537,11 @@ def test_a_release_with_one_organisation_missing_shows_it_and_nederland_as_missi
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("VT_DATABASE", raising=False)
         warehouse = Warehouse(home)
-        assert built_completeness(warehouse, "2020V1") == completeness(warehouse, get_release("2020V1"),
-                                                                       get_release("2020V1").peildatum) == expected
+        assert (
+            built_completeness(warehouse, "2020V1")
+            == completeness(warehouse, get_release("2020V1"), get_release("2020V1").peildatum)
+            == expected
+        )
 
 
 def test_a_missing_half_year_of_the_series_says_why():
@@ -428,10 +550,12 @@ def test_a_missing_half_year_of_the_series_says_why():
     assert niet_gepubliceerd(get_release("2020V1"), "2020H2") == (
         "2e halfjaar van 2020: gegevens ontbreken (.): op de peildatum van deze release (30 september 2020) bestond "
         "nog geen release met dit halfjaar; de eerste release met dit halfjaar, 2020V2, heeft peildatum 31 maart "
-        "2021.")
+        "2021."
+    )
     assert niet_gepubliceerd(get_release("2025V1"), "2024H2").startswith(
         "2e halfjaar van 2024: gegevens ontbreken (.): geen release met dit halfjaar van vóór de peildatum van deze "
-        "release (2024V2) is vastgesteld (bevroren)")
+        "release (2024V2) is vastgesteld (bevroren)"
+    )
 
 
 def test_a_trendbreuk_lies_where_the_source_changes_between_the_cbs_tables_and_the_microdata():
@@ -441,7 +565,8 @@ def test_a_trendbreuk_lies_where_the_source_changes_between_the_cbs_tables_and_t
         return Halfjaar(periode, "definitief", bron, [])
 
     assert trendbreuken([h("2019H1", CBS), h("2019H2", CBS), "2020H1", h("2020H2", "2020V3")]) == {
-        "2020H2": Breuk("2019H2", True)}
+        "2020H2": Breuk("2019H2", True)
+    }
     assert trendbreuken([h("2019H1", "2019V1"), h("2019H2", "2019V1"), h("2020H1", "2020V3")]) == {}
     assert definitie_breuken() == {}  # the registry ships empty: no definition has changed since 2019
 
@@ -464,12 +589,15 @@ def test_a_definition_change_in_the_registry_breaks_the_series_and_a_bad_row_is_
         assert breuken == {"2021H2": Breuk("2020H2", False, ("Actief telt vanaf nu ook gepauzeerde casussen.",))}
         assert trendbreuk_redenen(breuken["2021H2"]) == ["Actief telt vanaf nu ook gepauzeerde casussen."]
         for rows, problem in (
-                ([{"periode": "2021-1", "omschrijving": "x"}], "line 2: the half-year is not JJJJHn ('2021-1')"),
-                ([{"periode": "2021H1", "omschrijving": "x"}, {"periode": "2021H1", "omschrijving": "y"}],
-                 "line 3: the half-year is listed twice"),
-                ([{"periode": "2021H1", "omschrijving": " "}], "line 2: the description is empty"),
-                ([{"periode": "2021H1", "omschrijving": "x" * 501}], "line 2: the description is longer than 500"),
-                ([{"periode": "2021H1", "omschrijving": "a\x1bb"}], "line 2: the description has a control")):
+            ([{"periode": "2021-1", "omschrijving": "x"}], "line 2: the half-year is not JJJJHn ('2021-1')"),
+            (
+                [{"periode": "2021H1", "omschrijving": "x"}, {"periode": "2021H1", "omschrijving": "y"}],
+                "line 3: the half-year is listed twice",
+            ),
+            ([{"periode": "2021H1", "omschrijving": " "}], "line 2: the description is empty"),
+            ([{"periode": "2021H1", "omschrijving": "x" * 501}], "line 2: the description is longer than 500"),
+            ([{"periode": "2021H1", "omschrijving": "a\x1bb"}], "line 2: the description has a control"),
+        ):
             registry(rows)
             with pytest.raises(ValueError, match=re.escape(f"loaders/data/trendbreuken.csv {problem}")):
                 definitie_breuken()
@@ -481,5 +609,7 @@ def test_vt_releases_says_how_many_organisations_delivered(small_release, tmp_pa
     home = private_copy(small_release[0], tmp_path)
     listed = run_vt("releases", "--years", "2020", home=home).stdout.splitlines()
     assert listed[1].startswith("2020V1 ") and listed[2] == "         2020H1: 26 of 26 organisations delivered"
-    assert listed[4:6] == ["         2020H1: 26 of 26 organisations delivered",
-                           "         2020H2: none of the 26 organisations delivered"]
+    assert listed[4:6] == [
+        "         2020H1: 26 of 26 organisations delivered",
+        "         2020H2: none of the 26 organisations delivered",
+    ]

@@ -13,18 +13,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from loaders.layout import CURRENT_VERSION
 from loaders.layout_docs import format_html
-
 from loaders.quality import gx_runner
 from loaders.quality.gx_runner import SUITE_FILE, suite_dict
 from loaders.quality.report import kwaliteitsrapport, kwaliteitsrapport_html
-from loaders.layout import CURRENT_VERSION
 from loaders.quality.rules import RULES
 from tests.conftest import record, run_vt, small_delivery, write_delivery
 from tests.states import private_copy, shared_state
 
 COUNTS = ("CA", "AD", "ME", "VB", "VV", "ON", "OV", "MO", "BT")
-
 
 
 def finish(lines: list[str]) -> list[str]:
@@ -35,7 +33,7 @@ def finish(lines: list[str]) -> list[str]:
 
 
 def field(line: str, start: int, length: int, value: str) -> str:
-    return line[: start - 1] + value.ljust(length)[:length] + line[start - 1 + length:]
+    return line[: start - 1] + value.ljust(length)[:length] + line[start - 1 + length :]
 
 
 def clean(vt: str, versie: str = CURRENT_VERSION) -> list[str]:
@@ -61,14 +59,40 @@ def mutate(rule: str, lines: list[str]) -> list[str]:
         set_field(lines, 3, "AD", "einddatum", "20200201")
         lines.insert(4, set_field([lines[3]], 0, "AD", "adviesnummer", "A2")[0])
     elif rule == "KR02":  # an impossible date and one after the period
-        lines.insert(4, record("AD", v, adviesnummer="A2", startdatum="20200231", gemeentecode="0202",
-                               aard="1000000", duur="1", rol="99"))
-        lines.insert(4, record("AD", v, adviesnummer="A3", startdatum="20200701", gemeentecode="0202",
-                               aard="1000000", duur="1", rol="99"))
+        lines.insert(
+            4,
+            record(
+                "AD",
+                v,
+                adviesnummer="A2",
+                startdatum="20200231",
+                gemeentecode="0202",
+                aard="1000000",
+                duur="1",
+                rol="99",
+            ),
+        )
+        lines.insert(
+            4,
+            record(
+                "AD",
+                v,
+                adviesnummer="A3",
+                startdatum="20200701",
+                gemeentecode="0202",
+                aard="1000000",
+                duur="1",
+                rol="99",
+            ),
+        )
     elif rule == "KR03":  # a monitoringsmoment and a person of a casus not in the delivery
         set_field(lines, 10, "MO", "casusnummer", "C9")
-        lines.insert(12, record("BT", v, persoonsnummer="P3", casusnummer="C9", bsn="000000000",
-                                geboortedatum="00000000", geslacht="9"))
+        lines.insert(
+            12,
+            record(
+                "BT", v, persoonsnummer="P3", casusnummer="C9", bsn="000000000", geboortedatum="00000000", geslacht="9"
+            ),
+        )
     elif rule == "KR04":
         set_field(lines, 6, "VB", "meldingnummer", "M9")
     elif rule == "KR05":
@@ -118,8 +142,14 @@ def mutate(rule: str, lines: list[str]) -> list[str]:
 def previous_half_year(vt: str) -> list[str]:
     """A 2019H2 delivery with two open casussen: C2 (in clean()) and C3 (in no 2020H1 delivery): KR23 once."""
     casussen = [record("CA", vt, casusnummer=c, startdatum="20191201", gemeentecode="0200") for c in ("C2", "C3")]
-    head = record("VL", vt, verslagperiode="2019H2", aanmaakdatum="20200120", versie_bestandsdefinitie=CURRENT_VERSION,
-                  leveringsnummer="001")
+    head = record(
+        "VL",
+        vt,
+        verslagperiode="2019H2",
+        aanmaakdatum="20200120",
+        versie_bestandsdefinitie=CURRENT_VERSION,
+        leveringsnummer="001",
+    )
     return finish([head, *casussen, ""])
 
 
@@ -130,20 +160,35 @@ def history_missing(vt: str) -> list[str]:
     lines = clean(vt)
     extra = [
         record("CA", vt, casusnummer="C4", startdatum="20190601", gemeentecode="0202"),
-        record("VB", vt, meldingnummer="M0", casusnummer="C2", datum_beoordeling="20200103", inhoud="3",
-               veiligheidstaxatie="2"),
-        record("VV", vt, dienstnummer="D3", casusnummer="C2", startdatum="20200201", einddatum="",
-               aard="0100000", aanvullende_informatie="00000000", duur="2"),
-        record("BT", vt, persoonsnummer="P4", casusnummer="C4", bsn="000000000", geboortedatum="00000000",
-               geslacht="9"),
+        record(
+            "VB",
+            vt,
+            meldingnummer="M0",
+            casusnummer="C2",
+            datum_beoordeling="20200103",
+            inhoud="3",
+            veiligheidstaxatie="2",
+        ),
+        record(
+            "VV",
+            vt,
+            dienstnummer="D3",
+            casusnummer="C2",
+            startdatum="20200201",
+            einddatum="",
+            aard="0100000",
+            aanvullende_informatie="00000000",
+            duur="2",
+        ),
+        record(
+            "BT", vt, persoonsnummer="P4", casusnummer="C4", bsn="000000000", geboortedatum="00000000", geslacht="9"
+        ),
     ]
     return finish([lines[0], *lines[1:-1], *extra, lines[-1]])
 
 
 EXPECTED = {"KR01": 2, "KR02": 2, "KR03": 2, "KR13": 3, "KR17": 2, "KR08": 2}
 RULE_IDS = [r.id for r in RULES]
-
-
 
 
 @pytest.fixture(scope="session")
@@ -203,45 +248,96 @@ def test_report_contents_and_strict_exit(reports):
     report = load_report(out, "VT18")
     kr18 = next(r for r in report["rules"] if r["id"] == "KR18")
     expected = "een BSN dat aan de elfproef voldoet, of 000000000 (onbekend) of 999999999 (ongeboren)"
-    assert kr18 == {"id": "KR18", "severity": "fout", "description": kr18["description"], "violations": 1,
-                    "applies_to": 2, "examples": ["BT P2"], "voldoet": 1, "niet_te_controleren": 0,
-                    "voorbeelden": [{"recordtype": "BT", "nummer": "P2", "regelnummer": 13, "veld": "bsn",
-                                     "waarde": "bsn: niet getoond", "verwacht": expected, "toelichting": None}],
-                    "voorbeelden_niet_te_controleren": [],
-                    "per_veld": [{"recordtype": "BT", "veld": "bsn", "aantal": 1, "voorbeelden": [
-                        {"recordtype": "BT", "nummer": "P2", "regelnummer": 13, "veld": "bsn",
-                         "waarde": "bsn: niet getoond", "verwacht": expected, "toelichting": None}]}],
-                    "per_veld_niet_te_controleren": []}
+    assert kr18 == {
+        "id": "KR18",
+        "severity": "fout",
+        "description": kr18["description"],
+        "violations": 1,
+        "applies_to": 2,
+        "examples": ["BT P2"],
+        "voldoet": 1,
+        "niet_te_controleren": 0,
+        "voorbeelden": [
+            {
+                "recordtype": "BT",
+                "nummer": "P2",
+                "regelnummer": 13,
+                "veld": "bsn",
+                "waarde": "bsn: niet getoond",
+                "verwacht": expected,
+                "toelichting": None,
+            }
+        ],
+        "voorbeelden_niet_te_controleren": [],
+        "per_veld": [
+            {
+                "recordtype": "BT",
+                "veld": "bsn",
+                "aantal": 1,
+                "voorbeelden": [
+                    {
+                        "recordtype": "BT",
+                        "nummer": "P2",
+                        "regelnummer": 13,
+                        "veld": "bsn",
+                        "waarde": "bsn: niet getoond",
+                        "verwacht": expected,
+                        "toelichting": None,
+                    }
+                ],
+            }
+        ],
+        "per_veld_niet_te_controleren": [],
+    }
     delivered = out.parent / "inbox" / "VT18_2020H1_001.txt"
     assert report["levering"] == {
-        "levering_id": "VT18_2020H1_001", "bestandsnaam": "VT18_2020H1_001.txt", "verslagperiode": "2020H1",
-        "leveringsnummer": "001", "ontvangen_dag": "2020-07-25", "ontvangen_op": "25-07-2020 00:00 UTC",
+        "levering_id": "VT18_2020H1_001",
+        "bestandsnaam": "VT18_2020H1_001.txt",
+        "verslagperiode": "2020H1",
+        "leveringsnummer": "001",
+        "ontvangen_dag": "2020-07-25",
+        "ontvangen_op": "25-07-2020 00:00 UTC",
         "aanmaakdatum": "20-07-2020",
-        "versie_bestandsdefinitie": CURRENT_VERSION, "checksum_sha256": hashlib.sha256(delivered.read_bytes()).hexdigest(),
-        "vervangt": None}
+        "versie_bestandsdefinitie": CURRENT_VERSION,
+        "checksum_sha256": hashlib.sha256(delivered.read_bytes()).hexdigest(),
+        "vervangt": None,
+    }
     assert csv_rows(out / "VT18_2020H1_001" / "overtredingen.csv") == [
         ["regel", "ernst", "recordtype", "nummer", "regelnummer", "veld", "waarde", "verwacht", "toelichting"],
-        ["KR18", "fout", "BT", "P2", "13", "bsn", "bsn: niet getoond", expected, ""]]
+        ["KR18", "fout", "BT", "P2", "13", "bsn", "bsn: niet getoond", expected, ""],
+    ]
     # its place in the calendar: received before every peildatum of 2020H1
     assert report["kalender"] == {"telt_mee": ["2020V1", "2020V2", "2020V3"], "te_laat": []}
     page = (out / "VT18_2020H1_001" / "kwaliteitsrapport.html").read_text()
     assert "Aan: Veilig Thuis Rotterdam-Rijnmond" in page and "Oordeel: afgekeurd" in page and "KR18" in page
-    assert ("Deze levering telt mee in 2020V1, 2020V2 en 2020V3 (tenzij een latere correctie vóór de peildatum "
-            "binnenkomt).") in page
+    assert (
+        "Deze levering telt mee in 2020V1, 2020V2 en 2020V3 (tenzij een latere correctie vóór de peildatum binnenkomt)."
+    ) in page
     assert "<tr><th>Leveringsnummer</th><td>001</td></tr>" in page
     # fout rules first, then the warnings, then what could not be checked; each rule's findings by field
-    order = [page.index(h) for h in ("<h2>Fouten</h2>", '<h3 id="KR18">', "<h2>Waarschuwingen</h2>",
-                                     "<h2>Niet te controleren</h2>", "<h2>Alle regels</h2>")]
+    order = [
+        page.index(h)
+        for h in (
+            "<h2>Fouten</h2>",
+            '<h3 id="KR18">',
+            "<h2>Waarschuwingen</h2>",
+            "<h2>Niet te controleren</h2>",
+            "<h2>Alle regels</h2>",
+        )
+    ]
     assert order == sorted(order)
-    assert ("<table><thead><tr><th>veld</th><th>aantal</th></tr></thead><tbody><tr><td>BT.bsn</td>"
-            '<td class="n">1</td></tr></tbody></table><h4>BT.bsn: 1</h4>') in page
+    assert (
+        "<table><thead><tr><th>veld</th><th>aantal</th></tr></thead><tbody><tr><td>BT.bsn</td>"
+        '<td class="n">1</td></tr></tbody></table><h4>BT.bsn: 1</h4>'
+    ) in page
     assert '<a href="bestandsdefinitie.html">bestandsdefinitie</a>' in page
     assert (out / "VT18_2020H1_001" / "bestandsdefinitie.html").read_text() == format_html()
     assert "111222334" not in page and "111222334" not in json.dumps(report)
     assert "111222334" not in (out / "VT18_2020H1_001" / "overtredingen.csv").read_text()
     spiegel = (out / "VT18_2020H1_001" / "spiegelrapport.csv").read_text().splitlines()
-    assert spiegel[0] == ("recordtype,veld,maat,deze_levering,vorige_levering,landelijk,vorig_halfjaar,afwijkend,"
-                          "label,reden")
+    assert spiegel[0] == (
+        "recordtype,veld,maat,deze_levering,vorige_levering,landelijk,vorig_halfjaar,afwijkend,label,reden"
+    )
     # 25 deliveries of 2 persons, plus KR03's and VT25's extra person with an unknown BSN, one BSN invalid:
     # 50 of 52 filled, 51 of 52 valid nationally; here 1 of 2 valid: 48 points off, yet not marked (2 persons)
     assert "BT,bsn,gevuld,100.0,,96.2,,N,," in spiegel
@@ -258,17 +354,27 @@ def test_every_violation_has_its_line_field_value_and_expectation(reports):
     expected = "een bestaande datum (JJJJMMDD) van 01-01-2015 tot en met 30-06-2020"
     assert csv_rows(folder / "overtredingen.csv")[1:] == [
         ["KR02", "fout", "AD", "A3", "5", "startdatum", "startdatum: 20200701", expected, ""],
-        ["KR02", "fout", "AD", "A2", "6", "startdatum", "startdatum: 20200231", expected, ""]]
+        ["KR02", "fout", "AD", "A2", "6", "startdatum", "startdatum: 20200231", expected, ""],
+    ]
     kr06 = next(r for r in load_report(out, "VT06")["rules"] if r["id"] == "KR06")
-    assert kr06["voorbeelden"] == [{
-        "recordtype": "ME", "nummer": "M2", "regelnummer": 6, "veld": "datum_melding",
-        "waarde": "datum_melding: 20200115", "verwacht": "een datum van de startdatum tot en met de einddatum van de casus",
-        "toelichting": "casus C2: startdatum 01-02-2020, einddatum leeg"}]
+    assert kr06["voorbeelden"] == [
+        {
+            "recordtype": "ME",
+            "nummer": "M2",
+            "regelnummer": 6,
+            "veld": "datum_melding",
+            "waarde": "datum_melding: 20200115",
+            "verwacht": "een datum van de startdatum tot en met de einddatum van de casus",
+            "toelichting": "casus C2: startdatum 01-02-2020, einddatum leeg",
+        }
+    ]
     kr23 = next(r for r in load_report(out, "VT23")["rules"] if r["id"] == "KR23")
     assert (kr23["violations"], kr23["applies_to"], kr23["niet_te_controleren"]) == (1, 2, 0)
     assert kr23["voorbeelden"][0]["nummer"] == "C3" and kr23["voorbeelden"][0]["regelnummer"] is None
-    assert kr23["voorbeelden"][0]["toelichting"] == \
-        "open in uw levering VT23_2019H2_001 (regel 3), startdatum 01-12-2019; ontbreekt in deze levering"
+    assert (
+        kr23["voorbeelden"][0]["toelichting"]
+        == "open in uw levering VT23_2019H2_001 (regel 3), startdatum 01-12-2019; ontbreekt in deze levering"
+    )
 
 
 def test_a_check_that_needs_missing_history_is_not_a_violation(reports):
@@ -276,8 +382,11 @@ def test_a_check_that_needs_missing_history_is_not_a_violation(reports):
     dienst of C2 without one, and casus C4 of 2019 without a melding cannot be checked; the delivery passes."""
     proc, out = reports
     report = load_report(out, "VT25")
-    got = {r["id"]: (r["violations"], r["niet_te_controleren"]) for r in report["rules"]
-           if r["violations"] or r["niet_te_controleren"]}
+    got = {
+        r["id"]: (r["violations"], r["niet_te_controleren"])
+        for r in report["rules"]
+        if r["violations"] or r["niet_te_controleren"]
+    }
     # KR23: the casussen C2 and C4 began before 2020 and no 2019H2 delivery shows whether they were open
     assert got == {"KR04": (0, 1), "KR08": (0, 1), "KR22": (0, 1), "KR23": (0, 2)}
     kr04 = next(r for r in report["rules"] if r["id"] == "KR04")
@@ -302,22 +411,38 @@ def test_the_spiegelrapport_lists_marked_shares_first_with_their_reason():
     from loaders.quality.report import spiegelrapport_html
 
     def row(veld, maat, this, land, label="", reden=""):
-        return {"recordtype": "ME", "veld": veld, "maat": maat, "label": label, "deze_levering": this,
-                "vorige_levering": None, "landelijk": land, "vorig_halfjaar": None,
-                "afwijkend": "J" if reden else "N", "reden": reden}
+        return {
+            "recordtype": "ME",
+            "veld": veld,
+            "maat": maat,
+            "label": label,
+            "deze_levering": this,
+            "vorige_levering": None,
+            "landelijk": land,
+            "vorig_halfjaar": None,
+            "afwijkend": "J" if reden else "N",
+            "reden": reden,
+        }
 
-    rows = [row("*", "aantal", 120, 5000), row("anoniem", "gevuld", 100.0, 100.0),
-            row("anoniem", "code J", 20.0, 4.0, "Ja", "16,0 procentpunt boven landelijk (4,0%)"),
-            row("anoniem", "code N", 80.0, 96.0, "Nee", "16,0 procentpunt onder landelijk (96,0%)")]
+    rows = [
+        row("*", "aantal", 120, 5000),
+        row("anoniem", "gevuld", 100.0, 100.0),
+        row("anoniem", "code J", 20.0, 4.0, "Ja", "16,0 procentpunt boven landelijk (4,0%)"),
+        row("anoniem", "code N", 80.0, 96.0, "Nee", "16,0 procentpunt onder landelijk (96,0%)"),
+    ]
     page = spiegelrapport_html("VT05_2020H1_001", "Utrecht", rows)
     top = page.index("<h2>Afwijkingen (2)</h2>")
     assert top < page.index("<h2>Legenda</h2>") < page.index('<h2 id="ME">Meldingen (ME)</h2>')
-    assert ('<tr class="afwijkend"><td>Meldingen</td><td>anoniem</td><td>code J: Ja</td><td class="n">20,0%</td>'
-            '<td class="n">–</td><td class="n">4,0%</td><td class="n">–</td>'
-            "<td>16,0 procentpunt boven landelijk (4,0%)</td></tr>") in page
+    assert (
+        '<tr class="afwijkend"><td>Meldingen</td><td>anoniem</td><td>code J: Ja</td><td class="n">20,0%</td>'
+        '<td class="n">–</td><td class="n">4,0%</td><td class="n">–</td>'
+        "<td>16,0 procentpunt boven landelijk (4,0%)</td></tr>"
+    ) in page
     # in the table per record type a field is named on its first row only; the count is a number, not a share
-    assert ('<td></td><td>aantal records</td><td class="n">120</td><td class="n">–</td><td class="n">5\u202f000</td>'
-            in page)
+    assert (
+        '<td></td><td>aantal records</td><td class="n">120</td><td class="n">–</td><td class="n">5\u202f000</td>'
+        in page
+    )
     assert "<td>anoniem</td><td>gevuld</td>" in page and "<td></td><td>code N: Nee</td>" in page
 
 
@@ -329,22 +454,44 @@ def test_rules_look_only_at_their_own_scope_of_the_history(tmp_path):
     inbox.mkdir()
 
     def melding(vt, nummer, casus):
-        return record("ME", vt, meldingnummer=nummer, casusnummer=casus, datum_melding="20190801", rol="22",
-                      anoniem="N", aard="0100000", duur="2")
+        return record(
+            "ME",
+            vt,
+            meldingnummer=nummer,
+            casusnummer=casus,
+            datum_melding="20190801",
+            rol="22",
+            anoniem="N",
+            aard="0100000",
+            duur="2",
+        )
 
     def with_records(lines, *extra):
         return finish([lines[0], *lines[1:-1], *extra, lines[-1]])
 
     write_delivery(inbox, with_records(small_delivery("VT01", "2019H1"), melding("VT01", "M6", "C6")))
-    write_delivery(inbox, with_records(small_delivery("VT01", "2019H2"), melding("VT01", "M5", "C1"),
-                                       melding("VT01", "M8", "C1")))
+    write_delivery(
+        inbox, with_records(small_delivery("VT01", "2019H2"), melding("VT01", "M5", "C1"), melding("VT01", "M8", "C1"))
+    )
     write_delivery(inbox, with_records(small_delivery("VT01", "2019H2", "002"), melding("VT01", "M5", "C1")))
     write_delivery(inbox, with_records(small_delivery("VT02", "2019H2"), melding("VT02", "M7", "C7")))
-    vb = [record("VB", "VT01", meldingnummer=m, casusnummer="C1", datum_beoordeling="20200113", inhoud="2",
-                 veiligheidstaxatie="2") for m in ("M5", "M6", "M7", "M8")]
+    vb = [
+        record(
+            "VB",
+            "VT01",
+            meldingnummer=m,
+            casusnummer="C1",
+            datum_beoordeling="20200113",
+            inhoud="2",
+            veiligheidstaxatie="2",
+        )
+        for m in ("M5", "M6", "M7", "M8")
+    ]
     casussen = [record("CA", "VT01", casusnummer=c, startdatum="20200110", gemeentecode="0202") for c in ("C6", "C7")]
-    personen = [record("BT", "VT01", persoonsnummer=p, casusnummer=c, bsn="000000000", geboortedatum="00000000",
-                       geslacht="9") for p, c in (("P6", "C6"), ("P7", "C7"))]
+    personen = [
+        record("BT", "VT01", persoonsnummer=p, casusnummer=c, bsn="000000000", geboortedatum="00000000", geslacht="9")
+        for p, c in (("P6", "C6"), ("P7", "C7"))
+    ]
     write_delivery(inbox, with_records(clean("VT01"), *vb, *casussen, *personen))
     home = tmp_path / "wh"
     run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
@@ -353,15 +500,15 @@ def test_rules_look_only_at_their_own_scope_of_the_history(tmp_path):
     rules = {r["id"]: r for r in load_report(out, "VT01")["rules"]}
     # In line order. M1: the latest 2019H2 delivery has a veiligheidsbeoordeling for it already; M5: its melding
     # is in that delivery; M6: two half-years back; M7: another organisation's; M8: only in the superseded one.
-    assert (rules["KR04"]["violations"], rules["KR04"]["examples"]) == \
-        (4, ["VB M1", "VB M6", "VB M7", "VB M8"])
+    assert (rules["KR04"]["violations"], rules["KR04"]["examples"]) == (4, ["VB M1", "VB M6", "VB M7", "VB M8"])
     # C6 has its melding in the organisation's 2019H1 delivery; C7 only in another organisation's
     assert (rules["KR22"]["violations"], rules["KR22"]["examples"]) == (1, ["CA C7"])
 
 
 @pytest.mark.parametrize("beside_at_most, order", [(40, ["queries", "GX"]), (0, ["GX", "queries"])])
-def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(reports, tmp_path, monkeypatch,
-                                                                   beside_at_most, order):
+def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(
+    reports, tmp_path, monkeypatch, beside_at_most, order
+):
     """Up to BESIDE_GX_AT_MOST deliveries the project's queries run while GX's child runs; beyond it (a back-fill
     of several half-years, which side by side held 2.4-3.0 GB) they wait for it. Either way every report file is
     the one `vt quality` made, byte for byte, and the GX child's DuckDB has the step's memory bound."""
@@ -384,8 +531,14 @@ def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(reports, tmp
     assert seen == order
     assert json.loads((home / "quality-work" / "request.json").read_text())["memory_limit"] == "700MB"
     assert [s.delivery for s in summaries] == lids
-    names = ("kwaliteitsrapport.json", "overtredingen.csv", "niet_te_controleren.csv", "spiegelrapport.csv",
-             "kwaliteitsrapport.html", "spiegelrapport.html")
+    names = (
+        "kwaliteitsrapport.json",
+        "overtredingen.csv",
+        "niet_te_controleren.csv",
+        "spiegelrapport.csv",
+        "kwaliteitsrapport.html",
+        "spiegelrapport.html",
+    )
     for lid in lids:
         for name in names:
             assert (again / lid / name).read_bytes() == (out / lid / name).read_bytes(), (lid, name)
@@ -441,8 +594,12 @@ def test_no_delivery_loses_its_violations_to_gx_s_row_limit(tmp_path, monkeypatc
 
     def suite(limit: int, size: int) -> dict:
         args = [home / "vt.duckdb", tmp_path / f"{limit}-{size}", limit, size, json.dumps(lids)]
-        proc = subprocess.run([sys.executable, "-c", GX_ROWS, *map(str, args)], capture_output=True, text=True,
-                              env={**os.environ, "GX_ANALYTICS_ENABLED": "false"})
+        proc = subprocess.run(
+            [sys.executable, "-c", GX_ROWS, *map(str, args)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+        )
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -465,8 +622,14 @@ def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, t
     home = private_copy(out.parent, tmp_path)  # `vt quality` builds the shared models first
     everything = tmp_path / "all"
     run_vt("quality", "--all", "--out", str(everything), home=home)
-    names = ("kwaliteitsrapport.json", "overtredingen.csv", "niet_te_controleren.csv", "spiegelrapport.csv",
-             "kwaliteitsrapport.html", "spiegelrapport.html")
+    names = (
+        "kwaliteitsrapport.json",
+        "overtredingen.csv",
+        "niet_te_controleren.csv",
+        "spiegelrapport.csv",
+        "kwaliteitsrapport.html",
+        "spiegelrapport.html",
+    )
     lids = sorted(p.name for p in out.iterdir())
     assert sorted(p.name for p in everything.iterdir()) == sorted([*lids, "VT23_2019H2_001"])
     for lid in lids:
@@ -492,16 +655,23 @@ def test_spiegel_figures_fetched_in_bulk_equal_those_of_each_report_alone(report
 
     _, out = reports
     with duckdb.connect(str(out.parent / "vt.duckdb"), read_only=True) as con:
-        version = {lid: layouts().get(v) for lid, v in con.execute(
-            "select levering_id, versie_bestandsdefinitie from raw.leveringen").fetchall()}
+        version = {
+            lid: layouts().get(v)
+            for lid, v in con.execute("select levering_id, versie_bestandsdefinitie from raw.leveringen").fetchall()
+        }
         cache: dict = {}
         spiegel_prefetch(con, version, cache)
-        assert {k for k in cache if k[0] in ("2019H2", "2020H1")} == {("2019H2", CURRENT_VERSION),
-                                                                         ("2020H1", CURRENT_VERSION)}
+        assert {k for k in cache if k[0] in ("2019H2", "2020H1")} == {
+            ("2019H2", CURRENT_VERSION),
+            ("2020H1", CURRENT_VERSION),
+        }
         for lid, layout in version.items():
             assert spiegelrapport(con, layout, lid, national_cache=cache) == spiegelrapport(con, layout, lid), lid
-        national = next(r for r in spiegelrapport(con, version["VT23_2019H2_001"], "VT23_2019H2_001")
-                        if (r["recordtype"], r["veld"], r["maat"]) == ("CA", "*", "aantal"))
+        national = next(
+            r
+            for r in spiegelrapport(con, version["VT23_2019H2_001"], "VT23_2019H2_001")
+            if (r["recordtype"], r["veld"], r["maat"]) == ("CA", "*", "aantal")
+        )
         assert national["landelijk"] == national["deze_levering"]  # VT23 delivered 2019H2 alone
 
 
@@ -533,11 +703,20 @@ def test_gx_children_die_with_a_killed_run(tmp_path):
                 found.append(int(entry.name))
         return found
 
-    env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "GX_ANALYTICS_ENABLED": "false",
-           "VT_PAUSE_AT": "quality:gx-running=120"}
+    env = {
+        **os.environ,
+        "VT_HOME": str(home),
+        "VT_PSEUDONYM_KEY": KEY,
+        "GX_ANALYTICS_ENABLED": "false",
+        "VT_PAUSE_AT": "quality:gx-running=120",
+    }
     env.pop("VT_DATABASE", None)
-    parent = subprocess.Popen([sys.executable, "-m", "loaders.cli", "quality", "--periode", "2020H1", "--out",
-                               str(tmp_path / "out")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    parent = subprocess.Popen(
+        [sys.executable, "-m", "loaders.cli", "quality", "--periode", "2020H1", "--out", str(tmp_path / "out")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while not children() and time.monotonic() < deadline:
@@ -590,7 +769,8 @@ def test_gx_on_duckdb_needs_and_gets_the_workaround(tmp_path):
         source = context.data_sources.add_sql(name="db", connection_string=f"duckdb:///{db}")
         batch = source.add_table_asset(name="t", table_name="t").add_batch_definition_whole_table("all")
         result = batch.get_batch().validate(
-            UnexpectedRowsExpectation(unexpected_rows_query="select * from {batch} where x % 2 = 1"))
+            UnexpectedRowsExpectation(unexpected_rows_query="select * from {batch} where x % 2 = 1")
+        )
         return result.result.get("observed_value")
 
     original = engine._PERSISTED_CONNECTION_DIALECTS
@@ -606,12 +786,16 @@ def test_gx_on_duckdb_needs_and_gets_the_workaround(tmp_path):
 def test_committed_suite_equals_the_rules():
     committed = json.loads(SUITE_FILE.read_text())
     assert committed["name"] == "kwaliteitsrapport"
-    got = [(e["meta"]["rule"], e["meta"]["severity"], e["kwargs"]["unexpected_rows_query"])
-           for e in committed["expectations"]]
-    want = [(e["meta"]["rule"], e["meta"]["severity"], e["kwargs"]["unexpected_rows_query"])
-            for e in suite_dict()["expectations"]]
+    got = [
+        (e["meta"]["rule"], e["meta"]["severity"], e["kwargs"]["unexpected_rows_query"])
+        for e in committed["expectations"]
+    ]
+    want = [
+        (e["meta"]["rule"], e["meta"]["severity"], e["kwargs"]["unexpected_rows_query"])
+        for e in suite_dict()["expectations"]
+    ]
     assert got == want
-    assert [r[0] for r in got] == [f"KR{i:02d}" for i in range(1, 24)]
+    assert [r[0] for r in got] == [r.id for r in RULES]
 
 
 def load_unreadable_values(tmp_path: Path, home: Path):
@@ -640,10 +824,13 @@ def test_unreadable_values_are_findings_of_their_rule_not_a_crash(tmp_path):
     assert build.returncode == 0, build.stderr
     with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
         schema = "main_release_2020v1"  # the release's own intermediate tables
-        assert con.execute(f"select veiligheidsscore_gaaf, g5_code from {schema}.int_monitoringsmomenten_gaafgemaakt"
-                           ).fetchall() == [(None, True)]
-        assert con.execute(f"select geboortedatum_precisie, geboortejaar_gaaf from {schema}.int_betrokkenen_gaafgemaakt "
-                           "where persoonsnummer = 'P1'").fetchall() == [("onbekend", None)]
+        assert con.execute(
+            f"select veiligheidsscore_gaaf, g5_code from {schema}.int_monitoringsmomenten_gaafgemaakt"
+        ).fetchall() == [(None, True)]
+        assert con.execute(
+            f"select geboortedatum_precisie, geboortejaar_gaaf from {schema}.int_betrokkenen_gaafgemaakt "
+            "where persoonsnummer = 'P1'"
+        ).fetchall() == [("onbekend", None)]
 
 
 def test_a_rule_that_cannot_run_is_reported_under_its_own_id_and_the_others_still_run(tmp_path, monkeypatch):
@@ -656,8 +843,10 @@ def test_a_rule_that_cannot_run_is_reported_under_its_own_id_and_the_others_stil
     suite_file = gx_copy / "expectations" / f"{gx_runner.SUITE_NAME}.json"
     suite = json.loads(suite_file.read_text())
     broken = next(e for e in suite["expectations"] if e["meta"]["rule"] == "KR05")
-    broken["kwargs"]["unexpected_rows_query"] = ("select l.levering_id, cast('kapot' || l.levering_id as integer) "
-                                                 "as overtredingen, [] as voorbeelden from {batch} as l")
+    broken["kwargs"]["unexpected_rows_query"] = (
+        "select l.levering_id, cast('kapot' || l.levering_id as integer) "
+        "as overtredingen, [] as voorbeelden from {batch} as l"
+    )
     suite_file.write_text(json.dumps(suite))
     monkeypatch.setattr(gx_runner, "PROJECT_GX", gx_copy)
     monkeypatch.setattr(gx_runner, "suite_dict", lambda: suite)  # as if rules.py said so: the run keeps it
@@ -666,15 +855,20 @@ def test_a_rule_that_cannot_run_is_reported_under_its_own_id_and_the_others_stil
     assert by_id["KR05"].violations is None
     assert "Conversion Error" in by_id["KR05"].error and "kapot" in by_id["KR05"].error
     assert {o.rule.id: o.violations for o in outcomes if o.rule.id != "KR05"} == {
-        **dict.fromkeys([r for r in RULE_IDS if r != "KR05"], 0), "KR16": 1, "KR19": 1}
+        **dict.fromkeys([r for r in RULE_IDS if r != "KR05"], 0),
+        "KR16": 1,
+        "KR19": 1,
+    }
     details = {r: {"niet te controleren": 0} for r in RULE_IDS}
     details["KR16"]["error"] = "Out of Memory Error"  # GX counted it, the project's list of it failed
     report = kwaliteitsrapport("VT05_2020H1_001", outcomes, dict.fromkeys(RULE_IDS, 3), details)
     assert (report["passed"], report["not_run"]) == (False, ["KR05"])
     kr16 = next(r for r in report["rules"] if r["id"] == "KR16")
     assert (kr16["violations"], kr16["lijst_niet_gemaakt"]) == (1, "Out of Memory Error")
-    assert "De lijst van deze regel kon niet worden gemaakt (een fout in de verwerking, niet in uw levering): Out of " \
+    assert (
+        "De lijst van deze regel kon niet worden gemaakt (een fout in de verwerking, niet in uw levering): Out of "
         "Memory Error" in kwaliteitsrapport_html(report, "Zuid-Holland")
+    )
     page = kwaliteitsrapport_html(report, "Zuid-Holland")
     assert "De regels KR05 konden niet worden uitgevoerd" in page and "niet uitgevoerd: Conversion Error" in page
     assert "goedgekeurd" not in page
@@ -693,8 +887,10 @@ def test_a_rule_whose_gx_count_and_list_disagree_is_not_run_and_the_delivery_not
     assert (report["passed"], report["not_run"]) == (False, ["KR02"])
     by_id = {r["id"]: r for r in report["rules"]}
     assert by_id["KR02"]["violations"] is None
-    assert by_id["KR02"]["error"] == ("GX counted 0 violations and the list of findings 3: the same query gave two "
-                                      "answers (a processing error, not the delivery's)")
+    assert by_id["KR02"]["error"] == (
+        "GX counted 0 violations and the list of findings 3: the same query gave two "
+        "answers (a processing error, not the delivery's)"
+    )
     assert (by_id["KR16"]["violations"], by_id["KR16"]["lijst_niet_gemaakt"]) == (1, "Out of Memory Error")
     assert {r["id"] for r in report["rules"] if r["violations"] is None} == {"KR02"}
     page = kwaliteitsrapport_html(report, "Zuid-Holland")
@@ -722,9 +918,11 @@ def test_a_correction_is_compared_with_the_delivery_it_replaces(tmp_path):
     report = json.loads((out / "VT01_2020H1_002" / "kwaliteitsrapport.json").read_text())
     assert report["levering"]["vervangt"] == "VT01_2020H1_001"
     changed = {r["id"]: r["correctie"] for r in report["rules"] if any(r["correctie"].values())}
-    assert changed == {"KR02": {"opgelost": 1, "nog_aanwezig": 1, "nieuw": 0},
-                       "KR12": {"opgelost": 0, "nog_aanwezig": 0, "nieuw": 1},
-                       "KR13": {"opgelost": 1, "nog_aanwezig": 0, "nieuw": 0}}
+    assert changed == {
+        "KR02": {"opgelost": 1, "nog_aanwezig": 1, "nieuw": 0},
+        "KR12": {"opgelost": 0, "nog_aanwezig": 0, "nieuw": 1},
+        "KR13": {"opgelost": 1, "nog_aanwezig": 0, "nieuw": 0},
+    }
     assert "correctie" not in json.loads((out / "VT01_2020H1_001" / "kwaliteitsrapport.json").read_text())["rules"][0]
     page = (out / "VT01_2020H1_002" / "kwaliteitsrapport.html").read_text()
     assert "opgelost t.o.v. vorige levering" in page and "Vervangt levering" in page
@@ -750,23 +948,38 @@ def test_both_reports_as_a_person_sees_them_in_chromium(reports, tmp_path):
     profile = tmp_path / "profile"
 
     def dom(name: str) -> str:
-        return subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom",
-                               (folder / name).as_uri()], capture_output=True, text=True, timeout=120).stdout
+        return subprocess.run(
+            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", (folder / name).as_uri()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        ).stdout
 
     page = dom("kwaliteitsrapport.html")
     assert "Oordeel: afgekeurd. 1 foutregel overtreden: KR02." in page
-    assert ("<tr><td>6</td><td>AD</td><td>A2</td><td>startdatum</td><td>startdatum: 20200231</td>"
-            "<td>een bestaande datum (JJJJMMDD) van 01-01-2015 tot en met 30-06-2020</td><td>–</td></tr>") in page
+    assert (
+        "<tr><td>6</td><td>AD</td><td>A2</td><td>startdatum</td><td>startdatum: 20200231</td>"
+        "<td>een bestaande datum (JJJJMMDD) van 01-01-2015 tot en met 30-06-2020</td><td>–</td></tr>"
+    ) in page
     assert '<a href="overtredingen.csv">overtredingen.csv</a>' in page
     spiegel = dom("spiegelrapport.html")
     assert '<h2 id="CA">Casussen (CA)</h2>' in spiegel and "<h2>Legenda</h2>" in spiegel
     assert "<td>code 10: Beroepsmatig betrokken</td>" in spiegel
     shot = tmp_path / "kwaliteitsrapport.png"
-    subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
-                    "--window-size=1300,1600", (folder / "kwaliteitsrapport.html").as_uri()],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={shot}",
+            "--window-size=1300,1600",
+            (folder / "kwaliteitsrapport.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     width, bpp, rows = png_pixels(shot)
-    red = sum(1 for row in rows[:300] for x in range(width) if tuple(row[x * bpp:x * bpp + 3]) == (0xA4, 0, 0))
+    red = sum(1 for row in rows[:300] for x in range(width) if tuple(row[x * bpp : x * bpp + 3]) == (0xA4, 0, 0))
     assert red > 500  # the verdict is painted in red at the top of the page
 
 
@@ -782,21 +995,26 @@ def test_a_required_field_left_blank_breaks_its_type_and_is_reported():
     assert ("CA", "einddatum") not in REQUIRED and ("ME", "organisatie") not in REQUIRED
     with duckdb.connect() as con:
         con.execute("create schema main_reference")  # (exposures.CODES: the seed of the code lists)
-        con.execute("create table main_reference.codes as select * from (values ('GESLACHT', '1'), "
-                    "('AANLEIDING', '01'), ('ORGANISATIE', '05')) as t (codelijst, code)")
+        con.execute(
+            "create table main_reference.codes as select * from (values ('GESLACHT', '1'), "
+            "('AANLEIDING', '01'), ('ORGANISATIE', '05')) as t (codelijst, code)"
+        )
 
         def holds(condition: str, **r: str) -> bool:
             """Whether `condition` holds for one record whose columns are the SQL expressions `r`."""
             columns = ", ".join(f"{sql} as {name}" for name, sql in r.items())
-            return con.execute(f"select {condition} from (select {columns}) as r, "
-                               "(select date '2020-06-30' as periode_einde) as l").fetchone()[0]
+            return con.execute(
+                f"select {condition} from (select {columns}) as r, (select date '2020-06-30' as periode_einde) as l"
+            ).fetchone()[0]
 
         blank, filled = "null::varchar", "true"
-        assert holds(_date_bad("datum_monitoring", "MO"), datum_monitoring="null::date",
-                     datum_monitoring_ingevuld="false")
+        assert holds(
+            _date_bad("datum_monitoring", "MO"), datum_monitoring="null::date", datum_monitoring_ingevuld="false"
+        )
         assert not holds(_date_bad("einddatum", "CA"), einddatum="null::date", einddatum_ingevuld="false")
-        assert not holds(_date_bad("datum_monitoring", "MO"), datum_monitoring="date '2020-03-01'",
-                         datum_monitoring_ingevuld=filled)
+        assert not holds(
+            _date_bad("datum_monitoring", "MO"), datum_monitoring="date '2020-03-01'", datum_monitoring_ingevuld=filled
+        )
         assert holds(_code_bad("geslacht", "GESLACHT", "BT"), geslacht=blank)
         assert not holds(_code_bad("organisatie", "ORGANISATIE", "ME"), organisatie=blank)
         # aanleiding: required in 0300 records, absent from 0200 ones
@@ -811,24 +1029,45 @@ def test_a_report_groups_findings_by_field_and_says_where_the_delivery_counts():
     from loaders.quality.gx_runner import RuleOutcome
 
     kr13 = next(r for r in RULES if r.id == "KR13")
-    example = {"recordtype": "ME", "nummer": "M1", "regelnummer": 3, "veld": "aanleiding", "waarde": "aanleiding: 99",
-               "verwacht": "een code van AANLEIDING", "toelichting": None}
-    details = {"KR13": {"niet te controleren": 0, "voorbeelden": [example] * 10,
-                        "per_veld": [{"recordtype": "ME", "veld": "aanleiding", "aantal": 34,
-                                      "voorbeelden": [example] * 5}]}}
+    example = {
+        "recordtype": "ME",
+        "nummer": "M1",
+        "regelnummer": 3,
+        "veld": "aanleiding",
+        "waarde": "aanleiding: 99",
+        "verwacht": "een code van AANLEIDING",
+        "toelichting": None,
+    }
+    details = {
+        "KR13": {
+            "niet te controleren": 0,
+            "voorbeelden": [example] * 10,
+            "per_veld": [{"recordtype": "ME", "veld": "aanleiding", "aantal": 34, "voorbeelden": [example] * 5}],
+        }
+    }
     levering = {"verslagperiode": "2020H1", "ontvangen_dag": "2022-03-01", "leveringsnummer": "002"}
     report = kwaliteitsrapport("VT05_2020H1_002", [RuleOutcome(kr13, 34)], {"KR13": 40}, details, levering)
-    assert report["kalender"] == {"telt_mee": [], "te_laat": [
-        {"release": "2020V1", "peildatum": "2020-09-30"}, {"release": "2020V2", "peildatum": "2021-03-31"},
-        {"release": "2020V3", "peildatum": "2021-12-31"}]}
+    assert report["kalender"] == {
+        "telt_mee": [],
+        "te_laat": [
+            {"release": "2020V1", "peildatum": "2020-09-30"},
+            {"release": "2020V2", "peildatum": "2021-03-31"},
+            {"release": "2020V3", "peildatum": "2021-12-31"},
+        ],
+    }
     page = kwaliteitsrapport_html(report, "Zuid-Holland")
-    assert ("Deze levering telt in geen enkele release mee: zij kwam na de peildatum van 2020V1 (peildatum "
-            "30-09-2020), 2020V2 (peildatum 31-03-2021) en 2020V3 (peildatum 31-12-2021).") in page
+    assert (
+        "Deze levering telt in geen enkele release mee: zij kwam na de peildatum van 2020V1 (peildatum "
+        "30-09-2020), 2020V2 (peildatum 31-03-2021) en 2020V3 (peildatum 31-12-2021)."
+    ) in page
     assert "<p>34 overtredingen in 1 veld; alle in" in page
-    assert '<h4>ME.aanleiding: 34</h4>' in page and page.count("<td>aanleiding: 99</td>") == 5
+    assert "<h4>ME.aanleiding: 34</h4>" in page and page.count("<td>aanleiding: 99</td>") == 5
     assert '<p>... en nog 29 in <a href="overtredingen.csv">overtredingen.csv</a>.</p>' in page
     assert "<tr><th>Leveringsnummer</th><td>002</td></tr>" in page
-    late = kwaliteitsrapport("VT05_2020H1_002", [RuleOutcome(kr13, 0)], {"KR13": 40}, {},
-                             dict(levering, ontvangen_dag="2020-10-05"))
-    assert ("Deze levering telt mee in 2020V2 en 2020V3 (tenzij een latere correctie vóór de peildatum binnenkomt); "
-            "te laat voor 2020V1 (peildatum 30-09-2020).") in kwaliteitsrapport_html(late, "Zuid-Holland")
+    late = kwaliteitsrapport(
+        "VT05_2020H1_002", [RuleOutcome(kr13, 0)], {"KR13": 40}, {}, dict(levering, ontvangen_dag="2020-10-05")
+    )
+    assert (
+        "Deze levering telt mee in 2020V2 en 2020V3 (tenzij een latere correctie vóór de peildatum binnenkomt); "
+        "te laat voor 2020V1 (peildatum 30-09-2020)."
+    ) in kwaliteitsrapport_html(late, "Zuid-Holland")

@@ -3,24 +3,33 @@ and dbt's own unit tests (gaafmaak rules, selection, mergers) run against the bu
 
 from __future__ import annotations
 
-from functools import partial
 import json
 import re
 import shutil
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from loaders import dbt_run
+from loaders.anchor import reproducible
 from loaders.generate import received_groups
 from loaders.kalender import releases
 from loaders.layout import default_layout
 from loaders.load import load_files
-from loaders import dbt_run
-from loaders.anchor import reproducible
-from loaders.release import (ReleaseError, build_release, build_releases, content_checksum, freeze_release,
-                             last_build, run_dbt, selected_deliveries, verify_release)
+from loaders.release import (
+    ReleaseError,
+    build_release,
+    build_releases,
+    content_checksum,
+    freeze_release,
+    last_build,
+    run_dbt,
+    selected_deliveries,
+    verify_release,
+)
 from loaders.schema import entities, tables
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, run_vt, small_delivery, write_delivery
@@ -29,8 +38,6 @@ from tests.states import private_copy, shared_state
 RELEASE = "2020V2"
 TABLES = entities()  # the nine microdata tables
 CBS_CASUS = ["identificatienummer_casus", "startdatum_gaaf", "einddatum_gaaf", "gemeente_gaaf", "vtcode_gaaf"]
-
-
 
 
 vt = partial(run_vt, check=False)  # these tests check exit codes themselves
@@ -67,11 +74,18 @@ def test_release_twice_gives_identical_files(released):
     a, b = (home / "releases" / RELEASE for home in released)
     manifest = json.loads((a / "manifest.json").read_text())
     names = sorted(f["name"] for f in manifest["files"])
-    assert names == sorted([f"VT_{t}_{RELEASE}.{ext}" for t in TABLES
-                            for ext in ("parquet", "csv", "csv-metadata.json", "sps", "do")]
-                           + [f"kerncijfers_{RELEASE}.parquet", f"indicatoren_{RELEASE}.parquet",
-                              f"codelijsten_{RELEASE}.csv", f"codelijsten_{RELEASE}.csv-metadata.json",
-                              f"codebook_{RELEASE}.md", f"codebook_{RELEASE}.html", f"vt_{RELEASE}.duckdb"])
+    assert names == sorted(
+        [f"VT_{t}_{RELEASE}.{ext}" for t in TABLES for ext in ("parquet", "csv", "csv-metadata.json", "sps", "do")]
+        + [
+            f"kerncijfers_{RELEASE}.parquet",
+            f"indicatoren_{RELEASE}.parquet",
+            f"codelijsten_{RELEASE}.csv",
+            f"codelijsten_{RELEASE}.csv-metadata.json",
+            f"codebook_{RELEASE}.md",
+            f"codebook_{RELEASE}.html",
+            f"vt_{RELEASE}.duckdb",
+        ]
+    )
     # every file the same bytes, but the DuckDB file (DuckDB writes other bytes each time): its content is
     for name in names:
         if name.endswith(".duckdb"):
@@ -85,11 +99,13 @@ def test_release_twice_gives_identical_files(released):
     assert reproducible(manifest) == reproducible(other) and manifest["files"] != other["files"]
     assert manifest["build"]["invocation_id"] != other["build"]["invocation_id"]
     last = last_build(Warehouse(released[0]), RELEASE)
-    assert manifest["build"] == {k: last[k] for k in ("invocation_id", "opdracht", "versies", "gestart_op",
-                                                     "gebouwd_op")}
+    assert manifest["build"] == {
+        k: last[k] for k in ("invocation_id", "opdracht", "versies", "gestart_op", "gebouwd_op")
+    }
     assert last["volledig"] and last["opdracht"] == "build" and last["versies"]["duckdb"] == duckdb.__version__
     assert [(d["levering_id"], d["checksum_sha256"]) for d in last["deliveries"]] == [
-        (d["levering_id"], d["checksum_sha256"]) for d in manifest["leveringen"]]
+        (d["levering_id"], d["checksum_sha256"]) for d in manifest["leveringen"]
+    ]
     assert all(f["rows"] > 0 for f in manifest["files"] if "rows" in f)
     assert verify_release(a) == [] and verify_release(b) == []
     assert manifest["perioden"] == ["2020H1", "2020H2"] and manifest["peildatum"] == "2021-03-31"
@@ -107,7 +123,9 @@ def test_vt_casus_has_exactly_the_cbs_variables(released):
         lengths = con.execute(
             "select min(length(identificatienummer_casus)), max(length(identificatienummer_casus)), "
             "max(length(startdatum_gaaf)), max(length(gemeente_gaaf)), count(*) filter (where vtcode_gaaf is null) "
-            "from read_parquet(?)", [str(folder / f"VT_casus_{RELEASE}.parquet")]).fetchone()
+            "from read_parquet(?)",
+            [str(folder / f"VT_casus_{RELEASE}.parquet")],
+        ).fetchone()
     assert lengths == (64, 64, 8, 4, 0)
     header = (folder / f"VT_casus_{RELEASE}.csv").read_text().splitlines()[0]
     assert header == ",".join(CBS_CASUS)
@@ -120,9 +138,14 @@ def test_never_empty_columns_are_constraints_duckdb_checks_while_dbt_builds(rele
     with duckdb.connect(str(home / "vt.duckdb")) as con:
         for t in tables().values():
             name = t.name(RELEASE)
-            not_null = {column for (column,) in con.execute(
-                "select unnest(constraint_column_names) from duckdb_constraints() where table_name = ? and "
-                "constraint_type = 'NOT NULL'", [name]).fetchall()}
+            not_null = {
+                column
+                for (column,) in con.execute(
+                    "select unnest(constraint_column_names) from duckdb_constraints() where table_name = ? and "
+                    "constraint_type = 'NOT NULL'",
+                    [name],
+                ).fetchall()
+            }
             assert not_null == {*t.key, "vtcode_gaaf", *(c for link in t.links for c in link.columns)}, name
             for column in sorted(not_null):
                 with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed"):
@@ -135,8 +158,7 @@ def test_analyst_database_holds_only_released_tables(released):
         tables = sorted(t for (t,) in con.execute("select table_name from information_schema.tables").fetchall())
         columns = {c for (c,) in con.execute("select column_name from information_schema.columns").fetchall()}
     released = sorted(f"VT_{t}_{RELEASE}" for t in TABLES)
-    assert [t for t in tables if not t.startswith("codelijst_")] == sorted(
-        released + [f"{t}_labels" for t in released])
+    assert [t for t in tables if not t.startswith("codelijst_")] == sorted(released + [f"{t}_labels" for t in released])
     # coded numbers only: no organisation's own number, no BSN pseudonym
     assert not {c for c in columns if "nummer" in c and not c.startswith("identificatienummer")}
     assert "bsn_pseudoniem" not in columns
@@ -172,7 +194,8 @@ def test_releasing_again_is_a_noop_and_a_changed_frozen_release_is_refused(relea
     assert {p.name: p.read_bytes() for p in (home / "releases" / RELEASE).iterdir()} == before
     assert vt("publish", "--release", RELEASE, "--out", str(tmp_path / "pub2"), home=home).returncode == 0
     assert {p.name: p.read_bytes() for p in (tmp_path / "pub1").iterdir()} == {
-        p.name: p.read_bytes() for p in (tmp_path / "pub2").iterdir()}
+        p.name: p.read_bytes() for p in (tmp_path / "pub2").iterdir()
+    }
     assert vt("verify", RELEASE, home=home).returncode == 0
 
 
@@ -202,9 +225,11 @@ def test_a_changed_frozen_file_is_named_and_never_published(released, tmp_path):
     kern.chmod(0o640)
     kern.write_bytes(kern.read_bytes() + b"\0")
     proc = vt("publish", "--release", RELEASE, "--out", str(tmp_path / "pub"), home=home)
-    assert proc.returncode == 1 and (f"release {RELEASE} differs from its manifest.json (" in proc.stderr
-                                     and f"kerncijfers_{RELEASE}.parquet differs from the manifest (sha256)"
-                                     in proc.stderr and "not published" in proc.stderr)
+    assert proc.returncode == 1 and (
+        f"release {RELEASE} differs from its manifest.json (" in proc.stderr
+        and f"kerncijfers_{RELEASE}.parquet differs from the manifest (sha256)" in proc.stderr
+        and "not published" in proc.stderr
+    )
     assert not (tmp_path / "pub").exists()
     proc = vt("verify", "2020V9", home=home)
     assert proc.returncode == 2 and "release 2020V9 does not exist" in proc.stderr
@@ -219,8 +244,10 @@ def test_build_errors_are_clear(released, tmp_path):
     assert proc.returncode == 2 and "release 2019V3 does not exist (2019 has only V1" in proc.stderr
     proc = vt("build", "--release", "2021V1", home=home)
     assert proc.returncode == 1
-    assert ("release 2021V1 has no deliveries received on or before its peildatum 2021-09-30: the warehouse has no "
-            "delivery for 2021H1: load them first") in proc.stderr
+    assert (
+        "release 2021V1 has no deliveries received on or before its peildatum 2021-09-30: the warehouse has no "
+        "delivery for 2021H1: load them first"
+    ) in proc.stderr
     proc = vt("build", "--release", "2020V1", home=tmp_path / "empty")
     assert proc.returncode == 1 and "has no deliveries" in proc.stderr
 
@@ -241,8 +268,9 @@ def test_peildatum_cut_off_in_a_real_build(released, monkeypatch, tmp_path):
     # what the build record says it read is what the release's own selection holds
     assert [lid for (lid,) in in_dbt] == [lid for lid, _, _ in result.leveringen]
     # and what Python selects (from int_leveringen_vervangen, the one home of the rule) agrees
-    assert [lid for lid, _, _ in selected_deliveries(warehouse, result.release, result.peildatum)] == \
-        [lid for (lid,) in in_dbt]
+    assert [lid for lid, _, _ in selected_deliveries(warehouse, result.release, result.peildatum)] == [
+        lid for (lid,) in in_dbt
+    ]
 
 
 def test_several_releases_build_in_one_dbt_process_each_on_its_own(released, monkeypatch, tmp_path):
@@ -261,12 +289,17 @@ def test_several_releases_build_in_one_dbt_process_each_on_its_own(released, mon
     for name in ("2020V1", "2020V3"):
         result = out[name]
         assert [lid for lid, _, _ in result.leveringen] == [
-            lid for lid, _, _ in selected_deliveries(warehouse, result.release, result.release.peildatum)]
+            lid for lid, _, _ in selected_deliveries(warehouse, result.release, result.release.peildatum)
+        ]
     assert len(out["2020V1"].leveringen) == 26 and len(out["2020V3"].leveringen) > 26
     assert out["2020V1"].build["invocation_id"] != out["2020V3"].build["invocation_id"]
     with duckdb.connect(str(warehouse.database), read_only=True) as con:
-        schemas = {s for (s,) in con.execute("select distinct schema_name from duckdb_tables() "
-                                             "where table_name = 'int_leveringen_geselecteerd'").fetchall()}
+        schemas = {
+            s
+            for (s,) in con.execute(
+                "select distinct schema_name from duckdb_tables() where table_name = 'int_leveringen_geselecteerd'"
+            ).fetchall()
+        }
     assert {"main_release_2020v1", "main_release_2020v3"} <= schemas and "main_release_2021v1" not in schemas
 
 
@@ -275,16 +308,22 @@ def test_a_dbt_process_that_dies_fails_every_run_it_did_not_end(tmp_path, monkey
     fake.write_text("#!/bin/sh\necho 'Running with dbt=1.11'\nexit 3\n")
     fake.chmod(0o755)
     monkeypatch.setattr(dbt_run.sys, "executable", str(fake))
-    outcomes = dbt_run.run_dbt_each(Warehouse(tmp_path / "wh"), ["build"], [dbt_run.Run("2020V1"),
-                                                                           dbt_run.Run("2020V2")])
-    assert [str(o) for o in outcomes] == ["dbt stopped (exit code 3) before this run ended\nRunning with dbt=1.11",
-                                          "dbt stopped (exit code 3) before this run ended"]
+    outcomes = dbt_run.run_dbt_each(
+        Warehouse(tmp_path / "wh"), ["build"], [dbt_run.Run("2020V1"), dbt_run.Run("2020V2")]
+    )
+    assert [str(o) for o in outcomes] == [
+        "dbt stopped (exit code 3) before this run ended\nRunning with dbt=1.11",
+        "dbt stopped (exit code 3) before this run ended",
+    ]
 
 
 def test_dbt_unit_tests_pass(released, monkeypatch, tmp_path):
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     # (dbt reads the columns of a unit test's inputs from the release's built tables)
-    out = run_dbt(Warehouse(private_copy(released[1], tmp_path)), ["test", "--select", "test_type:unit", "--vars", json.dumps({"release": RELEASE})])
+    out = run_dbt(
+        Warehouse(private_copy(released[1], tmp_path)),
+        ["test", "--select", "test_type:unit", "--vars", json.dumps({"release": RELEASE})],
+    )
     assert "PASS=11" in out and "ERROR=0" in out
 
 
@@ -292,14 +331,21 @@ def test_dbt_reads_the_calendar_from_the_same_rule_as_python(released):
     """int_releases_gepland runs loaders.kalender.plan with the seed's exceptions: the same releases, 2019 through
     next year."""
     with duckdb.connect(str(released[0] / "vt.duckdb"), read_only=True) as con:
-        dbt_rows = con.execute("select release, verslagperiode, jaar, versie, status, peildatum "
-                               "from int_releases_gepland order by release, verslagperiode").fetchall()
-    python_rows = [(r.name, p, r.jaar, r.versie, r.status, r.peildatum)
-                   for r in releases(2019, date.today().year + 1) for p in r.perioden]
+        dbt_rows = con.execute(
+            "select release, verslagperiode, jaar, versie, status, peildatum "
+            "from int_releases_gepland order by release, verslagperiode"
+        ).fetchall()
+    python_rows = [
+        (r.name, p, r.jaar, r.versie, r.status, r.peildatum)
+        for r in releases(2019, date.today().year + 1)
+        for p in r.perioden
+    ]
     assert dbt_rows == python_rows
-    assert dbt_rows[:3] == [("2019V1", "2019H1", 2019, 1, "definitief", date(2020, 6, 30)),
-                            ("2019V1", "2019H2", 2019, 1, "definitief", date(2020, 6, 30)),
-                            ("2020V1", "2020H1", 2020, 1, "voorlopig", date(2020, 9, 30))]
+    assert dbt_rows[:3] == [
+        ("2019V1", "2019H1", 2019, 1, "definitief", date(2020, 6, 30)),
+        ("2019V1", "2019H2", 2019, 1, "definitief", date(2020, 6, 30)),
+        ("2020V1", "2020H1", 2020, 1, "voorlopig", date(2020, 9, 30)),
+    ]
 
 
 def test_every_release_shares_one_parse_and_keeps_its_own_names(tmp_path, monkeypatch):

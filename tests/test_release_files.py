@@ -56,8 +56,11 @@ def folder_of(home, release="2020V2"):
 def codebook_snippets(folder, release, tool):
     """Table name -> the codebook's line for `tool`."""
     text = (folder / f"codebook_{release}.md").read_text(encoding="utf-8")
-    return {re.search(r'"(VT_\w+)\.csv"', line).group(1): line.split(None, 1)[1]
-            for line in text.splitlines() if line.startswith(f"{tool} ")}
+    return {
+        re.search(r'"(VT_\w+)\.csv"', line).group(1): line.split(None, 1)[1]
+        for line in text.splitlines()
+        if line.startswith(f"{tool} ")
+    }
 
 
 @pytest.mark.slow(seconds=21)
@@ -72,8 +75,9 @@ def test_every_table_reads_from_csv_with_the_codebooks_snippets(frozen, monkeypa
             frame = eval(snippets[name], module)  # noqa: S307 - the codebook's own line, as an analyst pastes it
             if tool == "polars":  # its types on its own side, then the values as pandas sees them
                 want_types = {"varchar": pl.String, "boolean": pl.Boolean, "integer": pl.Int32}
-                assert frame.schema == {c.name: pl.Date if c.is_date else want_types[c.data_type]
-                                        for c in t.columns}, name
+                assert frame.schema == {c.name: pl.Date if c.is_date else want_types[c.data_type] for c in t.columns}, (
+                    name
+                )
                 frame = frame.to_pandas()
             expected = pd.read_parquet(f"{name}.parquet")
             assert list(frame.columns) == [c.name for c in t.columns] and len(frame) == len(expected), name
@@ -110,8 +114,9 @@ def test_one_missing_value_convention(frozen):
         rows = list(csv.reader(fh))
     open_cases = sum(1 for r in rows[1:] if r[2] == "")
     with duckdb.connect() as con:
-        nulls = con.execute("select count(*) - count(einddatum_gaaf) from read_parquet(?)",
-                            [str(folder / "VT_casus_2020V2.parquet")]).fetchone()[0]
+        nulls = con.execute(
+            "select count(*) - count(einddatum_gaaf) from read_parquet(?)", [str(folder / "VT_casus_2020V2.parquet")]
+        ).fetchone()[0]
     assert open_cases == nulls > 0
     assert '""' not in (folder / "VT_casus_2020V2.csv").read_text(encoding="utf-8")
 
@@ -121,37 +126,57 @@ def test_database_comments_keys_code_lists_and_label_views(frozen):
     with duckdb.connect(str(folder / "vt_2020V2.duckdb"), read_only=True) as con:
         for t in tables().values():
             name = t.name("2020V2")
-            assert con.execute("select comment from duckdb_tables() where table_name = ?", [name]).fetchone()[0] \
+            assert (
+                con.execute("select comment from duckdb_tables() where table_name = ?", [name]).fetchone()[0]
                 == t.description
-            comments = dict(con.execute("select column_name, comment from duckdb_columns() where table_name = ?",
-                                        [name]).fetchall())
+            )
+            comments = dict(
+                con.execute("select column_name, comment from duckdb_columns() where table_name = ?", [name]).fetchall()
+            )
             assert comments == {c.name: c.description for c in t.columns}
             for column, text in comments.items():  # every coded number says how it was coded, in Dutch
                 if column == "identificatienummer_persoon":
                     assert "aparte releasesleutel" in text
                 elif column.startswith("identificatienummer_"):
                     assert text.startswith("Gecodeerd"), column
-            constraints = con.execute("select constraint_type, constraint_column_names, referenced_table from "
-                                      "duckdb_constraints() where table_name = ? and constraint_type in "
-                                      "('PRIMARY KEY', 'FOREIGN KEY') order by all", [name]).fetchall()
+            constraints = con.execute(
+                "select constraint_type, constraint_column_names, referenced_table from "
+                "duckdb_constraints() where table_name = ? and constraint_type in "
+                "('PRIMARY KEY', 'FOREIGN KEY') order by all",
+                [name],
+            ).fetchall()
             assert ("PRIMARY KEY", list(t.key), None) in constraints
             for link in t.links:
                 target = tables()[link.to].name("2020V2")
                 on = " and ".join(f's."{a}" = d."{b}"' for a, b in zip(link.columns, link.to_columns))
-                orphans = con.execute(f'select count(*) from "{name}" s where not exists (select 1 from "{target}" d '
-                                      f"where {on})").fetchone()[0]
+                orphans = con.execute(
+                    f'select count(*) from "{name}" s where not exists (select 1 from "{target}" d where {on})'
+                ).fetchone()[0]
                 declared = ("FOREIGN KEY", list(link.columns), target) in constraints
                 assert declared == (orphans == 0), (name, link, orphans)
         # the generated year has meldingen without casus: that link is documented, not declared
-        assert con.execute("select count(*) from duckdb_constraints() where table_name = 'VT_melding_2020V2' and "
-                           "constraint_type = 'FOREIGN KEY'").fetchone()[0] == 0
+        assert (
+            con.execute(
+                "select count(*) from duckdb_constraints() where table_name = 'VT_melding_2020V2' and "
+                "constraint_type = 'FOREIGN KEY'"
+            ).fetchone()[0]
+            == 0
+        )
         # one table per code list, and labels beside the codes
         lists = code_lists()
-        assert con.execute("select code, omschrijving from codelijst_rol order by all").fetchall() == sorted(lists["ROL"])
-        assert con.execute("select omschrijving from codelijst_gemeente where code = '0363'").fetchone() == ("Amsterdam",)
+        assert con.execute("select code, omschrijving from codelijst_rol order by all").fetchall() == sorted(
+            lists["ROL"]
+        )
+        assert con.execute("select omschrijving from codelijst_gemeente where code = '0363'").fetchone() == (
+            "Amsterdam",
+        )
         view = labels_view("VT_melding_2020V2")
-        cols = [c for (c,) in con.execute("select column_name from duckdb_columns() where table_name = ? "
-                                          "order by column_index", [view]).fetchall()]
+        cols = [
+            c
+            for (c,) in con.execute(
+                "select column_name from duckdb_columns() where table_name = ? order by column_index", [view]
+            ).fetchall()
+        ]
         assert cols[cols.index("rol_gaaf") + 1] == "rol_gaaf_label"
         rows = con.execute(f'select rol_gaaf, rol_gaaf_label, vtcode_gaaf_label from "{view}"').fetchall()
         assert len(rows) == con.execute("select count(*) from VT_melding_2020V2").fetchone()[0]
@@ -163,9 +188,13 @@ def test_database_comments_keys_code_lists_and_label_views(frozen):
 def test_csvw_schema_per_csv(frozen):
     folder = folder_of(frozen)
     with duckdb.connect(str(folder / "vt_2020V2.duckdb"), read_only=True) as con:
-        declared = {(t, tuple(cols)) for t, cols in con.execute(
-            "select table_name, constraint_column_names from duckdb_constraints() where constraint_type = "
-            "'FOREIGN KEY'").fetchall()}
+        declared = {
+            (t, tuple(cols))
+            for t, cols in con.execute(
+                "select table_name, constraint_column_names from duckdb_constraints() where constraint_type = "
+                "'FOREIGN KEY'"
+            ).fetchall()
+        }
     for t in tables().values():
         name = t.name("2020V2")
         meta = json.loads((folder / f"{name}.csv-metadata.json").read_text(encoding="utf-8"))
@@ -174,16 +203,22 @@ def test_csvw_schema_per_csv(frozen):
         assert [c["name"] for c in meta["tableSchema"]["columns"]] == header
         types = {c["name"]: c["datatype"] for c in meta["tableSchema"]["columns"]}
         for c in t.columns:
-            want = ({"base": "date", "format": "yyyyMMdd"} if c.is_date else
-                    {"base": "string", "maxLength": c.breedte} if c.data_type == "varchar" else
-                    {"boolean": "boolean", "integer": "integer"}[c.data_type])
+            want = (
+                {"base": "date", "format": "yyyyMMdd"}
+                if c.is_date
+                else {"base": "string", "maxLength": c.breedte}
+                if c.data_type == "varchar"
+                else {"boolean": "boolean", "integer": "integer"}[c.data_type]
+            )
             assert types[c.name] == want
         assert meta["tableSchema"]["primaryKey"] == list(t.key)
         fks = {(name, tuple(f["columnReference"])) for f in meta["tableSchema"].get("foreignKeys", [])}
         assert fks == {d for d in declared if d[0] == name}
     casus = json.loads((folder / "VT_casus_2020V2.csv-metadata.json").read_text(encoding="utf-8"))
-    assert {c["name"]: c["datatype"] for c in casus["tableSchema"]["columns"]}["gemeente_gaaf"] == \
-        {"base": "string", "maxLength": 4}
+    assert {c["name"]: c["datatype"] for c in casus["tableSchema"]["columns"]}["gemeente_gaaf"] == {
+        "base": "string",
+        "maxLength": 4,
+    }
 
 
 def test_spss_and_stata_syntax(frozen):
@@ -225,8 +260,9 @@ def test_every_coded_field_of_every_layout_version_is_declared_as_wide_as_its_co
                     assert column.breedte == longest, (versie, rt.code, f.name, column.breedte, longest)
                     checked.append((versie, rt.code, f.name))
     assert ("0300", "ME", "aanleiding") in checked and ("0200", "AD", "rol") in checked
-    assert [(t.model, c.name) for t in tables().values() for c in t.columns
-            if c.data_type == "varchar" and not c.breedte] == []
+    assert [
+        (t.model, c.name) for t in tables().values() for c in t.columns if c.data_type == "varchar" and not c.breedte
+    ] == []
 
 
 def test_every_export_declares_the_columns_width(frozen):
@@ -238,8 +274,12 @@ def test_every_export_declares_the_columns_width(frozen):
         name = t.name("2020V2")
         sps = (folder / f"{name}.sps").read_text(encoding="utf-8")
         do = (folder / f"{name}.do").read_text(encoding="utf-8")
-        csvw = {c["name"]: c["datatype"] for c in json.loads(
-            (folder / f"{name}.csv-metadata.json").read_text(encoding="utf-8"))["tableSchema"]["columns"]}
+        csvw = {
+            c["name"]: c["datatype"]
+            for c in json.loads((folder / f"{name}.csv-metadata.json").read_text(encoding="utf-8"))["tableSchema"][
+                "columns"
+            ]
+        }
         for c in t.columns:
             if c.data_type != "varchar":
                 continue
@@ -262,13 +302,22 @@ def test_a_value_wider_than_its_declared_width_is_never_frozen(frozen, tmp_path,
     folder.mkdir()
     for p in folder_of(frozen).glob("*.parquet"):
         shutil.copy(p, folder / p.name)
-    narrow = {name: dataclasses.replace(t, columns=tuple(
-        dataclasses.replace(c, breedte=10) if c.name == "identificatienummer_casus" else c for c in t.columns))
-        for name, t in tables().items()}
+    narrow = {
+        name: dataclasses.replace(
+            t,
+            columns=tuple(
+                dataclasses.replace(c, breedte=10) if c.name == "identificatienummer_casus" else c for c in t.columns
+            ),
+        )
+        for name, t in tables().items()
+    }
     monkeypatch.setattr(release_files, "tables", lambda: narrow)
     monkeypatch.setattr(release_files, "creation_order", lambda: list(narrow.values()))
-    with pytest.raises(release_files.WidthError, match=r"^VT_casus_2020V2: values wider than their declared width, "
-                       r"which the SPSS, Stata and CSVW files would cut: identificatienummer_casus \(64 > 10\)$"):
+    with pytest.raises(
+        release_files.WidthError,
+        match=r"^VT_casus_2020V2: values wider than their declared width, "
+        r"which the SPSS, Stata and CSVW files would cut: identificatienummer_casus \(64 > 10\)$",
+    ):
         release_files.analyst_database(folder, "2020V2", release_files.release_code_lists([]))
 
 
@@ -320,8 +369,12 @@ def test_codebook_examples_answer_the_questions(frozen):
 def test_person_identifier_links_across_casussen_and_releases(frozen):
     v1, v2 = (folder_of(frozen, r) for r in RELEASES)
     with duckdb.connect(str(frozen / "vt.duckdb"), read_only=True) as con:
-        pseudonyms = {p for (p,) in con.execute(
-            "select distinct bsn_pseudoniem from raw.betrokkene where bsn_status = 'geldig'").fetchall()}
+        pseudonyms = {
+            p
+            for (p,) in con.execute(
+                "select distinct bsn_pseudoniem from raw.betrokkene where bsn_status = 'geldig'"
+            ).fetchall()
+        }
     expected = {hmac_hex(RELEASE_KEY.encode(), p) for p in pseudonyms}
     for folder in (v1, v2):
         b = pd.read_parquet(next(folder.glob("VT_betrokkene_*.parquet")))
@@ -363,10 +416,19 @@ def _flip_byte(path):
 
 def test_verify_catches_a_changed_byte_in_every_kind_of_file(frozen, tmp_path):
     source = folder_of(frozen)
-    kinds = ["VT_casus_2020V2.parquet", "VT_casus_2020V2.csv", "VT_casus_2020V2.csv-metadata.json",
-             "VT_casus_2020V2.sps", "VT_casus_2020V2.do", "codelijsten_2020V2.csv",
-             "codelijsten_2020V2.csv-metadata.json", "codebook_2020V2.md", "codebook_2020V2.html",
-             "kerncijfers_2020V2.parquet", "vt_2020V2.duckdb"]
+    kinds = [
+        "VT_casus_2020V2.parquet",
+        "VT_casus_2020V2.csv",
+        "VT_casus_2020V2.csv-metadata.json",
+        "VT_casus_2020V2.sps",
+        "VT_casus_2020V2.do",
+        "codelijsten_2020V2.csv",
+        "codelijsten_2020V2.csv-metadata.json",
+        "codebook_2020V2.md",
+        "codebook_2020V2.html",
+        "kerncijfers_2020V2.parquet",
+        "vt_2020V2.duckdb",
+    ]
     names = {f["name"] for f in json.loads((source / "manifest.json").read_text())["files"]}
     assert set(kinds) <= names and {p.name for p in source.iterdir()} - {"manifest.json"} == names
     for i, name in enumerate(kinds):
@@ -376,17 +438,21 @@ def test_verify_catches_a_changed_byte_in_every_kind_of_file(frozen, tmp_path):
         problems = verify_release(folder)
         assert len(problems) == 1 and problems[0].startswith(f"{name} "), (name, problems)
     # the DuckDB file's content beyond its rows: a comment, a view, a key (made writable, as root could)
-    changes = ["comment on table VT_casus_2020V2 is 'x'", "drop view VT_casus_2020V2_labels",
-               "update codelijst_rol set omschrijving = 'x' where code = '10'",
-               "comment on column VT_casus_2020V2.gemeente_gaaf is 'x'"]
+    changes = [
+        "comment on table VT_casus_2020V2 is 'x'",
+        "drop view VT_casus_2020V2_labels",
+        "update codelijst_rol set omschrijving = 'x' where code = '10'",
+        "comment on column VT_casus_2020V2.gemeente_gaaf is 'x'",
+    ]
     for i, sql in enumerate(changes):
         folder = tmp_path / f"db{i}"
         shutil.copytree(source, folder)
         (folder / "vt_2020V2.duckdb").chmod(0o640)
         with duckdb.connect(str(folder / "vt_2020V2.duckdb")) as con:
             con.execute(sql)
-        assert verify_release(folder) == [
-            "vt_2020V2.duckdb differs from the manifest (its tables' content changed)"], sql
+        assert verify_release(folder) == ["vt_2020V2.duckdb differs from the manifest (its tables' content changed)"], (
+            sql
+        )
     # a release frozen before content version 2 (no content_versie) is verified as it was made
     folder = tmp_path / "v1"
     shutil.copytree(source, folder)
@@ -405,8 +471,10 @@ def test_verify_catches_a_changed_byte_in_every_kind_of_file(frozen, tmp_path):
 
 def test_an_intact_duckdb_file_is_verified_by_its_bytes(frozen, monkeypatch):
     """The same bytes are the same content: the content (seconds a release) is read only when the bytes differ."""
+
     def read_content(*args):
         raise AssertionError("the content of an intact file was read")
+
     monkeypatch.setattr("loaders.release.content_checksum", read_content)
     assert verify_release(folder_of(frozen)) == []
 
@@ -414,19 +482,34 @@ def test_an_intact_duckdb_file_is_verified_by_its_bytes(frozen, monkeypatch):
 def test_codebook_html_as_a_reader_sees_it_in_chromium(frozen, tmp_path):
     page = folder_of(frozen) / "codebook_2020V2.html"
     profile = tmp_path / "profile"
-    dom = subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path)}).stdout
+    dom = subprocess.run(
+        [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+    ).stdout
     assert '<html lang="nl">' in dom and "<svg" in dom and "language-mermaid" not in dom
     assert "Eén afspraak in elk formaat" in dom and "één record per overdracht en overgedragen persoon" in dom
     # every table is a box in the diagram, with its records
-    svg = dom[dom.index("<svg"):dom.index("</svg>")]
+    svg = dom[dom.index("<svg") : dom.index("</svg>")]
     for t in tables().values():
         assert f">{t.name('2020V2')}</text>" in svg
     assert "wezen</text>" in svg  # the melding-casus link has orphans: dashed, counted
     shot = tmp_path / "codebook.png"
-    subprocess.run([chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={shot}",
-                    "--window-size=1200,1600", page.as_uri()], capture_output=True, timeout=120,
-                   env={**os.environ, "HOME": str(tmp_path)})
+    subprocess.run(
+        [
+            chromium(),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={shot}",
+            "--window-size=1200,1600",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
     assert shot.stat().st_size > 20_000
 
 
@@ -444,10 +527,19 @@ def test_spss_syntax_runs_in_pspp_and_reads_every_value(frozen, tmp_path):
         name = t.name("2020V2")
         out = tmp_path / f"{name}.csv"
         syntax = tmp_path / f"{name}.sps"
-        syntax.write_text(f"CD '{folder}'.\n" + (folder / f"{name}.sps").read_text(encoding="utf-8")
-                          + f"\nSAVE TRANSLATE /OUTFILE='{out}' /TYPE=CSV /FIELDNAMES /REPLACE.\n", encoding="utf-8")
-        proc = subprocess.run([pspp(), "-O", "format=txt", "-o", str(tmp_path / "listing.txt"), str(syntax)],
-                              capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        syntax.write_text(
+            f"CD '{folder}'.\n"
+            + (folder / f"{name}.sps").read_text(encoding="utf-8")
+            + f"\nSAVE TRANSLATE /OUTFILE='{out}' /TYPE=CSV /FIELDNAMES /REPLACE.\n",
+            encoding="utf-8",
+        )
+        proc = subprocess.run(
+            [pspp(), "-O", "format=txt", "-o", str(tmp_path / "listing.txt"), str(syntax)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
         listing = (tmp_path / "listing.txt").read_text(encoding="utf-8") if (tmp_path / "listing.txt").exists() else ""
         assert proc.returncode == 0 and "error" not in (proc.stdout + proc.stderr + listing).lower(), (name, proc)
         assert "warning" not in (proc.stdout + proc.stderr + listing).lower(), (name, listing[:2000])
@@ -457,7 +549,9 @@ def test_spss_syntax_runs_in_pspp_and_reads_every_value(frozen, tmp_path):
             if c.is_date:
                 as_date = got.pop(f"{c.name}_d").str.strip()
                 assert (as_date == "").tolist() == (want[c.name] == "").tolist(), (name, c.name)
-                days = [datetime.strptime(v, "%m/%d/%Y").strftime("%Y%m%d") for v in as_date if v]  # PSPP writes US dates
+                days = [
+                    datetime.strptime(v, "%m/%d/%Y").strftime("%Y%m%d") for v in as_date if v
+                ]  # PSPP writes US dates
                 assert days == [v for v in want[c.name] if v], (name, c.name)
         for c in t.columns:
             if c.data_type == "boolean":

@@ -35,8 +35,15 @@ ASK = textwrap.dedent("""
 
 
 def test_a_state_is_made_once_and_every_process_reads_its_value(tmp_path):
-    procs = [subprocess.Popen([sys.executable, "-c", ASK, str(tmp_path), str(PROJECT)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", ASK, str(tmp_path), str(PROJECT)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert [out for out, _ in outputs] == [f"42 {tmp_path / 'demo'}\n"] * 2
@@ -52,8 +59,11 @@ def test_a_test_that_writes_into_a_shared_state_fails_the_run(tmp_path):
     unchanged()  # not part of the state
     (value / "logs").mkdir()
     (value / "logs" / "refresh.log").write_text("a run wrote here")
-    with pytest.raises(AssertionError, match=r"a test wrote into the shared state 'home' .*; copy it first "
-                                             r"\(tests\.states\.private_copy\)\. Changed: logs/refresh\.log$"):
+    with pytest.raises(
+        AssertionError,
+        match=r"a test wrote into the shared state 'home' .*; copy it first "
+        r"\(tests\.states\.private_copy\)\. Changed: logs/refresh\.log$",
+    ):
         unchanged()
 
 
@@ -76,29 +86,41 @@ def test_a_state_left_half_made_by_a_killed_worker_is_made_again(tmp_path):
 
 
 def test_slow_tests_run_first_the_longest_first(pytestconfig):
-    proc = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-                           str(PROJECT / "tests")], capture_output=True, text=True, cwd=PROJECT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", str(PROJECT / "tests")],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
     ids = [line for line in proc.stdout.splitlines() if "::" in line]
     marked = {}
     for item_id in ids:
         path, name = item_id.split("::", 1)
         source = (PROJECT / path).read_text()
-        head = source[:source.index(f"def {name.split('[')[0]}(")].rsplit("\n\n", 1)[-1]
+        head = source[: source.index(f"def {name.split('[')[0]}(")].rsplit("\n\n", 1)[-1]
         if "@pytest.mark.slow(seconds=" in head:
             marked[item_id] = int(head.split("@pytest.mark.slow(seconds=", 1)[1].split(")")[0])
     assert len(marked) >= 10
-    assert ids[:len(marked)] == list(marked)  # every slow test before any other
+    assert ids[: len(marked)] == list(marked)  # every slow test before any other
     assert list(marked.values()) == sorted(marked.values(), reverse=True)
 
 
-@pytest.mark.parametrize("budget, command, status, message", [
-    ("5", ["true"], 0, r"wall time of 'true': 0 min 0[01] s \(budget 0 min 05 s\)\n"),
-    ("5", ["false"], 1, r"wall time of 'false': 0 min 0[01] s \(budget 0 min 05 s\)\n"),  # the command's own exit
-    ("1", ["sleep", "2"], 1, r"wall time of 'sleep 2': 0 min 0([23]) s \(budget 0 min 01 s\)\nover budget: "
-     r"'sleep 2' took 0 min 0\1 s, more than 0 min 01 s; see the slowest tests above \(--durations\) and "
-     r"tests/README\.md\n"),
-    ("x", ["true"], 2, r"usage: \.ci/timed BUDGET_SECONDS COMMAND \[ARG\.\.\.\]\n"),
-])
+@pytest.mark.parametrize(
+    "budget, command, status, message",
+    [
+        ("5", ["true"], 0, r"wall time of 'true': 0 min 0[01] s \(budget 0 min 05 s\)\n"),
+        ("5", ["false"], 1, r"wall time of 'false': 0 min 0[01] s \(budget 0 min 05 s\)\n"),  # the command's own exit
+        (
+            "1",
+            ["sleep", "2"],
+            1,
+            r"wall time of 'sleep 2': 0 min 0([23]) s \(budget 0 min 01 s\)\nover budget: "
+            r"'sleep 2' took 0 min 0\1 s, more than 0 min 01 s; see the slowest tests above \(--durations\) and "
+            r"tests/README\.md\n",
+        ),
+        ("x", ["true"], 2, r"usage: \.ci/timed BUDGET_SECONDS COMMAND \[ARG\.\.\.\]\n"),
+    ],
+)
 def test_ci_fails_a_suite_over_its_time_budget(budget, command, status, message):
     proc = subprocess.run([str(PROJECT / ".ci" / "timed"), budget, *command], capture_output=True, text=True)
     assert proc.returncode == status

@@ -14,8 +14,15 @@ import pytest
 
 from loaders.layout import default_layout, layouts
 from loaders.load import GELADEN, load_files
-from loaders.warehouse import (QUALITY_MEMORY_ENV, RAW_SCHEMA, SettingError, Warehouse, limit_memory, open_reader,
-                               prepare)
+from loaders.warehouse import (
+    QUALITY_MEMORY_ENV,
+    RAW_SCHEMA,
+    SettingError,
+    Warehouse,
+    limit_memory,
+    open_reader,
+    prepare,
+)
 from tests.conftest import PROJECT, run_vt, small_delivery, write_delivery
 
 ENTITIES = [rt.entiteit for rt in default_layout().data_types]
@@ -52,15 +59,19 @@ def test_a_warehouse_with_raw_tables_has_them_moved_to_parquet_once(warehouse_en
         con.execute("detach new")
     with old.connect() as con:
         prepare(con)
-        kinds = dict(con.execute("select table_name, table_type from information_schema.tables "
-                                 "where table_schema = ?", [RAW_SCHEMA]).fetchall())
+        kinds = dict(
+            con.execute(
+                "select table_name, table_type from information_schema.tables where table_schema = ?", [RAW_SCHEMA]
+            ).fetchall()
+        )
         assert {e: kinds[e] for e in ENTITIES} == {e: "VIEW" for e in ENTITIES}
         assert "onvoltooid" not in kinds
         assert {e: con.execute(f"select * from {RAW_SCHEMA}.{e} limit 0").description for e in ENTITIES} == columns
     assert raw_contents(old.database) == expected
     assert sorted(p.name for p in old.raw.iterdir()) == ["levering_id=VT05_2020H1_001", "levering_id=_leeg"]
     assert sorted(p.name for p in (old.raw / "levering_id=VT05_2020H1_001").iterdir()) == sorted(
-        f"{e}-00000.parquet" for e in ENTITIES)
+        f"{e}-00000.parquet" for e in ENTITIES
+    )
     with old.connect() as con:  # once: a second writer finds views and leaves them
         prepare(con)
     assert raw_contents(old.database) == expected
@@ -80,8 +91,10 @@ def test_a_copied_warehouse_reads_its_own_raw_folder_after_its_first_writer(ware
         prepare(con)
     assert raw_contents(copy.database) == expected
     with duckdb.connect(str(copy.database), read_only=True) as con:
-        definitions = [sql for (sql,) in con.execute("select sql from duckdb_views() where schema_name = ?",
-                                                     [RAW_SCHEMA]).fetchall()]
+        definitions = [
+            sql
+            for (sql,) in con.execute("select sql from duckdb_views() where schema_name = ?", [RAW_SCHEMA]).fetchall()
+        ]
     assert len(definitions) == len(ENTITIES) and all(str(copy.raw) in sql for sql in definitions)
 
 
@@ -94,8 +107,16 @@ def test_a_warehouse_named_by_a_relative_path_is_read_from_anywhere(warehouse_en
     assert result.outcome == GELADEN, result.message
     monkeypatch.chdir("/")
     assert {e: len(rows) for e, rows in raw_contents(tmp_path / "relatief" / "vt.duckdb").items()} == {
-        "casus": 2, "advies": 1, "melding": 2, "veiligheidsbeoordeling": 1, "voorwaardenvervolg": 1,
-        "onderzoek": 1, "overdracht": 1, "monitoring": 1, "betrokkene": 2}
+        "casus": 2,
+        "advies": 1,
+        "melding": 2,
+        "veiligheidsbeoordeling": 1,
+        "voorwaardenvervolg": 1,
+        "onderzoek": 1,
+        "overdracht": 1,
+        "monitoring": 1,
+        "betrokkene": 2,
+    }
 
 
 def test_memory_is_bounded_per_step_and_a_bad_bound_is_named(monkeypatch):
@@ -115,8 +136,9 @@ def test_a_bad_memory_bound_is_a_configuration_error_of_the_command(tmp_path):
     delivery = write_delivery(tmp_path, small_delivery())
     proc = run_vt("load", str(delivery), home=tmp_path / "wh", env={"VT_LOAD_MEMORY": "lots"}, check=False)
     assert proc.returncode == 2, proc.stderr
-    assert proc.stderr.strip().endswith("VT_LOAD_MEMORY='lots' is not a memory size: give one such as 1GB or "
-                                        "512MB, or unset it (default 512MB)")
+    assert proc.stderr.strip().endswith(
+        "VT_LOAD_MEMORY='lots' is not a memory size: give one such as 1GB or 512MB, or unset it (default 512MB)"
+    )
     assert "Traceback" not in proc.stderr
 
 
@@ -142,13 +164,21 @@ def test_two_readers_spilling_at_once_each_spill_into_a_folder_of_their_own(tmp_
     database = tmp_path / "vt.duckdb"
     with duckdb.connect(str(database)) as con:
         con.execute("create table t as select i, md5(i::varchar) as s from range(4000000) as r(i)")
-    children = [subprocess.Popen([sys.executable, "-c", SPILLING_READER, str(database), str(times)],
-                                 cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                for times in (3, 1)]
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", SPILLING_READER, str(database), str(times)],
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for times in (3, 1)
+    ]
     answers = [child.communicate() for child in children]
     assert [child.returncode for child in children] == [0, 0], answers
     assert sorted(out.strip().splitlines()[-1] for out, _ in answers) == sorted(
-        str(tmp_path / "vt.duckdb.spill" / str(child.pid)) for child in children)
+        str(tmp_path / "vt.duckdb.spill" / str(child.pid)) for child in children
+    )
     assert list((tmp_path / "vt.duckdb.spill").iterdir()) == []  # each removed by DuckDB on close
     assert not (tmp_path / "vt.duckdb.tmp").exists()
 
@@ -169,8 +199,9 @@ def test_a_spill_folder_left_by_a_killed_reader_is_removed_by_the_next(tmp_path)
 
 def _view_definitions(database) -> dict[str, str]:
     with duckdb.connect(str(database), read_only=True) as con:
-        return dict(con.execute("select view_name, sql from duckdb_views() where schema_name = ?",
-                                [RAW_SCHEMA]).fetchall())
+        return dict(
+            con.execute("select view_name, sql from duckdb_views() where schema_name = ?", [RAW_SCHEMA]).fetchall()
+        )
 
 
 def test_raw_views_match_columns_by_name_only_where_a_file_differs(warehouse_env, tmp_path):
@@ -188,7 +219,7 @@ def test_raw_views_match_columns_by_name_only_where_a_file_differs(warehouse_env
     shutil.copyfile(casus, original)
     duckdb.sql(f"copy (select * exclude (gemeentecode) from read_parquet('{casus}')) to '{older}' (format parquet)")
     older.replace(casus)
-    with pytest.raises(duckdb.Error, match="schema mismatch|gemeentecode\" not found"):
+    with pytest.raises(duckdb.Error, match='schema mismatch|gemeentecode" not found'):
         raw_contents(wh.database)
     copy = Warehouse(tmp_path / "copy")  # moved: its first writer makes the views again
     shutil.copytree(wh.home, copy.home)
@@ -199,7 +230,8 @@ def test_raw_views_match_columns_by_name_only_where_a_file_differs(warehouse_env
     assert by_name == {"casus"}
     contents = raw_contents(copy.database)
     assert {e: rows for e, rows in contents.items() if e != "casus"} == {
-        e: rows for e, rows in expected.items() if e != "casus"}
+        e: rows for e, rows in expected.items() if e != "casus"
+    }
     assert len(contents["casus"]) == 2
     # once no file differs (so also a warehouse whose views all matched by name before this), the next writer
     # makes the view plain again

@@ -13,7 +13,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -44,7 +44,7 @@ class GeneratedFile:
 def stamp_received(path: Path, received: str) -> None:
     """Give a generated file the modification time of its arrival (UTC): the refresh reads that as the
     moment it landed in the inbox."""
-    ts = datetime.fromisoformat(received).replace(tzinfo=timezone.utc).timestamp()
+    ts = datetime.fromisoformat(received).replace(tzinfo=UTC).timestamp()
     os.utime(path, (ts, ts))
 
 
@@ -220,9 +220,15 @@ def generate(
         "seed": seed,
         "defects": defects,
         "files": [
-            {"file": f.path.name, "vt_code": f.vt_code, "verslagperiode": f.periode,
-             "leveringsnummer": f.leveringsnummer, "records": f.records, "ontvangen_op": f.ontvangen_op,
-             "defects": f.defects}
+            {
+                "file": f.path.name,
+                "vt_code": f.vt_code,
+                "verslagperiode": f.periode,
+                "leveringsnummer": f.leveringsnummer,
+                "records": f.records,
+                "ontvangen_op": f.ontvangen_op,
+                "defects": f.defects,
+            }
             for f in written
         ],
     }

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from loaders.generate.deliveries import render
 from loaders.generate import stamp_received
+from loaders.generate.deliveries import render
 from loaders.generate.world import AANVULLEND_P, AARD_P, ORGANISATIE, PARTIJ, ROL, TAXATIE, VB_INHOUD, valid_bsns
 from loaders.layout import Layout, default_layout, read_csv
 from loaders.periods import Periode
@@ -117,8 +117,12 @@ class Region:
         if not self.bsns:
             self.bsns = list(valid_bsns(self.rng, 10_000))
         birth = self.day(date(1940, 1, 1), min(start, date(2018, 12, 31)))
-        return {"persoonsnummer": self.nummer("P", year), "bsn": self.bsns.pop(), "geboortedatum": _ymd(birth),
-                "geslacht": self.choice(["1", "2"])}
+        return {
+            "persoonsnummer": self.nummer("P", year),
+            "bsn": self.bsns.pop(),
+            "geboortedatum": _ymd(birth),
+            "geslacht": self.choice(["1", "2"]),
+        }
 
     def day(self, lo: date, hi: date) -> date:
         return lo + timedelta(days=int(self.rng.integers(0, (hi - lo).days + 1)))
@@ -159,8 +163,9 @@ class Region:
         def close(c: Casus, d: date) -> None:
             c.end = d
 
-        return self.groups(p, t["actieve_casussen"], t["gestarte_casussen"], t["gesloten_casussen"], carried,
-                           old, new, close)
+        return self.groups(
+            p, t["actieve_casussen"], t["gestarte_casussen"], t["gesloten_casussen"], carried, old, new, close
+        )
 
     def new_casus(self, start: date) -> Casus:
         c = Casus(self.nummer("C", start.year), start, None, self.choice(self.gemeenten))
@@ -183,30 +188,53 @@ class Region:
         def close(d: Dienst, when: date) -> None:
             d.end = when
 
-        return self.groups(p, t[f"actieve_{kind}"], t[f"gestarte_{kind}"], t[f"gesloten_{kind}"], carried,
-                           old, new, close)
+        return self.groups(
+            p, t[f"actieve_{kind}"], t[f"gestarte_{kind}"], t[f"gesloten_{kind}"], carried, old, new, close
+        )
 
     # -- the delivery -------------------------------------------------------------------------------
-    def delivery(self, p: Periode, t: dict, casussen: list[Casus], on: list[Dienst], vv: list[Dienst],
-                 adviezen_carried: list[dict]) -> tuple[dict[str, list[dict]], list[dict]]:
+    def delivery(
+        self,
+        p: Periode,
+        t: dict,
+        casussen: list[Casus],
+        on: list[Dienst],
+        vv: list[Dienst],
+        adviezen_carried: list[dict],
+    ) -> tuple[dict[str, list[dict]], list[dict]]:
         rec: dict[str, list[dict]] = {code: [] for code in ("CA", "AD", "ME", "VB", "VV", "ON", "OV", "MO", "BT")}
 
         def shown(d: date | None) -> str:
             return _ymd(d) if d and d <= p.end else ""
 
         for c in casussen:
-            rec["CA"].append({"casusnummer": c.nummer, "startdatum": _ymd(c.start), "einddatum": shown(c.end),
-                              "gemeentecode": c.gemeente})
+            rec["CA"].append(
+                {
+                    "casusnummer": c.nummer,
+                    "startdatum": _ymd(c.start),
+                    "einddatum": shown(c.end),
+                    "gemeentecode": c.gemeente,
+                }
+            )
             for person in c.persons:
                 rec["BT"].append({**person, "casusnummer": c.nummer})
         for code, items in (("ON", on), ("VV", vv)):
             for d in items:
-                row = {"dienstnummer": d.nummer, "casusnummer": d.casus.nummer, "startdatum": _ymd(d.start),
-                       "einddatum": shown(d.end), "aard": self.flags(AARD_P), "aanvullende_informatie": "",
-                       "duur": self.choice(["1", "2", "3", "4", "9"])}
+                row = {
+                    "dienstnummer": d.nummer,
+                    "casusnummer": d.casus.nummer,
+                    "startdatum": _ymd(d.start),
+                    "einddatum": shown(d.end),
+                    "aard": self.flags(AARD_P),
+                    "aanvullende_informatie": "",
+                    "duur": self.choice(["1", "2", "3", "4", "9"]),
+                }
                 if code == "ON":
-                    row["uitkomst"] = self.choice(["001000000", "000001000", "100100000", "010010000", "001001000"]) \
-                        if shown(d.end) else ""
+                    row["uitkomst"] = (
+                        self.choice(["001000000", "000001000", "100100000", "010010000", "001001000"])
+                        if shown(d.end)
+                        else ""
+                    )
                 rec[code].append(row)
 
         # adviezen: the started ones count; those still open at the end come back in the next delivery
@@ -228,16 +256,30 @@ class Region:
             nummer = self.nummer("M", when.year)
             c.meldingen.append(nummer)
             rol = self.choice(ROL[0], ROL[1])
-            rec["ME"].append({"meldingnummer": nummer, "casusnummer": c.nummer, "datum_melding": _ymd(when),
-                              "rol": rol, "organisatie": self.choice(ORGANISATIE) if rol == "10" else "",
-                              "anoniem": "N", "aard": self.flags(AARD_P),
-                              "aanvullende_informatie": self.flags(AANVULLEND_P) if self.rng.random() < 0.4 else "",
-                              "duur": self.choice(["1", "2", "3", "4", "9"])})
+            rec["ME"].append(
+                {
+                    "meldingnummer": nummer,
+                    "casusnummer": c.nummer,
+                    "datum_melding": _ymd(when),
+                    "rol": rol,
+                    "organisatie": self.choice(ORGANISATIE) if rol == "10" else "",
+                    "anoniem": "N",
+                    "aard": self.flags(AARD_P),
+                    "aanvullende_informatie": self.flags(AANVULLEND_P) if self.rng.random() < 0.4 else "",
+                    "duur": self.choice(["1", "2", "3", "4", "9"]),
+                }
+            )
             if self.rng.random() < 0.93:
                 vb = min(when + timedelta(days=int(self.rng.integers(0, 6))), p.end)
-                rec["VB"].append({"meldingnummer": nummer, "casusnummer": c.nummer, "datum_beoordeling": _ymd(vb),
-                                  "inhoud": self.choice(VB_INHOUD[0], VB_INHOUD[1]),
-                                  "veiligheidstaxatie": self.choice(TAXATIE[0], TAXATIE[1])})
+                rec["VB"].append(
+                    {
+                        "meldingnummer": nummer,
+                        "casusnummer": c.nummer,
+                        "datum_beoordeling": _ymd(vb),
+                        "inhoud": self.choice(VB_INHOUD[0], VB_INHOUD[1]),
+                        "veiligheidstaxatie": self.choice(TAXATIE[0], TAXATIE[1]),
+                    }
+                )
 
         # overdrachten: one record per person, spread over the casussen closed in p
         closed = [c for c in casussen if c.end and p.start <= c.end <= p.end]
@@ -253,24 +295,44 @@ class Region:
             nummer = self.nummer("O", when.year)
             bron = c.meldingen[-1] if c.meldingen else self.nummer("M", c.start.year)
             for person in c.persons[:k]:
-                rec["OV"].append({"overdrachtnummer": nummer, "casusnummer": c.nummer, "bron": "VB",
-                                  "bronnummer": bron, "persoonsnummer": person["persoonsnummer"],
-                                  "datum_overdracht": _ymd(when),
-                                  "partij": self.choice(PARTIJ), "hulp": self.choice(["1", "2"])})
+                rec["OV"].append(
+                    {
+                        "overdrachtnummer": nummer,
+                        "casusnummer": c.nummer,
+                        "bron": "VB",
+                        "bronnummer": bron,
+                        "persoonsnummer": person["persoonsnummer"],
+                        "datum_overdracht": _ymd(when),
+                        "partij": self.choice(PARTIJ),
+                        "hulp": self.choice(["1", "2"]),
+                    }
+                )
         for c in [c for c in casussen if not c.end][: len(casussen) // 20]:
             when = self.day(max(c.start, p.start), p.end)
-            rec["MO"].append({"monitoringnummer": self.nummer("T", when.year), "casusnummer": c.nummer,
-                              "datum_monitoring": _ymd(when), "veiligheidsscore": f"{int(self.rng.integers(0, 11)):02d}"})
+            rec["MO"].append(
+                {
+                    "monitoringnummer": self.nummer("T", when.year),
+                    "casusnummer": c.nummer,
+                    "datum_monitoring": _ymd(when),
+                    "veiligheidsscore": f"{int(self.rng.integers(0, 11)):02d}",
+                }
+            )
         return rec, still_open
 
     def advies(self, start: date) -> dict:
         end = start + timedelta(days=int(self.rng.integers(0, 15)))
         rol = self.choice(ROL[0], ROL[1])
-        return {"adviesnummer": self.nummer("A", start.year), "startdatum": _ymd(start), "einddatum": _ymd(end),
-                "gemeentecode": self.choice(self.gemeenten), "aard": self.flags(AARD_P),
-                "aanvullende_informatie": self.flags(AANVULLEND_P) if self.rng.random() < 0.4 else "",
-                "duur": self.choice(["1", "2", "3", "4", "9"]), "rol": rol,
-                "organisatie": self.choice(ORGANISATIE) if rol == "10" else ""}
+        return {
+            "adviesnummer": self.nummer("A", start.year),
+            "startdatum": _ymd(start),
+            "einddatum": _ymd(end),
+            "gemeentecode": self.choice(self.gemeenten),
+            "aard": self.flags(AARD_P),
+            "aanvullende_informatie": self.flags(AANVULLEND_P) if self.rng.random() < 0.4 else "",
+            "duur": self.choice(["1", "2", "3", "4", "9"]),
+            "rol": rol,
+            "organisatie": self.choice(ORGANISATIE) if rol == "10" else "",
+        }
 
 
 def _columns(rec: dict[str, list[dict]]) -> dict[str, dict[str, np.ndarray]]:
@@ -309,19 +371,28 @@ def calibrate(out: Path, periods: list[str], seed: int = 1, layout: Layout | Non
             versions = [(1, rec, 20)]
             if vt in CORRECTED_REGIONS and text == periods[0]:
                 # the first delivery missed the last casussen and their persons; the correction is complete
-                missing = {r["casusnummer"] for r in rec["CA"][-len(rec["CA"]) // 50:]}
+                missing = {r["casusnummer"] for r in rec["CA"][-len(rec["CA"]) // 50 :]}
                 first = {code: [r for r in rows if r.get("casusnummer") not in missing] for code, rows in rec.items()}
                 versions = [(1, first, 20), (2, rec, 90)]
             for nummer, records, days in versions:
                 made = p.end + timedelta(days=days)
                 path = out / f"{vt}_{p}_{nummer:03d}.txt"
-                path.write_text(render(layout, vt, p, nummer, made.strftime("%Y%m%d"), _columns(records)),
-                                encoding="ascii")
+                path.write_text(
+                    render(layout, vt, p, nummer, made.strftime("%Y%m%d"), _columns(records)), encoding="ascii"
+                )
                 received = (made + timedelta(days=5)).isoformat() + "T09:00:00"
                 stamp_received(path, received)
-                files.append({"file": path.name, "vt_code": vt, "verslagperiode": text, "leveringsnummer": nummer,
-                              "records": sum(len(r) for r in records.values()), "ontvangen_op": received,
-                              "defects": {}})
+                files.append(
+                    {
+                        "file": path.name,
+                        "vt_code": vt,
+                        "verslagperiode": text,
+                        "leveringsnummer": nummer,
+                        "records": sum(len(r) for r in records.values()),
+                        "ontvangen_op": received,
+                        "defects": {},
+                    }
+                )
             open_casussen = [c for c in casussen if not c.end]
             open_diensten = {"ON": [d for d in on if not d.end], "VV": [d for d in vv if not d.end]}
     manifest = {"periods": periods, "calibrated_to": "CBS kerncijfers 2019", "seed": seed, "files": files}

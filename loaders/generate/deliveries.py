@@ -61,7 +61,10 @@ def cut(world: World, periode: Periode) -> dict[str, Cols]:
     out["ME"] = {
         "meldingnummer": me["nummer"][m],
         "datum_melding": ymd(me["datum"][m]),
-        **{k: me[k][m] for k in ("casusnummer", "rol", "organisatie", "anoniem", "aard", "aanvullende_informatie", "duur")},
+        **{
+            k: me[k][m]
+            for k in ("casusnummer", "rol", "organisatie", "anoniem", "aard", "aanvullende_informatie", "duur")
+        },
     }
     vb = world.veiligheidsbeoordeling
     m = dated(vb["datum"])
@@ -112,12 +115,19 @@ def drop_some(records: dict[str, Cols], share: float, rng: np.random.Generator) 
     return out
 
 
-DEFECT_KINDS = ("onmogelijke_datum", "einddatum_voor_startdatum", "onbekende_code", "wees", "ongeldig_bsn",
-                "organisatie_zonder_beroeps")
+DEFECT_KINDS = (
+    "onmogelijke_datum",
+    "einddatum_voor_startdatum",
+    "onbekende_code",
+    "wees",
+    "ongeldig_bsn",
+    "organisatie_zonder_beroeps",
+)
 
 
-def add_defects(records: dict[str, Cols], rate: float, rng: np.random.Generator,
-                kinds: tuple[str, ...] = DEFECT_KINDS) -> Counter:
+def add_defects(
+    records: dict[str, Cols], rate: float, rng: np.random.Generator, kinds: tuple[str, ...] = DEFECT_KINDS
+) -> Counter:
     """Put the errors the quality reports must catch into a delivery, in place; returns counts per kind.
 
     Each of `kinds` hits each record it applies to with probability `rate`. None of them breaks rules 1-8, so

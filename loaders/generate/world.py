@@ -100,7 +100,9 @@ def simulate(
 
     # Adviezen: most end within weeks.
     ad_start = starts(volumes.adviezen)
-    ad_dur = np.where(rng.random(len(ad_start)) < 0.75, rng.integers(0, 15, len(ad_start)), rng.integers(15, 200, len(ad_start)))
+    ad_dur = np.where(
+        rng.random(len(ad_start)) < 0.75, rng.integers(0, 15, len(ad_start)), rng.integers(15, 200, len(ad_start))
+    )
     advies = {
         "nummer": numbers("A", ad_start),
         "startdatum": ad_start,
@@ -116,13 +118,13 @@ def simulate(
     casus_nr = numbers("C", ca_start)
 
     # Meldingen: the first at the casus start, extra ones during the casus.
-    extra_rate = max(
-        sum(volumes.meldingen) / max(sum(volumes.casussen), 1) - 1.0, 0.05
-    )
+    extra_rate = max(sum(volumes.meldingen) / max(sum(volumes.casussen), 1) - 1.0, 0.05)
     n_extra = rng.poisson(extra_rate, n_ca)
     me_casus = np.concatenate([np.arange(n_ca), np.repeat(np.arange(n_ca), n_extra)])
     span = (ca_end - ca_start) // DAY
-    offsets = np.concatenate([np.zeros(n_ca, dtype=int), (rng.random(n_extra.sum()) * np.repeat(span, n_extra)).astype(int)])
+    offsets = np.concatenate(
+        [np.zeros(n_ca, dtype=int), (rng.random(n_extra.sum()) * np.repeat(span, n_extra)).astype(int)]
+    )
     me_date = ca_start[me_casus] + offsets * DAY
     order = np.lexsort((me_casus, me_date))
     me_casus, me_date = me_casus[order], me_date[order]
@@ -191,7 +193,12 @@ def simulate(
     return World(
         vt_code=vt_code,
         advies={**advies, "einddatum": cut(advies["einddatum"])},
-        casus={"nummer": casus_nr, "startdatum": ca_start, "einddatum": cut(ca_end), "gemeentecode": gemeente_for(ca_start)},
+        casus={
+            "nummer": casus_nr,
+            "startdatum": ca_start,
+            "einddatum": cut(ca_end),
+            "gemeentecode": gemeente_for(ca_start),
+        },
         melding={
             "nummer": melding_nr,
             "casusnummer": casus_nr[me_casus],
@@ -206,15 +213,17 @@ def simulate(
             "inhoud": vb_inhoud,
             "veiligheidstaxatie": vb_taxatie,
         },
-        dienst=_no_aard_without_violence({
-            "type": di_type,
-            "nummer": dienst_nr,
-            "casusnummer": casus_nr[di_casus],
-            "startdatum": di_start,
-            "einddatum": cut(di_end),
-            "uitkomst": di_uitkomst,
-            **{k: v for k, v in _kenmerken(rng, n_di).items() if k in ("aard", "aanvullende_informatie", "duur")},
-        }),
+        dienst=_no_aard_without_violence(
+            {
+                "type": di_type,
+                "nummer": dienst_nr,
+                "casusnummer": casus_nr[di_casus],
+                "startdatum": di_start,
+                "einddatum": cut(di_end),
+                "uitkomst": di_uitkomst,
+                **{k: v for k, v in _kenmerken(rng, n_di).items() if k in ("aard", "aanvullende_informatie", "duur")},
+            }
+        ),
         overdracht={
             "nummer": ov_nr[ov_rows],
             "casusnummer": casus_nr[ov_casus[ov_rows]],
@@ -230,9 +239,12 @@ def simulate(
             "casusnummer": casus_nr[mo_casus],
             "datum": mo_date,
             "veiligheidsscore": np.array(
-                [f"{s:02d}" if s >= 0 else "" for s in np.where(rng.random(len(mo_date)) < 0.1, -1,
-                                                                rng.integers(0, 11, len(mo_date)))],
-                dtype=object),
+                [
+                    f"{s:02d}" if s >= 0 else ""
+                    for s in np.where(rng.random(len(mo_date)) < 0.1, -1, rng.integers(0, 11, len(mo_date)))
+                ],
+                dtype=object,
+            ),
         },
         betrokkene=_betrokkenen(rng, person_nr, casus_nr[person_casus], ca_start[person_casus]),
     )

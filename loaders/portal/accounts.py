@@ -122,16 +122,20 @@ class Accounts:
         if rol == "organisatie" and not (vt_code and VT_CODE.match(vt_code)):
             raise AccountError("an organisation's account needs its organisation: --vt-code VTnn")
         if rol == "organisatie" and organisations is not None and vt_code not in organisations[1]:
-            raise AccountError(f"{vt_code} is not a Veilig Thuis-organisatie of the VT-regio list of "
-                               f"{organisations[0]} ({', '.join(sorted(organisations[1]))})")
+            raise AccountError(
+                f"{vt_code} is not a Veilig Thuis-organisatie of the VT-regio list of "
+                f"{organisations[0]} ({', '.join(sorted(organisations[1]))})"
+            )
         if rol == "beheer" and vt_code:
             raise AccountError("a beheer account belongs to no organisation: leave out --vt-code")
         password = secrets.token_urlsafe(15)
         with self._db() as con:
             if con.execute("select 1 from accounts where naam = ?", [naam]).fetchone():
                 raise AccountError(f"account {naam} exists already")
-            con.execute("insert into accounts (naam, rol, vt_code, wachtwoord) values (?, ?, ?, ?)",
-                        [naam, rol, vt_code, _HASHER.hash(password)])
+            con.execute(
+                "insert into accounts (naam, rol, vt_code, wachtwoord) values (?, ?, ?, ?)",
+                [naam, rol, vt_code, _HASHER.hash(password)],
+            )
         return password
 
     def enroll_totp(self, naam: str) -> str:
@@ -140,8 +144,10 @@ class Accounts:
         secret = totp.new_secret()
         with self._db() as con:
             self._require(con, naam)
-            con.execute("update accounts set totp_secret = ?, totp_nieuw = null, totp_stap = null where naam = ?",
-                        [secret, naam])
+            con.execute(
+                "update accounts set totp_secret = ?, totp_nieuw = null, totp_stap = null where naam = ?",
+                [secret, naam],
+            )
         return secret
 
     def disable(self, naam: str) -> None:
@@ -154,20 +160,23 @@ class Accounts:
         """The account sets up a new second factor at its next login; its sessions end now."""
         with self._db() as con:
             self._require(con, naam)
-            con.execute("update accounts set totp_secret = null, totp_nieuw = null, totp_stap = null where naam = ?",
-                        [naam])
+            con.execute(
+                "update accounts set totp_secret = null, totp_nieuw = null, totp_stap = null where naam = ?", [naam]
+            )
             con.execute("delete from sessies where naam = ?", [naam])
 
     def get(self, naam: str) -> Account | None:
         with self._db(write=False) as con:
-            row = con.execute("select naam, rol, vt_code, totp_secret is not null, actief from accounts "
-                              "where naam = ?", [naam]).fetchone()
+            row = con.execute(
+                "select naam, rol, vt_code, totp_secret is not null, actief from accounts where naam = ?", [naam]
+            ).fetchone()
         return Account(row[0], row[1], row[2], bool(row[3]), bool(row[4])) if row else None
 
     def list(self) -> list[Account]:
         with self._db(write=False) as con:
-            rows = con.execute("select naam, rol, vt_code, totp_secret is not null, actief from accounts "
-                               "order by naam").fetchall()
+            rows = con.execute(
+                "select naam, rol, vt_code, totp_secret is not null, actief from accounts order by naam"
+            ).fetchall()
         return [Account(r[0], r[1], r[2], bool(r[3]), bool(r[4])) for r in rows]
 
     @staticmethod
@@ -182,8 +191,9 @@ class Accounts:
         The hash is computed outside any transaction (it takes a tenth of a second; run it off the event loop)."""
         now = time.time() if now is None else now
         with self._db(write=False) as con:
-            row = con.execute("select wachtwoord, actief, geblokkeerd_tot from accounts where naam = ?",
-                              [naam]).fetchone()
+            row = con.execute(
+                "select wachtwoord, actief, geblokkeerd_tot from accounts where naam = ?", [naam]
+            ).fetchone()
         if row is None or not row[1]:
             _verify(_DUMMY, password)
             return "fout", 0.0
@@ -201,8 +211,9 @@ class Accounts:
     def _failed(self, naam: str, count: str, until: str, now: float) -> float:
         """Count one failure of a factor (its two columns) and return the wait it now has."""
         with self._db() as con:
-            row = con.execute(f"update accounts set {count} = {count} + 1 where naam = ? returning {count}",
-                              [naam]).fetchone()
+            row = con.execute(
+                f"update accounts set {count} = {count} + 1 where naam = ? returning {count}", [naam]
+            ).fetchone()
             if row is None:  # (the account was removed meanwhile)
                 return 0.0
             failures = row[0]
@@ -228,8 +239,11 @@ class Accounts:
         kept whatever else happens (a right password, a new session), so a million codes cannot be tried."""
         now = time.time() if now is None else now
         with self._db() as con:
-            row = con.execute("select totp_secret, totp_nieuw, totp_stap, code_geblokkeerd_tot from accounts "
-                              "where naam = ? and actief", [naam]).fetchone()
+            row = con.execute(
+                "select totp_secret, totp_nieuw, totp_stap, code_geblokkeerd_tot from accounts "
+                "where naam = ? and actief",
+                [naam],
+            ).fetchone()
             if row is None or not (row[0] or row[1]):
                 return False, 0.0
             if row[3] > now:
@@ -237,8 +251,11 @@ class Accounts:
             secret = row[0] or row[1]
             step = totp.verify(secret, code, row[2], now)
             if step is not None:
-                con.execute("update accounts set totp_secret = ?, totp_nieuw = null, totp_stap = ?, code_mislukt = 0, "
-                            "code_geblokkeerd_tot = 0 where naam = ?", [secret, step, naam])
+                con.execute(
+                    "update accounts set totp_secret = ?, totp_nieuw = null, totp_stap = ?, code_mislukt = 0, "
+                    "code_geblokkeerd_tot = 0 where naam = ?",
+                    [secret, step, naam],
+                )
                 return True, 0.0
         return False, self._failed(naam, "code_mislukt", "code_geblokkeerd_tot", now)
 
@@ -248,8 +265,10 @@ class Accounts:
         now = time.time() if now is None else now
         with self._db() as con:
             con.execute("delete from sessies where verloopt < ?", [now])
-            con.execute("insert into sessies values (?, ?, ?, ?, ?)",
-                        [_digest(token), naam, fase, secrets.token_urlsafe(24), now + SESSION_SECONDS])
+            con.execute(
+                "insert into sessies values (?, ?, ?, ?, ?)",
+                [_digest(token), naam, fase, secrets.token_urlsafe(24), now + SESSION_SECONDS],
+            )
         return token
 
     def session(self, token: str | None, now: float | None = None) -> Sessie | None:
@@ -260,7 +279,8 @@ class Accounts:
             row = con.execute(
                 "select s.naam, s.fase, s.csrf, a.rol, a.vt_code, a.totp_secret is not null, a.actief "
                 "from sessies s join accounts a using (naam) where s.token_hash = ? and s.verloopt >= ?",
-                [_digest(token), now]).fetchone()
+                [_digest(token), now],
+            ).fetchone()
         if row is None or not row[6]:
             return None
         return Sessie(row[0], row[1], row[2], Account(row[0], row[3], row[4], bool(row[5]), bool(row[6])))

@@ -38,8 +38,10 @@ FORM_LIMIT, FORM_FIELDS = 8192, 20  # bytes and fields of a url-encoded form
 HASHES_AT_ONCE = 2  # password hashes computed at a time: a burst of logins waits, the other pages answer
 TOKEN = re.compile(r"[A-Za-z0-9_-]{1,100}")  # the alphabet and length of every token the portal hands out
 HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'"),
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",  # (no-referrer would make the browser send Origin: null on our own forms)
@@ -81,8 +83,13 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
         return origin is None or origin.split("://", 1)[-1] == request.headers.get("host")
 
     def refused(s: Sessie | None = None) -> HTMLResponse:
-        return page("fout.html", 403, titel="Geweigerd", sessie=s, melding="Het formulier is verlopen of komt niet "
-                    "van deze site. Laad de pagina opnieuw.")
+        return page(
+            "fout.html",
+            403,
+            titel="Geweigerd",
+            sessie=s,
+            melding="Het formulier is verlopen of komt niet van deze site. Laad de pagina opnieuw.",
+        )
 
     limiter: list[anyio.CapacityLimiter] = []  # made in the event loop, at the first login
 
@@ -100,7 +107,9 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
         return RedirectResponse("/inloggen", status_code=303)
 
     def not_found(s: Sessie | None) -> HTMLResponse:
-        return page("fout.html", 404, titel="Niet gevonden", sessie=s, melding="Deze pagina of dit bestand bestaat niet.")
+        return page(
+            "fout.html", 404, titel="Niet gevonden", sessie=s, melding="Deze pagina of dit bestand bestaat niet."
+        )
 
     async def css(_request: Request) -> Response:
         return Response(CSS, media_type="text/css")
@@ -117,8 +126,9 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
         naam = data.get("naam", "").strip().lower()[:100]
         outcome, wait = await hashed(accounts.check_password, naam, data.get("wachtwoord", "")[:1000])
         if outcome != "ok":
-            audit.log(home, "inloggen mislukt" if outcome == "fout" else "inloggen geblokkeerd", naam[:40],
-                      client(request))
+            audit.log(
+                home, "inloggen mislukt" if outcome == "fout" else "inloggen geblokkeerd", naam[:40], client(request)
+            )
             token = secrets.token_urlsafe(24)
             melding = "Onjuiste accountnaam of wachtwoord."
             if wait:
@@ -138,8 +148,13 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
             return to_login()
         secret = None if s.account.totp_ingesteld else accounts.totp_setup(s.naam)
         uri = provisioning_uri(secret, s.naam) if secret else None
-        context = {"titel": "Tweede factor", "sessie": s, "geheim": secret, "uri": uri,
-                   "qr": qr_svg(uri) if uri else None}
+        context = {
+            "titel": "Tweede factor",
+            "sessie": s,
+            "geheim": secret,
+            "uri": uri,
+            "qr": qr_svg(uri) if uri else None,
+        }
         if request.method == "GET":
             return page("factor.html", **context)
         data = await form(request)
@@ -172,9 +187,16 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
         return response
 
     def deliveries_page(s: Sessie, verdict=None, status_code: int = 200) -> HTMLResponse:
-        return page("leveringen.html", status_code, titel="Leveringen", sessie=s, uitslag=verdict,
-                    leveringen=status.deliveries(home, inbox, s.account.vt_code), limiet_mb=limit // (1 << 20),
-                    verwerking=on_upload is not None)
+        return page(
+            "leveringen.html",
+            status_code,
+            titel="Leveringen",
+            sessie=s,
+            uitslag=verdict,
+            leveringen=status.deliveries(home, inbox, s.account.vt_code),
+            limiet_mb=limit // (1 << 20),
+            verwerking=on_upload is not None,
+        )
 
     async def home_page(request: Request) -> Response:
         s = session(request)
@@ -193,14 +215,24 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit + 65536:
             audit.log(home, "aanbieden geweigerd", s.naam, client(request), reden="te groot")
-            return page("fout.html", 413, titel="Te groot", sessie=s,
-                        melding=f"Het bestand is groter dan {limit // (1 << 20)} MB; er is niets ontvangen.")
+            return page(
+                "fout.html",
+                413,
+                titel="Te groot",
+                sessie=s,
+                melding=f"Het bestand is groter dan {limit // (1 << 20)} MB; er is niets ontvangen.",
+            )
         try:
             received = await receive(request, home / "portal" / "ontvangst", limit)
         except UploadTooLarge:
             audit.log(home, "aanbieden geweigerd", s.naam, client(request), reden="te groot")
-            return page("fout.html", 413, titel="Te groot", sessie=s,
-                        melding=f"Het bestand is groter dan {limit // (1 << 20)} MB; er is niets ontvangen.")
+            return page(
+                "fout.html",
+                413,
+                titel="Te groot",
+                sessie=s,
+                melding=f"Het bestand is groter dan {limit // (1 << 20)} MB; er is niets ontvangen.",
+            )
         except BadUpload as exc:
             return page("fout.html", 400, titel="Geweigerd", sessie=s, melding=f"Geen bestand ontvangen: {exc}.")
         try:
@@ -213,9 +245,15 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
             received.path.unlink(missing_ok=True)
         if verdict.accepted and on_upload is not None:
             on_upload()
-        audit.log(home, "aangeboden" if verdict.accepted else "aanbieden geweigerd", s.naam, client(request),
-                  bestand=status_name(received.filename), levering=verdict.levering_id or "-",
-                  uitslag="ontvangen" if verdict.accepted else "geweigerd")
+        audit.log(
+            home,
+            "aangeboden" if verdict.accepted else "aanbieden geweigerd",
+            s.naam,
+            client(request),
+            bestand=status_name(received.filename),
+            levering=verdict.levering_id or "-",
+            uitslag="ontvangen" if verdict.accepted else "geweigerd",
+        )
         return deliveries_page(s, verdict, 200 if verdict.accepted else 422)
 
     async def report(request: Request) -> Response:
@@ -232,7 +270,9 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
         if name.endswith(".html"):
             return own_style(path.read_text(encoding="utf-8", errors="replace"))
         media = "text/csv" if name.endswith(".csv") else "application/json"
-        return FileResponse(path, media_type=media, filename=f"{levering}_{name}", content_disposition_type="attachment")
+        return FileResponse(
+            path, media_type=media, filename=f"{levering}_{name}", content_disposition_type="attachment"
+        )
 
     async def delivery_format(request: Request) -> Response:
         """The delivery format, printable, for anyone logged in (it is the public specification)."""
@@ -254,39 +294,54 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
         table: dict[tuple[str, str], list] = {}
         for lev in sorted(all_, key=lambda x: x.nummer):
             table.setdefault((lev.vt_code, lev.periode), []).append(lev)
-        return page("beheer.html", titel="Overzicht", sessie=s, overzicht=table,
-                    organisaties=sorted({x.vt_code for x in all_}),
-                    perioden=sorted({x.periode for x in all_}, reverse=True),
-                    kalender=status.calendar_state(home, date.today()))
+        return page(
+            "beheer.html",
+            titel="Overzicht",
+            sessie=s,
+            overzicht=table,
+            organisaties=sorted({x.vt_code for x in all_}),
+            perioden=sorted({x.periode for x in all_}, reverse=True),
+            kalender=status.calendar_state(home, date.today()),
+        )
 
     async def bad_form(request: Request, exc: Exception) -> Response:
         return page("fout.html", 400, titel="Onleesbaar", sessie=None, melding=f"{exc}; er is niets gedaan.")
 
     async def server_error(request: Request, exc: Exception) -> Response:
         keep_traceback(exc, home / "logs")
-        return page("fout.html", 500, titel="Fout", sessie=None, melding="Er ging iets mis in het portaal; het is "
-                    "vastgelegd voor de beheerders. Probeer het later opnieuw.")
+        return page(
+            "fout.html",
+            500,
+            titel="Fout",
+            sessie=None,
+            melding="Er ging iets mis in het portaal; het is vastgelegd voor de beheerders. Probeer het later opnieuw.",
+        )
 
     headers = {**HEADERS, **({"Strict-Transport-Security": "max-age=31536000"} if secure else {})}
-    app = Starlette(routes=[
-        Route("/portal.css", css),
-        Route("/inloggen", login, methods=["GET", "POST"]),
-        Route("/tweede-factor", second_factor, methods=["GET", "POST"]),
-        Route("/uitloggen", logout, methods=["POST"]),
-        Route("/", home_page),
-        Route("/aanbieden", upload, methods=["POST"]),
-        Route("/rapport/{levering}/{bestand}", report),
-        Route("/beheer", overview),
-        Route("/bestandsdefinitie", delivery_format),
-    ], exception_handlers={BadForm: bad_form, Exception: server_error})
+    app = Starlette(
+        routes=[
+            Route("/portal.css", css),
+            Route("/inloggen", login, methods=["GET", "POST"]),
+            Route("/tweede-factor", second_factor, methods=["GET", "POST"]),
+            Route("/uitloggen", logout, methods=["POST"]),
+            Route("/", home_page),
+            Route("/aanbieden", upload, methods=["POST"]),
+            Route("/rapport/{levering}/{bestand}", report),
+            Route("/beheer", overview),
+            Route("/bestandsdefinitie", delivery_format),
+        ],
+        exception_handlers={BadForm: bad_form, Exception: server_error},
+    )
     return SecurityHeaders(app, headers)  # outermost: Starlette's own error responses carry the headers too
 
 
 def own_style(text: str) -> HTMLResponse:
     """A page with its own <style> (a report, the format): allowed by its hash, still no inline script or style of
     anyone else."""
-    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
-                      for css in re.findall(r"<style[^>]*>(.*?)</style>", text, re.S))
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()}'"
+        for css in re.findall(r"<style[^>]*>(.*?)</style>", text, re.S)
+    )
     policy = HEADERS["Content-Security-Policy"].replace("style-src 'self'", f"style-src 'self' {hashes}")
     return HTMLResponse(text, headers={"Content-Security-Policy": policy})
 

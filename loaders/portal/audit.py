@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 FILE = "portal-audit.log"
@@ -15,8 +15,13 @@ FILE = "portal-audit.log"
 def log(home: Path, event: str, account: str | None, client: str | None = None, **what: str) -> None:
     folder = Path(home) / "logs"
     folder.mkdir(parents=True, exist_ok=True)
-    line = {"tijd": datetime.now(timezone.utc).isoformat(timespec="seconds"), "gebeurtenis": event,
-            "account": account, "adres": client, **what}
+    line = {
+        "tijd": datetime.now(UTC).isoformat(timespec="seconds"),
+        "gebeurtenis": event,
+        "account": account,
+        "adres": client,
+        **what,
+    }
     fd = os.open(folder / FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         os.write(fd, (json.dumps(line, ensure_ascii=True) + "\n").encode())

@@ -96,8 +96,11 @@ def qr_svg(text: str) -> Markup:
     """`text` as a QR code in inline SVG (no script, no inline style: the page's policy allows it as it is)."""
     import segno
 
-    return Markup(segno.make(text, error="m", micro=False).svg_inline(scale=4, border=4, light="#fff",
-                                                                       title="QR-code van uw tweede factor"))
+    return Markup(
+        segno.make(text, error="m", micro=False).svg_inline(
+            scale=4, border=4, light="#fff", title="QR-code van uw tweede factor"
+        )
+    )
 
 
 def render(name: str, **context) -> str:

@@ -14,11 +14,21 @@ from loaders.kalender import releases
 from loaders.periods import FIRST_YEAR
 
 LEVERING = re.compile(r"^(VT\d{2})_(\d{4}H[12])_(\d{3})\Z")
-REPORT_FILES = ("kwaliteitsrapport.html", "spiegelrapport.html", "overtredingen.csv", "niet_te_controleren.csv",
-                "spiegelrapport.csv", "kwaliteitsrapport.json")
+REPORT_FILES = (
+    "kwaliteitsrapport.html",
+    "spiegelrapport.html",
+    "overtredingen.csv",
+    "niet_te_controleren.csv",
+    "spiegelrapport.csv",
+    "kwaliteitsrapport.json",
+)
 SERVED_FILES = (*REPORT_FILES, "bestandsdefinitie.html")  # (the format the report links to: not listed)
-STATES = {"ontvangen": "ontvangen, wacht op verwerking", "geladen": "geladen", "afgekeurd": "afgekeurd",
-          "rapporten": "geladen, rapporten klaar"}
+STATES = {
+    "ontvangen": "ontvangen, wacht op verwerking",
+    "geladen": "geladen",
+    "afgekeurd": "afgekeurd",
+    "rapporten": "geladen, rapporten klaar",
+}
 
 
 @dataclass
@@ -66,7 +76,11 @@ def deliveries(home: Path, inbox: Path, vt_code: str | None = None) -> list[Leve
                 lev.reden = reason.read_text(encoding="utf-8", errors="replace") if reason.is_file() else ""
     reports = Path(home) / "kwaliteit"
     for folder in sorted(reports.iterdir()) if reports.is_dir() else []:
-        if folder.is_dir() and LEVERING.match(folder.name) and (vt_code is None or folder.name.startswith(vt_code + "_")):
+        if (
+            folder.is_dir()
+            and LEVERING.match(folder.name)
+            and (vt_code is None or folder.name.startswith(vt_code + "_"))
+        ):
             lev = get(folder.name)
             lev.rapporten = [f for f in REPORT_FILES if (folder / f).is_file()]
             if "spiegelrapport.html" in lev.rapporten:
@@ -103,7 +117,13 @@ def calendar_state(home: Path, today) -> list[dict]:
     """The release calendar up to today's year: per release its peildatum and whether it is frozen and published."""
     out = []
     for r in releases(FIRST_YEAR, today.year):
-        out.append({"release": r.name, "status": r.status, "peildatum": r.peildatum.isoformat(),
-                    "vastgesteld": (Path(home) / "releases" / r.name / "manifest.json").is_file(),
-                    "gepubliceerd": (Path(home) / "publicatie" / r.name / "manifest.json").is_file()})
+        out.append(
+            {
+                "release": r.name,
+                "status": r.status,
+                "peildatum": r.peildatum.isoformat(),
+                "vastgesteld": (Path(home) / "releases" / r.name / "manifest.json").is_file(),
+                "gepubliceerd": (Path(home) / "publicatie" / r.name / "manifest.json").is_file(),
+            }
+        )
     return out

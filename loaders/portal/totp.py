@@ -26,8 +26,8 @@ def code(secret: str, step: int) -> str:
     key = base64.b32decode(secret)
     digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
-    return f"{value % 10 ** DIGITS:0{DIGITS}d}"
+    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 10**DIGITS:0{DIGITS}d}"
 
 
 def current_step(now: float | None = None) -> int:
@@ -49,5 +49,7 @@ def verify(secret: str, given: str, last_step: int | None, now: float | None = N
 
 
 def provisioning_uri(secret: str, account: str, issuer: str = "Veilig Thuis warehouse") -> str:
-    return (f"otpauth://totp/{quote(issuer)}:{quote(account)}?secret={secret}&issuer={quote(issuer)}"
-            f"&algorithm=SHA1&digits={DIGITS}&period={STEP}")
+    return (
+        f"otpauth://totp/{quote(issuer)}:{quote(account)}?secret={secret}&issuer={quote(issuer)}"
+        f"&algorithm=SHA1&digits={DIGITS}&period={STEP}"
+    )

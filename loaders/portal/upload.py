@@ -120,10 +120,18 @@ async def receive(request, folder: Path, limit: int) -> Received:
         elif state["name"]:
             out.fields[state["name"]] = state["buf"].decode("utf-8", "replace")
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field, "on_header_value": on_header_value,
-        "on_header_end": on_header_end, "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-        "on_part_end": on_part_end})
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     try:
         try:
             async for chunk in request.stream():
@@ -163,12 +171,18 @@ def name_from_header(first: bytes) -> str:
     end = max(f.offset + f.length for f in parts)
     if first[:2] == HEADER.encode() and len(first) >= end and all(0x20 <= b < 0x7F for b in first[:end]):
         text = first[:end].decode("ascii")
-        return "_".join(text[f.offset:f.offset + f.length] for f in parts) + ".txt"
+        return "_".join(text[f.offset : f.offset + f.length] for f in parts) + ".txt"
     return "levering.txt"
 
 
-def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None = None,
-          organisations: dict[int, set[str]] | None = None) -> Verdict:
+def judge(
+    path: Path,
+    vt_code: str,
+    inbox: Path,
+    home: Path,
+    today: date | None = None,
+    organisations: dict[int, set[str]] | None = None,
+) -> Verdict:
     """The loader's file rules and its rule 10 on the received file (`organisations`: the VT-regio lists), then:
     its organisation is the account's, and it is not waiting or loaded already. When accepted it is in the inbox
     as <levering>.txt (linked in, so it appears whole), with the reception time as its modification time (the
@@ -181,9 +195,13 @@ def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None 
         except DeliveryRejected as exc:
             fh.seek(0)
             first = fh.readline(LINE_READ)
-            return Verdict(False, "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets "
-                                  "ontvangen.", violations=exc.violations, reasons=explain_lines(path, exc.violations),
-                           details={v.rule: dutch_detail(v, first) for v in exc.violations})
+            return Verdict(
+                False,
+                "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets ontvangen.",
+                violations=exc.violations,
+                reasons=explain_lines(path, exc.violations),
+                details={v.rule: dutch_detail(v, first) for v in exc.violations},
+            )
     periode = Periode.parse(parsed.verslagperiode)
     allowed = referentie.senders(organisations or {}, periode.jaar)
     problems = []
@@ -192,22 +210,39 @@ def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None 
     if periode.start > today:
         problems.append(f"het halfjaar {periode} is op {today.isoformat()} nog niet begonnen")
     if problems:
-        return Verdict(False, "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets ontvangen.",
-                       violations=[Violation(10, (1,), "; ".join(problems))], details={10: "; ".join(problems)})
+        return Verdict(
+            False,
+            "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets ontvangen.",
+            violations=[Violation(10, (1,), "; ".join(problems))],
+            details={10: "; ".join(problems)},
+        )
     if parsed.vt_code != vt_code:
-        return Verdict(False, f"Dit bestand is een levering van {parsed.vt_code}; uw account levert alleen voor "
-                              f"{vt_code}. Er is niets ontvangen.")
+        return Verdict(
+            False,
+            f"Dit bestand is een levering van {parsed.vt_code}; uw account levert alleen voor "
+            f"{vt_code}. Er is niets ontvangen.",
+        )
     name = f"{parsed.levering_id}.txt"
     archived = (home / "archive" / parsed.verslagperiode / name).exists()
     if (inbox / name).exists() or archived:
-        return Verdict(False, f"Levering {parsed.levering_id} is al ontvangen. Stuur een correctie met een hoger "
-                              "leveringsnummer.", parsed.levering_id)
+        return Verdict(
+            False,
+            f"Levering {parsed.levering_id} is al ontvangen. Stuur een correctie met een hoger leveringsnummer.",
+            parsed.levering_id,
+        )
     highest = highest_loaded(home, parsed.vt_code, parsed.verslagperiode)
     if highest is not None and parsed.leveringsnummer <= highest:  # rule 7, as the loader would apply it
-        text = (f"het leveringsnummer {parsed.leveringsnummer:03d} is niet hoger dan {highest:03d}, dat al is "
-                "geladen; geef een correctie het volgende nummer")
-        return Verdict(False, "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets ontvangen.",
-                       parsed.levering_id, violations=[Violation(7, (1,), text)], details={7: text})
+        text = (
+            f"het leveringsnummer {parsed.leveringsnummer:03d} is niet hoger dan {highest:03d}, dat al is "
+            "geladen; geef een correctie het volgende nummer"
+        )
+        return Verdict(
+            False,
+            "Afgekeurd: het bestand voldoet niet aan de bestandsdefinitie; er is niets ontvangen.",
+            parsed.levering_id,
+            violations=[Violation(7, (1,), text)],
+            details={7: text},
+        )
     # into the inbox's own filesystem first, then linked to its name: the refresh sees all of it or nothing
     staging = inbox / f".upload-{secrets.token_hex(8)}.part"
     shutil.copyfile(path, staging)
@@ -220,8 +255,11 @@ def judge(path: Path, vt_code: str, inbox: Path, home: Path, today: date | None 
         return Verdict(False, f"Levering {parsed.levering_id} is al ontvangen.", parsed.levering_id)
     finally:
         staging.unlink(missing_ok=True)
-    return Verdict(True, f"Ontvangen: levering {parsed.levering_id} voldoet aan de bestandsregels en staat klaar "
-                         "voor verwerking.", parsed.levering_id)
+    return Verdict(
+        True,
+        f"Ontvangen: levering {parsed.levering_id} voldoet aan de bestandsregels en staat klaar voor verwerking.",
+        parsed.levering_id,
+    )
 
 
 def highest_loaded(home: Path, vt_code: str, verslagperiode: str) -> int | None:
@@ -230,8 +268,11 @@ def highest_loaded(home: Path, vt_code: str, verslagperiode: str) -> int | None:
     folder = Path(home) / "archive" / verslagperiode
     prefix = f"{vt_code}_{verslagperiode}_"
     try:
-        numbers = [int(p.name[len(prefix):len(prefix) + 3]) for p in folder.iterdir()
-                   if p.name.startswith(prefix) and p.name.endswith(".txt") and p.name[len(prefix):-4].isdigit()]
+        numbers = [
+            int(p.name[len(prefix) : len(prefix) + 3])
+            for p in folder.iterdir()
+            if p.name.startswith(prefix) and p.name.endswith(".txt") and p.name[len(prefix) : -4].isdigit()
+        ]
     except OSError:
         return None
     return max(numbers, default=None)
@@ -245,12 +286,17 @@ def dutch_detail(v: Violation, first: bytes) -> str:
 
     def value(name: str) -> str:
         f = header.field(name)
-        return text[f.offset:f.offset + f.length]
+        return text[f.offset : f.offset + f.length]
 
     if v.rule == 1:
-        parts = [dutch for english, dutch in (("the first record is not VL", "het eerste record is geen VL-record"),
-                                              ("the last record is not SL", "het laatste record is geen SL-record"))
-                 if english in v.detail]
+        parts = [
+            dutch
+            for english, dutch in (
+                ("the first record is not VL", "het eerste record is geen VL-record"),
+                ("the last record is not SL", "het laatste record is geen SL-record"),
+            )
+            if english in v.detail
+        ]
         return "; ".join(parts)
     if v.rule == 6:
         periode, nummer = value("verslagperiode"), value("leveringsnummer")
@@ -303,8 +349,13 @@ def line_reason(rule: int, line: bytes, own_vt_code: str | None) -> str:
         bad = next((i for i, b in enumerate(body) if not 0x20 <= b < 0x7F), None)
         if bad is not None:
             b = body[bad]
-            what = "een tab" if b == 9 else "een regeleinde (CR)" if b == 13 else (
-                f"byte 0x{b:02X}" + (f" ('{bytes([b]).decode('latin-1')}' in Latin-1)" if b >= 0xA0 else ""))
+            what = (
+                "een tab"
+                if b == 9
+                else "een regeleinde (CR)"
+                if b == 13
+                else (f"byte 0x{b:02X}" + (f" ('{bytes([b]).decode('latin-1')}' in Latin-1)" if b >= 0xA0 else ""))
+            )
             return f"teken {bad + 1} is {what}, geen afdrukbaar ASCII-teken"
         if cut:
             return f"meer dan {LINE_READ} tekens in plaats van {RECORD_LENGTH}"

@@ -61,7 +61,11 @@ class Intake:
         log = self.home / "logs" / "portal-intake.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "a", encoding="utf-8") as out:
-            proc = subprocess.run([sys.executable, "-m", "loaders.cli", "refresh", "--intake-only", "--inbox",
-                                   str(self.inbox)], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                [sys.executable, "-m", "loaders.cli", "refresh", "--intake-only", "--inbox", str(self.inbox)],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         return proc.returncode

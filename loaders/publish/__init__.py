@@ -22,12 +22,29 @@ from loaders.warehouse import Warehouse
 REGIO_ENV = "VT_PUBLICATIE_REGIO"
 DREMPEL_ENV = "VT_PUBLICATIE_DREMPEL"
 
-__all__ = ["INDICATOREN", "KERNCIJFERS", "Publicatie", "PublishError", "count_cel", "pct_cel", "periode_label",
-           "publication", "publish", "round5", "suppressed"]
+__all__ = [
+    "INDICATOREN",
+    "KERNCIJFERS",
+    "Publicatie",
+    "PublishError",
+    "count_cel",
+    "pct_cel",
+    "periode_label",
+    "publication",
+    "publish",
+    "round5",
+    "suppressed",
+]
 
 
-def publication(warehouse: Warehouse, name: str, suppress: int | None = None, bron: str | None = None,
-                regio: str | None = None, just_frozen: bool = False) -> Publicatie:
+def publication(
+    warehouse: Warehouse,
+    name: str,
+    suppress: int | None = None,
+    bron: str | None = None,
+    regio: str | None = None,
+    just_frozen: bool = False,
+) -> Publicatie:
     """What the publication of release `name` shows. The suppression threshold is `suppress`, else
     $VT_PUBLICATIE_DREMPEL, else 0 (none); the region drawn beside Nederland is `regio`, else
     $VT_PUBLICATIE_REGIO, else the first region of the release's last half-year; the source line is `bron`,
@@ -37,8 +54,7 @@ def publication(warehouse: Warehouse, name: str, suppress: int | None = None, br
     if suppress is None:
         text = os.environ.get(DREMPEL_ENV, "").strip() or "0"
         if not text.isdigit():
-            raise PublishError(f"${DREMPEL_ENV} is {text!r}: the suppression threshold is a whole number, 0 for "
-                               "none")
+            raise PublishError(f"${DREMPEL_ENV} is {text!r}: the suppression threshold is a whole number, 0 for none")
         suppress = int(text)
     release = get_release(name)
     eigen = release_halfjaren(warehouse, release, verify_all=not just_frozen)
@@ -47,8 +63,10 @@ def publication(warehouse: Warehouse, name: str, suppress: int | None = None, br
     regions = [vt for vt, _ in eigen[-1].regios if vt != TOTAAL]
     chosen = (regio or os.environ.get(REGIO_ENV) or regions[0]).strip().upper()
     if chosen not in regions:
-        raise PublishError(f"region {chosen} is not a Veilig Thuis-regio of {eigen[-1].periode}: choose one of "
-                           f"{', '.join(regions)} (--regio or ${REGIO_ENV})")
+        raise PublishError(
+            f"region {chosen} is not a Veilig Thuis-regio of {eigen[-1].periode}: choose one of "
+            f"{', '.join(regions)} (--regio or ${REGIO_ENV})"
+        )
     return Publicatie(release, eigen, series(warehouse, release, eigen), suppress, bron_line(name, bron), chosen)
 
 
@@ -58,13 +76,29 @@ def publish(pub: Publicatie, out: Path, unrounded: bool = False) -> list[Path]:
 
     name = pub.release.name
     out.mkdir(parents=True, exist_ok=True)
-    written = [*tidy.write(out / f"cijfers_{name}.csv", pub.eigen, pub.suppress, reeks=pub.reeks,
-                           titel=f"Kerncijfers en indicatoren per Veilig Thuis-regio, release {name}"),
-               *tidy.write(out / f"tijdreeks_{name}.csv", pub.reeks, pub.suppress,
-                           titel=f"Tijdreeks per Veilig Thuis-regio, release {name}")]
+    written = [
+        *tidy.write(
+            out / f"cijfers_{name}.csv",
+            pub.eigen,
+            pub.suppress,
+            reeks=pub.reeks,
+            titel=f"Kerncijfers en indicatoren per Veilig Thuis-regio, release {name}",
+        ),
+        *tidy.write(
+            out / f"tijdreeks_{name}.csv",
+            pub.reeks,
+            pub.suppress,
+            titel=f"Tijdreeks per Veilig Thuis-regio, release {name}",
+        ),
+    ]
     if unrounded:
-        written += tidy.write(out / f"cijfers_{name}_onafgerond.csv", pub.eigen, rounded=False, reeks=pub.reeks,
-                              titel=f"Onafgeronde aantallen, release {name} (alleen ter controle)")
+        written += tidy.write(
+            out / f"cijfers_{name}_onafgerond.csv",
+            pub.eigen,
+            rounded=False,
+            reeks=pub.reeks,
+            titel=f"Onafgeronde aantallen, release {name} (alleen ter controle)",
+        )
     written.append(workbook.write(pub, out / f"tabellen_{name}.xlsx"))
     written.append(page.write(pub, out / f"publicatie_{name}.html"))
     written.append(write_manifest(out, pub, written))
@@ -78,14 +112,28 @@ def write_manifest(out: Path, pub: Publicatie, written: list[Path]) -> Path:
 
     path = out / MANIFEST
     files = [{"name": p.name, "sha256": sha256_file(p)} for p in written]
-    reeks = [{"periode": h} if isinstance(h, str) else {"periode": h.periode, "bron": h.bron, "status": h.status}
-             for h in pub.reeks]
-    volledigheid = [{"periode": h.periode, "organisaties": len([vt for vt, _ in h.regios if vt != TOTAAL]),
-                     "ontbrekend": [{"vt_code": vt, "vt_naam": naam} for vt, naam in h.ontbrekend]} for h in pub.eigen]
-    body = {"release": pub.release.name, "onderdrukking": pub.suppress, "regio": pub.regio,
-            "volledigheid": volledigheid,
-            "trendbreuken": [{"periode": na, "voor": b.voor, "redenen": trendbreuk_redenen(b)}
-                             for na, b in pub.breuken.items()],
-            "tijdreeks": reeks, "files": files}
+    reeks = [
+        {"periode": h} if isinstance(h, str) else {"periode": h.periode, "bron": h.bron, "status": h.status}
+        for h in pub.reeks
+    ]
+    volledigheid = [
+        {
+            "periode": h.periode,
+            "organisaties": len([vt for vt, _ in h.regios if vt != TOTAAL]),
+            "ontbrekend": [{"vt_code": vt, "vt_naam": naam} for vt, naam in h.ontbrekend],
+        }
+        for h in pub.eigen
+    ]
+    body = {
+        "release": pub.release.name,
+        "onderdrukking": pub.suppress,
+        "regio": pub.regio,
+        "volledigheid": volledigheid,
+        "trendbreuken": [
+            {"periode": na, "voor": b.voor, "redenen": trendbreuk_redenen(b)} for na, b in pub.breuken.items()
+        ],
+        "tijdreeks": reeks,
+        "files": files,
+    }
     path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
     return path

@@ -22,8 +22,10 @@ SYMBOLS = [
     ("**", "nader voorlopige cijfers"),
     ("(leeg)", "een cijfer kan op logische gronden niet voorkomen"),
 ]
-ROUNDING_NOTE = ("Aantallen zijn afgerond op vijftallen; totalen zijn zelfstandig afgerond en kunnen afwijken van "
-                 "de som van de regio's. Percentages zijn berekend uit onafgeronde aantallen.")
+ROUNDING_NOTE = (
+    "Aantallen zijn afgerond op vijftallen; totalen zijn zelfstandig afgerond en kunnen afwijken van "
+    "de som van de regio's. Percentages zijn berekend uit onafgeronde aantallen."
+)
 TOTAAL = "NL"
 
 

@@ -32,8 +32,10 @@ def _number(value: float) -> str:
 
 def _text(x: float, y: float, body: str, anchor: str = "start", size: int = 11, cls: str = "", extra: str = "") -> str:
     c = f' class="{cls}"' if cls else ""
-    return (f'<text{c} x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{INK}"{extra}>'
-            f"{html.escape(body)}</text>")
+    return (
+        f'<text{c} x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{INK}"{extra}>'
+        f"{html.escape(body)}</text>"
+    )
 
 
 def bar_chart(title: str, rows: list[tuple[str, str, Cel]], color: str = BLUE) -> str:
@@ -45,8 +47,10 @@ def bar_chart(title: str, rows: list[tuple[str, str, Cel]], color: str = BLUE) -
     scale = plot_w / ticks[-1]
     height = top_pad + row_h * len(rows) + 36
     width = label_w + plot_w + 70
-    parts = [f'<svg class="chart bars" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}">']
+    parts = [
+        f'<svg class="chart bars" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}">'
+    ]
     axis_y = top_pad + row_h * len(rows) + 4
     for t in ticks:
         x = label_w + t * scale
@@ -58,20 +62,25 @@ def bar_chart(title: str, rows: list[tuple[str, str, Cel]], color: str = BLUE) -
         parts.append(_text(label_w - 6, y + 13, label, "end", 11))
         if cel.waarde is None:  # a mark, no bar; `.` said in words, as a dot alone is easily missed
             said = f"{cel.symbool} (gegevens ontbreken)" if cel.symbool == ONTBREEKT else cel.symbool
-            parts.append(_text(label_w + 4, y + 13, said, "start", 11, "value",
-                               f' data-region="{code}" data-value="{cel.symbool}"'))
+            parts.append(
+                _text(
+                    label_w + 4, y + 13, said, "start", 11, "value", f' data-region="{code}" data-value="{cel.symbool}"'
+                )
+            )
             continue
         w = float(cel.waarde) * scale
-        parts.append(f'<rect class="bar" data-region="{code}" data-value="{cel.waarde}" x="{label_w}" y="{y + 3}" '
-                     f'width="{w:.1f}" height="{row_h - 6}" fill="{color}"/>')
-        parts.append(_text(label_w + w + 4, y + 13, cel.text(" ", ","), "start", 10, "value",
-                           f' data-region="{code}"'))
+        parts.append(
+            f'<rect class="bar" data-region="{code}" data-value="{cel.waarde}" x="{label_w}" y="{y + 3}" '
+            f'width="{w:.1f}" height="{row_h - 6}" fill="{color}"/>'
+        )
+        parts.append(_text(label_w + w + 4, y + 13, cel.text(" ", ","), "start", 10, "value", f' data-region="{code}"'))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def line_chart(title: str, points: list[tuple[str, Cel | None]], color: str = BLUE,
-               breuken: list[int] | None = None) -> str:
+def line_chart(
+    title: str, points: list[tuple[str, Cel | None]], color: str = BLUE, breuken: list[int] | None = None
+) -> str:
     """A line over the half-years (label, cell): a y axis with values, a dot and its value at every point with
     a number; the line breaks where a half-year has none (a symbol is written at the axis instead), and at a
     trendbreuk before point i in `breuken`, where a dashed vertical line is drawn."""
@@ -81,9 +90,11 @@ def line_chart(title: str, points: list[tuple[str, Cel | None]], color: str = BL
     scale = plot_h / (ticks[-1] or 1)
     step = plot_w / max(len(points), 1)
     width, height = left + plot_w + 12, top + plot_h + 52
-    parts = [f'<svg class="chart line" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}">',
-             _text(left, 14, title, "start", 12, "title", ' font-weight="bold"')]
+    parts = [
+        f'<svg class="chart line" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(title)}">',
+        _text(left, 14, title, "start", 12, "title", ' font-weight="bold"'),
+    ]
     base = top + plot_h
     for t in ticks:
         y = base - t * scale
@@ -100,8 +111,10 @@ def line_chart(title: str, points: list[tuple[str, Cel | None]], color: str = BL
                 parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(segment)}"/>')
             segment = []
             xb = x - step / 2
-            parts.append(f'<line class="trendbreuk" x1="{xb:.1f}" y1="{top - 6}" x2="{xb:.1f}" y2="{base}" '
-                         f'stroke="{INK}" stroke-dasharray="4 3"/>')
+            parts.append(
+                f'<line class="trendbreuk" x1="{xb:.1f}" y1="{top - 6}" x2="{xb:.1f}" y2="{base}" '
+                f'stroke="{INK}" stroke-dasharray="4 3"/>'
+            )
             parts.append(_text(xb + 3, top, "trendbreuk", "start", 9, "trendbreuk"))
         if i % label_every == 0 or i == len(points) - 1:
             parts.append(_text(x, base + 14, label, "middle", 9, "xlabel"))
@@ -113,8 +126,10 @@ def line_chart(title: str, points: list[tuple[str, Cel | None]], color: str = BL
             continue
         y = base - float(cel.waarde) * scale
         segment.append(f"{x:.1f},{y:.1f}")
-        dots.append(f'<circle class="punt" data-periode="{html.escape(label)}" data-value="{cel.waarde}" '
-                    f'cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>')
+        dots.append(
+            f'<circle class="punt" data-periode="{html.escape(label)}" data-value="{cel.waarde}" '
+            f'cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{color}"/>'
+        )
         if len(points) <= 8 or i in (0, len(points) - 1):
             dots.append(_text(x, y - 7, cel.text(" ", ","), "middle", 10, "value"))
     if len(segment) > 1:

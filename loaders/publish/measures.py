@@ -28,8 +28,10 @@ class Maat:
 
 @cache
 def maten() -> tuple[Maat, ...]:
-    return tuple(Maat(r["maat"], r["tabel"], r["kop"], r["eenheid"], r["begrip"], r["teller"], r["noemer"])
-                 for r in read_csv(MATEN))
+    return tuple(
+        Maat(r["maat"], r["tabel"], r["kop"], r["eenheid"], r["begrip"], r["teller"], r["noemer"])
+        for r in read_csv(MATEN)
+    )
 
 
 def kerncijfers() -> list[Maat]:

@@ -11,8 +11,18 @@ from loaders.publish.cells import ROUNDING_NOTE, SYMBOLS, TOTAAL, Cel, periode_l
 from loaders.publish.charts import BLUE, ORANGE, bar_chart, line_chart
 from loaders.publish.measures import Maat, indicatoren, kerncijfers, maten
 from loaders.publish.sources import CBS, Halfjaar, Publicatie, region_notes
-from loaders.publish.text import (OVERDRACHTEN_NOOT, bron_reeks, bronnen, geheimhouding, inlezen, ondertitel, titel,
-                                  trendbreuk_noten, volledigheden, volledigheid)
+from loaders.publish.text import (
+    OVERDRACHTEN_NOOT,
+    bron_reeks,
+    bronnen,
+    geheimhouding,
+    inlezen,
+    ondertitel,
+    titel,
+    trendbreuk_noten,
+    volledigheden,
+    volledigheid,
+)
 
 BARS = ("ontvangen_meldingen", "actieve_casussen")
 STYLE = """
@@ -57,17 +67,22 @@ def _head(m: Maat) -> str:
 
 
 def _region_table(h: Halfjaar, cells: dict, which: list[Maat]) -> str:
-    head = "".join(f"<th scope=\"col\">{_head(m)}</th>" for m in which)
+    head = "".join(f'<th scope="col">{_head(m)}</th>' for m in which)
     body = []
     missing = {vt for vt, _ in h.ontbrekend} | ({TOTAAL} if h.ontbrekend else set())
     for vt, naam in h.regios:
         cls = " ".join(c for c, on in (("totaal", vt == TOTAAL), ("ontbreekt", vt in missing)) if on)
         cls = f' class="{cls}"' if cls else ""
         label = "Nederland" if vt == TOTAAL else naam
-        body.append(f"<tr{cls} data-region=\"{vt}\"><th scope=\"row\">{_e(label)}</th>"
-                    + "".join(_cell(cells[(vt, m.naam)]) for m in which) + "</tr>")
-    return (f"<table class=\"regio\"><thead><tr><th scope=\"col\">Veilig Thuis-regio</th>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+        body.append(
+            f'<tr{cls} data-region="{vt}"><th scope="row">{_e(label)}</th>'
+            + "".join(_cell(cells[(vt, m.naam)]) for m in which)
+            + "</tr>"
+        )
+    return (
+        f'<table class="regio"><thead><tr><th scope="col">Veilig Thuis-regio</th>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _onder(pub: Publicatie, h: Halfjaar, noot: bool) -> str:
@@ -81,24 +96,33 @@ def _bron_onder(pub: Publicatie, h: Halfjaar, noot: bool) -> str:
     if noot:
         bits.append(f"<sup>1</sup> {OVERDRACHTEN_NOOT}")
     bits.append("Verklaring van tekens: zie Toelichting.")
-    return "<p class=\"onder\">" + " ".join(b if b.startswith("<sup>") else _e(b) for b in bits) + "</p>"
+    return '<p class="onder">' + " ".join(b if b.startswith("<sup>") else _e(b) for b in bits) + "</p>"
 
 
 def _halfjaar_section(pub: Publicatie, h: Halfjaar, figure: list[int]) -> str:
     cells = h.cellen(pub.suppress)
     label = periode_label(h.periode, h.mark)
-    parts = [f'<section id="h-{h.periode}"><h2>Kerncijfers per Veilig Thuis-regio, {_e(label)}</h2>',
-             _region_table(h, cells, kerncijfers()), _onder(pub, h, True)]
+    parts = [
+        f'<section id="h-{h.periode}"><h2>Kerncijfers per Veilig Thuis-regio, {_e(label)}</h2>',
+        _region_table(h, cells, kerncijfers()),
+        _onder(pub, h, True),
+    ]
     by_code = {m.naam: m for m in maten()}
     for naam, color in zip(BARS, (BLUE, ORANGE)):
         figure[0] += 1
         title = f"{by_code[naam].kop} per Veilig Thuis-regio, {label}"
         rows = [(vt, n, cells[(vt, naam)]) for vt, n in h.regios if vt != TOTAAL]
-        parts.append(f"<figure>{bar_chart(title, rows, color)}<figcaption>Figuur {figure[0]}. {_e(title)} "
-                     f"(afgerond op vijftallen; Nederland: {_e(_gezegd(cells[(TOTAAL, naam)]))})."
-                     "</figcaption></figure>")
-    parts += [f"<h2>Indicatoren per Veilig Thuis-regio, {_e(label)}</h2>",
-              _region_table(h, cells, indicatoren()), _onder(pub, h, False), "</section>"]
+        parts.append(
+            f"<figure>{bar_chart(title, rows, color)}<figcaption>Figuur {figure[0]}. {_e(title)} "
+            f"(afgerond op vijftallen; Nederland: {_e(_gezegd(cells[(TOTAAL, naam)]))})."
+            "</figcaption></figure>"
+        )
+    parts += [
+        f"<h2>Indicatoren per Veilig Thuis-regio, {_e(label)}</h2>",
+        _region_table(h, cells, indicatoren()),
+        _onder(pub, h, False),
+        "</section>",
+    ]
     return "".join(parts)
 
 
@@ -108,12 +132,17 @@ def _breuk(pub: Publicatie, h: Halfjaar | str) -> str:
 
 
 def _series_table(pub: Publicatie, vt: str) -> str:
-    head = "".join(f"<th scope=\"col\"{_breuk(pub, h)}>{_e(pub.kolom(h))}</th>" for h in pub.reeks)
-    body = [f"<tr data-maat=\"{m.naam}\"><th scope=\"row\">{_head(m)}</th>"
-            + "".join(_cell(pub.reeks_cel(h, vt, m.naam)).replace("<td", f"<td{_breuk(pub, h)}", 1)
-                      for h in pub.reeks) + "</tr>" for m in maten()]
-    return (f"<table class=\"reeks\" data-region=\"{vt}\"><thead><tr><th scope=\"col\">Onderwerp</th>{head}</tr>"
-            f"</thead><tbody>{''.join(body)}</tbody></table>")
+    head = "".join(f'<th scope="col"{_breuk(pub, h)}>{_e(pub.kolom(h))}</th>' for h in pub.reeks)
+    body = [
+        f'<tr data-maat="{m.naam}"><th scope="row">{_head(m)}</th>'
+        + "".join(_cell(pub.reeks_cel(h, vt, m.naam)).replace("<td", f"<td{_breuk(pub, h)}", 1) for h in pub.reeks)
+        + "</tr>"
+        for m in maten()
+    ]
+    return (
+        f'<table class="reeks" data-region="{vt}"><thead><tr><th scope="col">Onderwerp</th>{head}</tr>'
+        f"</thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _points(pub: Publicatie, vt: str, maat: str) -> list[tuple[str, Cel | None]]:
@@ -123,15 +152,19 @@ def _points(pub: Publicatie, vt: str, maat: str) -> list[tuple[str, Cel | None]]
 def _series_section(pub: Publicatie, figure: list[int]) -> str:
     regio = f"{pub.regio} {pub.regio_naam(pub.regio)}"
     notes = region_notes(pub.reeks)
-    parts = ['<section id="tijdreeks"><h2>Tijdreeks</h2>',
-             "<p>Elk halfjaar uit de laatste vastgestelde release die op het moment van deze publicatie bestond; "
-             "het teken achter het halfjaar geeft de status (* voorlopig, ** nader voorlopig, geen teken: "
-             "definitief). Bronnen per halfjaar staan in de Toelichting.</p>"]
+    parts = [
+        '<section id="tijdreeks"><h2>Tijdreeks</h2>',
+        "<p>Elk halfjaar uit de laatste vastgestelde release die op het moment van deze publicatie bestond; "
+        "het teken achter het halfjaar geeft de status (* voorlopig, ** nader voorlopig, geen teken: "
+        "definitief). Bronnen per halfjaar staan in de Toelichting.</p>",
+    ]
     if notes:
-        parts.append("<p>Gewijzigde regio's:</p><ul class=\"regiowijzigingen\">"
-                     + "".join(f"<li>{_e(n)}</li>" for n in notes.values()) + "</ul>")
-    parts += ["<h3>Nederland</h3>", _series_table(pub, TOTAAL), _onder_reeks(pub),
-              f"<h3>{_e(regio)}</h3>"]
+        parts.append(
+            '<p>Gewijzigde regio\'s:</p><ul class="regiowijzigingen">'
+            + "".join(f"<li>{_e(n)}</li>" for n in notes.values())
+            + "</ul>"
+        )
+    parts += ["<h3>Nederland</h3>", _series_table(pub, TOTAAL), _onder_reeks(pub), f"<h3>{_e(regio)}</h3>"]
     if pub.regio in notes:
         parts.append(f"<p>{_e(notes[pub.regio])}</p>")
     parts += [_series_table(pub, pub.regio), _onder_reeks(pub)]
@@ -140,18 +173,22 @@ def _series_section(pub: Publicatie, figure: list[int]) -> str:
         breuken = [i for i, h in enumerate(pub.reeks) if pub.na_breuk(h)]
         nl = line_chart("Nederland", _points(pub, TOTAAL, m.naam), BLUE, breuken)
         rg = line_chart(regio, _points(pub, pub.regio, m.naam), ORANGE, breuken)
-        parts.append(f'<figure data-maat="{m.naam}"><div class="paar">{nl}{rg}</div><figcaption>Figuur {figure[0]}. '
-                     f"{_e(m.kop)} per halfjaar, Nederland (links) en {_e(regio)} (rechts); elk met een eigen "
-                     "schaal.</figcaption></figure>")
+        parts.append(
+            f'<figure data-maat="{m.naam}"><div class="paar">{nl}{rg}</div><figcaption>Figuur {figure[0]}. '
+            f"{_e(m.kop)} per halfjaar, Nederland (links) en {_e(regio)} (rechts); elk met een eigen "
+            "schaal.</figcaption></figure>"
+        )
     parts.append("</section>")
     return "".join(parts)
 
 
 def _onder_reeks(pub: Publicatie) -> str:
     breuk = "".join(f" {_e(n)}" for n in trendbreuk_noten(pub))
-    return (f"<p class=\"onder\">{_e(bron_reeks(pub))} <sup>1</sup> {_e(OVERDRACHTEN_NOOT)}{breuk} Een lege cel: de "
-            "regio bestond in dat halfjaar niet; een punt (.): gegevens ontbreken (zie Toelichting, Volledigheid en "
-            "Bronnen).</p>")
+    return (
+        f'<p class="onder">{_e(bron_reeks(pub))} <sup>1</sup> {_e(OVERDRACHTEN_NOOT)}{breuk} Een lege cel: de '
+        "regio bestond in dat halfjaar niet; een punt (.): gegevens ontbreken (zie Toelichting, Volledigheid en "
+        "Bronnen).</p>"
+    )
 
 
 def _toelichting(pub: Publicatie) -> str:
@@ -159,29 +196,37 @@ def _toelichting(pub: Publicatie) -> str:
     begrippen = "".join(f"<dt>{_e(m.kop)}</dt><dd>{_e(m.begrip)}</dd>" for m in maten())
     sources = "".join(f"<li>{_e(b)}</li>" for b in bronnen(pub))
     missing = volledigheden(pub)
-    compleet = ("<ul class=\"volledigheid\">" + "".join(f"<li>{_e(z)}</li>" for z in missing) + "</ul>" if missing
-                else "<p class=\"volledigheid\">Voor elk halfjaar in deze publicatie hebben alle Veilig "
-                     "Thuis-organisaties gegevens geleverd.</p>")
+    compleet = (
+        '<ul class="volledigheid">' + "".join(f"<li>{_e(z)}</li>" for z in missing) + "</ul>"
+        if missing
+        else '<p class="volledigheid">Voor elk halfjaar in deze publicatie hebben alle Veilig '
+        "Thuis-organisaties gegevens geleverd.</p>"
+    )
     noten = "".join(f"<p>{_e(n)}</p>" for n in trendbreuk_noten(pub))
     lezen = "".join(f"<p>{_e(tool)}:</p><pre>{_e(code)}</pre>" for tool, code in inlezen(pub.release.name))
-    return (f'<section id="toelichting"><h2>Toelichting</h2><h3>Verklaring van tekens</h3>'
-            f'<dl class="tekens">{tekens}</dl><h3>Begrippen</h3><dl class="begrippen">{begrippen}</dl>'
-            f"<h3>Volledigheid</h3>{compleet}"
-            f"<h3>Afronding en geheimhouding</h3><p>{_e(ROUNDING_NOTE)} {_e(geheimhouding(pub.suppress))}</p>"
-            f"<h3>Voetnoten</h3><p><sup>1</sup> {_e(OVERDRACHTEN_NOOT)}</p>{noten}"
-            f"<h3>Bronnen</h3><ul>{sources}</ul><p class=\"bron\">{_e(pub.bron)}</p>"
-            f"<p class=\"inlezen\">De CSV-bestanden (cijfers_{_e(pub.release.name)}.csv, tijdreeks_{_e(pub.release.name)}.csv) "
-            "zijn beschreven in CSVW, het bestand -metadata.json ernaast: periode en vt_code zijn codes (vt_naam is het "
-            "label van de regio), waarde is een getal, symbool is tekst, trendbreuk waar of onwaar. Zo leest u "
-            f"ze in met die typen (voor de tijdreeks alleen de bestandsnaam anders):</p>{lezen}</section>")
+    return (
+        f'<section id="toelichting"><h2>Toelichting</h2><h3>Verklaring van tekens</h3>'
+        f'<dl class="tekens">{tekens}</dl><h3>Begrippen</h3><dl class="begrippen">{begrippen}</dl>'
+        f"<h3>Volledigheid</h3>{compleet}"
+        f"<h3>Afronding en geheimhouding</h3><p>{_e(ROUNDING_NOTE)} {_e(geheimhouding(pub.suppress))}</p>"
+        f"<h3>Voetnoten</h3><p><sup>1</sup> {_e(OVERDRACHTEN_NOOT)}</p>{noten}"
+        f'<h3>Bronnen</h3><ul>{sources}</ul><p class="bron">{_e(pub.bron)}</p>'
+        f'<p class="inlezen">De CSV-bestanden (cijfers_{_e(pub.release.name)}.csv, '
+        f"tijdreeks_{_e(pub.release.name)}.csv) "
+        "zijn beschreven in CSVW, het bestand -metadata.json ernaast: periode en vt_code zijn codes (vt_naam is het "
+        "label van de regio), waarde is een getal, symbool is tekst, trendbreuk waar of onwaar. Zo leest u "
+        f"ze in met die typen (voor de tijdreeks alleen de bestandsnaam anders):</p>{lezen}</section>"
+    )
 
 
 def write(pub: Publicatie, path: Path) -> Path:
     figure = [0]
     halfjaren = "".join(_halfjaar_section(pub, h, figure) for h in pub.eigen)
     reeks = _series_section(pub, figure)
-    nav = "".join(f'<li><a href="#h-{h.periode}">Kerncijfers en indicatoren, {_e(periode_label(h.periode, h.mark))}</a></li>'
-                  for h in pub.eigen)
+    nav = "".join(
+        f'<li><a href="#h-{h.periode}">Kerncijfers en indicatoren, {_e(periode_label(h.periode, h.mark))}</a></li>'
+        for h in pub.eigen
+    )
     page = f"""<!doctype html>
 <html lang="nl"><head><meta charset="utf-8">
 <title>{_e(titel(pub.release))}</title>

@@ -73,8 +73,9 @@ class Halfjaar:
         for m in KERNCIJFERS:
             column = {vt: self.aantallen.get((vt, m)) for vt in codes}
             hidden = suppressed(column, suppress)
-            out.update(((vt, m), count_cel(v, vt in hidden, rounded, nihil=not self.afgerond))
-                       for vt, v in column.items())
+            out.update(
+                ((vt, m), count_cel(v, vt in hidden, rounded, nihil=not self.afgerond)) for vt, v in column.items()
+            )
         for i in INDICATOREN:
             pairs = {vt: self.indicatoren.get((vt, i)) for vt in codes}
             # the denominator is the column protected: a percentage is hidden where its denominator is
@@ -100,28 +101,37 @@ def release_halfjaren(warehouse: Warehouse, release: Release, verify_all: bool =
     for table in PUBLICATION_TABLES:
         file = f"{table}_{name}.parquet"
         if file not in listed:
-            raise PublishError(f"release {name} was frozen without {file} (by an older version of vt): its "
-                               "publication cannot be made from its frozen files")
+            raise PublishError(
+                f"release {name} was frozen without {file} (by an older version of vt): its "
+                "publication cannot be made from its frozen files"
+            )
         paths.append(folder / file)
     if verify_all:
         problems = verify_release(folder)
     else:
-        problems = [f"{p.name} is missing" if not p.is_file() else f"{p.name} differs from the manifest ({how})"
-                    for p in paths if not p.is_file() or (how := difference(p, listed[p.name]))]
+        problems = [
+            f"{p.name} is missing" if not p.is_file() else f"{p.name} differs from the manifest ({how})"
+            for p in paths
+            if not p.is_file() or (how := difference(p, listed[p.name]))
+        ]
     problems += anchor.problems(warehouse.home, name, folder)  # the manifest against the record of its freeze
     if problems:
-        raise PublishError(f"release {name} differs from its {MANIFEST} ({'; '.join(problems)}): not published; "
-                           f"restore {folder} from a backup (`vt verify {name}` checks it)")
+        raise PublishError(
+            f"release {name} differs from its {MANIFEST} ({'; '.join(problems)}): not published; "
+            f"restore {folder} from a backup (`vt verify {name}` checks it)"
+        )
     with duckdb.connect() as con:
         return _read(con, release, "read_parquet(?)", "read_parquet(?)", [str(p) for p in paths])
 
 
 def _read(con, release: Release, kern: str, ind: str, params: list[str] | None = None) -> list[Halfjaar]:
-    rows = con.execute(f"select * from {kern} order by verslagperiode, vt_code = '{TOTAAL}', vt_code",
-                       params[:1] if params else None).fetchall()
+    rows = con.execute(
+        f"select * from {kern} order by verslagperiode, vt_code = '{TOTAAL}', vt_code", params[:1] if params else None
+    ).fetchall()
     cols = [d[0] for d in con.description]
-    tellers = con.execute(f"select verslagperiode, vt_code, indicator, teller, noemer from {ind}",
-                          params[1:] if params else None).fetchall()
+    tellers = con.execute(
+        f"select verslagperiode, vt_code, indicator, teller, noemer from {ind}", params[1:] if params else None
+    ).fetchall()
     out: dict[str, Halfjaar] = {}
     for row in rows:
         r = dict(zip(cols, row))
@@ -162,8 +172,11 @@ def series_sources(release: Release, frozen: set[str]) -> list[Bron]:
     the latest by the calendar (peildatum, then name) whose peildatum is not after this release's and that is
     frozen or is this release. None: no such release (the CBS tables for 2019, or a gap)."""
     last = max(release.perioden)
-    plan = [r for r in releases(FIRST_YEAR, int(last[:4]) + 1)
-            if r.name == release.name or (r.peildatum <= release.peildatum and r.name in frozen)]
+    plan = [
+        r
+        for r in releases(FIRST_YEAR, int(last[:4]) + 1)
+        if r.name == release.name or (r.peildatum <= release.peildatum and r.name in frozen)
+    ]
     plan.sort(key=lambda r: (r.peildatum, r.name), reverse=True)
     out = []
     for periode in map(str, periode_range(f"{FIRST_YEAR}H1:{last}")):
@@ -186,11 +199,11 @@ def series(warehouse: Warehouse, release: Release, own: list[Halfjaar]) -> list[
             out.append(cbs_halfjaar(bron.periode) if bron.periode in CBS_TABLES else bron.periode)
             continue
         if bron.release.name not in by_release:
-            by_release[bron.release.name] = {h.periode: h for h in release_halfjaren(warehouse, bron.release,
-                                                                                      verify_all=False)}
+            by_release[bron.release.name] = {
+                h.periode: h for h in release_halfjaren(warehouse, bron.release, verify_all=False)
+            }
         out.append(by_release[bron.release.name].get(bron.periode, bron.periode))
     return out
-
 
 
 @dataclass
@@ -269,11 +282,19 @@ def definitie_breuken() -> dict[str, str]:
     out: dict[str, str] = {}
     for line, row in enumerate(read_csv(DEFINITIES), start=2):
         periode, text = (row.get("periode") or "").strip(), " ".join((row.get("omschrijving") or "").split())
-        problem = ("the half-year is not JJJJHn" if not PERIODE.fullmatch(periode) else
-                   "the half-year is listed twice" if periode in out else
-                   "the description is empty" if not text else
-                   f"the description is longer than {MAX_OMSCHRIJVING} characters" if len(text) > MAX_OMSCHRIJVING
-                   else "the description has a control character" if not text.isprintable() else None)
+        problem = (
+            "the half-year is not JJJJHn"
+            if not PERIODE.fullmatch(periode)
+            else "the half-year is listed twice"
+            if periode in out
+            else "the description is empty"
+            if not text
+            else f"the description is longer than {MAX_OMSCHRIJVING} characters"
+            if len(text) > MAX_OMSCHRIJVING
+            else "the description has a control character"
+            if not text.isprintable()
+            else None
+        )
         if problem:
             raise ValueError(f"loaders/data/{DEFINITIES} line {line}: {problem} ({periode!r})")
         out[periode] = text
@@ -328,21 +349,29 @@ def region_notes(reeks: list[Halfjaar | str]) -> dict[str, str]:
             before = periods[periods.index(ps[0]) - 1]
             if adjacent(before, ps[0]):
                 gone = [named(o) for o, ops in present.items() if ops[-1] == before]
-                parts.append(f"bestaat vanaf het {periode_label(ps[0], '')}"
-                             + (f", toen {' en '.join(gone)} verdwenen" if gone else ""))
+                parts.append(
+                    f"bestaat vanaf het {periode_label(ps[0], '')}"
+                    + (f", toen {' en '.join(gone)} verdwenen" if gone else "")
+                )
             else:
-                parts.append(f"komt voor vanaf het {periode_label(ps[0], '')} (in het {periode_label(before, '')} "
-                             "nog niet; de halfjaren daartussen ontbreken)")
+                parts.append(
+                    f"komt voor vanaf het {periode_label(ps[0], '')} (in het {periode_label(before, '')} "
+                    "nog niet; de halfjaren daartussen ontbreken)"
+                )
             parts[-1] += "; eerdere halfjaren zijn niet vergelijkbaar en blijven leeg"
         if ps[-1] != periods[-1]:
             after = periods[periods.index(ps[-1]) + 1]
             if adjacent(ps[-1], after):
                 new = [named(o) for o, ops in present.items() if ops[0] == after]
-                parts.append(f"bestaat tot en met het {periode_label(ps[-1], '')}"
-                             + (f"; in het halfjaar daarna begon {' en '.join(new)}" if new else ""))
+                parts.append(
+                    f"bestaat tot en met het {periode_label(ps[-1], '')}"
+                    + (f"; in het halfjaar daarna begon {' en '.join(new)}" if new else "")
+                )
             else:
-                parts.append(f"komt voor tot en met het {periode_label(ps[-1], '')} (in het "
-                             f"{periode_label(after, '')} niet meer; de halfjaren daartussen ontbreken)")
+                parts.append(
+                    f"komt voor tot en met het {periode_label(ps[-1], '')} (in het "
+                    f"{periode_label(after, '')} niet meer; de halfjaren daartussen ontbreken)"
+                )
             parts[-1] += "; latere halfjaren blijven leeg"
         for (_, old), (since, new_name) in zip(names.get(vt, []), names.get(vt, [])[1:]):
             parts.append(f"heet vanaf het {periode_label(since, '')} {new_name} (eerder {old})")

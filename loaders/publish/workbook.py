@@ -15,8 +15,17 @@ from pathlib import Path
 from loaders.publish.cells import ROUNDING_NOTE, SYMBOLS, TOTAAL, Cel, periode_label
 from loaders.publish.measures import Maat, indicatoren, kerncijfers, maten
 from loaders.publish.sources import Halfjaar, Publicatie, region_notes
-from loaders.publish.text import (OVERDRACHTEN_NOOT, bron_reeks, bronnen, geheimhouding, ondertitel, titel,
-                                  trendbreuk_noten, volledigheden, volledigheid)
+from loaders.publish.text import (
+    OVERDRACHTEN_NOOT,
+    bron_reeks,
+    bronnen,
+    geheimhouding,
+    ondertitel,
+    titel,
+    trendbreuk_noten,
+    volledigheden,
+    volledigheid,
+)
 
 COUNT_FORMAT, PCT_FORMAT = "#,##0", "0.0"
 TEKENS = "Verklaring van tekens: " + "; ".join(f"{s} {m}" for s, m in SYMBOLS)
@@ -104,8 +113,13 @@ def _series_sheet(wb, pub: Publicatie, notes: list[str], st):
     from openpyxl.utils import get_column_letter
 
     ws = wb.create_sheet("Tijdreeks")
-    ws.append([f"Tijdreeks per Veilig Thuis-regio, {periode_label(pub.reeks[0] if isinstance(pub.reeks[0], str) else pub.reeks[0].periode, '')} "
-               f"tot en met {periode_label(pub.release.perioden[-1], pub.release.mark)}"])
+    first = pub.reeks[0] if isinstance(pub.reeks[0], str) else pub.reeks[0].periode
+    ws.append(
+        [
+            f"Tijdreeks per Veilig Thuis-regio, {periode_label(first, '')} "
+            f"tot en met {periode_label(pub.release.perioden[-1], pub.release.mark)}"
+        ]
+    )
     ws["A1"].font = st["title"]
     ws.append([])
     labels = [pub.kolom(h) for h in pub.reeks]
@@ -160,30 +174,47 @@ def write(pub: Publicatie, path: Path) -> Path:
     wb.remove(wb.active)
     sheets: list[tuple[str, str]] = []
     contents = wb.create_sheet("Inhoud")
-    _text_sheet(wb, "Toelichting", [
-        ("Toelichting", [ondertitel(pub.release)]),
-        ("Verklaring van tekens", [f"{s}   {m}" for s, m in SYMBOLS]),
-        ("Begrippen", [f"{m.kop}: {m.begrip}" for m in maten()]),
-        ("Afronding en geheimhouding", [ROUNDING_NOTE, geheimhouding(pub.suppress)]),
-        ("Volledigheid", volledigheden(pub) or ["Voor elk halfjaar in deze publicatie hebben alle Veilig "
-                                                "Thuis-organisaties gegevens geleverd."]),
-        ("Voetnoten", [f"¹ {OVERDRACHTEN_NOOT}", *trendbreuk_noten(pub)]),
-        ("Bronnen", [*bronnen(pub), pub.bron]),
-    ], st)
+    _text_sheet(
+        wb,
+        "Toelichting",
+        [
+            ("Toelichting", [ondertitel(pub.release)]),
+            ("Verklaring van tekens", [f"{s}   {m}" for s, m in SYMBOLS]),
+            ("Begrippen", [f"{m.kop}: {m.begrip}" for m in maten()]),
+            ("Afronding en geheimhouding", [ROUNDING_NOTE, geheimhouding(pub.suppress)]),
+            (
+                "Volledigheid",
+                volledigheden(pub)
+                or ["Voor elk halfjaar in deze publicatie hebben alle Veilig Thuis-organisaties gegevens geleverd."],
+            ),
+            ("Voetnoten", [f"¹ {OVERDRACHTEN_NOOT}", *trendbreuk_noten(pub)]),
+            ("Bronnen", [*bronnen(pub), pub.bron]),
+        ],
+        st,
+    )
     sheets.append(("Toelichting", "Verklaring van tekens, begrippen, afronding en bronnen"))
     under = [pub.bron, TEKENS, ROUNDING_NOTE]
     for h in pub.eigen:
         cells = h.cellen(pub.suppress)
         label = periode_label(h.periode, h.mark)
-        for kind, which, noot in (("Kerncijfers", kerncijfers(), [f"¹ {OVERDRACHTEN_NOOT}"]),
-                                  ("Indicatoren", indicatoren(), [])):
+        for kind, which, noot in (
+            ("Kerncijfers", kerncijfers(), [f"¹ {OVERDRACHTEN_NOOT}"]),
+            ("Indicatoren", indicatoren(), []),
+        ):
             name, title = f"{kind} {h.periode}", f"{kind} per Veilig Thuis-regio, {label}"
             missing = [zin] if (zin := volledigheid(h)) else []
             _table_sheet(wb, name, title, h, cells, which, [*missing, *under, *noot], st)
             sheets.append((name, title))
-    notes = [bron_reeks(pub), *under[1:], f"¹ {OVERDRACHTEN_NOOT}", *trendbreuk_noten(pub),
-             "Een lege cel: de regio bestond in dat halfjaar niet.", *region_notes(pub.reeks).values(),
-             *volledigheden(pub), *bronnen(pub)]
+    notes = [
+        bron_reeks(pub),
+        *under[1:],
+        f"¹ {OVERDRACHTEN_NOOT}",
+        *trendbreuk_noten(pub),
+        "Een lege cel: de regio bestond in dat halfjaar niet.",
+        *region_notes(pub.reeks).values(),
+        *volledigheden(pub),
+        *bronnen(pub),
+    ]
     _series_sheet(wb, pub, notes, st)
     sheets.append(("Tijdreeks", "Tijdreeks per Veilig Thuis-regio en onderwerp, alle gepubliceerde halfjaren"))
     contents.append([titel(pub.release)])

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from loaders import faults
+from loaders.dbt_run import BuildError, require_reference, run_dbt
 from loaders.exposures import GELDIGE_LEVERINGEN, SHARED_BUILD
 from loaders.layout import code_lists, layouts
 from loaders.quality import findings
 from loaders.quality.gx_runner import SuiteRun
 from loaders.quality.report import applies_to, kwaliteitsrapport, spiegel_prefetch, spiegelrapport, write_reports
-from loaders.dbt_run import BuildError, require_reference, run_dbt
 from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, memory_setting
 
 # GX's child and the queries here each use both cores and up to $VT_QUALITY_MEMORY. Side by side they save a
@@ -40,7 +40,9 @@ def select_deliveries(warehouse: Warehouse, delivery: str | None, periode: str |
     with warehouse.connect(read_only=True) as con:
         rows = con.execute(
             "select levering_id from raw.leveringen where (? or levering_id = ? or verslagperiode = ?) "
-            "order by levering_id", [all_, delivery, periode]).fetchall()
+            "order by levering_id",
+            [all_, delivery, periode],
+        ).fetchall()
     found = [r[0] for r in rows]
     if not found:
         wanted = delivery or periode or "any"
@@ -64,7 +66,9 @@ def _register(con, deliveries: list[str]) -> dict[str, dict]:
                        as aanmaakdatum, r.versie_bestandsdefinitie,
                    r.checksum_sha256, g.vervangt
             from raw.leveringen as r left join {GELDIGE_LEVERINGEN} as g using (levering_id)
-            where list_contains(?, r.levering_id)""", [deliveries])
+            where list_contains(?, r.levering_id)""",
+        [deliveries],
+    )
     names = [d[0] for d in cur.description]
     return {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
 
@@ -74,9 +78,11 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path, shared_b
     last load."""
     # KR17 and the spiegelrapport judge gemeentecodes by the year's list: never without one
     try:
-        require_reference(warehouse, {jaar_of(lid) for lid in deliveries},
-                          f"quality reports of {', '.join(deliveries[:3])}{', ...' if len(deliveries) > 3 else ''} "
-                          "cannot be made")
+        require_reference(
+            warehouse,
+            {jaar_of(lid) for lid in deliveries},
+            f"quality reports of {', '.join(deliveries[:3])}{', ...' if len(deliveries) > 3 else ''} cannot be made",
+        )
     except BuildError as exc:
         raise QualityError(str(exc)) from None
     if not shared_built:
@@ -119,8 +125,7 @@ def run_quality(warehouse: Warehouse, deliveries: list[str], out: Path, shared_b
     names = dict(code_lists()["VT_ORGANISATIE"])
     summaries = []
     for lid in deliveries:
-        report = kwaliteitsrapport(lid, outcomes[lid], applies[lid], details[lid], levering[lid],
-                                   corrections.get(lid))
+        report = kwaliteitsrapport(lid, outcomes[lid], applies[lid], details[lid], levering[lid], corrections.get(lid))
         folder = write_reports(out, report, spiegels[lid], names.get(lid[:4], lid[:4]))
         failed = [r["id"] for r in report["rules"] if r["severity"] == "fout" and r["violations"]]
         summaries.append(Summary(lid, report["passed"], failed, folder, report["not_run"]))

@@ -80,14 +80,18 @@ def _with_values(layout: Layout, bare: str) -> str:
                 continue
             shown = "'niet getoond'" if field.name in HIDDEN else f"coalesce(nullif(trim(r.{field.name}), ''), 'leeg')"
             cases.append(f"case when list_contains(f.velden, '{field.name}') then '{field.name}: ' || {shown} end")
-        parts.append(f"select f.*, case when r.regelnummer is not null then concat_ws('; ', {', '.join(cases)}) end "
-                     f"as waarde from f left join raw.{rt.entiteit} as r on r.levering_id = f.levering_id "
-                     f"and r.regelnummer = f.regelnummer where f.recordtype = '{rt.code}'")
+        parts.append(
+            f"select f.*, case when r.regelnummer is not null then concat_ws('; ', {', '.join(cases)}) end "
+            f"as waarde from f left join raw.{rt.entiteit} as r on r.levering_id = f.levering_id "
+            f"and r.regelnummer = f.regelnummer where f.recordtype = '{rt.code}'"
+        )
     codes = ", ".join(f"'{rt.code}'" for rt in layout.data_types)
     parts.append(f"select f.*, null as waarde from f where f.recordtype is null or f.recordtype not in ({codes})")
-    return (f"with f as (select *, string_split(veld, ', ') as velden from {bare} where list_contains(?, levering_id)) "
-            f"select levering_id, regel, ernst, uitkomst, recordtype, nummer, regelnummer, veld, waarde, verwacht, "
-            f"toelichting from ({' union all '.join(parts)})")
+    return (
+        f"with f as (select *, string_split(veld, ', ') as velden from {bare} where list_contains(?, levering_id)) "
+        f"select levering_id, regel, ernst, uitkomst, recordtype, nummer, regelnummer, veld, waarde, verwacht, "
+        f"toelichting from ({' union all '.join(parts)})"
+    )
 
 
 def _error(exc: Exception) -> str:
@@ -99,8 +103,11 @@ def collect(con: duckdb.DuckDBPyConnection, deliveries: dict[str, Layout], table
     uitkomst and COLUMNS), one query per rule for all of them. Returns per delivery the rules whose query failed,
     with the database's message: their outcome is GX's "not run", never a crash. A rule that fails on the batch is
     run again per delivery, so one delivery's failure is not another's."""
-    con.execute(f"create or replace temp table {table}_bare (regel varchar, ernst varchar, uitkomst varchar, "
-                + ", ".join(f"{c} {'bigint' if c == 'regelnummer' else 'varchar'}" for c in FINDING) + ")")
+    con.execute(
+        f"create or replace temp table {table}_bare (regel varchar, ernst varchar, uitkomst varchar, "
+        + ", ".join(f"{c} {'bigint' if c == 'regelnummer' else 'varchar'}" for c in FINDING)
+        + ")"
+    )
     failed: dict[str, dict[str, str]] = {lid: {} for lid in deliveries}
     for rule in RULES:
         insert = lambda batch, rule=rule: _insert(con, rule, batch, table)  # noqa: E731
@@ -120,9 +127,11 @@ def collect(con: duckdb.DuckDBPyConnection, deliveries: dict[str, Layout], table
 def _insert(con: duckdb.DuckDBPyConnection, rule, deliveries: list[str], table: str) -> None:
     violations, v_params = bind(rule.violations, deliveries)
     unchecked, u_params = bind(rule.unchecked, deliveries)
-    con.execute(f"insert into {table}_bare select ?, ?, '{OVERTREDEN}', * from ({violations}) as v "
-                f"union all select ?, ?, '{NIET_TE_CONTROLEREN}', * from ({unchecked}) as u",
-                [rule.id, rule.severity, *v_params, rule.id, rule.severity, *u_params])
+    con.execute(
+        f"insert into {table}_bare select ?, ?, '{OVERTREDEN}', * from ({violations}) as v "
+        f"union all select ?, ?, '{NIET_TE_CONTROLEREN}', * from ({unchecked}) as u",
+        [rule.id, rule.severity, *v_params, rule.id, rule.severity, *u_params],
+    )
 
 
 LINE_ORDER = "regelnummer nulls last, recordtype, nummer"  # the file's order (the rules give their findings unordered)
@@ -135,9 +144,11 @@ def write_lists(con: duckdb.DuckDBPyConnection, table: str, levering_id: str, fo
         target = folder / name
         temporary = folder / f".{name}.tmp"
         # COPY takes no parameters: the id is a literal (the register's own ids, quoted all the same)
-        con.execute(f"copy (select {', '.join(COLUMNS)} from {table} where levering_id = {sql_text(levering_id)} "
-                    f"and uitkomst = '{uitkomst}' order by {ORDER}) "
-                    f"to {sql_text(str(temporary))} (header, delimiter ',')")
+        con.execute(
+            f"copy (select {', '.join(COLUMNS)} from {table} where levering_id = {sql_text(levering_id)} "
+            f"and uitkomst = '{uitkomst}' order by {ORDER}) "
+            f"to {sql_text(str(temporary))} (header, delimiter ',')"
+        )
         temporary.replace(target)
 
 
@@ -146,17 +157,29 @@ def summary(con: duckdb.DuckDBPyConnection, table: str, deliveries: list[str]) -
     and per outcome the findings grouped by field (`per_veld`, `per_veld_niet_te_controleren`): record type,
     field, how many, and the first EXAMPLES_PER_FIELD, the fields with most findings first."""
     out: dict[str, dict[str, dict]] = {
-        lid: {r.id: {OVERTREDEN: 0, NIET_TE_CONTROLEREN: 0, "voorbeelden": [], "voorbeelden_niet_te_controleren": [],
-                     "per_veld": [], "per_veld_niet_te_controleren": []}
-              for r in RULES} for lid in deliveries}
+        lid: {
+            r.id: {
+                OVERTREDEN: 0,
+                NIET_TE_CONTROLEREN: 0,
+                "voorbeelden": [],
+                "voorbeelden_niet_te_controleren": [],
+                "per_veld": [],
+                "per_veld_niet_te_controleren": [],
+            }
+            for r in RULES
+        }
+        for lid in deliveries
+    }
     for lid, regel, uitkomst, n in con.execute(
-            f"select levering_id, regel, uitkomst, count(*) from {table} group by all").fetchall():
+        f"select levering_id, regel, uitkomst, count(*) from {table} group by all"
+    ).fetchall():
         if lid in out:
             out[lid][regel][uitkomst] = n
     rows = con.execute(
         f"select levering_id, uitkomst, {', '.join(COLUMNS)} from {table} "
         f"qualify row_number() over (partition by levering_id, regel, uitkomst order by {LINE_ORDER}) "
-        f"<= {EXAMPLES} order by levering_id, uitkomst, {ORDER}").fetchall()
+        f"<= {EXAMPLES} order by levering_id, uitkomst, {ORDER}"
+    ).fetchall()
     for lid, uitkomst, *values in rows:
         if lid not in out:
             continue
@@ -165,8 +188,9 @@ def summary(con: duckdb.DuckDBPyConnection, table: str, deliveries: list[str]) -
         out[lid][finding["regel"]][key].append({k: v for k, v in finding.items() if k not in ("regel", "ernst")})
     groups: dict[tuple, dict] = {}
     for lid, regel, uitkomst, recordtype, veld, n in con.execute(
-            f"select levering_id, regel, uitkomst, recordtype, veld, count(*) as n from {table} group by all "
-            "order by levering_id, regel, uitkomst, n desc, recordtype nulls last, veld nulls last").fetchall():
+        f"select levering_id, regel, uitkomst, recordtype, veld, count(*) as n from {table} group by all "
+        "order by levering_id, regel, uitkomst, n desc, recordtype nulls last, veld nulls last"
+    ).fetchall():
         if lid in out:
             key = "per_veld" if uitkomst == OVERTREDEN else "per_veld_niet_te_controleren"
             group = {"recordtype": recordtype, "veld": veld, "aantal": n, "voorbeelden": []}
@@ -175,7 +199,8 @@ def summary(con: duckdb.DuckDBPyConnection, table: str, deliveries: list[str]) -
     rows = con.execute(
         f"select levering_id, uitkomst, {', '.join(COLUMNS)} from {table} "
         f"qualify row_number() over (partition by levering_id, regel, uitkomst, recordtype, veld "
-        f"order by {LINE_ORDER}) <= {EXAMPLES_PER_FIELD} order by levering_id, uitkomst, {ORDER}").fetchall()
+        f"order by {LINE_ORDER}) <= {EXAMPLES_PER_FIELD} order by levering_id, uitkomst, {ORDER}"
+    ).fetchall()
     for lid, uitkomst, *values in rows:
         finding = dict(zip(COLUMNS, values))
         group = groups.get((lid, finding["regel"], uitkomst, finding["recordtype"], finding["veld"]))
@@ -198,7 +223,9 @@ def compare(con: duckdb.DuckDBPyConnection, table: str, levering_id: str, earlie
                    count(*) filter (where nu.regel is not null and toen.regel is not null) as nog_aanwezig,
                    count(*) filter (where toen.regel is null) as nieuw
             from nu full join toen on nu.regel = toen.regel and nu.recordtype = toen.recordtype
-                 and nu.nummer is not distinct from toen.nummer group by all""", [levering_id, earlier]).fetchall()
+                 and nu.nummer is not distinct from toen.nummer group by all""",
+        [levering_id, earlier],
+    ).fetchall()
     out = {r.id: {"opgelost": 0, "nog_aanwezig": 0, "nieuw": 0} for r in RULES}
     for regel, opgelost, nog, nieuw in rows:
         out[regel] = {"opgelost": opgelost, "nog_aanwezig": nog, "nieuw": nieuw}

@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
-import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ from pathlib import Path
 from loaders.children import die_with_parent
 from loaders.exposures import LEVERINGEN
 from loaders.quality.findings import delivery_filter
-from loaders.quality.rules import RULES, Rule
+from loaders.quality.rules import RULES, Rule, rule_range
 from loaders.warehouse import spill_folder
 
 PROJECT_GX = Path(__file__).resolve().parents[2] / "gx"
@@ -54,9 +55,16 @@ def enable_duckdb() -> None:
 
 def per_delivery(violations: str) -> str:
     """A rule's violations counted per delivery of the batch, with the first MAX_EXAMPLES in the file's order."""
-    return ("select levering_id, count(*) as overtredingen, list(recordtype || ' ' || coalesce(nummer, '') "
-            f"order by regelnummer, recordtype, nummer)[1:{MAX_EXAMPLES}] as voorbeelden from (\n{violations}\n) "
-            "as v group by levering_id")
+    return (
+        "select levering_id, count(*) as overtredingen, list(recordtype || ' ' || coalesce(nummer, '') "
+        f"order by regelnummer, recordtype, nummer)[1:{MAX_EXAMPLES}] as voorbeelden from (\n{violations}\n) "
+        "as v group by levering_id"
+    )
+
+
+def stable_id(name: str) -> str:
+    """An expectation's or the suite's id, the same every time it is generated (GX would draw a new one)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"vt-warehouse:gx:{SUITE_NAME}:{name}"))
 
 
 def suite_dict() -> dict:
@@ -66,14 +74,28 @@ def suite_dict() -> dict:
         "expectations": [
             {
                 "type": "unexpected_rows_expectation",
+                "id": stable_id(rule.id),
                 "kwargs": {"unexpected_rows_query": per_delivery(rule.violations)},
                 "meta": {"rule": rule.id, "severity": rule.severity, "description": rule.description},
                 "description": f"{rule.id} ({rule.severity}): {rule.description}",
             }
             for rule in RULES
         ],
-        "meta": {"source": "loaders/quality/rules.py (docs/kwaliteit.md, KR01-KR23)"},
+        "meta": {"source": f"loaders/quality/rules.py (docs/kwaliteit.md, {rule_range()})"},
     }
+
+
+def suite_text() -> str:
+    """The committed suite file, exactly as GX writes it (keys sorted, two spaces, no final newline)."""
+    import great_expectations as gx
+
+    suite = suite_dict()
+    for e in suite["expectations"]:
+        e["severity"] = "critical"
+    suite["id"] = stable_id("suite")
+    suite["meta"] = {"great_expectations_version": gx.__version__, **suite["meta"]}
+    suite["notes"] = None
+    return json.dumps(suite, indent=2, sort_keys=True)
 
 
 @dataclass
@@ -84,8 +106,9 @@ class RuleOutcome:
     error: str | None = None  # the database's message when the rule could not run
 
 
-def run_suite(database: Path, work_dir: Path, deliveries: list[str],
-              memory_limit: str | None = None) -> dict[str, list[RuleOutcome]]:
+def run_suite(
+    database: Path, work_dir: Path, deliveries: list[str], memory_limit: str | None = None
+) -> dict[str, list[RuleOutcome]]:
     """Validate every delivery with the committed suite; returns per delivery the outcome of every rule. DuckDB
     holds at most `memory_limit` (a DuckDB size) and spills beyond it into a folder of this process's own."""
     import great_expectations as gx
@@ -95,8 +118,12 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str],
     odd = [lid for lid in deliveries if not LEVERING_ID.match(lid)]
     deliveries = [lid for lid in deliveries if LEVERING_ID.match(lid)]
     outcomes: dict[str, list[RuleOutcome]] = {
-        lid: [RuleOutcome(rule, None, error="not a delivery id of the form VT00_2020H1_001; not checked")
-              for rule in RULES] for lid in odd}
+        lid: [
+            RuleOutcome(rule, None, error="not a delivery id of the form VT00_2020H1_001; not checked")
+            for rule in RULES
+        ]
+        for lid in odd
+    }
     if not deliveries:
         return outcomes
     # the committed context is copied: runs never write into the repository
@@ -104,12 +131,14 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str],
     if root.exists():
         shutil.rmtree(root)
     # copied without the repository's modes: the run's files (results with organisation numbers) stay owner-only
-    shutil.copytree(PROJECT_GX, root / "gx", ignore=shutil.ignore_patterns("uncommitted"),
-                    copy_function=shutil.copyfile)
+    shutil.copytree(
+        PROJECT_GX, root / "gx", ignore=shutil.ignore_patterns("uncommitted"), copy_function=shutil.copyfile
+    )
     context = gx.get_context(mode="file", project_root_dir=str(root))
     suite = context.suites.get(SUITE_NAME)
     if [(e.meta["rule"], e.unexpected_rows_query) for e in suite.expectations] != [
-            (e["meta"]["rule"], e["kwargs"]["unexpected_rows_query"]) for e in suite_dict()["expectations"]]:
+        (e["meta"]["rule"], e["kwargs"]["unexpected_rows_query"]) for e in suite_dict()["expectations"]
+    ]:
         # the layout changed since the suite was committed (a data change: KR13 checks a new field): the run's
         # copy follows the rules, so that GX and the lists of findings check the same
         suite = _add_suite(context)
@@ -117,23 +146,32 @@ def run_suite(database: Path, work_dir: Path, deliveries: list[str],
     if spill := spill_folder(database.resolve()):
         config["temp_directory"] = str(spill)
     source = context.data_sources.add_sql(
-        name="warehouse", connection_string=f"duckdb:///{database.resolve()}",
+        name="warehouse",
+        connection_string=f"duckdb:///{database.resolve()}",
         kwargs={"connect_args": {"read_only": True, "config": config}},
     )
     query = _fresh_query(source)
     size = gx_rows_at_most()
     try:
         for n, start in enumerate(range(0, len(deliveries), size)):
-            batch = deliveries[start:start + size]
+            batch = deliveries[start : start + size]
             # the ids matched LEVERING_ID: safe as literals in the asset's query
             where, _ = delivery_filter(batch, literal=True)
-            asset = source.add_query_asset(name=f"leveringen_{n}",
-                                           query=f"select * from {LEVERINGEN} where levering_id {where}")
-            definition = context.validation_definitions.add(gx.ValidationDefinition(
-                name=f"kwaliteit_{n}", data=asset.add_batch_definition_whole_table("leveringen"), suite=suite))
-            checkpoint = context.checkpoints.add(gx.Checkpoint(
-                name=f"kwaliteitsrapporten_{n}", validation_definitions=[definition],
-                result_format={"result_format": "COMPLETE"}))
+            asset = source.add_query_asset(
+                name=f"leveringen_{n}", query=f"select * from {LEVERINGEN} where levering_id {where}"
+            )
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=f"kwaliteit_{n}", data=asset.add_batch_definition_whole_table("leveringen"), suite=suite
+                )
+            )
+            checkpoint = context.checkpoints.add(
+                gx.Checkpoint(
+                    name=f"kwaliteitsrapporten_{n}",
+                    validation_definitions=[definition],
+                    result_format={"result_format": "COMPLETE"},
+                )
+            )
             outcomes.update(_outcomes(checkpoint.run(), query, batch))
     finally:
         _release(source)
@@ -166,8 +204,13 @@ def _outcomes(result, query: Callable[[str], list[tuple]], deliveries: list[str]
             cut = len(rows) < int(er.result["observed_value"])
             for lid in deliveries:
                 row = rows.get(lid)
-                outcomes[lid].append(RuleOutcome(rule, int(row["overtredingen"]), list(row["voorbeelden"])) if row
-                                     else run_rule_alone(query, rule, sql, lid) if cut else RuleOutcome(rule, 0))
+                outcomes[lid].append(
+                    RuleOutcome(rule, int(row["overtredingen"]), list(row["voorbeelden"]))
+                    if row
+                    else run_rule_alone(query, rule, sql, lid)
+                    if cut
+                    else RuleOutcome(rule, 0)
+                )
     return {lid: sorted(rules, key=lambda o: o.rule.id) for lid, rules in outcomes.items()}
 
 
@@ -216,13 +259,24 @@ class SuiteRun:
         self._dir, self._deliveries = work_dir, deliveries
         (work_dir / "outcomes.json").unlink(missing_ok=True)  # never read a former run's answer
         request = work_dir / "request.json"
-        request.write_text(json.dumps({"database": str(database), "work_dir": str(work_dir),
-                                       "deliveries": deliveries, "memory_limit": memory_limit}))
+        request.write_text(
+            json.dumps(
+                {
+                    "database": str(database),
+                    "work_dir": str(work_dir),
+                    "deliveries": deliveries,
+                    "memory_limit": memory_limit,
+                }
+            )
+        )
         with open(work_dir / "stderr.txt", "w") as stderr:
-            self._proc = subprocess.Popen([sys.executable, "-m", "loaders.quality.gx_runner", str(request)],
-                                          stdout=subprocess.DEVNULL, stderr=stderr,
-                                          env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
-                                          preexec_fn=die_with_parent)
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "loaders.quality.gx_runner", str(request)],
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                env={**os.environ, "GX_ANALYTICS_ENABLED": "false"},
+                preexec_fn=die_with_parent,
+            )
 
     def wait(self) -> dict[str, list[RuleOutcome]]:
         code = self._proc.wait()
@@ -236,8 +290,10 @@ class SuiteRun:
             error = f"the quality run stopped (exit {code}): {lines[-1] if lines else 'no message'}"[:500]
             return {lid: [RuleOutcome(rule, None, error=error) for rule in RULES] for lid in self._deliveries}
         by_rule = {r.id: r for r in RULES}
-        return {lid: [RuleOutcome(by_rule[o["rule"]], o["violations"], o["examples"], o.get("error"))
-                      for o in rules] for lid, rules in answer.items()}
+        return {
+            lid: [RuleOutcome(by_rule[o["rule"]], o["violations"], o["examples"], o.get("error")) for o in rules]
+            for lid, rules in answer.items()
+        }
 
     def kill(self) -> None:
         if self._proc.poll() is None:
@@ -245,19 +301,22 @@ class SuiteRun:
             self._proc.wait()
 
 
-def run_suite_isolated(database: Path, work_dir: Path, deliveries: list[str],
-                       memory_limit: str | None = None) -> dict[str, list[RuleOutcome]]:
+def run_suite_isolated(
+    database: Path, work_dir: Path, deliveries: list[str], memory_limit: str | None = None
+) -> dict[str, list[RuleOutcome]]:
     """run_suite for the deliveries, in a child process (see SuiteRun)."""
     return SuiteRun(database, work_dir, deliveries, memory_limit).wait()
 
 
 def _child(request_path: str) -> None:
     request = json.loads(Path(request_path).read_text())
-    outcomes = run_suite(Path(request["database"]), Path(request["work_dir"]), request["deliveries"],
-                         request.get("memory_limit"))
-    answer = {lid: [{"rule": o.rule.id, "violations": o.violations, "examples": o.examples, "error": o.error}
-                    for o in rules]
-              for lid, rules in outcomes.items()}
+    outcomes = run_suite(
+        Path(request["database"]), Path(request["work_dir"]), request["deliveries"], request.get("memory_limit")
+    )
+    answer = {
+        lid: [{"rule": o.rule.id, "violations": o.violations, "examples": o.examples, "error": o.error} for o in rules]
+        for lid, rules in outcomes.items()
+    }
     (Path(request["work_dir"]) / "outcomes.json").write_text(json.dumps(answer))
 
 
@@ -271,13 +330,6 @@ def _release(source) -> None:
     engine.engine.dispose()
 
 
-def write_suite_file() -> None:
-    """Regenerate the committed suite in gx/ from rules.py, through GX itself (a test checks they agree)."""
-    import great_expectations as gx
-
-    _add_suite(gx.get_context(mode="file", project_root_dir=str(PROJECT_GX.parent)))
-
-
 def _add_suite(context):
     """The suite of rules.py (suite_dict) into a GX context, through GX itself, in place of any former one."""
     import great_expectations as gx
@@ -287,8 +339,13 @@ def _add_suite(context):
         context.suites.delete(SUITE_NAME)
     suite = context.suites.add(gx.ExpectationSuite(name=SUITE_NAME, meta=suite_dict()["meta"]))
     for e in suite_dict()["expectations"]:
-        suite.add_expectation(UnexpectedRowsExpectation(
-            unexpected_rows_query=e["kwargs"]["unexpected_rows_query"], meta=e["meta"], description=e["description"]))
+        suite.add_expectation(
+            UnexpectedRowsExpectation(
+                unexpected_rows_query=e["kwargs"]["unexpected_rows_query"],
+                meta=e["meta"],
+                description=e["description"],
+            )
+        )
     suite.save()
     return suite
 

@@ -16,11 +16,25 @@ def model(dbt, session):
     # every year from 2019 through next year, and the year of the release being built
     last = max(date.today().year + 1, int(release[:4]) if release[:4].isdigit() else 0)
     rows = [
-        {"release": r.name, "verslagperiode": p, "jaar": r.jaar, "versie": r.versie, "status": r.status,
-         "peildatum": r.peildatum}
+        {
+            "release": r.name,
+            "verslagperiode": p,
+            "jaar": r.jaar,
+            "versie": r.versie,
+            "status": r.status,
+            "peildatum": r.peildatum,
+        }
         for r in plan(range(FIRST_YEAR, last + 1), [{k: v or "" for k, v in row.items()} for row in afwijkingen])
         for p in r.perioden
     ]
-    schema = pa.schema([("release", pa.string()), ("verslagperiode", pa.string()), ("jaar", pa.int32()),
-                        ("versie", pa.int32()), ("status", pa.string()), ("peildatum", pa.date32())])
+    schema = pa.schema(
+        [
+            ("release", pa.string()),
+            ("verslagperiode", pa.string()),
+            ("jaar", pa.int32()),
+            ("versie", pa.int32()),
+            ("status", pa.string()),
+            ("peildatum", pa.date32()),
+        ]
+    )
     return pa.Table.from_pylist(rows, schema=schema)
