@@ -261,6 +261,13 @@ def national_inbox(folder: Path, missing: tuple[str, ...] = ()) -> Path:
     return folder
 
 
+def cells_per_period(jaar: int) -> int:
+    """Rows of a half-year in a tidy publication CSV: every measure for every region of the year and NL."""
+    from loaders.publish.measures import maten
+
+    return (len(regio_codes(jaar)) + 1) * len(maten())
+
+
 def regio_codes(jaar: int) -> list[str]:
     """The VT-regio codes of a year, from the project's reference data."""
     return sorted({r["vt_code"] for r in read_csv("vt_regio.csv", "referentiedata") if r["jaar"] == str(jaar)})

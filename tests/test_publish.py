@@ -23,7 +23,7 @@ from loaders.publish import INDICATOREN, KERNCIJFERS, count_cel, pct_cel, period
 from loaders.publish.cells import GEHEIM, NIHIL, ONTBREEKT, TOTAAL, Cel, secondary
 from loaders.publish.sources import CBS, Halfjaar, region_notes, series_sources
 from loaders.publish.tidy import HEADER
-from tests.conftest import national_inbox, record, run_vt, small_delivery, write_delivery
+from tests.conftest import cells_per_period, national_inbox, record, run_vt, small_delivery, write_delivery
 from tests.states import private_copy, shared_state
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -180,7 +180,11 @@ def test_the_measures_have_one_home_that_the_marts_follow():
     kern = next(m for m in models if m["name"] == "kerncijfers")
     assert [c["name"] for c in kern["columns"]][:4] == ["verslagperiode", "vt_code", "vt_naam", "volledig"]
     assert [c["name"] for c in kern["columns"]][4:] == KERNCIJFERS
-    assert len(INDICATOREN) == 10 and INDICATOREN[0] == "adviezen_beroepsmatig_pct"
+    assert [c["name"] for c in next(m for m in models if m["name"] == "indicatoren")["columns"]][:3] == [
+        "verslagperiode",
+        "vt_code",
+        "indicator",
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -238,7 +242,7 @@ def test_publication_files_and_tidy_csv_that_pandas_and_polars_read_as_is(small_
     ]
     frame = pd.read_csv(out / "cijfers_2020V1.csv", keep_default_na=True)
     assert list(frame.columns) == HEADER
-    assert str(frame.waarde.dtype) == "float64" and len(frame) == 27 * 22
+    assert str(frame.waarde.dtype) == "float64" and len(frame) == cells_per_period(2020)
     assert set(frame.periode) == {"2020H1"} and set(frame.status) == {"voorlopig"} and set(frame.bron) == {"2020V1"}
     assert set(frame.symbool.dropna()) == {NIHIL, ONTBREEKT}  # no "2020H1*" or "." in a value column
     polars = pl.read_csv(out / "tijdreeks_2020V1.csv")
@@ -246,9 +250,9 @@ def test_publication_files_and_tidy_csv_that_pandas_and_polars_read_as_is(small_
     # the series: 2019 from the CBS tables (no indicators), then the release's half-year
     by_period = polars.group_by("periode", "bron", "status").len().sort("periode").rows()
     assert by_period == [
-        ("2019H1", CBS, "voorlopig", 27 * 22),
-        ("2019H2", CBS, "voorlopig", 27 * 22),
-        ("2020H1", "2020V1", "voorlopig", 27 * 22),
+        ("2019H1", CBS, "voorlopig", cells_per_period(2019)),
+        ("2019H2", CBS, "voorlopig", cells_per_period(2019)),
+        ("2020H1", "2020V1", "voorlopig", cells_per_period(2020)),
     ]
     nl_2019 = cells(out / "tijdreeks_2020V1.csv", "2019H1")
     assert nl_2019["gestarte_adviezen"] == (53080, "") and nl_2019["adviezen_beroepsmatig_pct"] == (None, ONTBREEKT)
@@ -613,3 +617,79 @@ def test_vt_releases_says_how_many_organisations_delivered(small_release, tmp_pa
         "         2020H1: 26 of 26 organisations delivered",
         "         2020H2: none of the 26 organisations delivered",
     ]
+
+
+@pytest.mark.slow(seconds=30)
+def test_a_measure_without_its_count_stops_the_build_and_an_unused_count_too(tmp_path):
+    """A measure added to the registry (publicatie_maten.csv) whose count int_regiotellingen_berekend does not make
+    would publish 0 everywhere: dbt refuses to compile the count model, naming the measure and the count; a count
+    that no measure uses is named too."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import KEY, PROJECT, RELEASE_KEY
+    from tests.test_layout import _copy_project
+
+    project = _copy_project(tmp_path / "project")
+    seed = project / "loaders" / "data" / "publicatie_maten.csv"
+    env = {
+        **os.environ,
+        "VT_HOME": str(tmp_path / "wh"),
+        "VT_PSEUDONYM_KEY": KEY,
+        "VT_RELEASE_KEY": RELEASE_KEY,
+        "PYTHONPATH": str(project),
+        "DO_NOT_TRACK": "1",
+    }
+    env.pop("VT_DATABASE", None)
+    (tmp_path / "wh").mkdir()
+
+    def compile_counts() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [
+                str(Path(sys.executable).with_name("dbt")),
+                "--no-use-colors",
+                "compile",
+                "--select",
+                "int_regiotellingen_berekend",
+                "--vars",
+                "{release: 2020V2}",
+                "--project-dir",
+                str(project),
+                "--profiles-dir",
+                str(project),
+                "--target-path",
+                str(tmp_path / "target"),
+            ],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    original = seed.read_text(encoding="utf-8")
+    seed.write_text(
+        original + "gemiddelde_duur,kerncijfers,Gemiddelde duur,aantal,duur_casussen,,Duur.\n", encoding="utf-8"
+    )
+    proc = compile_counts()
+    assert (
+        proc.returncode != 0
+        and (
+            "measure gemiddelde_duur of publicatie_maten needs the count duur_casussen, "
+            "which int_regiotellingen_berekend does not make: add it there"
+        )
+        in proc.stdout
+    )
+    seed.write_text(
+        "\n".join(line for line in original.splitlines() if not line.startswith("overdrachten_jeugd_pct,")) + "\n",
+        encoding="utf-8",
+    )
+    proc = compile_counts()
+    assert (
+        proc.returncode != 0
+        and (
+            "int_regiotellingen_berekend makes the count overdrachten_jeugd, which no measure of publicatie_maten uses"
+        )
+        in proc.stdout
+    ), proc.stdout[-2000:]
+    assert PROJECT != project

@@ -1,4 +1,20 @@
 {{ config(schema=release_schema()) }}
+{#- the counts this model makes, per CTE: every teller and noemer of the seed publicatie_maten must be one -#}
+{%- set counts = [
+    ('adviezen', [
+        'gestarte_adviezen', 'adviezen_beroepsmatig', 'adviezen_kindermishandeling', 'adviezen_conflictscheiding',
+    ]),
+    ('meldingen', [
+        'ontvangen_meldingen', 'meldingen_politie_justitie', 'meldingen_partnergeweld', 'meldingen_eergerelateerd',
+        'meldingen_overdracht', 'meldingen_acute_onveiligheid',
+    ]),
+    ('casussen', ['actieve_casussen', 'gestarte_casussen', 'gesloten_casussen']),
+    ('onderzoeken', ['actieve_onderzoeken', 'gestarte_onderzoeken', 'gesloten_onderzoeken']),
+    ('afgeronde_onderzoeken', ['onderzoeken_km_bevestigd', 'onderzoeken_km_beoordeeld']),
+    ('vv', ['actieve_vv', 'gestarte_vv', 'gesloten_vv']),
+    ('overdrachten', ['overdrachten', 'overdrachten_jeugd']),
+] %}
+{{- vereist_alle_tellingen(counts) }}
 -- Every count the publication is made of, per half-year of the release and VT-regio, plus NL (their sum): the one
 -- source of truth of the kerncijfers and the indicators' numerators and denominators (publicatie.md). Each
 -- half-year is counted from its own delivery's version of the records; a record counts in the region of its
@@ -82,24 +98,7 @@ overdrachten as (
 ),
 
 per_regio as (
-    {{ tellingen('adviezen', [
-        'gestarte_adviezen', 'adviezen_beroepsmatig', 'adviezen_kindermishandeling', 'adviezen_conflictscheiding',
-    ]) }}
-    union all
-    {{ tellingen('meldingen', [
-        'ontvangen_meldingen', 'meldingen_politie_justitie', 'meldingen_partnergeweld', 'meldingen_eergerelateerd',
-        'meldingen_overdracht', 'meldingen_acute_onveiligheid',
-    ]) }}
-    union all
-    {{ tellingen('casussen', ['actieve_casussen', 'gestarte_casussen', 'gesloten_casussen']) }}
-    union all
-    {{ tellingen('onderzoeken', ['actieve_onderzoeken', 'gestarte_onderzoeken', 'gesloten_onderzoeken']) }}
-    union all
-    {{ tellingen('afgeronde_onderzoeken', ['onderzoeken_km_bevestigd', 'onderzoeken_km_beoordeeld']) }}
-    union all
-    {{ tellingen('vv', ['actieve_vv', 'gestarte_vv', 'gesloten_vv']) }}
-    union all
-    {{ tellingen('overdrachten', ['overdrachten', 'overdrachten_jeugd']) }}
+    {{ alle_tellingen(counts) }}
 ),
 
 final as (
