@@ -683,7 +683,7 @@ def dev_generate(check: bool) -> None:
 
 @main.group(
     help="The organisations' portal: upload a delivery, see its verdict, fetch the own quality reports "
-    '(password and TOTP). README, "The portal".'
+    '(password and TOTP). docs/operator.md, "The portal".'
 )
 def portal() -> None:
     pass

@@ -78,7 +78,7 @@ def check_fingerprints(con, keys: dict[str, bytes], home: Path) -> dict[str, str
                     else "no record, casus or person would link to what was loaded before"
                 )
                 + ". Use the warehouse's own key; a key is changed only by making a new warehouse from the archive "
-                '(README, "Changing a key")'
+                '(docs/operator.md, "Changing a key")'
             )
         out[soort] = now
     return out

@@ -40,7 +40,7 @@ VT_CODE = re.compile(r"^VT\d{2}\Z")
 HOW_TO_ADD = (
     "add them with `vt reference add-gemeenten --year {jaar} FILE.csv` (a CSV like CBS's \"Gebieden in "
     'Nederland": gemeentecode, gemeentenaam, VT-regio code and name), or, when nothing changed since '
-    '{vorig}, `vt reference carry-forward --year {jaar}` (README, "Reference data")'
+    '{vorig}, `vt reference carry-forward --year {jaar}` (docs/operator.md, "Reference data")'
 )
 
 

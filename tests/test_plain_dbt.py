@@ -1,4 +1,4 @@
-"""Plain dbt, as a data engineer runs it (README, "For data engineers"): the four ways it used to exit 0 with a
+"""Plain dbt, as a data engineer runs it (docs/data-engineer.md, "Plain dbt"): the four ways it used to exit 0 with a
 wrong or empty release now stop before any model is built, with a message that names the cause; releases do
 not read each other's tables; every build is recorded; a partial build never reuses another state."""
 
@@ -245,7 +245,7 @@ def test_every_build_is_recorded_and_a_partial_build_reuses_only_the_current_sta
 
 def test_docs_generate_works_without_a_release(case2, tmp_path):
     """dbt compiles the hooks for the docs: the guard only acts in a run that builds. (With a release, as the
-    README shows it, `make docs` runs it.)"""
+    developer docs show it, `make docs` runs it.)"""
     loaded_now = private_copy(case2[0], tmp_path)
     out = dbt(loaded_now, "docs", "generate")
     assert out.returncode == 0, out.stdout[-2000:]

@@ -141,7 +141,7 @@ def wait_for_reports(browser, url: str, levering: str, seconds: float) -> float:
         time.sleep(2)
 
 
-INTAKE_SECONDS = 240  # the README's promise: a verdict within a few minutes of the upload
+INTAKE_SECONDS = 240  # docs/operator.md's promise: a verdict within a few minutes of the upload
 
 
 @pytest.mark.slow(seconds=150)

@@ -87,7 +87,7 @@ def test_a_missing_year_is_named_with_what_to_do(con):
         "no VT-regio list). Nothing is mapped to 9999 for a missing year: add them with `vt reference "
         'add-gemeenten --year 2025 FILE.csv` (a CSV like CBS\'s "Gebieden in Nederland": gemeentecode, '
         "gemeentenaam, VT-regio code and name), or, when nothing changed since 2024, `vt reference carry-forward "
-        '--year 2025` (README, "Reference data")'
+        '--year 2025` (docs/operator.md, "Reference data")'
     )
 
 

@@ -17,7 +17,7 @@ from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, memory_setting
 # GX's child and the queries here each use both cores and up to $VT_QUALITY_MEMORY. Side by side they save a
 # correction's report the child's start (27 s against 37 s, 0.9 GB together); for a back-fill of several
 # half-years they would hold 2.4-3.0 GB at once (274 deliveries), so beyond a half-year's deliveries with their
-# corrections the queries wait for GX: 1.6 GB, in the same time (BENCHMARKS.md, eighth session).
+# corrections the queries wait for GX: 1.6 GB, in the same time (docs/benchmarks-history.md, eighth session).
 BESIDE_GX_AT_MOST = 40
 
 
