@@ -2,7 +2,10 @@
 
 The loader is driven by `data/layout.csv` (the specification's layout with a column `versie`), so a new
 version of the Bestandsdefinitie is a data change: a delivery is parsed with the layout of its VL record's
-`versie_bestandsdefinitie`. The VL record sits at the same positions in every version (checked here).
+`versie_bestandsdefinitie`. The first version is written whole; each later one only as its changes to the
+version before it (a field of the same record type and name replaces it, another is added at its position,
+`vervalt` J removes it), so a field added to a version reaches every later one. The VL record sits at the same
+positions in every version (checked here).
 `data/recordtypes.csv` adds what the layout does not say: the entity name of each record type and its
 record key (rule 8). The raw tables hold the fields of every version (`Layouts.raw`).
 """
@@ -133,11 +136,17 @@ class Layouts:
 
 
 def parse_layouts(layout_rows: list[dict[str, str]], type_rows: list[dict[str, str]]) -> Layouts:
-    """One Layout per value of the `versie` column (a table without it is version 0200)."""
+    """One Layout per value of the `versie` column (a table without it is version 0200): the first version's rows
+    whole, each later version's rows its changes to the one before (`apply_changes`)."""
     per_version: dict[str, list[dict[str, str]]] = {}
     for row in layout_rows:
         per_version.setdefault(row.get("versie") or CURRENT_VERSION, []).append(row)
-    versions = {v: parse_layout(rows, type_rows, v) for v, rows in sorted(per_version.items())}
+    whole: dict[str, list[dict[str, str]]] = {}
+    previous: list[dict[str, str]] | None = None
+    for v, rows in sorted(per_version.items()):
+        previous = rows if previous is None else apply_changes(previous, rows, v)
+        whole[v] = previous
+    versions = {v: parse_layout(rows, type_rows, v) for v, rows in whole.items()}
     headers = {v: layout.header.fields for v, layout in versions.items()}
     if len(set(headers.values())) > 1:
         raise ValueError(
@@ -145,6 +154,27 @@ def parse_layouts(layout_rows: list[dict[str, str]], type_rows: list[dict[str, s
             "same positions in every version"
         )
     return Layouts(versions)
+
+
+def apply_changes(previous: list[dict[str, str]], changes: list[dict[str, str]], versie: str) -> list[dict[str, str]]:
+    """The rows of version `versie`: those of the version before with its `changes` applied. A change names a
+    field by record type and name: it replaces that field, or is added among its record type's fields by start;
+    with `vervalt` J the field is removed (ValueError when it does not exist)."""
+    rows = [dict(r, versie=versie) for r in previous]
+    for change in changes:
+        key = (change["recordtype"], change["veld"])
+        at = next((i for i, r in enumerate(rows) if (r["recordtype"], r["veld"]) == key), None)
+        if (change.get("vervalt") or "") == "J":
+            if at is None:
+                raise ValueError(f"layout {versie}: {key[0]}.{key[1]} is removed but no earlier version has it")
+            del rows[at]
+        elif at is not None:
+            rows[at] = change
+        else:
+            same = [i for i, r in enumerate(rows) if r["recordtype"] == key[0]]
+            before = [i for i in same if int(rows[i]["start"]) < int(change["start"])]
+            rows.insert(before[-1] + 1 if before else (same[0] if same else len(rows)), change)
+    return rows
 
 
 def parse_layout(

@@ -33,6 +33,30 @@ def test_the_fields_doc_blocks_are_what_the_layout_says():
     assert FLAG_DOCS_FILE.read_text(encoding="utf-8") == render_flags(), "stale: run `vt dev generate`"
 
 
+def test_every_coded_field_of_every_layout_version_is_released_or_listed_as_not():
+    """A coded field (a code list or flags) of any layout version is a released column: <veld>_gaaf, its flags
+    <veld>_1.., or the column the registry loaders/data/vrijgave.csv names; or that registry says it is not
+    released, and why. A field added to the layout without either fails here, not silently in the release."""
+    from loaders.layout import read_csv
+
+    registry = {(r["recordtype"], r["veld"]): r for r in read_csv("vrijgave.csv")}
+    released = {name: {c.name for c in t.columns} for name, t in tables().items()}
+    missing, wrong = [], []
+    for rt in layouts().raw.data_types:
+        columns = released[f"vt_{rt.entiteit}"]
+        for f in rt.fields:
+            if not (f.codelijst or f.type == "F"):
+                continue
+            listed = registry.get((rt.code, f.name)) or registry.get(("*", f.name))
+            if listed and not listed["kolom"]:
+                assert listed["reden"].strip(), (rt.code, f.name)  # not released: say why
+            elif listed:
+                wrong += [] if listed["kolom"] in columns else [(rt.code, f.name, listed["kolom"])]
+            elif f"{f.name}_gaaf" not in columns and f"{f.name}_1" not in columns:
+                missing.append((rt.code, f.name))
+    assert missing == [] and wrong == [], "add the column to the release, or a row to loaders/data/vrijgave.csv"
+
+
 def test_the_released_columns_take_code_lists_and_flag_labels_from_the_layout():
     melding = {c.name: c for c in tables()["vt_melding"].columns}
     assert {name: c.codelijst for name, c in melding.items() if c.codelijst} == {
@@ -101,7 +125,7 @@ def test_a_field_and_a_code_added_to_the_layout_reach_every_output(tmp_path):
     by KR13; the code is in the release's codebook and accepted by the rules."""
     project = _copy_project(tmp_path / "project")
     with (project / "loaders" / "data" / "layout.csv").open("a", encoding="utf-8") as fh:
-        fh.write("0200,AD,verwijzer,67,2,N,VERWIJZER,N,Who referred the adviesvrager to Veilig Thuis,\n")
+        fh.write("0200,AD,verwijzer,67,2,N,VERWIJZER,N,Who referred the adviesvrager to Veilig Thuis,,\n")
     with (project / "loaders" / "data" / "codes.csv").open("a", encoding="utf-8") as fh:
         fh.write("VERWIJZER,01,Huisarts\nVERWIJZER,02,School\nDUUR,5,Langer dan vijf jaar\n")
 

@@ -218,14 +218,32 @@ def test_a_0300_file_read_with_the_0200_layout_only_is_rule_9():
 
 def test_layout_versions_must_keep_the_vl_record_in_place():
     rows = read_csv("layout.csv")
-    moved = [
-        dict(r, start=str(int(r["start"]) + 1))
-        if (r["versie"], r["recordtype"], r["veld"]) == ("0300", "VL", "leveringsnummer")
-        else r
-        for r in rows
-    ]
+    field = next(r for r in rows if (r["versie"], r["recordtype"], r["veld"]) == ("0200", "VL", "leveringsnummer"))
+    moved = [*rows, dict(field, versie="0300", start=str(int(field["start"]) + 1))]  # a change of 0300
     with pytest.raises(ValueError, match="the VL record differs between versions 0200, 0300"):
         parse_layouts(moved, read_csv("recordtypes.csv"))
+
+
+def test_a_later_layout_version_is_its_changes_to_the_one_before():
+    """A field added to the first version reaches every later one; a later version's row replaces a field or adds
+    one at its position; `vervalt` J removes one, and removing a field no version has is an error."""
+    rows = read_csv("layout.csv")
+    versions = sorted({r["versie"] for r in rows})
+    # later versions hold only their changes: fewer rows than the first
+    assert all(
+        sum(r["versie"] == v for r in rows) < sum(r["versie"] == versions[0] for r in rows) for v in versions[1:]
+    )
+    base = dict(next(r for r in rows if r["recordtype"] == "AD" and r["veld"] == "duur"))
+    added = dict(base, veld="verwijzer", start="67", lengte="2", codelijst="")
+    gone = dict(base, versie=versions[-1], vervalt="J")
+    layouts_ = parse_layouts([*rows, added, gone], read_csv("recordtypes.csv"))
+    for v in versions:
+        names = [f.name for f in layouts_.versions[v].record_types["AD"].fields]
+        assert "verwijzer" in names and (("duur" in names) == (v != versions[-1])), v
+        starts = [f.start for f in layouts_.versions[v].record_types["AD"].fields]
+        assert starts == sorted(starts)
+    with pytest.raises(ValueError, match="AD.onbekend is removed but no earlier version has it"):
+        parse_layouts([*rows, dict(gone, veld="onbekend")], read_csv("recordtypes.csv"))
 
 
 def _outcome(run):
