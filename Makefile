@@ -42,12 +42,9 @@ lint: $(VENV)/.installed
 	mkdir -p build/lint
 	VT_HOME=build/lint $(BIN)/sqlfluff lint --processes 0 models tests/dbt
 
-# The dbt documentation as one self-contained page (docs/dbt/index.html), built from the demo warehouse.
-docs: $(VENV)/.installed
-	$(BIN)/vt demo > /dev/null
-	VT_HOME=warehouse $(BIN)/dbt docs generate --static --profiles-dir . --target-path build/docs --vars '{release: 2020V1}'
-	mkdir -p docs/dbt
-	cp build/docs/static_index.html docs/dbt/index.html
+# The dbt documentation as one self-contained page (docs/dbt/index.html), made from the project alone (no demo);
+# one of the files `make generate` writes (a test fails while it is stale).
+docs: generate
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_loader.py --repeat 3

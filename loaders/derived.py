@@ -7,9 +7,15 @@ two markers, and only those are replaced.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -48,6 +54,88 @@ def _format(_current: str) -> str:
     return format_html()
 
 
+# what differs between two runs of `dbt docs generate` on the same project: times and run ids
+VOLATILE = ("generated_at", "invocation_id", "invocation_started_at", "run_started_at", "created_at")
+DOCS_START = "var n={manifest:"
+
+
+def _docs_parts(text: str) -> tuple[int, dict, int, dict, int]:
+    """The manifest and catalog embedded in dbt's static docs page, with where they start and end."""
+    decoder = json.JSONDecoder()
+    start = text.index(DOCS_START) + len(DOCS_START)
+    manifest, end = decoder.raw_decode(text, start)
+    if not text.startswith(",catalog:", end):
+        raise ValueError("not dbt's static docs page: no catalog after the manifest")
+    catalog, end2 = decoder.raw_decode(text, end + len(",catalog:"))
+    return start, manifest, end, catalog, end2
+
+
+def _without_times(text: str) -> str:
+    """The docs page with every time and run id blanked: what two runs on the same project share."""
+
+    def scrub(o):
+        if isinstance(o, dict):
+            return {k: (None if k in VOLATILE else scrub(v)) for k, v in o.items()}
+        return [scrub(x) for x in o] if isinstance(o, list) else o
+
+    start, manifest, _, catalog, end = _docs_parts(text)
+    return (
+        text[:start]
+        + json.dumps(scrub(manifest), sort_keys=True)
+        + ",catalog:"
+        + json.dumps(scrub(catalog), sort_keys=True)
+        + text[end:]
+    )
+
+
+def _dbt_docs(current: str) -> str:
+    """dbt's documentation as one offline page, made from the project alone (no warehouse, no demo: the catalog
+    is empty, the columns and their types are the YAML's); the project's and the run's folders as relative paths.
+    The current page is kept while only its times would change."""
+    text = _generated_docs()
+    if current and DOCS_START in current and _without_times(current) == _without_times(text):
+        return current
+    return text
+
+
+@cache
+def _generated_docs() -> str:
+    """One run of `dbt docs generate` per process (the check and the write of one `vt dev generate` share it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        home, target = Path(tmp) / "home", Path(tmp) / "target"
+        home.mkdir()
+        env = {k: v for k, v in os.environ.items() if k not in ("VT_DATABASE",)}
+        env.update(VT_HOME=str(home), DO_NOT_TRACK="1")
+        proc = subprocess.run(
+            [
+                str(Path(sys.executable).with_name("dbt")),
+                "--no-use-colors",
+                "docs",
+                "generate",
+                "--static",
+                "--empty-catalog",
+                "--project-dir",
+                str(PROJECT),
+                "--profiles-dir",
+                str(PROJECT),
+                "--target-path",
+                str(target),
+                "--vars",
+                "{release: 2020V1}",
+                "--quiet",
+            ],
+            cwd=PROJECT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"dbt docs generate failed: {(proc.stdout + proc.stderr)[-2000:]}")
+        text = (target / "static_index.html").read_text(encoding="utf-8")
+    text = text.replace(str(target), "target").replace(str(PROJECT), ".")
+    return text
+
+
 def rules_table() -> str:
     """The kwaliteitsrapport's rules as a Markdown table, in Dutch as the organisations read them."""
     from loaders.quality.rules import RULES
@@ -75,6 +163,7 @@ FILES = (
     Derived("gx/expectations/kwaliteitsrapport.json", "loaders/quality/rules.py", _suite),
     Derived("docs/kwaliteit.md", "loaders/quality/rules.py", _kwaliteit),
     Derived("docs/bestandsdefinitie.html", "loaders/data/layout.csv, codes.csv", _format),
+    Derived("docs/dbt/index.html", "models/, macros/, seeds/ (dbt docs generate)", _dbt_docs),
 )
 
 
