@@ -13,13 +13,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.layout import CURRENT_VERSION
+from loaders.layout import CURRENT_VERSION, code_lists
 from loaders.layout_docs import format_html
 from loaders.quality import gx_runner
 from loaders.quality.gx_runner import SUITE_FILE, suite_dict
 from loaders.quality.report import kwaliteitsrapport, kwaliteitsrapport_html
 from loaders.quality.rules import RULES
-from tests.conftest import record, run_vt, small_delivery, write_delivery
+from tests.conftest import record, regio_codes, run_vt, small_delivery, write_delivery
 from tests.states import private_copy, shared_state
 
 COUNTS = ("CA", "AD", "ME", "VB", "VV", "ON", "OV", "MO", "BT")
@@ -189,21 +189,27 @@ def history_missing(vt: str) -> list[str]:
 
 EXPECTED = {"KR01": 2, "KR02": 2, "KR03": 2, "KR13": 3, "KR17": 2, "KR08": 2}
 RULE_IDS = [r.id for r in RULES]
+# the fixture's organisations: one per rule, in rule order, then a clean delivery and one whose history is
+# missing; no test names a region code for a rule's delivery
+ORGS = regio_codes(2020)
+assert len(ORGS) >= len(RULE_IDS) + 2, "more rules than organisations of 2020: give the fixture a second half-year"
+RULE_ORG = dict(zip(RULE_IDS, ORGS))
+CLEAN_ORG, HISTORY_ORG = ORGS[len(RULE_IDS)], ORGS[len(RULE_IDS) + 1]
 
 
 @pytest.fixture(scope="session")
 def reports(request):
-    """One crafted delivery per rule (VT01 breaks KR01, ...), a clean one (VT24) and one whose history is missing
-    (VT25), all reported at once."""
+    """One crafted delivery per rule (RULE_ORG: VT01 breaks KR01, ...), a clean one (CLEAN_ORG) and one whose
+    history is missing (HISTORY_ORG), all reported at once."""
 
     def build(home: Path):
         inbox = home / "inbox"
         inbox.mkdir()
-        for i, rule in enumerate(RULE_IDS, start=1):
-            write_delivery(inbox, mutate(rule, clean(f"VT{i:02d}")))
-        write_delivery(inbox, previous_half_year("VT23"))
-        write_delivery(inbox, clean("VT24"))
-        write_delivery(inbox, history_missing("VT25"))
+        for rule in RULE_IDS:
+            write_delivery(inbox, mutate(rule, clean(RULE_ORG[rule])))
+        write_delivery(inbox, previous_half_year(RULE_ORG["KR23"]))
+        write_delivery(inbox, clean(CLEAN_ORG))
+        write_delivery(inbox, history_missing(HISTORY_ORG))
         run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
         out = home / "reports"
         proc = run_vt("quality", "--periode", "2020H1", "--out", str(out), "--strict", home=home, check=False)
@@ -223,7 +229,7 @@ def load_report(out: Path, vt_code: str) -> dict:
 
 def test_clean_crafted_delivery_breaks_no_rule(reports):
     _, out = reports
-    report = load_report(out, "VT24")
+    report = load_report(out, CLEAN_ORG)
     assert [r["id"] for r in report["rules"]] == RULE_IDS
     assert {r["id"]: r["violations"] for r in report["rules"]} == dict.fromkeys(RULE_IDS, 0)
     assert report["passed"] is True
@@ -232,7 +238,7 @@ def test_clean_crafted_delivery_breaks_no_rule(reports):
 @pytest.mark.parametrize("rule", RULE_IDS)
 def test_each_rule_counts_exactly_its_violations(reports, rule):
     _, out = reports
-    report = load_report(out, f"VT{RULE_IDS.index(rule) + 1:02d}")
+    report = load_report(out, RULE_ORG[rule])
     counts = {r["id"]: r["violations"] for r in report["rules"]}
     assert counts == {**dict.fromkeys(RULE_IDS, 0), rule: EXPECTED.get(rule, 1)}
     entry = next(r for r in report["rules"] if r["id"] == rule)
@@ -243,9 +249,9 @@ def test_each_rule_counts_exactly_its_violations(reports, rule):
 def test_report_contents_and_strict_exit(reports):
     proc, out = reports
     assert proc.returncode == 1  # --strict: some deliveries break a fout rule
-    assert "VT24_2020H1_001: goedgekeurd" in proc.stdout
-    assert "VT18_2020H1_001: afgekeurd (KR18)" in proc.stdout
-    report = load_report(out, "VT18")
+    assert f"{CLEAN_ORG}_2020H1_001: goedgekeurd" in proc.stdout
+    assert f"{RULE_ORG['KR18']}_2020H1_001: afgekeurd (KR18)" in proc.stdout
+    report = load_report(out, RULE_ORG["KR18"])
     kr18 = next(r for r in report["rules"] if r["id"] == "KR18")
     expected = "een BSN dat aan de elfproef voldoet, of 000000000 (onbekend) of 999999999 (ongeboren)"
     assert kr18 == {
@@ -289,10 +295,10 @@ def test_report_contents_and_strict_exit(reports):
         ],
         "per_veld_niet_te_controleren": [],
     }
-    delivered = out.parent / "inbox" / "VT18_2020H1_001.txt"
+    delivered = out.parent / "inbox" / f"{RULE_ORG['KR18']}_2020H1_001.txt"
     assert report["levering"] == {
-        "levering_id": "VT18_2020H1_001",
-        "bestandsnaam": "VT18_2020H1_001.txt",
+        "levering_id": f"{RULE_ORG['KR18']}_2020H1_001",
+        "bestandsnaam": f"{RULE_ORG['KR18']}_2020H1_001.txt",
         "verslagperiode": "2020H1",
         "leveringsnummer": "001",
         "ontvangen_dag": "2020-07-25",
@@ -302,14 +308,18 @@ def test_report_contents_and_strict_exit(reports):
         "checksum_sha256": hashlib.sha256(delivered.read_bytes()).hexdigest(),
         "vervangt": None,
     }
-    assert csv_rows(out / "VT18_2020H1_001" / "overtredingen.csv") == [
+    assert csv_rows(out / f"{RULE_ORG['KR18']}_2020H1_001" / "overtredingen.csv") == [
         ["regel", "ernst", "recordtype", "nummer", "regelnummer", "veld", "waarde", "verwacht", "toelichting"],
         ["KR18", "fout", "BT", "P2", "13", "bsn", "bsn: niet getoond", expected, ""],
     ]
     # its place in the calendar: received before every peildatum of 2020H1
     assert report["kalender"] == {"telt_mee": ["2020V1", "2020V2", "2020V3"], "te_laat": []}
-    page = (out / "VT18_2020H1_001" / "kwaliteitsrapport.html").read_text()
-    assert "Aan: Veilig Thuis Rotterdam-Rijnmond" in page and "Oordeel: afgekeurd" in page and "KR18" in page
+    page = (out / f"{RULE_ORG['KR18']}_2020H1_001" / "kwaliteitsrapport.html").read_text()
+    assert (
+        f"Aan: Veilig Thuis {dict(code_lists()['VT_ORGANISATIE'])[RULE_ORG['KR18']]}" in page
+        and "Oordeel: afgekeurd" in page
+        and "KR18" in page
+    )
     assert (
         "Deze levering telt mee in 2020V1, 2020V2 en 2020V3 (tenzij een latere correctie vóór de peildatum binnenkomt)."
     ) in page
@@ -331,10 +341,10 @@ def test_report_contents_and_strict_exit(reports):
         '<td class="n">1</td></tr></tbody></table><h4>BT.bsn: 1</h4>'
     ) in page
     assert '<a href="bestandsdefinitie.html">bestandsdefinitie</a>' in page
-    assert (out / "VT18_2020H1_001" / "bestandsdefinitie.html").read_text() == format_html()
+    assert (out / f"{RULE_ORG['KR18']}_2020H1_001" / "bestandsdefinitie.html").read_text() == format_html()
     assert "111222334" not in page and "111222334" not in json.dumps(report)
-    assert "111222334" not in (out / "VT18_2020H1_001" / "overtredingen.csv").read_text()
-    spiegel = (out / "VT18_2020H1_001" / "spiegelrapport.csv").read_text().splitlines()
+    assert "111222334" not in (out / f"{RULE_ORG['KR18']}_2020H1_001" / "overtredingen.csv").read_text()
+    spiegel = (out / f"{RULE_ORG['KR18']}_2020H1_001" / "spiegelrapport.csv").read_text().splitlines()
     assert spiegel[0] == (
         "recordtype,veld,maat,deze_levering,vorige_levering,landelijk,vorig_halfjaar,afwijkend,label,reden"
     )
@@ -350,13 +360,13 @@ def test_report_contents_and_strict_exit(reports):
 def test_every_violation_has_its_line_field_value_and_expectation(reports):
     """KR02's two adviezen: the full list in line order with the delivered text, also where it is no date."""
     _, out = reports
-    folder = out / "VT02_2020H1_001"
+    folder = out / f"{RULE_ORG['KR02']}_2020H1_001"
     expected = "een bestaande datum (JJJJMMDD) van 01-01-2015 tot en met 30-06-2020"
     assert csv_rows(folder / "overtredingen.csv")[1:] == [
         ["KR02", "fout", "AD", "A3", "5", "startdatum", "startdatum: 20200701", expected, ""],
         ["KR02", "fout", "AD", "A2", "6", "startdatum", "startdatum: 20200231", expected, ""],
     ]
-    kr06 = next(r for r in load_report(out, "VT06")["rules"] if r["id"] == "KR06")
+    kr06 = next(r for r in load_report(out, RULE_ORG["KR06"])["rules"] if r["id"] == "KR06")
     assert kr06["voorbeelden"] == [
         {
             "recordtype": "ME",
@@ -368,20 +378,21 @@ def test_every_violation_has_its_line_field_value_and_expectation(reports):
             "toelichting": "casus C2: startdatum 01-02-2020, einddatum leeg",
         }
     ]
-    kr23 = next(r for r in load_report(out, "VT23")["rules"] if r["id"] == "KR23")
+    kr23 = next(r for r in load_report(out, RULE_ORG["KR23"])["rules"] if r["id"] == "KR23")
     assert (kr23["violations"], kr23["applies_to"], kr23["niet_te_controleren"]) == (1, 2, 0)
     assert kr23["voorbeelden"][0]["nummer"] == "C3" and kr23["voorbeelden"][0]["regelnummer"] is None
     assert (
         kr23["voorbeelden"][0]["toelichting"]
-        == "open in uw levering VT23_2019H2_001 (regel 3), startdatum 01-12-2019; ontbreekt in deze levering"
+        == f"open in uw levering {RULE_ORG['KR23']}_2019H2_001 (regel 3), startdatum 01-12-2019; "
+        "ontbreekt in deze levering"
     )
 
 
 def test_a_check_that_needs_missing_history_is_not_a_violation(reports):
-    """VT25 has no 2019H2 delivery: the veiligheidsbeoordeling of a melding of the carried-over casus C2, the
+    """HISTORY_ORG has no 2019H2 delivery: the veiligheidsbeoordeling of a melding of the carried-over casus C2, the
     dienst of C2 without one, and casus C4 of 2019 without a melding cannot be checked; the delivery passes."""
     proc, out = reports
-    report = load_report(out, "VT25")
+    report = load_report(out, HISTORY_ORG)
     got = {
         r["id"]: (r["violations"], r["niet_te_controleren"])
         for r in report["rules"]
@@ -391,8 +402,8 @@ def test_a_check_that_needs_missing_history_is_not_a_violation(reports):
     assert got == {"KR04": (0, 1), "KR08": (0, 1), "KR22": (0, 1), "KR23": (0, 2)}
     kr04 = next(r for r in report["rules"] if r["id"] == "KR04")
     assert (kr04["applies_to"], kr04["voldoet"]) == (1, 1)  # of 2 veiligheidsbeoordelingen, one checked
-    assert report["passed"] is True and "VT25_2020H1_001: goedgekeurd" in proc.stdout
-    rows = csv_rows(out / "VT25_2020H1_001" / "niet_te_controleren.csv")
+    assert report["passed"] is True and f"{HISTORY_ORG}_2020H1_001: goedgekeurd" in proc.stdout
+    rows = csv_rows(out / f"{HISTORY_ORG}_2020H1_001" / "niet_te_controleren.csv")
     assert rows[1][:7] == ["KR04", "fout", "VB", "M0", "15", "meldingnummer", "meldingnummer: M0"]
     assert [r[0] for r in rows[1:]] == ["KR04", "KR08", "KR22", "KR23", "KR23"]
 
@@ -631,7 +642,7 @@ def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, t
         "spiegelrapport.html",
     )
     lids = sorted(p.name for p in out.iterdir())
-    assert sorted(p.name for p in everything.iterdir()) == sorted([*lids, "VT23_2019H2_001"])
+    assert sorted(p.name for p in everything.iterdir()) == sorted([*lids, f"{RULE_ORG['KR23']}_2019H2_001"])
     for lid in lids:
         for name in names:
             assert (everything / lid / name).read_bytes() == (out / lid / name).read_bytes(), (lid, name)
@@ -639,7 +650,13 @@ def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, t
     import loaders.quality as quality
     from loaders.warehouse import Warehouse
 
-    for lid in ("VT04_2020H1_001", "VT22_2020H1_001", "VT23_2020H1_001", "VT23_2019H2_001", "VT25_2020H1_001"):
+    for lid in (
+        f"{RULE_ORG['KR04']}_2020H1_001",
+        f"{RULE_ORG['KR22']}_2020H1_001",
+        f"{RULE_ORG['KR23']}_2020H1_001",
+        f"{RULE_ORG['KR23']}_2019H2_001",
+        f"{HISTORY_ORG}_2020H1_001",
+    ):
         alone = tmp_path / lid
         quality.run_quality(Warehouse(home), [lid], alone, shared_built=True)
         for name in names:
@@ -669,7 +686,7 @@ def test_spiegel_figures_fetched_in_bulk_equal_those_of_each_report_alone(report
             assert spiegelrapport(con, layout, lid, national_cache=cache) == spiegelrapport(con, layout, lid), lid
         national = next(
             r
-            for r in spiegelrapport(con, version["VT23_2019H2_001"], "VT23_2019H2_001")
+            for r in spiegelrapport(con, version[f"{RULE_ORG['KR23']}_2019H2_001"], f"{RULE_ORG['KR23']}_2019H2_001")
             if (r["recordtype"], r["veld"], r["maat"]) == ("CA", "*", "aantal")
         )
         assert national["landelijk"] == national["deze_levering"]  # VT23 delivered 2019H2 alone
@@ -941,7 +958,7 @@ def test_both_reports_as_a_person_sees_them_in_chromium(reports, tmp_path):
     from tests.conftest import CHROMIUM_FLAGS, chromium, png_pixels
 
     _, out = reports
-    folder = out / "VT02_2020H1_001"
+    folder = out / f"{RULE_ORG['KR02']}_2020H1_001"
     for name in ("kwaliteitsrapport.html", "spiegelrapport.html"):
         text = (folder / name).read_text()
         assert "<script" not in text and "<link" not in text and "src=" not in text and "://" not in text
