@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from loaders.generate import generate, regions_per_year
-from loaders.layout import default_layout, layouts, read_csv
+from loaders.layout import CURRENT_VERSION, default_layout, layouts, read_csv
 from loaders.load import GELADEN, load_files
 from loaders.parse import parse_file
 from loaders.periods import periode_range
@@ -198,7 +198,7 @@ def test_any_half_year_from_2019_with_the_new_layout_from_a_chosen_half_year(tmp
     versions = defaultdict(set)
     for p in files:
         versions[p.name[5:11]].add(p.read_text()[20:24])  # versie_bestandsdefinitie, VL positions 21-24
-    assert versions == {"2025H2": {"0200"}, "2026H1": {"0300"}}
+    assert versions == {"2025H2": {CURRENT_VERSION}, "2026H1": {layouts().newest.versie}}  # the newest from 2026H1
     parsed = parse_file(tmp_path / "VT01_2026H1_001.txt", layouts())
     aanleiding = parsed.tables["ME"].column("aanleiding").to_pylist()
     assert aanleiding and set(aanleiding) <= {"01", "02", "03", "04", "05", "99"}

@@ -20,6 +20,7 @@ import pytest
 from loaders import refresh as refresh_module
 from loaders.anchor import reproducible
 from loaders.generate import generate, stamp_received
+from loaders.layout import layouts
 from loaders.periods import periode_range
 from loaders.publish import PublishError
 from loaders.warehouse import Warehouse
@@ -620,7 +621,8 @@ def test_one_release_from_deliveries_of_both_layout_versions(new_years):
     assert used == ["VT01_2025H1_001", "VT01_2025H2_001", "VT05_2025H1_001", "VT05_2025H2_001"]
     with duckdb.connect(str(home / "vt.duckdb"), read_only=True) as con:
         versions = dict(con.execute("select levering_id, versie_bestandsdefinitie from raw.leveringen").fetchall())
-    assert [versions[lid] for lid in used] == ["0200", "0300", "0200", "0300"]
+    newest = layouts().newest.versie
+    assert [versions[lid] for lid in used] == ["0200", newest, "0200", newest]
     with duckdb.connect(str(home / "releases" / "2025V2" / "vt_2025V2.duckdb"), read_only=True) as con:
         per_half_year = con.execute(
             "select verslagperiode, count(*), count(aanleiding_gaaf), count(distinct aanleiding_gaaf) "
