@@ -71,9 +71,12 @@ def run_dbt_cli(
     home: Path, *args: str, key: str | None = KEY, project: Path = PROJECT, release_key: str = RELEASE_KEY
 ) -> subprocess.CompletedProcess:
     """`dbt ARGS` as a data engineer runs it: the venv's dbt in the project folder (its profiles.yml) on the
-    warehouse in `home`, with the test key (or none), dbt's own files in `home`. Never fails the test itself."""
+    warehouse in `home`, with the test key (or none), dbt's own files in `home`. Never fails the test itself. A
+    copy of the project (`project`) has its own package read first, so its registries are the ones dbt sees."""
     env = {k: v for k, v in os.environ.items() if k not in ("VT_DATABASE", "VT_PSEUDONYM_KEY", "VT_RELEASE_KEY")}
     env.update(VT_HOME=str(home), DO_NOT_TRACK="1")
+    if project != PROJECT:
+        env["PYTHONPATH"] = str(project)
     if key is not None:
         env.update(VT_PSEUDONYM_KEY=key, VT_RELEASE_KEY=release_key)
     dbt = Path(sys.executable).with_name("dbt")

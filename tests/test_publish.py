@@ -624,47 +624,22 @@ def test_a_measure_without_its_count_stops_the_build_and_an_unused_count_too(tmp
     """A measure added to the registry (publicatie_maten.csv) whose count int_regiotellingen_berekend does not make
     would publish 0 everywhere: dbt refuses to compile the count model, naming the measure and the count; a count
     that no measure uses is named too."""
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import KEY, PROJECT, RELEASE_KEY
+    from tests.conftest import run_dbt_cli
     from tests.test_layout import _copy_project
 
     project = _copy_project(tmp_path / "project")
     seed = project / "loaders" / "data" / "publicatie_maten.csv"
-    env = {
-        **os.environ,
-        "VT_HOME": str(tmp_path / "wh"),
-        "VT_PSEUDONYM_KEY": KEY,
-        "VT_RELEASE_KEY": RELEASE_KEY,
-        "PYTHONPATH": str(project),
-        "DO_NOT_TRACK": "1",
-    }
-    env.pop("VT_DATABASE", None)
     (tmp_path / "wh").mkdir()
 
-    def compile_counts() -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [
-                str(Path(sys.executable).with_name("dbt")),
-                "--no-use-colors",
-                "compile",
-                "--select",
-                "int_regiotellingen_berekend",
-                "--vars",
-                "{release: 2020V2}",
-                "--project-dir",
-                str(project),
-                "--profiles-dir",
-                str(project),
-                "--target-path",
-                str(tmp_path / "target"),
-            ],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
+    def compile_counts():
+        return run_dbt_cli(
+            tmp_path / "wh",
+            "compile",
+            "--select",
+            "int_regiotellingen_berekend",
+            "--vars",
+            "{release: 2020V2}",
+            project=project,
         )
 
     original = seed.read_text(encoding="utf-8")
@@ -692,4 +667,3 @@ def test_a_measure_without_its_count_stops_the_build_and_an_unused_count_too(tmp
         )
         in proc.stdout
     ), proc.stdout[-2000:]
-    assert PROJECT != project

@@ -254,6 +254,15 @@ def test_report_contents_and_strict_exit(reports):
     report = load_report(out, RULE_ORG["KR18"])
     kr18 = next(r for r in report["rules"] if r["id"] == "KR18")
     expected = "een BSN dat aan de elfproef voldoet, of 000000000 (onbekend) of 999999999 (ongeboren)"
+    finding = {
+        "recordtype": "BT",
+        "nummer": "P2",
+        "regelnummer": 13,
+        "veld": "bsn",
+        "waarde": "bsn: niet getoond",
+        "verwacht": expected,
+        "toelichting": None,
+    }
     assert kr18 == {
         "id": "KR18",
         "severity": "fout",
@@ -263,36 +272,9 @@ def test_report_contents_and_strict_exit(reports):
         "examples": ["BT P2"],
         "voldoet": 1,
         "niet_te_controleren": 0,
-        "voorbeelden": [
-            {
-                "recordtype": "BT",
-                "nummer": "P2",
-                "regelnummer": 13,
-                "veld": "bsn",
-                "waarde": "bsn: niet getoond",
-                "verwacht": expected,
-                "toelichting": None,
-            }
-        ],
+        "voorbeelden": [finding],
         "voorbeelden_niet_te_controleren": [],
-        "per_veld": [
-            {
-                "recordtype": "BT",
-                "veld": "bsn",
-                "aantal": 1,
-                "voorbeelden": [
-                    {
-                        "recordtype": "BT",
-                        "nummer": "P2",
-                        "regelnummer": 13,
-                        "veld": "bsn",
-                        "waarde": "bsn: niet getoond",
-                        "verwacht": expected,
-                        "toelichting": None,
-                    }
-                ],
-            }
-        ],
+        "per_veld": [{"recordtype": "BT", "veld": "bsn", "aantal": 1, "voorbeelden": [finding]}],
         "per_veld_niet_te_controleren": [],
     }
     delivered = out.parent / "inbox" / f"{RULE_ORG['KR18']}_2020H1_001.txt"

@@ -212,27 +212,19 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
             return to_login()
         if s.account.rol != "organisatie" or not same_origin(request):
             return page("fout.html", 403, titel="Geweigerd", sessie=s, melding="Alleen een organisatie levert aan.")
+
+        def too_large() -> HTMLResponse:
+            audit.log(home, "aanbieden geweigerd", s.naam, client(request), reden="te groot")
+            melding = f"Het bestand is groter dan {limit // (1 << 20)} MB; er is niets ontvangen."
+            return page("fout.html", 413, titel="Te groot", sessie=s, melding=melding)
+
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit + 65536:
-            audit.log(home, "aanbieden geweigerd", s.naam, client(request), reden="te groot")
-            return page(
-                "fout.html",
-                413,
-                titel="Te groot",
-                sessie=s,
-                melding=f"Het bestand is groter dan {limit // (1 << 20)} MB; er is niets ontvangen.",
-            )
+            return too_large()
         try:
             received = await receive(request, home / "portal" / "ontvangst", limit)
         except UploadTooLarge:
-            audit.log(home, "aanbieden geweigerd", s.naam, client(request), reden="te groot")
-            return page(
-                "fout.html",
-                413,
-                titel="Te groot",
-                sessie=s,
-                melding=f"Het bestand is groter dan {limit // (1 << 20)} MB; er is niets ontvangen.",
-            )
+            return too_large()
         except BadUpload as exc:
             return page("fout.html", 400, titel="Geweigerd", sessie=s, melding=f"Geen bestand ontvangen: {exc}.")
         try:
