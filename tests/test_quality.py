@@ -330,13 +330,21 @@ def test_report_contents_and_strict_exit(reports):
     assert spiegel[0] == (
         "recordtype,veld,maat,deze_levering,vorige_levering,landelijk,vorig_halfjaar,afwijkend,label,reden"
     )
-    # 25 deliveries of 2 persons, plus KR03's and VT25's extra person with an unknown BSN, one BSN invalid:
-    # 50 of 52 filled, 51 of 52 valid nationally; here 1 of 2 valid: 48 points off, yet not marked (2 persons)
-    assert "BT,bsn,gevuld,100.0,,96.2,,N,," in spiegel
-    assert "BT,bsn,geldig,50.0,,98.1,,N,," in spiegel
-    assert "CA,*,aantal,2,,52,,N,," in spiegel  # 25 x 2 casussen, plus KR22's and VT25's extra one
-    # 24 of the 51 filled (VT13 has a 5, and a required geslacht left blank: KR13); labelled
-    assert "BT,geslacht,code 2,50.0,,47.1,,N,Vrouw," in spiegel and "BT,geslacht,gevuld,100.0,,98.1,,N,," in spiegel
+    # the fixture's deliveries have 2 persons each, plus KR03's and HISTORY_ORG's extra person with an unknown BSN,
+    # and one BSN invalid (KR18's); here 1 of 2 valid: far off the national share, yet not marked (2 persons)
+    deliveries = len(RULE_ORG) + 2
+    persons = 2 * deliveries + 2
+
+    def pct(n: int, total: int) -> str:
+        return f"{100 * n / total:.1f}"
+
+    assert f"BT,bsn,gevuld,100.0,,{pct(persons - 2, persons)},,N,," in spiegel
+    assert f"BT,bsn,geldig,50.0,,{pct(persons - 1, persons)},,N,," in spiegel
+    assert f"CA,*,aantal,2,,{2 * deliveries + 2},,N,," in spiegel  # 2 casussen each, plus KR22's and HISTORY's
+    # one Vrouw per delivery but KR13's (a 5, and a required geslacht left blank), of the persons less that blank
+    # one; labelled
+    assert f"BT,geslacht,code 2,50.0,,{pct(deliveries - 1, persons - 1)},,N,Vrouw," in spiegel
+    assert f"BT,geslacht,gevuld,100.0,,{pct(persons - 1, persons)},,N,," in spiegel
 
 
 def test_every_violation_has_its_line_field_value_and_expectation(reports):
@@ -512,7 +520,7 @@ def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(
     _, out = reports
     home = private_copy(out.parent, tmp_path)  # the run writes its work folder into the warehouse
     lids = sorted(p.name for p in out.iterdir())
-    assert len(lids) == 25
+    assert len(lids) == len(RULE_ORG) + 2  # a delivery per rule, the clean one and the one without history
     seen = []
     collect, register = SuiteRun.wait, quality._register  # (_register: the rule queries' first query)
     monkeypatch.setattr(SuiteRun, "wait", lambda self: seen.append("GX") or collect(self))
