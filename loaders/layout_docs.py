@@ -11,6 +11,7 @@ models/marts/microdata/_microdata__vlaggen.md.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from loaders.layout import RECORD_LENGTH, Layouts, code_lists, layouts
@@ -93,13 +94,14 @@ padding: 3px 6px; vertical-align: top; } th { background: #eef2f7; text-align: l
 TYPES = {"A": "tekst", "N": "getal", "D": "datum JJJJMMDD", "F": "vlaggen (0/1 per code)"}
 
 
-def format_html(all_layouts: Layouts | None = None) -> str:
+@cache
+def format_html() -> str:
     """The delivery format as an organisation prints it: per layout version and record type every field with its
     positions, length, kind, whether it is required and its code list, then every code list with its codes. Made
-    from the layout, the one home of the format."""
+    from the layout, the one home of the format, once per process (every report of a run carries a copy)."""
     from html import escape
 
-    all_layouts = all_layouts or layouts()
+    all_layouts = layouts()
     lists = code_lists()
     used: set[str] = set()
     head = (

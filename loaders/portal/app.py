@@ -270,11 +270,7 @@ def create_app(home: Path, inbox: Path, limit: int, secure: bool = True, on_uplo
         """The delivery format, printable, for anyone logged in (it is the public specification)."""
         if session(request) is None:
             return to_login()
-        if not format_page:
-            format_page.append(format_html())
-        return own_style(format_page[0])
-
-    format_page: list[str] = []
+        return own_style(format_html())
 
     async def overview(request: Request) -> Response:
         s = session(request)

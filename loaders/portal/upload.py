@@ -19,8 +19,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from loaders import referentie
 from loaders.layout import HEADER, RECORD_LENGTH, layouts
-from loaders.parse import DeliveryRejected, Violation, scan_delivery
-from loaders.periods import Periode
+from loaders.parse import PERIODE, DeliveryRejected, Violation, scan_delivery
+from loaders.periods import FIRST_YEAR, Periode
 
 # the parser logs each malformed body it meets: an attacker could fill the service log; a refusal says enough
 logging.getLogger("python_multipart").setLevel(logging.CRITICAL)
@@ -166,13 +166,18 @@ class Verdict:
 def name_from_header(first: bytes) -> str:
     """The name a delivery has by the spec, <vt_code>_<periode>_<nnn>.txt, from its first record when that is a VL
     record; any other name breaks rule 1 or 6 anyway, and then the file is refused."""
-    header = layouts().newest.header  # (the VL record has the same positions in every version)
-    parts = [header.field(n) for n in ("vt_code", "verslagperiode", "leveringsnummer")]
-    end = max(f.offset + f.length for f in parts)
+    names = ("vt_code", "verslagperiode", "leveringsnummer")
+    end = max(f.offset + f.length for f in layouts().newest.header.fields if f.name in names)
     if first[:2] == HEADER.encode() and len(first) >= end and all(0x20 <= b < 0x7F for b in first[:end]):
-        text = first[:end].decode("ascii")
-        return "_".join(text[f.offset : f.offset + f.length] for f in parts) + ".txt"
+        values = vl_values(first)
+        return "_".join(values[n] for n in names) + ".txt"
     return "levering.txt"
+
+
+def vl_values(first: bytes) -> dict[str, str]:
+    """The VL record's fields in a file's first line, by the layout's positions (the same in every version)."""
+    text = first.rstrip(b"\r\n").decode("latin-1")
+    return {f.name: text[f.offset : f.offset + f.length] for f in layouts().newest.header.fields}
 
 
 def judge(
@@ -281,13 +286,7 @@ def highest_loaded(home: Path, vt_code: str, verslagperiode: str) -> int | None:
 def dutch_detail(v: Violation, first: bytes) -> str:
     """What is wrong with the file as a whole under rule 1, 6 or 9, in Dutch (the loader says it in English for
     the operator); read from the VL record itself, as the portal named the file after it."""
-    text = first.rstrip(b"\r\n").decode("latin-1")
-    header = layouts().newest.header  # (the VL record has the same positions in every version)
-
-    def value(name: str) -> str:
-        f = header.field(name)
-        return text[f.offset : f.offset + f.length]
-
+    values = vl_values(first)
     if v.rule == 1:
         parts = [
             dutch
@@ -299,16 +298,18 @@ def dutch_detail(v: Violation, first: bytes) -> str:
         ]
         return "; ".join(parts)
     if v.rule == 6:
-        periode, nummer = value("verslagperiode"), value("leveringsnummer")
+        periode, nummer = values["verslagperiode"], values["leveringsnummer"]
         parts = []
-        if not (len(periode) == 6 and periode[:4].isdigit() and periode[4:] in ("H1", "H2") and periode >= "2019"):
+        valid = PERIODE.match(periode)  # the loader's rule 6
+        if not (valid and int(valid["jaar"]) >= FIRST_YEAR):
             parts.append(f"de verslagperiode '{periode.strip()}' in het VL-record is geen JJJJH1 of JJJJH2 vanaf 2019")
         if not (len(nummer) == 3 and nummer.isascii() and nummer.isdigit()):
             parts.append(f"het leveringsnummer '{nummer.strip()}' in het VL-record is geen nummer van drie cijfers")
         return "; ".join(parts)
     if v.rule == 9:
         known = ", ".join(layouts().versions)
-        return f"versie_bestandsdefinitie '{value('versie_bestandsdefinitie').strip()}' is onbekend (bekend: {known})"
+        versie = values["versie_bestandsdefinitie"].strip()
+        return f"versie_bestandsdefinitie '{versie}' is onbekend (bekend: {known})"
     return v.detail
 
 
