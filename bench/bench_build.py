@@ -25,14 +25,14 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loaders.dbt_run import Run, run_dbt, run_dbt_each, target_dir  # noqa: E402
-from loaders.exposures import SHARED_BUILD, SHARED_NODES  # noqa: E402
-from loaders.generate import generate, received_groups  # noqa: E402
 from loaders.layout import default_layout  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 from loaders.pseudonym import hmac_pads, release_key, resolve_key  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
+from vt_warehouse.generate import generate, received_groups  # noqa: E402
+from vt_warehouse.transform.exposures import SHARED_BUILD, SHARED_NODES  # noqa: E402
+from vt_warehouse.transform.run import Run, run_dbt, run_dbt_each, target_dir  # noqa: E402
 
 RELEASE = "2020V2"
 RELEASES = ("2020V2", "2020V3")  # built together, as the refresh builds every due release

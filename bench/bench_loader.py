@@ -25,11 +25,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loaders.generate import gemeenten_per_year, volumes_per_region  # noqa: E402
-from loaders.generate.deliveries import cut, render  # noqa: E402
-from loaders.generate.world import simulate  # noqa: E402
 from loaders.layout import default_layout  # noqa: E402
 from loaders.periods import Periode  # noqa: E402
+from vt_warehouse.generate import gemeenten_per_year, volumes_per_region  # noqa: E402
+from vt_warehouse.generate.deliveries import cut, render  # noqa: E402
+from vt_warehouse.generate.world import simulate  # noqa: E402
 
 VT, PERIODE = "VT18", Periode(2020, 1)
 

@@ -82,7 +82,7 @@ def load_peak(path: Path, home: Path, env: dict) -> tuple[int, float, int]:
     full.pop("VT_DATABASE", None)
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "loaders.cli", "load", "--received-at", "2020-07-20", str(path)],
+        [sys.executable, "-m", "vt_warehouse.cli", "load", "--received-at", "2020-07-20", str(path)],
         env=full,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

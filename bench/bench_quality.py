@@ -23,17 +23,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loaders.dbt_run import run_dbt  # noqa: E402
-from loaders.exposures import SHARED_BUILD  # noqa: E402
-from loaders.generate import generate, received_groups  # noqa: E402
 from loaders.layout import default_layout, layouts  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
-from loaders.quality import _register, findings, run_quality, select_deliveries  # noqa: E402
-from loaders.quality.gx_runner import run_suite_isolated  # noqa: E402
-from loaders.quality.report import applies_to, spiegel_prefetch, spiegelrapport  # noqa: E402
-from loaders.quality.rules import RULES  # noqa: E402
 from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, memory_setting  # noqa: E402
+from vt_warehouse.generate import generate, received_groups  # noqa: E402
+from vt_warehouse.quality import _register, findings, run_quality, select_deliveries  # noqa: E402
+from vt_warehouse.quality.gx_runner import run_suite_isolated  # noqa: E402
+from vt_warehouse.quality.kwaliteit import applies_to  # noqa: E402
+from vt_warehouse.quality.rules import RULES  # noqa: E402
+from vt_warehouse.quality.spiegel import spiegel_prefetch, spiegelrapport  # noqa: E402
+from vt_warehouse.transform.exposures import SHARED_BUILD  # noqa: E402
+from vt_warehouse.transform.run import run_dbt  # noqa: E402
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loaders.generate import generate, stamp_received  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
+from vt_warehouse.generate import generate, stamp_received  # noqa: E402
 
 PHASES: dict[str, float] = {}  # the peak of a refresh and its children per set of children running (TreeMemory)
 
@@ -41,7 +41,7 @@ def refresh(home: Path, inbox: Path, today: str) -> tuple[float, float, float, s
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     with subprocess.Popen(
-        [sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", today],
+        [sys.executable, "-m", "vt_warehouse.cli", "refresh", "--inbox", str(inbox), "--today", today],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -66,7 +66,11 @@ class TreeMemory(threading.Thread):
     children), sampled every 0.2 s from /proc: what the machine must hold at once. `by_phase`: that peak per set
     of children running (e.g. the refresh with two GX children), to say which step needs it."""
 
-    CHILDREN = {"loaders.dbt_child": "dbt", "loaders.quality.gx_runner": "GX", "loaders.freeze_run": "freeze"}
+    CHILDREN = {
+        "vt_warehouse.transform.child": "dbt",
+        "vt_warehouse.quality.gx_runner": "GX",
+        "vt_warehouse.release.freeze_run": "freeze",
+    }
 
     def __init__(self, root: int):
         super().__init__(daemon=True)

@@ -25,15 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from loaders import release_files  # noqa: E402
-from loaders.codebook import write_codebook  # noqa: E402
-from loaders.generate import generate, received_groups  # noqa: E402
-from loaders.kalender import get_release  # noqa: E402
 from loaders.layout import default_layout  # noqa: E402
 from loaders.load import load_files  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 from loaders.referentie import gemeenten  # noqa: E402
-from loaders.release import build_release, content_checksum, export_tables  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
+from vt_warehouse.generate import generate, received_groups  # noqa: E402
+from vt_warehouse.kalender import get_release  # noqa: E402
+from vt_warehouse.release import build_release, content_checksum, export_tables  # noqa: E402
+from vt_warehouse.release.codebook import write_codebook  # noqa: E402
 
 RELEASE = "2020V2"
 

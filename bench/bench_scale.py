@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from loaders.dbt_run import target_dir  # noqa: E402
-from loaders.generate import generate, received_groups  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
 from loaders.warehouse import Warehouse  # noqa: E402
+from vt_warehouse.generate import generate, received_groups  # noqa: E402
+from vt_warehouse.transform.run import target_dir  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict) -> tuple[float, float, str]:
@@ -63,7 +63,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", default="1,3,10")
     args = ap.parse_args()
-    vt = [sys.executable, "-m", "loaders.cli"]
+    vt = [sys.executable, "-m", "vt_warehouse.cli"]
     rows = []
     for scale in [float(s) for s in args.scales.split(",")]:
         with tempfile.TemporaryDirectory(prefix=f"bench-scale-{scale:g}-") as tmp:

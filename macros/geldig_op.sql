@@ -1,7 +1,7 @@
 {#-
     Whether a row of int_leveringen_vervangen (alias `leveringen`) is the valid delivery of its organisation
     and half-year on day `peildatum` (a date expression). Python asks the same through
-    loaders.exposures.VALID_ON.
+    vt_warehouse.transform.exposures.VALID_ON.
 -#}
 {% macro geldig_op(leveringen, peildatum) -%}
     ({{ leveringen }}.geldig_van <= {{ peildatum }}

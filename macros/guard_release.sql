@@ -3,7 +3,7 @@
     with a message that says what to do, when
       - no release was given, or the calendar does not have it;
       - the peildatum var is not a date;
-      - the pseudonymisation key is missing or unusable (the plugin loaders.dbt_plugin says which);
+      - the pseudonymisation key is missing or unusable (the plugin vt_warehouse.transform.plugin says which);
       - a year of the release has no gemeente list or no VT-regio list;
       - no delivery of the release's half-years was received on or before the peildatum;
       - a partial selection (--select vt_casus) would reuse release tables that were never built, or that were

@@ -42,7 +42,7 @@
             gestart_op timestamp not null,
             beeindigd_op timestamp not null
         );
-        -- the fingerprints of the keys that coded the build (loaders/dbt_plugin.py), never the keys
+        -- the fingerprints of the keys that coded the build (vt_warehouse/transform/plugin.py), never the keys
         alter table {{ src.relation_name }} add column if not exists sleutels json;
         insert into {{ src.relation_name }} (
             invocation_id, release, peildatum, leveringen, opdracht, modellen, mislukt, volledig, versies, gestart_op,

@@ -8,7 +8,7 @@ Generates 2019H1-2023H2 for two organisations (VT01, and VT27, which exists unti
    drawn at random and taken in the pipeline's order (so each finds work left): SIGKILL (a power cut, an OOM
    kill) or a full disk (ENOSPC), then one refresh without faults;
 3. compares the two: the delivery register, every frozen release's manifest, every publication file byte for
-   byte, every quality report (a manifest as `loaders.anchor.reproducible` gives it: without what names its
+   byte, every quality report (a manifest as `vt_warehouse.release.anchor.reproducible` gives it: without what names its
    own dbt run or the DuckDB file's own bytes). Exit 0 when
    equal; 1 with the differences otherwise.
 `make soak` runs it; the figures of the last run are in BENCHMARKS.md.
@@ -31,9 +31,9 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loaders.anchor import reproducible  # noqa: E402
-from loaders.generate import generate  # noqa: E402
 from loaders.periods import periode_range  # noqa: E402
+from vt_warehouse.generate import generate  # noqa: E402
+from vt_warehouse.release.anchor import reproducible  # noqa: E402
 
 KEY = "soak-key-" + "0123456789abcdef" * 3
 RELEASE_KEY = "soak-release-key-" + "fedcba9876543210" * 3
@@ -64,7 +64,7 @@ def refresh(home: Path, inbox: Path, env: dict | None = None) -> subprocess.Comp
     }
     full.pop("VT_DATABASE", None)
     return subprocess.run(
-        [sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", TODAY],
+        [sys.executable, "-m", "vt_warehouse.cli", "refresh", "--inbox", str(inbox), "--today", TODAY],
         capture_output=True,
         text=True,
         env=full,
@@ -136,8 +136,8 @@ def main() -> int:
             proc = refresh(work / "b", work / "inbox-b", env)
             expected = {"kill": -9, "ENOSPC": 2}[kind]
             if kind == "kill" and step == "release:before-rename":
-                # a freeze runs in a child process (loaders/freeze_run.py): killed, it holds back its release and
-                # the refresh ends with exit 2, saying so
+                # a freeze runs in a child process (vt_warehouse/release/freeze_run.py): killed, it holds back
+                # its release and the refresh ends with exit 2, saying so
                 expected = 2 if "freeze was killed (signal 9)" in proc.stderr else -9
             reached = proc.returncode == expected
             if not reached and proc.returncode not in (0, 1):

@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loaders.generate import generate
-from loaders.generate.deliveries import render_records
 from loaders.layout import CURRENT_VERSION, layouts, read_csv
 from loaders.periods import periode_range
 from tests.states import shared_state
+from vt_warehouse.generate import generate
+from vt_warehouse.generate.deliveries import render_records
 
 KEY = "test-key-" + "0123456789abcdef" * 3
 RELEASE_KEY = "test-release-key-" + "fedcba9876543210" * 3
@@ -34,7 +34,7 @@ def run_vt(*args: str, home: Path | None = None, env: dict | None = None, check:
         full.update(VT_HOME=str(home), VT_PSEUDONYM_KEY=KEY, VT_RELEASE_KEY=RELEASE_KEY)
         full.pop("VT_DATABASE", None)
     full.update(env or {})
-    proc = subprocess.run([sys.executable, "-m", "loaders.cli", *args], capture_output=True, text=True, env=full)
+    proc = subprocess.run([sys.executable, "-m", "vt_warehouse.cli", *args], capture_output=True, text=True, env=full)
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -266,7 +266,7 @@ def national_inbox(folder: Path, missing: tuple[str, ...] = ()) -> Path:
 
 def cells_per_period(jaar: int) -> int:
     """Rows of a half-year in a tidy publication CSV: every measure for every region of the year and NL."""
-    from loaders.publish.measures import maten
+    from vt_warehouse.publish.measures import maten
 
     return (len(regio_codes(jaar)) + 1) * len(maten())
 

@@ -1,6 +1,6 @@
-"""The record of each freeze, outside the release folder (loaders/anchor.py): its pure parts."""
+"""The record of each freeze, outside the release folder (vt_warehouse/release/anchor.py): its pure parts."""
 
-from loaders.anchor import selection_change
+from vt_warehouse.release.anchor import selection_change
 
 
 def test_a_changed_selection_names_each_delivery_added_and_gone():

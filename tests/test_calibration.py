@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from loaders.publish.measures import KERNCIJFERS
 from tests.conftest import CHROMIUM_FLAGS, chromium, png_pixels, run_vt
 from tests.states import shared_state
+from vt_warehouse.publish.measures import KERNCIJFERS
 
 
 @pytest.fixture(scope="session")

@@ -80,10 +80,10 @@ def test_demo_runs_the_refresh_path_on_a_national_half_year(tmp_path):
         proc.stdout,
     )
     assert portal and portal[1] == str(home) and portal[2] == str(home / "inbox")
-    from loaders.portal.accounts import Accounts
+    from vt_warehouse.portal.accounts import Accounts
 
     assert Accounts(home).check_password("demo-vt05", portal[3]) == ("ok", 0.0)
-    from loaders.portal import totp
+    from vt_warehouse.portal import totp
 
     assert Accounts(home).check_totp("demo-vt05", totp.code(portal[4], totp.current_step()))
     for key in (home / "pseudonym.key", home / "release.key"):  # the demo made both keys, owner-only

@@ -1,4 +1,4 @@
-"""Running dbt for the warehouse (loaders/dbt_run.py)."""
+"""Running dbt for the warehouse (vt_warehouse/transform/run.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import shutil
 import subprocess
 import sys
 
-from loaders import dbt_run
-from loaders.dbt_run import PARSED_FROM, run_dbt, target_dir
 from loaders.warehouse import Warehouse
 from tests.conftest import PROJECT
+from vt_warehouse.transform import run as dbt_run
+from vt_warehouse.transform.run import PARSED_FROM, run_dbt, target_dir
 
 SEEDS_ONLY = ["seed", "--select", "codes"]  # a dbt command that reads a file by its path from the saved parse
 
@@ -40,7 +40,7 @@ def test_a_warehouse_last_built_from_a_clone_that_is_gone_builds_from_this_one(t
     clone that built the warehouse last (a worktree since removed: 'No files found that match the pattern')."""
     clone = _copy_project(tmp_path / "elders")
     code = (
-        "from loaders.dbt_run import run_dbt; from loaders.warehouse import Warehouse; "
+        "from vt_warehouse.transform.run import run_dbt; from loaders.warehouse import Warehouse; "
         f"run_dbt(Warehouse.from_env(), {SEEDS_ONLY!r})"
     )
     env = {**os.environ, "PYTHONPATH": str(clone)}

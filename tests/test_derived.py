@@ -1,9 +1,9 @@
-"""Every file made from a registry is what the registry gives now (loaders/derived.py, `vt dev generate`)."""
+"""Every file made from a registry is what the registry gives now (vt_warehouse/derived.py, `vt dev generate`)."""
 
 import pytest
 
-from loaders import derived
 from tests.conftest import run_vt
+from vt_warehouse import derived
 
 
 def test_every_derived_file_is_current():
@@ -15,7 +15,7 @@ def test_the_check_names_a_stale_file_and_exits_1(tmp_path):
     for d in derived.FILES:
         target = tmp_path / d.path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text((derived.PROJECT / d.path).read_text(encoding="utf-8"), encoding="utf-8")
+        target.write_text((derived.PROJECT_DIR / d.path).read_text(encoding="utf-8"), encoding="utf-8")
     page = tmp_path / "docs" / "kwaliteit.md"
     page.write_text(page.read_text(encoding="utf-8").replace("| KR01 | fout |", "| KR01 | waarschuwing |"))
     assert [d.path for d in derived.stale(tmp_path)] == ["docs/kwaliteit.md"]
@@ -34,7 +34,7 @@ def test_a_generated_part_replaces_only_itself_and_needs_its_markers():
 
 
 def test_the_rule_table_has_every_rule_of_the_registry():
-    from loaders.quality.rules import RULES
+    from vt_warehouse.quality.rules import RULES
 
     table = derived.rules_table()
     assert [line.split(" | ")[0].lstrip("| ") for line in table.splitlines()[2:]] == [r.id for r in RULES]

@@ -1,4 +1,4 @@
-"""loaders.errors: what a user reads instead of a traceback, and the exit code that goes with it."""
+"""vt_warehouse.errors: what a user reads instead of a traceback, and the exit code that goes with it."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 from click.testing import CliRunner
 
-from loaders import cli
-from loaders.errors import EXIT_CONFIG, EXIT_INTERNAL, explain, holder
 from loaders.pseudonym import PseudonymKeyError
+from vt_warehouse import cli
+from vt_warehouse.errors import EXIT_CONFIG, EXIT_INTERNAL, explain, holder
 
 DB = Path("/srv/vt/warehouse/vt.duckdb")
 
@@ -41,7 +41,7 @@ def test_vts_dbt_process_is_named_without_its_json_arguments():
             "-c",
             "import time; time.sleep(60)",
             "-m",
-            "loaders.dbt_child",
+            "vt_warehouse.transform.child",
             '{"args": ["build"], "runs": []}',
         ]
     )

@@ -14,8 +14,8 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from loaders.escape import markdown_text, one_line, spreadsheet_cell, spss_literal, stata_text
 from tests.conftest import national_inbox, run_vt
+from vt_warehouse.escape import markdown_text, one_line, spreadsheet_cell, spss_literal, stata_text
 
 
 def test_each_writer_escapes_for_its_reader():

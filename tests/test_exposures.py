@@ -1,5 +1,5 @@
-"""Every dbt model Python reads is named once (loaders/exposures.py) and declared as a dbt exposure: the names
-agree with dbt's manifest, no other module names a model, and a renamed model fails `dbt parse`."""
+"""Every dbt model Python reads is named once (vt_warehouse/transform/exposures.py) and declared as a dbt
+exposure: the names agree with dbt's manifest, no other module names a model, and a renamed model fails `dbt parse`."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from loaders import exposures
 from loaders.layout import default_layout
-from loaders.release import PUBLICATION_TABLES
-from loaders.schema import entities
 from tests.conftest import PROJECT, run_dbt_cli
 from tests.states import shared_state
+from vt_warehouse.release import PUBLICATION_TABLES
+from vt_warehouse.release.schema import entities
+from vt_warehouse.transform import exposures
 
 RELEASE = "2021V2"
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from loaders.layout import CURRENT_VERSION, layouts
-from loaders.refresh import report_complete
 from tests.conftest import run_vt
 from tests.states import private_copy
 from tests.test_quality import clean, finish
+from vt_warehouse.refresh import report_complete
 
 RELEASE = "2020V1"
 
@@ -131,7 +131,17 @@ def test_a_real_full_disk_and_a_read_only_home(refreshed, tmp_path):
         # the portal stops at start, not at every login (bounded: a portal that started would serve forever)
         env = {**os.environ, "VT_HOME": str(mnt / "wh")}
         proc = subprocess.run(
-            [sys.executable, "-m", "loaders.cli", "portal", "serve", "--inbox", str(mnt / "inbox"), "--port", "18089"],
+            [
+                sys.executable,
+                "-m",
+                "vt_warehouse.cli",
+                "portal",
+                "serve",
+                "--inbox",
+                str(mnt / "inbox"),
+                "--port",
+                "18089",
+            ],
             capture_output=True,
             text=True,
             env=env,
@@ -409,7 +419,7 @@ def test_a_planted_file_or_a_rewritten_manifest_is_never_called_intact(refreshed
     table.write_bytes(table.read_bytes() + b"\0")
     manifest_path = folder / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    from loaders.release import sha256_file
+    from vt_warehouse.release import sha256_file
 
     for f in manifest["files"]:
         if f["name"] == table.name:
@@ -470,7 +480,7 @@ def test_a_reader_that_stops_early_is_quiet_and_exit_141(refreshed):
     env = {**os.environ, "VT_HOME": str(refreshed), "VT_PSEUDONYM_KEY": KEY, "VT_RELEASE_KEY": RELEASE_KEY}
     env.pop("VT_DATABASE", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "loaders.cli", "releases", "--years", "2020"],
+        [sys.executable, "-m", "vt_warehouse.cli", "releases", "--years", "2020"],
         stdout=write,
         stderr=subprocess.PIPE,
         text=True,

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from loaders.freeze_run import FreezeRuns, Frozen
-from loaders.release import MANIFEST, ReleaseError, last_build
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, PROJECT, run_vt, small_delivery, write_delivery
 from tests.states import shared_state
+from vt_warehouse.release import MANIFEST, ReleaseError, last_build
+from vt_warehouse.release.freeze_run import FreezeRuns, Frozen
 
 RELEASES = ["2020V1", "2020V2"]
 
@@ -107,7 +107,8 @@ def test_a_freeze_dies_with_a_killed_refresh(warehouse, monkeypatch, tmp_path):
     next refresh removes, and hold the database open."""
     monkeypatch.setenv("VT_PAUSE_AT", "release:before-rename=120")
     code = (
-        "import os, signal; from loaders.freeze_run import FreezeRuns; from loaders.warehouse import Warehouse; "
+        "import os, signal; from vt_warehouse.release.freeze_run import FreezeRuns; "
+        "from loaders.warehouse import Warehouse; "
         "f = FreezeRuns(Warehouse.from_env(), ['2020V1']); f._start_waiting(); "
         "[c] = f.running.values(); print(c.proc.pid, flush=True); os.kill(os.getpid(), signal.SIGKILL)"
     )

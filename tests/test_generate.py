@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from loaders.generate import generate, regions_per_year
 from loaders.layout import CURRENT_VERSION, default_layout, layouts, read_csv
 from loaders.load import GELADEN, load_files
 from loaders.parse import parse_file
@@ -19,6 +18,7 @@ from loaders.periods import periode_range
 from loaders.pseudonym import bsn_status
 from loaders.warehouse import Warehouse
 from tests.states import shared_state
+from vt_warehouse.generate import generate, regions_per_year
 
 SMALL = 0.03
 
@@ -144,7 +144,7 @@ def test_cli_generate(tmp_path):
         [
             sys.executable,
             "-m",
-            "loaders.cli",
+            "vt_warehouse.cli",
             "generate",
             "--out",
             str(tmp_path),
@@ -170,7 +170,7 @@ def test_any_half_year_from_2019_with_the_new_layout_from_a_chosen_half_year(tmp
         [
             sys.executable,
             "-m",
-            "loaders.cli",
+            "vt_warehouse.cli",
             "generate",
             "--out",
             str(tmp_path),

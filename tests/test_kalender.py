@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from loaders.kalender import CalendarError, Release, get_release, plan, releases, releases_up_to
+from vt_warehouse.kalender import CalendarError, Release, get_release, plan, releases, releases_up_to
 
 
 def rows(rs: list[Release]) -> list[tuple]:

@@ -15,10 +15,10 @@ import duckdb
 import pytest
 
 from loaders.layout import layouts
-from loaders.layout_docs import DOCS_FILE, FLAG_DOCS_FILE, render, render_flags
-from loaders.quality.rules import CODE_FIELDS, FLAG_FIELDS
-from loaders.schema import tables
 from tests.conftest import KEY, PROJECT, RELEASE_KEY, small_delivery, write_delivery
+from vt_warehouse.layout_docs import DOCS_FILE, FLAG_DOCS_FILE, render, render_flags
+from vt_warehouse.quality.rules import CODE_FIELDS, FLAG_FIELDS
+from vt_warehouse.release.schema import tables
 
 # what a project copy needs to run: the package, the dbt project, the GX suite
 PROJECT_PARTS = ("loaders", "models", "macros", "seeds", "tests/dbt", "gx", "dbt_project.yml", "profiles.yml")
@@ -112,7 +112,7 @@ def _vt(project: Path, home: Path, *args: str) -> subprocess.CompletedProcess:
     }
     env.pop("VT_DATABASE", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "loaders.cli", *args], cwd=project, env=env, capture_output=True, text=True
+        [sys.executable, "-m", "vt_warehouse.cli", *args], cwd=project, env=env, capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc

@@ -303,8 +303,8 @@ def test_a_file_larger_than_a_chunk_loads_the_same_records_in_bounded_pieces(tmp
     """With VT_CHUNK_BYTES at 4 KiB a generated delivery of ~190 KB is checked and loaded chunk by chunk (the path
     of files near the size limit): the same rows, line numbers, pseudonyms and archive bytes as whole; and a
     duplicate key many chunks from its twin is still found."""
-    from loaders.generate import generate
     from loaders.periods import periode_range
+    from vt_warehouse.generate import generate
 
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     generate(tmp_path / "gen", periode_range("2020H1"), scale=0.05, seed=5)
@@ -344,8 +344,8 @@ def test_a_chunked_load_killed_halfway_leaves_nothing_that_counts_and_the_next_l
     registered. Killed at the third chunk's casus file: the temporary folder holds what was written, the raw layer
     nothing. Killed after the rename, before the register row's commit: the folder is in place but no reader sees
     it. Either way the next command removes what was left before loading the file whole."""
-    from loaders.generate import generate
     from loaders.periods import periode_range
+    from vt_warehouse.generate import generate
 
     generate(tmp_path / "gen", periode_range("2020H1"), scale=0.05, seed=5)
     path = tmp_path / "gen" / "VT01_2020H1_001.txt"

@@ -1,31 +1,44 @@
-"""The Python package's modules by purpose: no import cycle, and one module that runs dbt."""
+"""The Python packages' modules by purpose: the loader imports nothing of the application, no import cycle, and
+one module that runs dbt."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "loaders"
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("loaders", "vt_warehouse")
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the two packages, by dotted name (a package by its own name)."""
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+            found[name] = path
+    return found
+
+
+def imported(path: Path, known: dict[str, Path]) -> set[str]:
+    """The project's modules a file imports, at any level of the file (as Python would when it runs)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PACKAGES):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return {m for m in found if m in known}
 
 
 def imports() -> dict[str, set[str]]:
-    """module -> the package's modules it imports (at any level of the file, as Python would when it runs)."""
-    modules = {}
-    for path in PACKAGE.rglob("*.py"):
-        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
-        modules[name] = path
-    graph = {}
-    for name, path in modules.items():
-        found = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("loaders"):
-                found.add(node.module)
-                found.update(f"{node.module}.{a.name}" for a in node.names)
-            elif isinstance(node, ast.Import):
-                found.update(a.name for a in node.names)
-        # a package's own __init__ is not a dependency of its modules' cycle
-        graph[name] = {m for m in found if m in modules and m != name and not name.startswith(m + ".")}
-    return graph
+    """module -> the modules it imports; a package's own __init__ is not a dependency of its modules' cycle."""
+    known = modules()
+    return {
+        name: {m for m in imported(path, known) if m != name and not name.startswith(m + ".")}
+        for name, path in known.items()
+    }
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -71,12 +84,23 @@ def test_dbt_runs_from_one_module_and_the_codebook_does_not_need_the_release_mod
     graph = imports()
     sources = {
         m: path.read_text(encoding="utf-8")
-        for m, path in ((m, PACKAGE.parent / (m.replace(".", "/") + ".py")) for m in graph)
+        for m, path in ((m, ROOT / (m.replace(".", "/") + ".py")) for m in graph)
         if path.exists()
     }
     # the one child process that runs dbt, and the one module that starts it
-    assert [m for m, text in sources.items() if "dbtRunner" in text] == ["loaders.dbt_child"]
-    assert [m for m, text in sources.items() if '"-m", "loaders.dbt_child"' in text] == ["loaders.dbt_run"]
-    assert not [m for m, text in sources.items() if "dbt.cli.main" in text and m != "loaders.dbt_child"]
-    assert "loaders.release" not in graph["loaders.codebook"]
-    assert "loaders.release" not in graph["loaders.quality"]
+    assert [m for m, text in sources.items() if "dbtRunner" in text] == ["vt_warehouse.transform.child"]
+    assert [m for m, text in sources.items() if '"-m", "vt_warehouse.transform.child"' in text] == [
+        "vt_warehouse.transform.run"
+    ]
+    assert not [m for m, text in sources.items() if "dbt.cli.main" in text and m != "vt_warehouse.transform.child"]
+    known = modules()
+    assert "vt_warehouse.release" not in imported(known["vt_warehouse.release.codebook"], known)
+    assert "vt_warehouse.release" not in graph["vt_warehouse.quality"]
+
+
+def test_the_loader_imports_nothing_of_the_application():
+    """loaders/ is the layer the application is built on: an arrow up would make the loader need the whole
+    application (dbt, GX, the portal) to read a file."""
+    up = {m: sorted(d for d in deps if d.startswith("vt_warehouse")) for m, deps in imports().items()}
+    assert {m: d for m, d in up.items() if m.startswith("loaders") and d} == {}
+    assert up["vt_warehouse.cli"]  # the check sees the application's imports at all

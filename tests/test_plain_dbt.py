@@ -11,16 +11,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders.generate import generate
-from loaders.kalender import get_release
 from loaders.layout import default_layout
 from loaders.load import load_files
 from loaders.periods import periode_range
-from loaders.release import ReleaseError, last_build, require_current_build
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, small_delivery, write_delivery
 from tests.conftest import run_dbt_cli as dbt
 from tests.states import private_copy, shared_state
+from vt_warehouse.generate import generate
+from vt_warehouse.kalender import get_release
+from vt_warehouse.release import ReleaseError, last_build, require_current_build
 
 # Every file is received at one fixed time of today's date and the releases are built as of that date, so a run
 # that passes midnight (CI starts late) still builds "as of the day the files arrived".

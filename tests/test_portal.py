@@ -12,15 +12,15 @@ import warnings
 
 import pytest
 
-from loaders.portal import audit, totp
-from loaders.portal.accounts import Accounts
 from tests.conftest import run_vt, small_delivery, write_delivery
+from vt_warehouse.portal import audit, totp
+from vt_warehouse.portal.accounts import Accounts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from loaders.portal.app import create_app
+from vt_warehouse.portal.app import create_app
 
 LIMIT = 64 * 1024
 SECRETS: dict[tuple[int, str], str] = {}  # each account's TOTP key, as its first login showed it
@@ -252,7 +252,7 @@ def test_wrong_second_factor_codes_back_off_like_passwords(portal):
 
 def test_every_file_rule_has_its_dutch_text():
     from loaders.parse import RULES
-    from loaders.portal.upload import REGELS
+    from vt_warehouse.portal.upload import REGELS
 
     assert sorted(REGELS) == sorted(RULES)
 
@@ -459,7 +459,7 @@ def test_the_delivery_format_page_has_every_field_of_every_layout(portal):
 
 def test_a_file_wrong_as_a_whole_is_told_so_in_dutch(tmp_path):
     """Rules 1, 6 and 9 say what is wrong with the file in Dutch, from its VL record (the portal named it)."""
-    from loaders.portal.upload import judge
+    from vt_warehouse.portal.upload import judge
 
     cases = []
     lines = small_delivery("VT05", "2020H1", "001")

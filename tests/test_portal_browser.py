@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from loaders.portal import totp
 from tests.conftest import KEY, RELEASE_KEY, run_vt, small_delivery
+from vt_warehouse.portal import totp
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "build" / "test-artefacts" / "portal"
 
@@ -40,7 +40,7 @@ def server(tmp_path):
         [
             sys.executable,
             "-m",
-            "loaders.cli",
+            "vt_warehouse.cli",
             "portal",
             "serve",
             "--inbox",

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from loaders.portal.accounts import Accounts
 from tests.test_portal import csrf_of, login
+from vt_warehouse.portal.accounts import Accounts
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from loaders.portal.app import HEADERS, create_app
+from vt_warehouse.portal.app import HEADERS, create_app
 
 EXAMPLES = int(os.environ.get("VT_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(

@@ -7,8 +7,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from loaders.generate.world import valid_bsns
 from loaders.pseudonym import bsn_status, fingerprint, hmac_hex, hmac_pads
+from vt_warehouse.generate.world import valid_bsns
 
 KEY = b"k" * 32
 

@@ -17,14 +17,14 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
-from loaders.generate.calibrate import cbs_table, exact_targets
-from loaders.kalender import get_release, releases
-from loaders.publish import INDICATOREN, KERNCIJFERS, count_cel, pct_cel, periode_label, round5, suppressed
-from loaders.publish.cells import GEHEIM, NIHIL, ONTBREEKT, TOTAAL, Cel, secondary
-from loaders.publish.sources import CBS, Halfjaar, region_notes, series_sources
-from loaders.publish.tidy import HEADER
 from tests.conftest import cells_per_period, national_inbox, record, run_vt, small_delivery, write_delivery
 from tests.states import private_copy, shared_state
+from vt_warehouse.generate.calibrate import cbs_table, exact_targets
+from vt_warehouse.kalender import get_release, releases
+from vt_warehouse.publish import INDICATOREN, KERNCIJFERS, count_cel, pct_cel, periode_label, round5, suppressed
+from vt_warehouse.publish.cells import GEHEIM, NIHIL, ONTBREEKT, TOTAAL, Cel, secondary
+from vt_warehouse.publish.sources import CBS, Halfjaar, region_notes, series_sources
+from vt_warehouse.publish.tidy import HEADER
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -466,7 +466,7 @@ def test_settings_from_the_environment_and_their_mistakes_named(small_release, t
 def test_a_tidy_csv_without_any_symbol_still_reads_its_symbol_as_text(tmp_path):
     """pandas guessed a float column for `symbool` when no cell had a symbol; with the page's read lines (from
     the CSVW registry) it is text whatever the file holds, `waarde` a decimal, `trendbreuk` a boolean."""
-    from loaders.publish import tidy
+    from vt_warehouse.publish import tidy
 
     h = Halfjaar("2020H1", "voorlopig", "2020V1", [("VT01", "Amsterdam-Amstelland"), (TOTAAL, "Totaal")])
     h.aantallen = {(vt, m): 100 for vt in ("VT01", TOTAAL) for m in KERNCIJFERS}
@@ -494,8 +494,8 @@ def test_a_release_with_one_organisation_missing_shows_it_and_nederland_as_missi
     """Every organisation but VT18 delivered 2020H1: VT18 and Nederland are `.` in every cell (Nederland is not
     the sum of the others), the others as counted; the Toelichting, the table's note, the workbook, the codebook,
     the manifests and `vt releases` name VT18. The warehouse's rule (SQL) and `vt releases`' (Python) agree."""
-    from loaders.release import built_completeness, completeness
     from loaders.warehouse import Warehouse
+    from vt_warehouse.release import built_completeness, completeness
 
     inbox = national_inbox(tmp_path / "inbox", missing=("VT18",))
     home = tmp_path / "wh"
@@ -549,7 +549,7 @@ def test_a_release_with_one_organisation_missing_shows_it_and_nederland_as_missi
 
 
 def test_a_missing_half_year_of_the_series_says_why():
-    from loaders.publish.text import niet_gepubliceerd
+    from vt_warehouse.publish.text import niet_gepubliceerd
 
     assert niet_gepubliceerd(get_release("2020V1"), "2020H2") == (
         "2e halfjaar van 2020: gegevens ontbreken (.): op de peildatum van deze release (30 september 2020) bestond "
@@ -563,7 +563,7 @@ def test_a_missing_half_year_of_the_series_says_why():
 
 
 def test_a_trendbreuk_lies_where_the_source_changes_between_the_cbs_tables_and_the_microdata():
-    from loaders.publish.sources import Breuk, definitie_breuken, trendbreuken
+    from vt_warehouse.publish.sources import Breuk, definitie_breuken, trendbreuken
 
     def h(periode, bron):
         return Halfjaar(periode, "definitief", bron, [])
@@ -576,9 +576,9 @@ def test_a_trendbreuk_lies_where_the_source_changes_between_the_cbs_tables_and_t
 
 
 def test_a_definition_change_in_the_registry_breaks_the_series_and_a_bad_row_is_named(monkeypatch):
-    from loaders.publish import sources
-    from loaders.publish.sources import Breuk, definitie_breuken, trendbreuken
-    from loaders.publish.text import trendbreuk_redenen
+    from vt_warehouse.publish import sources
+    from vt_warehouse.publish.sources import Breuk, definitie_breuken, trendbreuken
+    from vt_warehouse.publish.text import trendbreuk_redenen
 
     def registry(rows):
         monkeypatch.setattr(sources, "read_csv", lambda name: rows if name == sources.DEFINITIES else [])

@@ -14,13 +14,14 @@ import duckdb
 import pytest
 
 from loaders.layout import CURRENT_VERSION, code_lists
-from loaders.layout_docs import format_html
-from loaders.quality import gx_runner
-from loaders.quality.gx_runner import SUITE_FILE, suite_dict
-from loaders.quality.report import kwaliteitsrapport, kwaliteitsrapport_html
-from loaders.quality.rules import RULES
 from tests.conftest import record, regio_codes, run_vt, small_delivery, write_delivery
 from tests.states import private_copy, shared_state
+from vt_warehouse.layout_docs import format_html
+from vt_warehouse.quality import gx_runner
+from vt_warehouse.quality.gx_runner import SUITE_FILE, suite_dict
+from vt_warehouse.quality.kwaliteit import kwaliteitsrapport
+from vt_warehouse.quality.pages import kwaliteitsrapport_html
+from vt_warehouse.quality.rules import RULES
 
 COUNTS = ("CA", "AD", "ME", "VB", "VV", "ON", "OV", "MO", "BT")
 
@@ -399,7 +400,8 @@ def test_a_check_that_needs_missing_history_is_not_a_violation(reports):
 
 
 def test_shares_are_marked_only_for_groups_of_a_minimum_size():
-    from loaders.quality.report import MIN_GROUP, marking, share
+    from vt_warehouse.quality.spiegel import MIN_GROUP, marking
+    from vt_warehouse.quality.text import share
 
     assert marking(60.0, 45.0, None, (MIN_GROUP, 1000, 0)) == ["15,0 procentpunt boven landelijk (45,0%)"]
     assert marking(60.0, 45.0, None, (MIN_GROUP - 1, 1000, 0)) == []
@@ -409,7 +411,7 @@ def test_shares_are_marked_only_for_groups_of_a_minimum_size():
 
 
 def test_the_spiegelrapport_lists_marked_shares_first_with_their_reason():
-    from loaders.quality.report import spiegelrapport_html
+    from vt_warehouse.quality.pages import spiegelrapport_html
 
     def row(veld, maat, this, land, label="", reden=""):
         return {
@@ -513,9 +515,9 @@ def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(
     """Up to BESIDE_GX_AT_MOST deliveries the project's queries run while GX's child runs; beyond it (a back-fill
     of several half-years, which side by side held 2.4-3.0 GB) they wait for it. Either way every report file is
     the one `vt quality` made, byte for byte, and the GX child's DuckDB has the step's memory bound."""
-    import loaders.quality as quality
-    from loaders.quality.gx_runner import SuiteRun
+    import vt_warehouse.quality as quality
     from loaders.warehouse import Warehouse
+    from vt_warehouse.quality.gx_runner import SuiteRun
 
     _, out = reports
     home = private_copy(out.parent, tmp_path)  # the run writes its work folder into the warehouse
@@ -551,7 +553,7 @@ GX_ROWS = """
 import json, sys
 from pathlib import Path
 from great_expectations.expectations.metrics import query_metric_provider
-from loaders.quality import gx_runner
+from vt_warehouse.quality import gx_runner
 database, work, limit, size, deliveries = sys.argv[1:]
 if int(limit):
     query_metric_provider.MAX_RESULT_RECORDS = int(limit)
@@ -582,10 +584,10 @@ def test_no_delivery_loses_its_violations_to_gx_s_row_limit(tmp_path, monkeypatc
     run_vt("generate", "--out", str(inbox), "--periods", "2020H1", "--scale", "0.02", "--defects", "0.01")
     run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
     # the models the rules read, as `vt quality` builds them first
-    from loaders.dbt_run import run_dbt
-    from loaders.exposures import SHARED_BUILD
     from loaders.warehouse import Warehouse
     from tests.conftest import KEY
+    from vt_warehouse.transform.exposures import SHARED_BUILD
+    from vt_warehouse.transform.run import run_dbt
 
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     run_dbt(Warehouse(home), SHARED_BUILD)
@@ -637,7 +639,7 @@ def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, t
         for name in names:
             assert (everything / lid / name).read_bytes() == (out / lid / name).read_bytes(), (lid, name)
     # each alone as `vt quality --delivery` makes it, without building the shared models again (`--all` just did)
-    import loaders.quality as quality
+    import vt_warehouse.quality as quality
     from loaders.warehouse import Warehouse
 
     for lid in (
@@ -658,7 +660,7 @@ def test_spiegel_figures_fetched_in_bulk_equal_those_of_each_report_alone(report
     and 2020H1 here) in one query per record type; each spiegelrapport made without it (its own queries, the
     national figures of its half-year alone) has the same rows."""
     from loaders.layout import layouts
-    from loaders.quality.report import spiegel_prefetch, spiegelrapport
+    from vt_warehouse.quality.spiegel import spiegel_prefetch, spiegelrapport
 
     _, out = reports
     with duckdb.connect(str(out.parent / "vt.duckdb"), read_only=True) as con:
@@ -706,7 +708,7 @@ def test_gx_children_die_with_a_killed_run(tmp_path):
                 cmdline = (entry / "cmdline").read_bytes().decode(errors="replace")
             except OSError:
                 continue
-            if "loaders.quality.gx_runner" in cmdline and str(home) in cmdline:
+            if "vt_warehouse.quality.gx_runner" in cmdline and str(home) in cmdline:
                 found.append(int(entry.name))
         return found
 
@@ -719,7 +721,7 @@ def test_gx_children_die_with_a_killed_run(tmp_path):
     }
     env.pop("VT_DATABASE", None)
     parent = subprocess.Popen(
-        [sys.executable, "-m", "loaders.cli", "quality", "--periode", "2020H1", "--out", str(tmp_path / "out")],
+        [sys.executable, "-m", "vt_warehouse.cli", "quality", "--periode", "2020H1", "--out", str(tmp_path / "out")],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -737,8 +739,8 @@ def test_gx_children_die_with_a_killed_run(tmp_path):
 
 
 def test_generated_clean_delivery_passes(tmp_path):
-    from loaders.generate import generate, received_groups
     from loaders.periods import periode_range
+    from vt_warehouse.generate import generate, received_groups
 
     home = tmp_path / "wh"
     inbox = tmp_path / "inbox"
@@ -765,7 +767,7 @@ def test_gx_on_duckdb_needs_and_gets_the_workaround(tmp_path):
     import great_expectations.execution_engine.sqlalchemy_execution_engine as engine
     from great_expectations.expectations import UnexpectedRowsExpectation
 
-    from loaders.quality.gx_runner import enable_duckdb
+    from vt_warehouse.quality.gx_runner import enable_duckdb
 
     db = tmp_path / "t.duckdb"
     with duckdb.connect(str(db)) as con:
@@ -996,7 +998,7 @@ def test_a_required_field_left_blank_breaks_its_type_and_is_reported():
     later layout version has (ME.aanleiding, 0300) is required only in the records of that version."""
     import duckdb
 
-    from loaders.quality.rules import REQUIRED, _code_bad, _date_bad
+    from vt_warehouse.quality.rules import REQUIRED, _code_bad, _date_bad
 
     assert {("MO", "datum_monitoring"), ("BT", "geslacht"), ("ME", "aanleiding"), ("CA", "startdatum")} <= REQUIRED
     assert ("CA", "einddatum") not in REQUIRED and ("ME", "organisatie") not in REQUIRED
@@ -1033,7 +1035,7 @@ def test_a_report_groups_findings_by_field_and_says_where_the_delivery_counts():
     """34 findings of one field of KR13 are a count and the first examples under that field (not ten examples
     and the rest only in the CSV); a correction received after every peildatum of its half-year says that it
     counts in no release; the leveringsnummer as delivered."""
-    from loaders.quality.gx_runner import RuleOutcome
+    from vt_warehouse.quality.gx_runner import RuleOutcome
 
     kr13 = next(r for r in RULES if r.id == "KR13")
     example = {

@@ -17,15 +17,15 @@ import duckdb
 import pandas as pd
 import pytest
 
-from loaders import refresh as refresh_module
-from loaders.anchor import reproducible
-from loaders.generate import generate, stamp_received
 from loaders.layout import layouts
 from loaders.periods import periode_range
-from loaders.publish import PublishError
 from loaders.warehouse import Warehouse
 from tests.conftest import KEY, THREE_ORGS, cells_per_period, run_dbt_cli, run_vt, small_delivery, write_delivery
 from tests.states import private_copy, shared_state
+from vt_warehouse import refresh as refresh_module
+from vt_warehouse.generate import generate, stamp_received
+from vt_warehouse.publish import PublishError
+from vt_warehouse.release.anchor import reproducible
 
 ORGS = THREE_ORGS
 
@@ -198,7 +198,7 @@ def test_a_second_refresh_while_one_runs_refuses(half_year, tmp_path):
     inbox = inbox_copy(half_year, tmp_path / "inbox")
     env = {**os.environ, "VT_HOME": str(home), "VT_PSEUDONYM_KEY": KEY, "VT_PAUSE_AT": "refresh:after-load=8"}
     first = subprocess.Popen(
-        [sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", "2020-08-01"],
+        [sys.executable, "-m", "vt_warehouse.cli", "refresh", "--inbox", str(inbox), "--today", "2020-08-01"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -705,7 +705,7 @@ def test_a_hostile_inbox_is_harmless(half_year, tmp_path):
     for p in (big, forged):
         stamp_received(p, "2020-07-20T09:00:00")
     proc = subprocess.run(
-        [sys.executable, "-m", "loaders.cli", "refresh", "--inbox", str(inbox), "--today", "2020-08-01"],
+        [sys.executable, "-m", "vt_warehouse.cli", "refresh", "--inbox", str(inbox), "--today", "2020-08-01"],
         capture_output=True,
         text=True,
         timeout=600,
@@ -744,7 +744,7 @@ def test_a_file_that_cannot_be_read_now_stays_in_the_inbox_and_is_retried(half_y
     from datetime import date
 
     from loaders import load as load_module
-    from loaders.refresh import refresh
+    from vt_warehouse.refresh import refresh
 
     monkeypatch.setenv("VT_PSEUDONYM_KEY", KEY)
     inbox = inbox_copy(half_year, tmp_path / "inbox")

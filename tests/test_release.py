@@ -13,13 +13,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from loaders import dbt_run
-from loaders.anchor import reproducible
-from loaders.generate import received_groups
-from loaders.kalender import releases
 from loaders.layout import default_layout
 from loaders.load import load_files
-from loaders.release import (
+from loaders.warehouse import Warehouse
+from tests.conftest import KEY, run_vt, small_delivery, write_delivery
+from tests.states import private_copy, shared_state
+from vt_warehouse.generate import received_groups
+from vt_warehouse.kalender import releases
+from vt_warehouse.release import (
     ReleaseError,
     build_release,
     build_releases,
@@ -30,10 +31,9 @@ from loaders.release import (
     selected_deliveries,
     verify_release,
 )
-from loaders.schema import entities, tables
-from loaders.warehouse import Warehouse
-from tests.conftest import KEY, run_vt, small_delivery, write_delivery
-from tests.states import private_copy, shared_state
+from vt_warehouse.release.anchor import reproducible
+from vt_warehouse.release.schema import entities, tables
+from vt_warehouse.transform import run as dbt_run
 
 RELEASE = "2020V2"
 TABLES = entities()  # the nine microdata tables
@@ -282,7 +282,7 @@ def test_several_releases_build_in_one_dbt_process_each_on_its_own(released, mon
     popen = dbt_run.subprocess.Popen
     monkeypatch.setattr(dbt_run.subprocess, "Popen", lambda cmd, **kw: started.append(cmd) or popen(cmd, **kw))
     out = build_releases(warehouse, ["2020V1", "2021V1", "2020V3", "2020V2"])
-    assert len(started) == 1 and started[0][1:4] == ["-P", "-m", "loaders.dbt_child"]
+    assert len(started) == 1 and started[0][1:4] == ["-P", "-m", "vt_warehouse.transform.child"]
     assert list(out) == ["2020V1", "2021V1", "2020V3", "2020V2"]
     assert isinstance(out["2021V1"], ReleaseError) and "release 2021V1 has no deliveries" in str(out["2021V1"])
     assert isinstance(out["2020V2"], ReleaseError) and "release 2020V2 is frozen" in str(out["2020V2"])
@@ -328,7 +328,7 @@ def test_dbt_unit_tests_pass(released, monkeypatch, tmp_path):
 
 
 def test_dbt_reads_the_calendar_from_the_same_rule_as_python(released):
-    """int_releases_gepland runs loaders.kalender.plan with the seed's exceptions: the same releases, 2019 through
+    """int_releases_gepland runs vt_warehouse.kalender.plan with the seed's exceptions: the same releases, 2019 through
     next year."""
     with duckdb.connect(str(released[0] / "vt.duckdb"), read_only=True) as con:
         dbt_rows = con.execute(

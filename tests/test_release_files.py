@@ -19,16 +19,16 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from loaders.codebook import examples
 from loaders.layout import code_lists, layouts
 from loaders.pseudonym import hmac_hex
-from loaders.release import content_checksum, freeze_release, verify_release
-from loaders.release_files import labels_view
-from loaders.schema import CODED_ID_WIDTH, tables
 from loaders.warehouse import Warehouse
 from tests.conftest import CHROMIUM_FLAGS, KEY, RELEASE_KEY, chromium, run_vt
 from tests.states import shared_state
 from tests.test_release import load_generated
+from vt_warehouse.release import content_checksum, freeze_release, verify_release
+from vt_warehouse.release.codebook import examples
+from vt_warehouse.release.files import labels_view
+from vt_warehouse.release.schema import CODED_ID_WIDTH, tables
 
 RELEASES = ("2020V1", "2020V2")
 
@@ -296,7 +296,7 @@ def test_a_value_wider_than_its_declared_width_is_never_frozen(frozen, tmp_path,
     """The exports would cut it (SPSS A, Stata str, CSVW maxLength): the freeze stops with the table and column."""
     import dataclasses
 
-    from loaders import release_files
+    from vt_warehouse.release import files as release_files
 
     folder = tmp_path / "export"
     folder.mkdir()
@@ -475,7 +475,7 @@ def test_an_intact_duckdb_file_is_verified_by_its_bytes(frozen, monkeypatch):
     def read_content(*args):
         raise AssertionError("the content of an intact file was read")
 
-    monkeypatch.setattr("loaders.release.content_checksum", read_content)
+    monkeypatch.setattr("vt_warehouse.release.content_checksum", read_content)
     assert verify_release(folder_of(frozen)) == []
 
 

@@ -1,12 +1,12 @@
-"""The release calendar: one row per release and half-year, made by the rule in loaders/kalender.py (the
+"""The release calendar: one row per release and half-year, made by the rule in vt_warehouse/kalender.py (the
 one home of the rule, which the CLI uses too) with the exceptions of the seed releasekalender_afwijkingen."""
 
 from datetime import date
 
 import pyarrow as pa
 
-from loaders.kalender import plan
 from loaders.periods import FIRST_YEAR
+from vt_warehouse.kalender import plan
 
 
 def model(dbt, session):
