@@ -484,6 +484,16 @@ def _log(con, file_name, checksum, levering_id, outcome, rules, message) -> None
 
 
 def loaded_deliveries(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(levering_id, aantal_records) of every loaded delivery: the loader's own register, for the steps that run
+    around the loader (the refresh's inventory) before any dbt model exists."""
     return con.execute(
         f"select levering_id, aantal_records from {RAW_SCHEMA}.leveringen order by levering_id"
+    ).fetchall()
+
+
+def loaded_per_half_year(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Per half-year loaded: (verslagperiode, deliveries, records, casussen, meldingen, betrokkenen)."""
+    return con.execute(
+        f"""select verslagperiode, count(*), sum(aantal_records), sum(aantal_ca), sum(aantal_me), sum(aantal_bt)
+            from {RAW_SCHEMA}.leveringen group by 1 order by 1"""
     ).fetchall()

@@ -3,6 +3,7 @@ than one test file reads (made once per run: tests/states.py)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -401,3 +402,24 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
         rows.append(bytes(line))
         prev = line
     return width, bpp, rows
+
+
+MANIFEST_RELEASE = "2021V2"  # any release of the calendar: a parse needs one
+
+
+def parse_project(project: Path, home: Path) -> subprocess.CompletedProcess:
+    """`dbt parse` of a project (this one, or a changed copy) into home/dbt-target."""
+    return run_dbt_cli(home, "parse", "--vars", json.dumps({"release": MANIFEST_RELEASE}), project=project)
+
+
+@pytest.fixture(scope="session")
+def manifest(request):
+    """dbt's manifest of the project, parsed once per run."""
+    from tests.states import shared_state
+
+    def build(home: Path) -> dict:
+        out = parse_project(PROJECT, home)
+        assert out.returncode == 0, out.stdout
+        return json.loads((home / "dbt-target" / "manifest.json").read_text())
+
+    return shared_state(request, "parsed-manifest", build)

@@ -4,36 +4,15 @@ exposure: the names agree with dbt's manifest, no other module names a model, an
 from __future__ import annotations
 
 import ast
-import json
 import re
 import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
 
 from loaders.layout import default_layout
-from tests.conftest import PROJECT, run_dbt_cli
-from tests.states import shared_state
+from tests.conftest import MANIFEST_RELEASE as RELEASE
+from tests.conftest import PROJECT, parse_project
 from vt_warehouse.release import PUBLICATION_TABLES
 from vt_warehouse.release.schema import entities
 from vt_warehouse.transform import exposures
-
-RELEASE = "2021V2"
-
-
-def parse(project: Path, home: Path) -> subprocess.CompletedProcess:
-    return run_dbt_cli(home, "parse", "--vars", json.dumps({"release": RELEASE}), project=project)
-
-
-@pytest.fixture(scope="session")
-def manifest(request):
-    def build(home: Path) -> dict:
-        out = parse(PROJECT, home)
-        assert out.returncode == 0, out.stdout
-        return json.loads((home / "dbt-target" / "manifest.json").read_text())
-
-    return shared_state(request, "parsed-manifest", build)
 
 
 def relation(manifest: dict, unique_id: str) -> str:
@@ -45,38 +24,24 @@ def relation(manifest: dict, unique_id: str) -> str:
 
 def test_python_reads_exactly_what_each_exposure_declares(manifest):
     e = exposures
-    rules = {
-        e.LEVERINGEN,
-        e.CASUSSEN,
-        e.ADVIEZEN,
-        e.MELDINGEN,
-        e.VEILIGHEIDSBEOORDELINGEN,
-        e.VOORWAARDENVERVOLG,
-        e.ONDERZOEKEN,
-        e.OVERDRACHTEN,
-        e.MONITORINGSMOMENTEN,
-        e.BETROKKENEN,
-        e.GELDIGE_LEVERINGEN,
-        e.GEMEENTECODES,
-        e.WERKDAGEN,
-        e.CODES,
-    }
-    # the reports read the delivered text from the loader's raw tables (sources), one per record type
-    raw = {f"raw.{rt.entiteit}" for rt in default_layout().data_types} | {"raw.leveringen"}
+    # the delivered records, one mart per record type of the layout
+    geleverd = {e.geleverd(rt.entiteit) for rt in default_layout().data_types}
+    assert {e.CASUSSEN, e.ADVIEZEN, e.MELDINGEN, e.VEILIGHEIDSBEOORDELINGEN, e.VOORWAARDENVERVOLG} <= geleverd
+    assert {e.ONDERZOEKEN, e.OVERDRACHTEN, e.MONITORINGSMOMENTEN, e.BETROKKENEN} <= geleverd
     publicatie = {e.publicatie(t, RELEASE) for t in PUBLICATION_TABLES}
     expected = {
-        "kwaliteitsrapport": rules | raw,
-        "spiegelrapport": {e.LEVERINGEN, e.GELDIGE_LEVERINGEN, e.GEMEENTECODES} | raw,
+        "kwaliteitsrapport": {e.LEVERINGEN, e.GEMEENTECODES, e.WERKDAGEN, e.CODES} | geleverd,
+        "spiegelrapport": {e.LEVERINGEN, e.GEMEENTECODES} | geleverd,
         "microdata_export": {e.microdata(t, RELEASE) for t in entities()} | publicatie,
         "publicatie": publicatie,
-        "releasebeheer": {e.GELDIGE_LEVERINGEN, e.BUILDS},
+        "releasebeheer": {e.LEVERINGEN, e.BUILDS},
     }
     declared = {
         x["name"]: {relation(manifest, uid) for uid in x["depends_on"]["nodes"]} for x in manifest["exposures"].values()
     }
     assert declared == expected
     # the relation names Python uses exist as dbt nodes of those names
-    assert relation(manifest, "model.vt_warehouse.int_leveringen_vervangen") == "int_leveringen_vervangen"
+    assert relation(manifest, "model.vt_warehouse.leveringen") == e.LEVERINGEN
 
 
 def _strings(tree: ast.AST) -> list[str]:
@@ -94,12 +59,17 @@ def _strings(tree: ast.AST) -> list[str]:
     ]
 
 
-MODEL_NAME = re.compile(r"\b(stg_[a-z]+__[a-z_]+|int_[a-z]+_[a-z]+|main_reference\.|meta\.builds)")
+MODEL_NAME = re.compile(
+    r"\b(stg_[a-z]+__[a-z_]+|int_[a-z]+_[a-z]+|geleverd_[a-z]+|main_reference\.|meta\.builds"
+    r"|(?:from|join) (?:leveringen|gemeentecodes|werkdagen)\b)"
+)
 
 
 def test_no_python_module_but_exposures_names_a_dbt_model():
     offenders = {}
-    for path in sorted((PROJECT / "loaders").rglob("*.py")):
+    paths = [*(PROJECT / "loaders").rglob("*.py"), *(PROJECT / "vt_warehouse").rglob("*.py")]
+    assert len(paths) > 40  # both packages are searched
+    for path in sorted(paths):
         if path.name == "exposures.py":
             continue
         found = sorted({m for s in _strings(ast.parse(path.read_text())) for m in MODEL_NAME.findall(s)})
@@ -118,12 +88,12 @@ def test_a_renamed_model_fails_dbt_parse_naming_the_exposure(tmp_path):
     for name in ("seeds", "loaders", "tests"):
         (copy / name).symlink_to(PROJECT / name)
     # the working-day calendar is read by Python only (rule KR07): no model would notice
-    old = copy / "models" / "intermediate" / "gedeeld" / "int_werkdagen_genummerd.sql"
-    old.rename(old.with_name("int_werkdagen_hernoemd.sql"))
-    out = parse(copy, tmp_path / "target")
+    old = copy / "models" / "marts" / "kwaliteit" / "werkdagen.sql"
+    old.rename(old.with_name("werkdagen_hernoemd.sql"))
+    out = parse_project(copy, tmp_path / "target")
     assert out.returncode != 0
     assert re.search(
         r"[Ee]xposure 'exposure\.vt_warehouse\.kwaliteitsrapport' \([^)]*\) depends on a node named "
-        r"'int_werkdagen_genummerd' which was not found",
+        r"'werkdagen' which was not found",
         out.stdout,
     ), out.stdout[-2000:]

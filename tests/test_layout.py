@@ -21,7 +21,17 @@ from vt_warehouse.quality.rules import CODE_FIELDS, FLAG_FIELDS
 from vt_warehouse.release.schema import tables
 
 # what a project copy needs to run: the package, the dbt project, the GX suite
-PROJECT_PARTS = ("loaders", "models", "macros", "seeds", "tests/dbt", "gx", "dbt_project.yml", "profiles.yml")
+PROJECT_PARTS = (
+    "loaders",
+    "vt_warehouse",
+    "models",
+    "macros",
+    "seeds",
+    "tests/dbt",
+    "gx",
+    "dbt_project.yml",
+    "profiles.yml",
+)
 
 
 def test_the_fields_doc_blocks_are_what_the_layout_says():
@@ -90,6 +100,14 @@ def test_the_rules_check_the_fields_the_layout_gives_a_code_list():
     )
 
 
+# the generated files a field added to the layout changes
+LAYOUT_FILES = {
+    "models/staging/loader/_loader__docs.md": "loaders/data/layout.csv, codes.csv",
+    "models/staging/loader/_loader__models.yml": "loaders/data/layout.csv",
+    "models/marts/geleverd/_geleverd__models.yml": "loaders/data/layout.csv",
+}
+
+
 def _copy_project(target: Path) -> Path:
     for part in PROJECT_PARTS:
         src = PROJECT / part
@@ -128,6 +146,9 @@ def test_a_field_and_a_code_added_to_the_layout_reach_every_output(tmp_path):
         fh.write("0200,AD,verwijzer,67,2,N,VERWIJZER,N,Who referred the adviesvrager to Veilig Thuis,,\n")
     with (project / "loaders" / "data" / "codes.csv").open("a", encoding="utf-8") as fh:
         fh.write("VERWIJZER,01,Huisarts\nVERWIJZER,02,School\nDUUR,5,Langer dan vijf jaar\n")
+    # the files made from the layout (the staging YAML, the delivered-records contracts, the doc blocks)
+    generated = _vt(project, tmp_path, "dev", "generate", *LAYOUT_FILES).stdout
+    assert sorted(generated.split("\n")[:-1]) == sorted(f"wrote {p} (from {s})" for p, s in LAYOUT_FILES.items())
 
     lines = small_delivery()
     ad = next(i for i, line in enumerate(lines) if line.startswith("AD"))

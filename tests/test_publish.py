@@ -621,7 +621,7 @@ def test_vt_releases_says_how_many_organisations_delivered(small_release, tmp_pa
 
 @pytest.mark.slow(seconds=30)
 def test_a_measure_without_its_count_stops_the_build_and_an_unused_count_too(tmp_path):
-    """A measure added to the registry (publicatie_maten.csv) whose count int_regiotellingen_berekend does not make
+    """A measure added to the registry (publicatie_maten.csv) whose count no count model makes
     would publish 0 everywhere: dbt refuses to compile the count model, naming the measure and the count; a count
     that no measure uses is named too."""
     from tests.conftest import run_dbt_cli
@@ -651,7 +651,7 @@ def test_a_measure_without_its_count_stops_the_build_and_an_unused_count_too(tmp
         proc.returncode != 0
         and (
             "measure gemiddelde_duur of publicatie_maten needs the count duur_casussen, "
-            "which int_regiotellingen_berekend does not make: add it there"
+            "which no count model makes: add it to macros/publicatie_tellingen.sql and to the CTE that counts it"
         )
         in proc.stdout
     )
@@ -662,8 +662,6 @@ def test_a_measure_without_its_count_stops_the_build_and_an_unused_count_too(tmp
     proc = compile_counts()
     assert (
         proc.returncode != 0
-        and (
-            "int_regiotellingen_berekend makes the count overdrachten_jeugd, which no measure of publicatie_maten uses"
-        )
+        and ("the count models make the count overdrachten_jeugd, which no measure of publicatie_maten uses")
         in proc.stdout
     ), proc.stdout[-2000:]

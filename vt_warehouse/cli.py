@@ -20,10 +20,10 @@ import duckdb
 
 from loaders import referentie
 from loaders.layout import layouts
-from loaders.load import MTIME, load_files
+from loaders.load import MTIME, load_files, loaded_per_half_year
 from loaders.periods import FIRST_YEAR, LAST_YEAR, Periode, periode_range
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
-from loaders.warehouse import RAW_SCHEMA, Warehouse, WarehouseBusy, hold_for_reading
+from loaders.warehouse import Warehouse, WarehouseBusy, hold_for_reading
 from vt_warehouse import __doc__ as package_doc
 from vt_warehouse.errors import EXIT_INTERNAL, explain, keep_traceback
 from vt_warehouse.generate import NEW_LAYOUT_FROM, years_without_reference
@@ -665,20 +665,24 @@ def dev() -> None:
 
 @dev.command(
     "generate",
-    help="Write every file made from a registry (the layout, the rules): doc blocks, the GX suite, "
-    "docs/kwaliteit.md's rule table, docs/bestandsdefinitie.html. --check: only name the stale ones (exit 1), as "
-    "the tests do.",
+    help="Write every file made from a registry (the layout, the rules, the models): doc blocks, the staging and "
+    "delivered-records YAML, the GX suite, docs/kwaliteit.md's rule table, docs/bestandsdefinitie.html, "
+    "docs/dbt/index.html. PATH...: only those files. --check: only name the stale ones (exit 1), as the tests do.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 when a file is stale.")
-def dev_generate(check: bool) -> None:
+@click.argument("paths", nargs=-1)
+def dev_generate(check: bool, paths: tuple[str, ...]) -> None:
     from vt_warehouse import derived
 
+    known = {d.path for d in derived.FILES}
+    if unknown := [p for p in paths if p not in known]:
+        raise click.UsageError(f"not a generated file: {', '.join(unknown)} (they are: {', '.join(sorted(known))})")
     if check:
-        old = derived.stale()
+        old = derived.stale(only=paths)
         for d in old:
             click.echo(f"{d.path} is stale: it is made from {d.source} (run vt dev generate)", err=True)
         sys.exit(EXIT_REJECTED if old else 0)
-    for d in derived.generate():
+    for d in derived.generate(only=paths):
         click.echo(f"wrote {d.path} (from {d.source})")
 
 
@@ -843,11 +847,7 @@ def demo(out: Path | None) -> None:
     summary = _refresh(warehouse, out, DEMO_TODAY)
     click.echo(f"refresh as on {DEMO_TODAY}: {summary.text()}")
     with warehouse.connect(read_only=True) as con:
-        overview = con.execute(
-            f"""select verslagperiode, count(*), sum(aantal_records), sum(aantal_ca), sum(aantal_me),
-                       sum(aantal_bt)
-                from {RAW_SCHEMA}.leveringen group by 1 order by 1"""
-        ).fetchall()
+        overview = loaded_per_half_year(con)
     click.echo(f"warehouse {warehouse.database} (key: {key_path(warehouse.home)}):")
     for periode, n, records, ca, me, bt in overview:
         click.echo(f"  {periode}: {n} deliveries, {records} records ({ca} casussen, {me} meldingen, {bt} betrokkenen)")

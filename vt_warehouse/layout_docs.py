@@ -11,6 +11,8 @@ models/marts/microdata/_microdata__vlaggen.md.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from functools import cache
 
 from loaders.layout import RECORD_LENGTH, Layouts, code_lists, layouts
@@ -22,7 +24,9 @@ FLAG_DOCS_FILE = MODELS / "marts" / "microdata" / "_microdata__vlaggen.md"
 HEADER = (
     "<!-- Made by `vt dev generate` from loaders/data/layout.csv and codes.csv; do not edit: change the layout. -->\n"
 )
-SKIPPED = ("recordtype", "vt_code", "bsn")  # described once in models/_vt__docs.md (bsn: only its pseudonym is kept)
+SKIPPED = ("recordtype", "vt_code", "bsn")
+GELEVERD_DIR = MODELS / "marts" / "geleverd"
+STAGING_DIR = MODELS / "staging" / "loader"  # described once in models/_vt__docs.md (bsn: only its pseudonym is kept)
 
 
 def blocks(all_layouts: Layouts | None = None) -> dict[str, str]:
@@ -55,6 +59,13 @@ def blocks(all_layouts: Layouts | None = None) -> dict[str, str]:
                     f"True when the record's layout version has the field {f.name} "
                     f"({', '.join(have)}), even if left blank; false: {f.name} is null "
                     "because it was not asked."
+                )
+    for rt in all_layouts.raw.data_types:
+        for f in rt.fields:
+            if f.name not in ("recordtype", "bsn"):
+                out[f"{rt.code.lower()}_{f.name}_geleverd"] = (
+                    f"The field {f.name} as delivered: its text, untrimmed (what the spiegelrapport mirrors and a "
+                    "finding shows); null where the record's layout version has no such field."
                 )
     return out
 
@@ -148,3 +159,124 @@ def format_html() -> str:
         )
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+# -- the staging models' and the delivered-records marts' columns, from the layout ------------------------------
+
+
+def staged_columns(code: str, all_layouts: Layouts | None = None) -> list[tuple[str, str, str]]:
+    """(column, data type, doc block) of a record type's staging model, in the order macros/staged_fields.sql
+    makes them: the one list the YAML of the staging models and the contracts of the delivered-records marts are
+    made from (dbt's contract fails the build of a mart whose columns differ from it)."""
+    all_layouts = all_layouts or layouts()
+    cols = [("levering_id", "varchar", "kolom_levering_id"), ("regelnummer", "integer", "kolom_regelnummer")]
+    for f in all_layouts.raw.record_types[code].fields:
+        name = f"{code.lower()}_{f.name}"
+        if f.name == "recordtype":
+            continue
+        if f.name == "vt_code":
+            cols.append(("vt_code", "varchar", "kolom_vt_code"))
+        elif f.name == "bsn":
+            cols += [
+                ("bsn_pseudoniem", "varchar", "kolom_bsn_pseudoniem"),
+                ("bsn_status", "varchar", "kolom_bsn_status"),
+            ]
+        elif f.type == "D":
+            cols += [(f.name, "date", name), (f"{f.name}_ingevuld", "boolean", f"{name}_ingevuld")]
+        elif f.type == "F":
+            cols += [(f"{f.name}_{i}", "boolean", f"{name}_{i}") for i in range(1, f.length + 1)]
+            cols += [(f"{f.name}_nul_een", "boolean", f"{name}_nul_een")]
+            cols += [(f"{f.name}_ingevuld", "boolean", f"{name}_ingevuld")]
+        else:
+            cols.append((f.name, "varchar", name))
+        if len(all_layouts.versions_with(code, f.name)) < len(all_layouts.versions):
+            cols.append((f"{f.name}_in_layout", "boolean", f"{name}_in_layout"))
+        if f.name != "bsn":
+            cols.append((f"{f.name}_geleverd", "varchar", f"{name}_geleverd"))
+    return cols
+
+
+def staging_models() -> dict[str, str]:
+    """Record type -> its staging model, as models/staging/loader/ has them (each model selects its raw table)."""
+    entity = {rt.entiteit: code for code, rt in layouts().raw.record_types.items() if rt.entiteit}
+    out = {}
+    for path in sorted(STAGING_DIR.glob("stg_loader__*.sql")):
+        found = re.search(r"source\('loader', '(\w+)'\)", path.read_text(encoding="utf-8"))
+        if found and found.group(1) in entity:
+            out[entity[found.group(1)]] = path.stem
+    return dict(sorted(out.items(), key=lambda item: list(entity.values()).index(item[0])))
+
+
+def geleverd_model(code: str) -> str:
+    """The delivered-records mart of a record type (exposures.geleverd: named after its raw table)."""
+    from vt_warehouse.transform.exposures import geleverd
+
+    return geleverd(layouts().raw.record_types[code].entiteit)
+
+
+def _columns_yaml(code: str, contract: bool) -> str:
+    lines = []
+    for name, data_type, doc in staged_columns(code):
+        lines.append(f"      - name: {name}")
+        if contract:
+            lines.append(f"        data_type: {data_type}")
+        lines.append(f"        description: '{{{{ doc(\"{doc}\") }}}}'")
+    return "\n".join(lines) + "\n"
+
+
+KEY_TEST = """    data_tests:
+      - unique_combination:
+          arguments:
+            columns:
+              - levering_id
+              - regelnummer
+"""
+
+
+def _description(text: str) -> str:
+    """A model's description as YAML, quoted, wrapped at 120 characters as the hand-written YAML is."""
+    quoted = "'" + text.replace("'", "''") + "'"
+    wrapped = textwrap.fill(
+        quoted, 120, initial_indent="    description: ", subsequent_indent="      ", break_on_hyphens=False
+    )
+    return wrapped + "\n"
+
+
+def staging_yaml() -> str:
+    """The staging models of the record types (the generated part of models/staging/loader/_loader__models.yml)."""
+    out = []
+    for code, model in staging_models().items():
+        what = model.removeprefix("stg_loader__")
+        text = (
+            f"The delivered {what} ({code} records), one row per record: trimmed, typed (dates as dates, flag fields "
+            "as one boolean per code), organisations' numbers kept, and every field's text as delivered."
+        )
+        out.append(
+            f"  - name: {model}\n" + _description(text) + "    columns:\n" + _columns_yaml(code, False) + KEY_TEST
+        )
+    return "".join(out)
+
+
+def geleverd_yaml() -> str:
+    """models/marts/geleverd/_geleverd__models.yml: the delivered-records marts with their contracts."""
+    head = (
+        "# Made by `vt dev generate` from loaders/data/layout.csv and codes.csv; do not edit: change the layout.\n"
+        "# The records of every loaded delivery, typed and as delivered: what the quality reports read (public,\n"
+        "# contracted tables; dbt_project.yml). Their columns are the staging models' (layout_docs.staged_columns).\n"
+        "version: 2\nmodels:\n"
+    )
+    out = [head]
+    for code, model in staging_models().items():
+        what = model.removeprefix("stg_loader__")
+        text = (
+            f"The delivered {what} ({code} records) of every loaded delivery, one row per record: typed as in "
+            f"{model}, and every field's text as delivered. Read by the kwaliteitsrapport and the spiegelrapport."
+        )
+        out.append(
+            f"  - name: {geleverd_model(code)}\n"
+            + _description(text)
+            + "    columns:\n"
+            + _columns_yaml(code, True)
+            + KEY_TEST
+        )
+    return "".join(out)

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from loaders import faults, referentie
 from loaders.layout import layouts
-from loaders.load import GEWEIGERD, MTIME, ONLEESBAAR, load_files, modified_at
+from loaders.load import GEWEIGERD, MTIME, ONLEESBAAR, load_files, loaded_deliveries, modified_at
 from loaders.parse import shown
 from loaders.warehouse import Warehouse, WarehouseBusy, held_exclusively, share
 from vt_warehouse.kalender import releases_up_to
@@ -273,7 +273,7 @@ def _quality_reports(warehouse: Warehouse, log: StepLog, summary: Summary, share
     if not warehouse.database.exists():
         return
     with warehouse.connect() as con:
-        lids = [r[0] for r in con.execute("select levering_id from raw.leveringen order by 1").fetchall()]
+        lids = [lid for lid, _ in loaded_deliveries(con)]
         referentie.ensure(con)
         referentie.write_organisations(warehouse.home, referentie.all_regions(con))  # the portal's rule 10
         todo = [lid for lid in lids if not report_complete(out / lid)]

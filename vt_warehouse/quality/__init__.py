@@ -7,13 +7,14 @@ from pathlib import Path
 
 from loaders import faults
 from loaders.layout import code_lists, layouts
+from loaders.sql import relation_exists
 from loaders.warehouse import QUALITY_MEMORY_ENV, Warehouse, memory_setting
 from vt_warehouse.quality import findings
 from vt_warehouse.quality.gx_runner import SuiteRun
 from vt_warehouse.quality.kwaliteit import applies_to, kwaliteitsrapport
 from vt_warehouse.quality.report import write_reports
 from vt_warehouse.quality.spiegel import spiegel_prefetch, spiegelrapport
-from vt_warehouse.transform.exposures import GELDIGE_LEVERINGEN, SHARED_BUILD
+from vt_warehouse.transform.exposures import LEVERINGEN, SHARED_BUILD
 from vt_warehouse.transform.run import BuildError, require_reference, run_dbt
 
 # GX's child and the queries here each use both cores and up to $VT_QUALITY_MEMORY. Side by side they save a
@@ -40,8 +41,12 @@ def select_deliveries(warehouse: Warehouse, delivery: str | None, periode: str |
     if not warehouse.database.exists():
         raise QualityError(f"no warehouse at {warehouse.database}: load deliveries first")
     with warehouse.connect(read_only=True) as con:
+        ready = relation_exists(con, LEVERINGEN)
+    if not ready:  # loaded, never built: the register the reports read is a dbt model
+        run_dbt(warehouse, SHARED_BUILD)
+    with warehouse.connect(read_only=True) as con:
         rows = con.execute(
-            "select levering_id from raw.leveringen where (? or levering_id = ? or verslagperiode = ?) "
+            f"select levering_id from {LEVERINGEN} where (? or levering_id = ? or verslagperiode = ?) "
             "order by levering_id",
             [all_, delivery, periode],
         ).fetchall()
@@ -66,8 +71,8 @@ def _register(con, deliveries: list[str]) -> dict[str, dict]:
                    strftime(r.ontvangen_op, '%d-%m-%Y %H:%M') || ' UTC' as ontvangen_op,
                    coalesce(strftime(try_strptime(r.aanmaakdatum, '%Y%m%d'), '%d-%m-%Y'), r.aanmaakdatum)
                        as aanmaakdatum, r.versie_bestandsdefinitie,
-                   r.checksum_sha256, g.vervangt
-            from raw.leveringen as r left join {GELDIGE_LEVERINGEN} as g using (levering_id)
+                   r.checksum_sha256, r.vervangt
+            from {LEVERINGEN} as r
             where list_contains(?, r.levering_id)""",
         [deliveries],
     )

@@ -3,7 +3,8 @@ overtredingen.csv and niet_te_controleren.csv, the examples in the kwaliteitsrap
 comparison with the delivery it replaces.
 
 The rules' own queries (rules.py, the same text GX runs) give the records; the delivered text of the fields
-they name is read from the raw tables by line number, so an impossible date shows as delivered ("20200231").
+they name is read from the delivered records (`<veld>_geleverd`) by line number, so an impossible date shows
+as delivered ("20200231").
 A BSN is never shown, and no pseudonym is ever selected.
 """
 
@@ -17,7 +18,7 @@ import duckdb
 from loaders.layout import Layout
 from loaders.sql import sql_text
 from vt_warehouse.quality.rules import FINDING, RULES
-from vt_warehouse.transform.exposures import LEVERINGEN
+from vt_warehouse.transform.exposures import LEVERINGEN, geleverd
 
 # The rules run over many deliveries at once (one query per rule, split per delivery afterwards): the batch is
 # the register's rows of a list of deliveries, bound as a parameter (one delivery by equality).
@@ -71,18 +72,19 @@ def together_else_alone(deliveries: list[str], run: Callable[[list[str]], None])
 
 def _with_values(layout: Layout, bare: str) -> str:
     """SQL over the findings in `bare` that adds `waarde`: the delivered text of the fields each names, one join
-    per record type on its raw table by delivery and line."""
+    per record type on its delivered records by delivery and line."""
     parts = []
     for rt in layout.data_types:
         cases = []
         for field in rt.fields:
             if field.name in ("recordtype", "vt_code"):
                 continue
-            shown = "'niet getoond'" if field.name in HIDDEN else f"coalesce(nullif(trim(r.{field.name}), ''), 'leeg')"
+            text = f"r.{field.name}_geleverd"  # the text as delivered
+            shown = "'niet getoond'" if field.name in HIDDEN else f"coalesce(nullif(trim({text}), ''), 'leeg')"
             cases.append(f"case when list_contains(f.velden, '{field.name}') then '{field.name}: ' || {shown} end")
         parts.append(
             f"select f.*, case when r.regelnummer is not null then concat_ws('; ', {', '.join(cases)}) end "
-            f"as waarde from f left join raw.{rt.entiteit} as r on r.levering_id = f.levering_id "
+            f"as waarde from f left join {geleverd(rt.entiteit)} as r on r.levering_id = f.levering_id "
             f"and r.regelnummer = f.regelnummer where f.recordtype = '{rt.code}'"
         )
     codes = ", ".join(f"'{rt.code}'" for rt in layout.data_types)

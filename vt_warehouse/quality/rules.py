@@ -3,7 +3,7 @@
 Every rule confronts records with a check that gives one of three outcomes (the CBS `validate` approach):
 voldoet, overtreden, or niet te controleren (the check needs a record from a half-year the warehouse never
 received). Per rule there is a query for its violations, one for the records it could not check, and one
-for the number of records it applies to per delivery. `{batch}` is the register's rows (stg_loader__leveringen)
+for the number of records it applies to per delivery. `{batch}` is the register's rows (the mart leveringen)
 of the deliveries checked together, filled in with str.format (so literal braces in the SQL are doubled); GX
 substitutes it when the rule runs as an UnexpectedRowsExpectation, so one query asset carries every rule for
 every delivery of a run. Findings return the columns of FINDING: the delivery, the organisation's own numbers
@@ -22,7 +22,6 @@ from vt_warehouse.transform.exposures import (
     BETROKKENEN,
     CASUSSEN,
     CODES,
-    GELDIGE_LEVERINGEN,
     GEMEENTECODES,
     LEVERINGEN,
     MELDINGEN,
@@ -122,7 +121,7 @@ MO, BT = MONITORINGSMOMENTEN, BETROKKENEN
 
 # The valid delivery of the same organisation for the previous half-year (the latest one loaded).
 PREVIOUS = (
-    f"(select p.levering_id from {GELDIGE_LEVERINGEN} as p where p.vt_code = l.vt_code and p.laatste "
+    f"(select p.levering_id from {LEVERINGEN} as p where p.vt_code = l.vt_code and p.laatste "
     "and p.verslagperiode = l.vorige_verslagperiode)"
 )
 
@@ -135,7 +134,7 @@ SAME_OR_PREVIOUS = f"(x.levering_id = l.levering_id or x.levering_id = {PREVIOUS
 # warehouse. (The scopes select only the table's columns: a scope column in the result stops that skipping.)
 _PREVIOUS_PAIRS = (
     "select pl.levering_id as voor, p.levering_id from {batch} as pl join "
-    + GELDIGE_LEVERINGEN
+    + LEVERINGEN
     + " as p on p.vt_code = pl.vt_code and p.laatste and p.verslagperiode = pl.vorige_verslagperiode"
 )
 _SCOPES = {

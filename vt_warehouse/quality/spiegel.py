@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from loaders.layout import Layout, code_lists
 from vt_warehouse.quality.text import decimal
-from vt_warehouse.transform.exposures import GELDIGE_LEVERINGEN, GEMEENTECODES, LEVERINGEN
+from vt_warehouse.transform.exposures import GEMEENTECODES, LEVERINGEN, geleverd
 
 MARGIN = 10.0  # percentage points
 
@@ -17,7 +17,7 @@ class Measure:
     recordtype: str
     veld: str
     maat: str  # aantal, gevuld, geldig, code <c>, vlag <i>
-    expression: str  # an aggregate over the raw table `r` of one delivery (with its register row `l`)
+    expression: str  # an aggregate over the delivered records `r` of one delivery (with its register row `l`)
     share: bool = True
 
 
@@ -35,7 +35,7 @@ def _measures(layout: Layout) -> list[Measure]:
                     Measure(rt.code, "bsn", "geldig", "avg((r.bsn_status in ('geldig', 'onbekend', 'ongeboren'))::int)")
                 )
                 continue
-            col = f"r.{f.name}"
+            col = f"r.{f.name}_geleverd"  # the text as delivered: the spiegelrapport mirrors it
             filled = f"trim({col}) <> ''"
             out.append(Measure(rt.code, f.name, "gevuld", f"avg(({filled})::int)"))
             if f.type == "D":
@@ -82,7 +82,7 @@ def _measures_query(rt, measures: list[Measure], group: str | None) -> tuple[str
     ms = [m for m in measures if m.recordtype == rt.code]
     select = ", ".join([group] * bool(group) + [m.expression for m in ms])
     query = (
-        f"select {select} from raw.{rt.entiteit} as r join {LEVERINGEN} as l "
+        f"select {select} from {geleverd(rt.entiteit)} as r join {LEVERINGEN} as l "
         "on r.levering_id = l.levering_id where list_contains(?, r.levering_id)"
     )
     return query + f" group by {group}" * bool(group), ms
@@ -160,7 +160,7 @@ def _national_each(con, verslagperioden: list[str]) -> dict[str, list[str]]:
     """_national of each half-year, in one query."""
     out: dict[str, list[str]] = {p: [] for p in verslagperioden}
     for periode, lid in con.execute(
-        f"select verslagperiode, levering_id from {GELDIGE_LEVERINGEN} where list_contains(?, verslagperiode) "
+        f"select verslagperiode, levering_id from {LEVERINGEN} where list_contains(?, verslagperiode) "
         "and laatste order by levering_id",
         [verslagperioden],
     ).fetchall():
@@ -173,9 +173,9 @@ def _previous_each(con, lids: list[str]) -> dict[str, tuple[str | None, str | No
     in one query for all of them; the previous half-year is the register's, as in the rules (rules.PREVIOUS)."""
     rows = con.execute(
         f"""select g.levering_id, g.vervangt, p.levering_id
-            from {GELDIGE_LEVERINGEN} as g join {LEVERINGEN} as l using (levering_id)
-            left join {GELDIGE_LEVERINGEN} as p
-                on p.vt_code = g.vt_code and p.laatste and p.verslagperiode = l.vorige_verslagperiode
+            from {LEVERINGEN} as g
+            left join {LEVERINGEN} as p
+                on p.vt_code = g.vt_code and p.laatste and p.verslagperiode = g.vorige_verslagperiode
             where list_contains(?, g.levering_id)""",
         [lids],
     ).fetchall()

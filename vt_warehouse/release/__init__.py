@@ -80,13 +80,13 @@ def _selection(warehouse: Warehouse, release: Release, peildatum: date) -> list[
     with warehouse.connect(read_only=True) as con:
         if not relation_exists(con, f"{RAW_SCHEMA}.leveringen"):
             return []
-        ready = relation_exists(con, exposures.GELDIGE_LEVERINGEN)
+        ready = relation_exists(con, exposures.LEVERINGEN)
     if not ready:
         run_dbt(warehouse, exposures.SHARED_BUILD)
     with warehouse.connect(read_only=True) as con:
         return con.execute(
             f"""select levering_id, checksum_sha256, ontvangen_op, verslagperiode, vt_code
-                from {exposures.GELDIGE_LEVERINGEN} as l
+                from {exposures.LEVERINGEN} as l
                 where list_contains(?, verslagperiode) and {exposures.valid_on("l", "?::date")}
                 order by levering_id""",
             [list(release.perioden), peildatum, peildatum],
@@ -189,11 +189,12 @@ def build_releases(
         if (message := frozen_message(warehouse.home, name)) is not None:
             out[name] = ReleaseError(message)
     todo = [name for name in names if name not in out]
-    shared = ["--exclude", *exposures.SHARED_NODES] if shared_built else []
+    # what only the quality reports read is never a release's business; the shared models, once built, neither
+    exclude = ["--exclude", *(exposures.SHARED_NODES if shared_built else exposures.QUALITY_ONLY)]
     outcomes = (
         run_dbt_each(
             warehouse,
-            ["build", "--exclude-resource-type", "unit_test", *shared],
+            ["build", "--exclude-resource-type", "unit_test", *exclude],
             [Run(name, peildatum.isoformat() if peildatum else None) for name in todo],
             echo,
         )

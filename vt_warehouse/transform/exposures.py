@@ -8,24 +8,31 @@ then fails `dbt parse` (the exposure's ref) or that test, not a quality run in p
 
 from __future__ import annotations
 
-# exposure `kwaliteitsrapport` (GX suite, vt_warehouse/quality/rules.py and gx_runner.py) and `spiegelrapport`
-# (vt_warehouse/quality/spiegel.py)
-LEVERINGEN = "stg_loader__leveringen"
-CASUSSEN, ADVIEZEN, MELDINGEN = "stg_loader__casussen", "stg_loader__adviezen", "stg_loader__meldingen"
-VEILIGHEIDSBEOORDELINGEN = "stg_loader__veiligheidsbeoordelingen"
-VOORWAARDENVERVOLG, ONDERZOEKEN = "stg_loader__voorwaardenvervolg", "stg_loader__onderzoeken"
-OVERDRACHTEN, MONITORINGSMOMENTEN = "stg_loader__overdrachten", "stg_loader__monitoringsmomenten"
-BETROKKENEN = "stg_loader__betrokkenen"
-GEMEENTECODES = "int_gemeentecodes_vertaald"
-WERKDAGEN = "int_werkdagen_genummerd"
+
+# exposure `kwaliteitsrapport` (GX suite, vt_warehouse/quality/rules.py and gx_runner.py, findings.py) and
+# `spiegelrapport` (vt_warehouse/quality/spiegel.py): the delivered records of every loaded delivery, typed and as
+# delivered (models/marts/geleverd/), the gemeente lookup, the working-day calendar and the code lists
+def geleverd(entiteit: str) -> str:
+    """The delivered records of a record type (its raw table's name, the layout's `entiteit`)."""
+    return f"geleverd_{entiteit}"
+
+
+CASUSSEN, ADVIEZEN, MELDINGEN = geleverd("casus"), geleverd("advies"), geleverd("melding")
+VEILIGHEIDSBEOORDELINGEN = geleverd("veiligheidsbeoordeling")
+VOORWAARDENVERVOLG, ONDERZOEKEN = geleverd("voorwaardenvervolg"), geleverd("onderzoek")
+OVERDRACHTEN, MONITORINGSMOMENTEN = geleverd("overdracht"), geleverd("monitoring")
+BETROKKENEN = geleverd("betrokkene")
+GEMEENTECODES = "gemeentecodes"
+WERKDAGEN = "werkdagen"
 CODES = "main_reference.codes"
 
-# every consumer of "latest delivery wins" (release selection, spiegelrapport, the rules' previous half-year)
-GELDIGE_LEVERINGEN = "int_leveringen_vervangen"
+# every loaded delivery and when it is valid (latest delivery wins): the quality reports, the release selection
+# and `vt releases` read it (a view: they see the register as loaded a moment ago)
+LEVERINGEN = "leveringen"
 
 
 def valid_on(alias: str, peildatum: str) -> str:
-    """SQL: the row `alias` of GELDIGE_LEVERINGEN is the valid delivery on `peildatum` (an SQL date expression);
+    """SQL: the row `alias` of LEVERINGEN is the valid delivery on `peildatum` (an SQL date expression);
     the same test as the dbt macro geldig_op, which int_leveringen_geselecteerd uses."""
     return f"({alias}.geldig_van <= {peildatum} and ({alias}.geldig_tot is null or {peildatum} < {alias}.geldig_tot))"
 
@@ -43,9 +50,17 @@ def publicatie(table: str, release: str) -> str:
 # exposure `releasebeheer` (vt release, vt releases, vt refresh): what each build of a release was made from
 BUILDS = "meta.builds"
 
-# the shared models above (the quality reports and release selection read them) and the seeds
-SHARED_NODES = ["path:models/staging", "path:models/intermediate/gedeeld", "resource_type:seed"]
-# the dbt command that makes them, with their tests but not the tests that also read a release's models
+# the shared models above (the quality reports and the release selection read them), what they are made from,
+# and the seeds
+SHARED_NODES = [
+    "path:models/staging",
+    "path:models/intermediate/gedeeld",
+    "path:models/marts/geleverd",
+    "path:models/marts/kwaliteit",
+    "resource_type:seed",
+]
+# what only the quality reports read: a release's build leaves these tables alone
+QUALITY_ONLY = ["path:models/marts/geleverd"]
 SHARED_BUILD = [
     "build",
     "--select",

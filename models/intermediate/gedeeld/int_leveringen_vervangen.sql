@@ -26,6 +26,9 @@ vervangen as (
         jaar,
         periode_start,
         periode_einde,
+        vorige_verslagperiode,
+        aanmaakdatum,
+        versie_bestandsdefinitie,
         cast(ontvangen_op as date) as geldig_van,
         -- the first day on which a delivery with a higher number had been received
         min(cast(ontvangen_op as date)) over (

@@ -13,26 +13,7 @@ casussen as (
 ),
 
 bronnen as (
-    select
-        vt_code,
-        'VB' as bron,
-        meldingnummer as bronnummer
-    from {{ ref('int_veiligheidsbeoordelingen_gaafgemaakt') }}
-    where laatste_versie
-    union all
-    select
-        vt_code,
-        'VV' as bron,
-        dienstnummer as bronnummer
-    from {{ ref('int_voorwaardenvervolg_gaafgemaakt') }}
-    where laatste_versie
-    union all
-    select
-        vt_code,
-        'ON' as bron,
-        dienstnummer as bronnummer
-    from {{ ref('int_onderzoeken_gaafgemaakt') }}
-    where laatste_versie
+    select * from {{ ref('int_bronnen_verzameld') }}
 ),
 
 betrokkenen as (

@@ -18,7 +18,7 @@ regios as (
         verslagperiode,
         vt_code,
         volledig
-    from {{ ref('kerncijfers') }}
+    from {{ ref('int_regios_afgebakend') }}
 ),
 
 tellingen as (

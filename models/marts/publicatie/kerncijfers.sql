@@ -2,31 +2,14 @@
 {#- its columns: the seed publicatie_maten's kerncijfers (the contract repeats them; a test compares the two) -#}
 {%- set kerncijfers = publicatie_maten('kerncijfers') | map(attribute='maat') | list %}
 
--- The twelve kerncijfers per VT-regio of the half-year's year, plus NL, unrounded (publicatie.md).
--- Rounding, suppression and symbols are applied when publishing (vt publish). A region whose organisation has
--- no delivery for the half-year has NULL counts (gegevens ontbreken), and so has NL then: a national total of
--- the regions that did deliver would undercount without a word.
+-- The kerncijfers (the seed publicatie_maten's) per VT-regio of the half-year's year, plus NL, unrounded
+-- (publicatie.md). Rounding, suppression and symbols are applied when publishing (vt publish). A region whose
+-- organisation has no delivery for the half-year has NULL counts (gegevens ontbreken), and so has NL then
+-- (int_regios_afgebakend).
 with
 
-geleverd as (
-    select * from {{ ref('int_regios_geleverd') }}
-),
-
 regios as (
-    select
-        verslagperiode,
-        vt_code,
-        vt_naam,
-        geleverd as volledig
-    from geleverd
-    union all
-    select
-        verslagperiode,
-        'NL' as vt_code,
-        'Totaal' as vt_naam,
-        bool_and(geleverd) as volledig
-    from geleverd
-    group by verslagperiode
+    select * from {{ ref('int_regios_afgebakend') }}
 ),
 
 tellingen as (

@@ -12,6 +12,8 @@ renamed as (
         leveringsnummer,
         bestandsnaam,
         checksum_sha256,
+        aanmaakdatum,
+        versie_bestandsdefinitie,
         ontvangen_op,
         geladen_op,
         aantal_records,
