@@ -177,17 +177,6 @@ def summary(con: duckdb.DuckDBPyConnection, table: str, deliveries: list[str]) -
     ).fetchall():
         if lid in out:
             out[lid][regel][uitkomst] = n
-    rows = con.execute(
-        f"select levering_id, uitkomst, {', '.join(COLUMNS)} from {table} "
-        f"qualify row_number() over (partition by levering_id, regel, uitkomst order by {LINE_ORDER}) "
-        f"<= {EXAMPLES} order by levering_id, uitkomst, {ORDER}"
-    ).fetchall()
-    for lid, uitkomst, *values in rows:
-        if lid not in out:
-            continue
-        finding = dict(zip(COLUMNS, values))
-        key = "voorbeelden" if uitkomst == OVERTREDEN else "voorbeelden_niet_te_controleren"
-        out[lid][finding["regel"]][key].append({k: v for k, v in finding.items() if k not in ("regel", "ernst")})
     groups: dict[tuple, dict] = {}
     for lid, regel, uitkomst, recordtype, veld, n in con.execute(
         f"select levering_id, regel, uitkomst, recordtype, veld, count(*) as n from {table} group by all "
@@ -198,16 +187,25 @@ def summary(con: duckdb.DuckDBPyConnection, table: str, deliveries: list[str]) -
             group = {"recordtype": recordtype, "veld": veld, "aantal": n, "voorbeelden": []}
             out[lid][regel][key].append(group)
             groups[(lid, regel, uitkomst, recordtype, veld)] = group
+    # the first examples of each rule and of each field of a rule, in the file's line order: one pass
     rows = con.execute(
-        f"select levering_id, uitkomst, {', '.join(COLUMNS)} from {table} "
-        f"qualify row_number() over (partition by levering_id, regel, uitkomst, recordtype, veld "
-        f"order by {LINE_ORDER}) <= {EXAMPLES_PER_FIELD} order by levering_id, uitkomst, {ORDER}"
+        f"select levering_id, uitkomst, {', '.join(COLUMNS)}, "
+        f"row_number() over (partition by levering_id, regel, uitkomst order by {LINE_ORDER}) as per_regel, "
+        f"row_number() over (partition by levering_id, regel, uitkomst, recordtype, veld order by {LINE_ORDER}) "
+        f"as per_veld from {table} qualify per_regel <= {EXAMPLES} or per_veld <= {EXAMPLES_PER_FIELD} "
+        f"order by levering_id, uitkomst, {ORDER}"
     ).fetchall()
-    for lid, uitkomst, *values in rows:
+    for lid, uitkomst, *values, per_regel, per_veld in rows:
+        if lid not in out:
+            continue
         finding = dict(zip(COLUMNS, values))
+        shown = {k: v for k, v in finding.items() if k not in ("regel", "ernst")}
+        if per_regel <= EXAMPLES:
+            key = "voorbeelden" if uitkomst == OVERTREDEN else "voorbeelden_niet_te_controleren"
+            out[lid][finding["regel"]][key].append(shown)
         group = groups.get((lid, finding["regel"], uitkomst, finding["recordtype"], finding["veld"]))
-        if group is not None:
-            group["voorbeelden"].append({k: v for k, v in finding.items() if k not in ("regel", "ernst")})
+        if per_veld <= EXAMPLES_PER_FIELD and group is not None:
+            group["voorbeelden"].append(dict(shown))
     return out
 
 
