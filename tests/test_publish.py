@@ -61,6 +61,17 @@ def test_cells_carry_the_cbs_symbols():
     assert pct_cel((1, 3)) == Cel(Decimal("33.3")) and pct_cel((1, 8)) == Cel(Decimal("12.5"))
     assert pct_cel((0, 0)) == Cel(None, ONTBREEKT)  # no denominator: no data
     assert pct_cel((5, 9), hidden=True) == Cel(None, GEHEIM)
+    # an average (factor 1, e.g. days per casus): the same rounding, one decimal half up
+    assert pct_cel((1001, 20), factor=1) == Cel(Decimal("50.1")) and pct_cel((5, 2), factor=1) == Cel(Decimal("2.5"))
+
+
+def test_every_measure_has_a_unit_of_the_registry():
+    from vt_warehouse.publish.measures import eenheden, maten
+
+    units = eenheden()
+    assert {m.eenheid for m in maten()} <= set(units)
+    assert all((m.factor == units[m.eenheid].factor) or m.is_count for m in maten())
+    assert [m.naam for m in maten() if m.is_count] == KERNCIJFERS  # every kerncijfer a count, every indicator not
 
 
 def test_primary_suppression_below_the_threshold():

@@ -34,8 +34,9 @@ def round5(value: int | float | Decimal) -> int:
     return int((Decimal(value) / 5).quantize(Decimal(1), rounding=ROUND_HALF_UP) * 5)
 
 
-def percentage(teller: int, noemer: int) -> Decimal:
-    return (Decimal(100) * teller / noemer).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+def percentage(teller: int, noemer: int, factor: int = 100) -> Decimal:
+    """teller / noemer times `factor` (100: a percentage), with one decimal, rounded half up."""
+    return (Decimal(factor) * teller / noemer).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -77,12 +78,13 @@ def count_cel(value: int | None, hidden: bool = False, rounded: bool = True, nih
     return Cel(round5(value) if rounded else value)
 
 
-def pct_cel(teller_noemer: tuple[int, int] | None, hidden: bool = False) -> Cel:
+def pct_cel(teller_noemer: tuple[int, int] | None, hidden: bool = False, factor: int = 100) -> Cel:
+    """An indicator as published: teller / noemer times `factor` (a percentage, or an average with factor 1)."""
     if teller_noemer is None or teller_noemer[1] == 0:
         return MISSING  # no denominator: no data
     if hidden:
         return SECRET
-    return Cel(percentage(*teller_noemer))
+    return Cel(percentage(*teller_noemer, factor))
 
 
 def suppressed(values: Mapping[str, int | None], threshold: int) -> set[str]:

@@ -9,6 +9,24 @@ from functools import cache
 from loaders.layout import read_csv
 
 MATEN = "publicatie_maten.csv"
+EENHEDEN = "publicatie_eenheden.csv"
+
+
+@dataclass(frozen=True)
+class Eenheid:
+    naam: str  # aantal | procent | ...
+    factor: int | None  # an indicator's teller / noemer times this (100: a percentage); None: a count
+    waarde: str  # what a published value of this unit is, in Dutch (the tidy CSV's description of `waarde`)
+
+
+@cache
+def eenheden() -> dict[str, Eenheid]:
+    """The units of the published measures, from their one home `data/publicatie_eenheden.csv` (also a seed, which
+    the measures' units are tested against): a count, or a ratio of two counts times a factor, one decimal."""
+    return {
+        r["eenheid"]: Eenheid(r["eenheid"], int(r["factor"]) if r["factor"] else None, r["waarde"])
+        for r in read_csv(EENHEDEN)
+    }
 
 
 @dataclass(frozen=True)
@@ -16,14 +34,19 @@ class Maat:
     naam: str  # the column of the kerncijfers mart, or the indicator of the indicatoren mart
     tabel: str  # kerncijfers | indicatoren
     kop: str  # the Dutch header, as in the CBS tables
-    eenheid: str  # aantal | procent
+    eenheid: str  # one of eenheden(): aantal, procent, ...
     begrip: str  # the definition, in Dutch (publicatie.md)
     teller: str = ""  # the count of int_regiotellingen_berekend it is (a kerncijfer) or its numerator (an indicator)
     noemer: str = ""  # an indicator's denominator (a count of int_regiotellingen_berekend)
 
     @property
     def is_count(self) -> bool:
-        return self.eenheid == "aantal"
+        return eenheden()[self.eenheid].factor is None
+
+    @property
+    def factor(self) -> int:
+        """An indicator's teller / noemer times this is its value (100: a percentage)."""
+        return eenheden()[self.eenheid].factor or 1
 
 
 @cache

@@ -23,7 +23,7 @@ from loaders.periods import FIRST_YEAR, periode_range
 from loaders.warehouse import Warehouse
 from vt_warehouse.kalender import STATUS_MARK, Release, releases
 from vt_warehouse.publish.cells import MISSING, TOTAAL, Cel, count_cel, pct_cel, periode_kort, periode_label, suppressed
-from vt_warehouse.publish.measures import INDICATOREN, KERNCIJFERS
+from vt_warehouse.publish.measures import INDICATOREN, KERNCIJFERS, maten
 from vt_warehouse.release import anchor
 from vt_warehouse.transform.exposures import publicatie
 
@@ -80,7 +80,8 @@ class Halfjaar:
             pairs = {vt: self.indicatoren.get((vt, i)) for vt in codes}
             # the denominator is the column protected: a percentage is hidden where its denominator is
             hidden = suppressed({vt: p[1] if p else None for vt, p in pairs.items()}, suppress)
-            out.update(((vt, i), pct_cel(p, vt in hidden)) for vt, p in pairs.items())
+            factor = next(m.factor for m in maten() if m.naam == i)
+            out.update(((vt, i), pct_cel(p, vt in hidden, factor)) for vt, p in pairs.items())
         return out
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from vt_warehouse.escape import spreadsheet_cell
 from vt_warehouse.publish.cells import ONTBREEKT, TOTAAL
-from vt_warehouse.publish.measures import maten
+from vt_warehouse.publish.measures import eenheden, maten
 from vt_warehouse.publish.sources import Halfjaar, periode_of, trendbreuken
 
 
@@ -32,6 +32,11 @@ class Kolom:
     @property
     def polars(self) -> str:
         return {"string": "pl.String", "decimal": "pl.Float64", "boolean": "pl.Boolean"}[self.datatype]
+
+
+def _of(items: list[str]) -> str:
+    """'a, b of c': a Dutch enumeration."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " of " + items[-1]
 
 
 # every column of both tidy CSVs, in order: the one home of their names and types
@@ -57,12 +62,12 @@ COLUMNS = (
     Kolom("vt_naam", "string", "Naam van de regio in dat jaar (het label van vt_code); Totaal voor Nederland."),
     Kolom("maat", "string", "Naam van het kerncijfer of de indicator (publicatie_maten)."),
     Kolom("omschrijving", "string", "Het onderwerp zoals de tabellen het noemen."),
-    Kolom("eenheid", "string", "aantal of procent."),
+    Kolom("eenheid", "string", f"{_of(list(eenheden()))}."),
     Kolom(
         "waarde",
         "decimal",
-        "Het gepubliceerde getal: een aantal afgerond op vijftallen, een percentage met één "
-        "decimaal; leeg waar het symbool de cel beschrijft.",
+        f"Het gepubliceerde getal: {', '.join(e.waarde for e in eenheden().values())}; leeg waar het symbool de "
+        "cel beschrijft.",
     ),
     Kolom(
         "symbool",
