@@ -37,9 +37,9 @@ def field(line: str, start: int, length: int, value: str) -> str:
     return line[: start - 1] + value.ljust(length)[:length] + line[start - 1 + length :]
 
 
-def clean(vt: str, versie: str = CURRENT_VERSION) -> list[str]:
+def clean(vt: str, versie: str = CURRENT_VERSION, nummer: str = "001") -> list[str]:
     """small_delivery, with the open VV dienst closed before its casus (else KR14): breaks no rule at all."""
-    lines = small_delivery(vt_code=vt, versie=versie)
+    lines = small_delivery(vt_code=vt, versie=versie, nummer=nummer)
     lines[7] = field(lines[7], 55, 8, "20200415")
     return lines
 
@@ -136,7 +136,8 @@ def mutate(rule: str, lines: list[str]) -> list[str]:
         set_field(lines, 9, "OV", "bronnummer", "M1")
     elif rule == "KR22":
         lines.insert(3, record("CA", v, casusnummer="C3", startdatum="20200301", gemeentecode="0202"))
-    # KR23: the delivery is clean; its previous half-year (previous_half_year) had a casus it lacks
+    elif rule not in HISTORY_RULES:  # KR23: clean; its previous half-year (previous_half_year) had a casus it lacks
+        raise KeyError(f"mutate() plants no violation of {rule}: a new rule needs its crafted case here")
     return finish(lines)
 
 
@@ -190,24 +191,44 @@ def history_missing(vt: str) -> list[str]:
 
 EXPECTED = {"KR01": 2, "KR02": 2, "KR03": 2, "KR13": 3, "KR17": 2, "KR08": 2}
 RULE_IDS = [r.id for r in RULES]
-# the fixture's organisations: one per rule, in rule order, then a clean delivery and one whose history is
-# missing; no test names a region code for a rule's delivery
-ORGS = regio_codes(2020)
-assert len(ORGS) >= len(RULE_IDS) + 2, "more rules than organisations of 2020: give the fixture a second half-year"
-RULE_ORG = dict(zip(RULE_IDS, ORGS))
-CLEAN_ORG, HISTORY_ORG = ORGS[len(RULE_IDS)], ORGS[len(RULE_IDS) + 1]
+HISTORY_RULES = {"KR23"}  # the violation lies in the previous half-year, which the organisation's deliveries share
+
+
+def assign(rules: list[str], orgs: list[str]) -> tuple[dict[str, tuple[str, str]], str, str]:
+    """Each rule's crafted delivery (organisation, leveringsnummer), the clean organisation and the one whose
+    history is missing. A report is per delivery, so any number of rules fits: an organisation each while they
+    last, then corrections (002, 003, ...) of the organisations whose other deliveries nothing reads."""
+    clean_org, history_org, *rest = orgs
+    alone = [r for r in rules if r in HISTORY_RULES]
+    own = dict(zip(alone, rest))
+    shared = rest[len(own) :]
+    if not shared:
+        raise ValueError("too few organisations for the fixture")
+    slots = {
+        rule: (shared[i % len(shared)], f"{i // len(shared) + 1:03d}")
+        for i, rule in enumerate(r for r in rules if r not in own)
+    }
+    return {r: (own[r], "001") if r in own else slots[r] for r in rules}, clean_org, history_org
+
+
+# no test names a region code or a delivery number for a rule's delivery
+RULE_SLOT, CLEAN_ORG, HISTORY_ORG = assign(RULE_IDS, regio_codes(2020))
+RULE_ORG = {rule: org for rule, (org, _) in RULE_SLOT.items()}
+RULE_DELIVERY = {rule: f"{org}_2020H1_{nummer}" for rule, (org, nummer) in RULE_SLOT.items()}
+CLEAN_DELIVERY, HISTORY_DELIVERY = f"{CLEAN_ORG}_2020H1_001", f"{HISTORY_ORG}_2020H1_001"
 
 
 @pytest.fixture(scope="session")
 def reports(request):
-    """One crafted delivery per rule (RULE_ORG: VT01 breaks KR01, ...), a clean one (CLEAN_ORG) and one whose
+    """One crafted delivery per rule (RULE_DELIVERY: assign()), a clean one (CLEAN_ORG) and one whose
     history is missing (HISTORY_ORG), all reported at once."""
 
     def build(home: Path):
         inbox = home / "inbox"
         inbox.mkdir()
         for rule in RULE_IDS:
-            write_delivery(inbox, mutate(rule, clean(RULE_ORG[rule])))
+            org, nummer = RULE_SLOT[rule]
+            write_delivery(inbox, mutate(rule, clean(org, nummer=nummer)))
         write_delivery(inbox, previous_half_year(RULE_ORG["KR23"]))
         write_delivery(inbox, clean(CLEAN_ORG))
         write_delivery(inbox, history_missing(HISTORY_ORG))
@@ -224,13 +245,13 @@ def csv_rows(path: Path) -> list[list[str]]:
         return list(csv.reader(fh))
 
 
-def load_report(out: Path, vt_code: str) -> dict:
-    return json.loads((out / f"{vt_code}_2020H1_001" / "kwaliteitsrapport.json").read_text())
+def load_report(out: Path, levering_id: str) -> dict:
+    return json.loads((out / levering_id / "kwaliteitsrapport.json").read_text())
 
 
 def test_clean_crafted_delivery_breaks_no_rule(reports):
     _, out = reports
-    report = load_report(out, CLEAN_ORG)
+    report = load_report(out, CLEAN_DELIVERY)
     assert [r["id"] for r in report["rules"]] == RULE_IDS
     assert {r["id"]: r["violations"] for r in report["rules"]} == dict.fromkeys(RULE_IDS, 0)
     assert report["passed"] is True
@@ -239,7 +260,7 @@ def test_clean_crafted_delivery_breaks_no_rule(reports):
 @pytest.mark.parametrize("rule", RULE_IDS)
 def test_each_rule_counts_exactly_its_violations(reports, rule):
     _, out = reports
-    report = load_report(out, RULE_ORG[rule])
+    report = load_report(out, RULE_DELIVERY[rule])
     counts = {r["id"]: r["violations"] for r in report["rules"]}
     assert counts == {**dict.fromkeys(RULE_IDS, 0), rule: EXPECTED.get(rule, 1)}
     entry = next(r for r in report["rules"] if r["id"] == rule)
@@ -250,9 +271,9 @@ def test_each_rule_counts_exactly_its_violations(reports, rule):
 def test_report_contents_and_strict_exit(reports):
     proc, out = reports
     assert proc.returncode == 1  # --strict: some deliveries break a fout rule
-    assert f"{CLEAN_ORG}_2020H1_001: goedgekeurd" in proc.stdout
-    assert f"{RULE_ORG['KR18']}_2020H1_001: afgekeurd (KR18)" in proc.stdout
-    report = load_report(out, RULE_ORG["KR18"])
+    assert f"{CLEAN_DELIVERY}: goedgekeurd" in proc.stdout
+    assert f"{RULE_DELIVERY['KR18']}: afgekeurd (KR18)" in proc.stdout
+    report = load_report(out, RULE_DELIVERY["KR18"])
     kr18 = next(r for r in report["rules"] if r["id"] == "KR18")
     expected = "een BSN dat aan de elfproef voldoet, of 000000000 (onbekend) of 999999999 (ongeboren)"
     finding = {
@@ -278,10 +299,10 @@ def test_report_contents_and_strict_exit(reports):
         "per_veld": [{"recordtype": "BT", "veld": "bsn", "aantal": 1, "voorbeelden": [finding]}],
         "per_veld_niet_te_controleren": [],
     }
-    delivered = out.parent / "inbox" / f"{RULE_ORG['KR18']}_2020H1_001.txt"
+    delivered = out.parent / "inbox" / f"{RULE_DELIVERY['KR18']}.txt"
     assert report["levering"] == {
-        "levering_id": f"{RULE_ORG['KR18']}_2020H1_001",
-        "bestandsnaam": f"{RULE_ORG['KR18']}_2020H1_001.txt",
+        "levering_id": RULE_DELIVERY["KR18"],
+        "bestandsnaam": f"{RULE_DELIVERY['KR18']}.txt",
         "verslagperiode": "2020H1",
         "leveringsnummer": "001",
         "ontvangen_dag": "2020-07-25",
@@ -291,13 +312,13 @@ def test_report_contents_and_strict_exit(reports):
         "checksum_sha256": hashlib.sha256(delivered.read_bytes()).hexdigest(),
         "vervangt": None,
     }
-    assert csv_rows(out / f"{RULE_ORG['KR18']}_2020H1_001" / "overtredingen.csv") == [
+    assert csv_rows(out / RULE_DELIVERY["KR18"] / "overtredingen.csv") == [
         ["regel", "ernst", "recordtype", "nummer", "regelnummer", "veld", "waarde", "verwacht", "toelichting"],
         ["KR18", "fout", "BT", "P2", "13", "bsn", "bsn: niet getoond", expected, ""],
     ]
     # its place in the calendar: received before every peildatum of 2020H1
     assert report["kalender"] == {"telt_mee": ["2020V1", "2020V2", "2020V3"], "te_laat": []}
-    page = (out / f"{RULE_ORG['KR18']}_2020H1_001" / "kwaliteitsrapport.html").read_text()
+    page = (out / RULE_DELIVERY["KR18"] / "kwaliteitsrapport.html").read_text()
     assert (
         f"Aan: Veilig Thuis {dict(code_lists()['VT_ORGANISATIE'])[RULE_ORG['KR18']]}" in page
         and "Oordeel: afgekeurd" in page
@@ -324,16 +345,16 @@ def test_report_contents_and_strict_exit(reports):
         '<td class="n">1</td></tr></tbody></table><h4>BT.bsn: 1</h4>'
     ) in page
     assert '<a href="bestandsdefinitie.html">bestandsdefinitie</a>' in page
-    assert (out / f"{RULE_ORG['KR18']}_2020H1_001" / "bestandsdefinitie.html").read_text() == format_html()
+    assert (out / RULE_DELIVERY["KR18"] / "bestandsdefinitie.html").read_text() == format_html()
     assert "111222334" not in page and "111222334" not in json.dumps(report)
-    assert "111222334" not in (out / f"{RULE_ORG['KR18']}_2020H1_001" / "overtredingen.csv").read_text()
-    spiegel = (out / f"{RULE_ORG['KR18']}_2020H1_001" / "spiegelrapport.csv").read_text().splitlines()
+    assert "111222334" not in (out / RULE_DELIVERY["KR18"] / "overtredingen.csv").read_text()
+    spiegel = (out / RULE_DELIVERY["KR18"] / "spiegelrapport.csv").read_text().splitlines()
     assert spiegel[0] == (
         "recordtype,veld,maat,deze_levering,vorige_levering,landelijk,vorig_halfjaar,afwijkend,label,reden"
     )
     # the fixture's deliveries have 2 persons each, plus KR03's and HISTORY_ORG's extra person with an unknown BSN,
     # and one BSN invalid (KR18's); here 1 of 2 valid: far off the national share, yet not marked (2 persons)
-    deliveries = len(RULE_ORG) + 2
+    deliveries = len(set(RULE_ORG.values())) + 2  # the national figures count an organisation's valid delivery
     persons = 2 * deliveries + 2
 
     def pct(n: int, total: int) -> str:
@@ -351,13 +372,13 @@ def test_report_contents_and_strict_exit(reports):
 def test_every_violation_has_its_line_field_value_and_expectation(reports):
     """KR02's two adviezen: the full list in line order with the delivered text, also where it is no date."""
     _, out = reports
-    folder = out / f"{RULE_ORG['KR02']}_2020H1_001"
+    folder = out / RULE_DELIVERY["KR02"]
     expected = "een bestaande datum (JJJJMMDD) van 01-01-2015 tot en met 30-06-2020"
     assert csv_rows(folder / "overtredingen.csv")[1:] == [
         ["KR02", "fout", "AD", "A3", "5", "startdatum", "startdatum: 20200701", expected, ""],
         ["KR02", "fout", "AD", "A2", "6", "startdatum", "startdatum: 20200231", expected, ""],
     ]
-    kr06 = next(r for r in load_report(out, RULE_ORG["KR06"])["rules"] if r["id"] == "KR06")
+    kr06 = next(r for r in load_report(out, RULE_DELIVERY["KR06"])["rules"] if r["id"] == "KR06")
     assert kr06["voorbeelden"] == [
         {
             "recordtype": "ME",
@@ -369,7 +390,7 @@ def test_every_violation_has_its_line_field_value_and_expectation(reports):
             "toelichting": "casus C2: startdatum 01-02-2020, einddatum leeg",
         }
     ]
-    kr23 = next(r for r in load_report(out, RULE_ORG["KR23"])["rules"] if r["id"] == "KR23")
+    kr23 = next(r for r in load_report(out, RULE_DELIVERY["KR23"])["rules"] if r["id"] == "KR23")
     assert (kr23["violations"], kr23["applies_to"], kr23["niet_te_controleren"]) == (1, 2, 0)
     assert kr23["voorbeelden"][0]["nummer"] == "C3" and kr23["voorbeelden"][0]["regelnummer"] is None
     assert (
@@ -383,7 +404,7 @@ def test_a_check_that_needs_missing_history_is_not_a_violation(reports):
     """HISTORY_ORG has no 2019H2 delivery: the veiligheidsbeoordeling of a melding of the carried-over casus C2, the
     dienst of C2 without one, and casus C4 of 2019 without a melding cannot be checked; the delivery passes."""
     proc, out = reports
-    report = load_report(out, HISTORY_ORG)
+    report = load_report(out, HISTORY_DELIVERY)
     got = {
         r["id"]: (r["violations"], r["niet_te_controleren"])
         for r in report["rules"]
@@ -393,8 +414,8 @@ def test_a_check_that_needs_missing_history_is_not_a_violation(reports):
     assert got == {"KR04": (0, 1), "KR08": (0, 1), "KR22": (0, 1), "KR23": (0, 2)}
     kr04 = next(r for r in report["rules"] if r["id"] == "KR04")
     assert (kr04["applies_to"], kr04["voldoet"]) == (1, 1)  # of 2 veiligheidsbeoordelingen, one checked
-    assert report["passed"] is True and f"{HISTORY_ORG}_2020H1_001: goedgekeurd" in proc.stdout
-    rows = csv_rows(out / f"{HISTORY_ORG}_2020H1_001" / "niet_te_controleren.csv")
+    assert report["passed"] is True and f"{HISTORY_DELIVERY}: goedgekeurd" in proc.stdout
+    rows = csv_rows(out / HISTORY_DELIVERY / "niet_te_controleren.csv")
     assert rows[1][:7] == ["KR04", "fout", "VB", "M0", "15", "meldingnummer", "meldingnummer: M0"]
     assert [r[0] for r in rows[1:]] == ["KR04", "KR08", "KR22", "KR23", "KR23"]
 
@@ -500,7 +521,7 @@ def test_rules_look_only_at_their_own_scope_of_the_history(tmp_path):
     run_vt("load", "--received-at", "2020-07-25", str(inbox), home=home)
     out = tmp_path / "out"
     run_vt("quality", "--delivery", "VT01_2020H1_001", "--out", str(out), home=home)
-    rules = {r["id"]: r for r in load_report(out, "VT01")["rules"]}
+    rules = {r["id"]: r for r in load_report(out, "VT01_2020H1_001")["rules"]}
     # In line order. M1: the latest 2019H2 delivery has a veiligheidsbeoordeling for it already; M5: its melding
     # is in that delivery; M6: two half-years back; M7: another organisation's; M8: only in the superseded one.
     assert (rules["KR04"]["violations"], rules["KR04"]["examples"]) == (4, ["VB M1", "VB M6", "VB M7", "VB M8"])
@@ -522,7 +543,7 @@ def test_many_deliveries_wait_for_gx_and_their_reports_are_the_same(
     _, out = reports
     home = private_copy(out.parent, tmp_path)  # the run writes its work folder into the warehouse
     lids = sorted(p.name for p in out.iterdir())
-    assert len(lids) == len(RULE_ORG) + 2  # a delivery per rule, the clean one and the one without history
+    assert len(lids) == len(RULE_DELIVERY) + 2  # a delivery per rule, the clean one and the one without history
     seen = []
     collect, register = SuiteRun.wait, quality._register  # (_register: the rule queries' first query)
     monkeypatch.setattr(SuiteRun, "wait", lambda self: seen.append("GX") or collect(self))
@@ -643,11 +664,11 @@ def test_reports_made_in_bulk_equal_those_made_one_delivery_at_a_time(reports, t
     from loaders.warehouse import Warehouse
 
     for lid in (
-        f"{RULE_ORG['KR04']}_2020H1_001",
-        f"{RULE_ORG['KR22']}_2020H1_001",
-        f"{RULE_ORG['KR23']}_2020H1_001",
+        RULE_DELIVERY["KR04"],
+        RULE_DELIVERY["KR22"],
+        RULE_DELIVERY["KR23"],
         f"{RULE_ORG['KR23']}_2019H2_001",
-        f"{HISTORY_ORG}_2020H1_001",
+        HISTORY_DELIVERY,
     ):
         alone = tmp_path / lid
         quality.run_quality(Warehouse(home), [lid], alone, shared_built=True)
@@ -950,7 +971,7 @@ def test_both_reports_as_a_person_sees_them_in_chromium(reports, tmp_path):
     from tests.conftest import CHROMIUM_FLAGS, chromium, png_pixels
 
     _, out = reports
-    folder = out / f"{RULE_ORG['KR02']}_2020H1_001"
+    folder = out / RULE_DELIVERY["KR02"]
     for name in ("kwaliteitsrapport.html", "spiegelrapport.html"):
         text = (folder / name).read_text()
         assert "<script" not in text and "<link" not in text and "src=" not in text and "://" not in text
