@@ -1,5 +1,10 @@
--- An indicator's numerator counts a subset of its denominator's records (publicatie.md), so a percentage is at
--- most 100: a row here is a teller or noemer of the seed publicatie_maten that names the wrong count.
+-- A percentage's numerator counts a subset of its denominator's records (publicatie.md), so it is at most 100: a
+-- row here is a teller or noemer of the seed publicatie_maten that names the wrong count. Which indicators are
+-- such shares their unit says (publicatie_eenheden.aandeel); no count is negative.
+{%- set aandelen = [] -%}
+{%- for m in publicatie_maten('indicatoren') if m['aandeel'] -%}
+    {%- do aandelen.append(m['maat']) -%}
+{%- endfor %}
 select
     verslagperiode,
     vt_code,
@@ -7,4 +12,7 @@ select
     teller,
     noemer
 from {{ ref('indicatoren') }}
-where teller > noemer or teller < 0
+where
+    teller < 0
+    or noemer < 0
+    or (teller > noemer and list_contains({{ tojson(aandelen) | replace('"', "'") }}::varchar[], indicator))

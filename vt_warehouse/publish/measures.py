@@ -16,6 +16,7 @@ EENHEDEN = "publicatie_eenheden.csv"
 class Eenheid:
     naam: str  # aantal | procent | ...
     factor: int | None  # an indicator's teller / noemer times this (100: a percentage); None: a count
+    aandeel: bool  # the teller counts a subset of the noemer's records: the value is at most the factor
     waarde: str  # what a published value of this unit is, in Dutch (the tidy CSV's description of `waarde`)
 
 
@@ -24,7 +25,7 @@ def eenheden() -> dict[str, Eenheid]:
     """The units of the published measures, from their one home `data/publicatie_eenheden.csv` (also a seed, which
     the measures' units are tested against): a count, or a ratio of two counts times a factor, one decimal."""
     return {
-        r["eenheid"]: Eenheid(r["eenheid"], int(r["factor"]) if r["factor"] else None, r["waarde"])
+        r["eenheid"]: Eenheid(r["eenheid"], int(r["factor"]) if r["factor"] else None, r["aandeel"] == "J", r["waarde"])
         for r in read_csv(EENHEDEN)
     }
 
@@ -42,6 +43,11 @@ class Maat:
     @property
     def is_count(self) -> bool:
         return eenheden()[self.eenheid].factor is None
+
+    @property
+    def is_aandeel(self) -> bool:
+        """Its teller counts a subset of its noemer's records (a percentage), so teller <= noemer."""
+        return eenheden()[self.eenheid].aandeel
 
     @property
     def factor(self) -> int:

@@ -12,9 +12,10 @@
 - `vt_layout()`: the delivery layout (every version, as the raw tables hold it) as JSON, so the models read each
   field's type, width and code list from its one home (loaders/data/layout.csv through loaders/layout.py) at
   compile time (macros/layout_velden.sql).
-- `vt_maten(tabel)`: the published measures of a table (kerncijfers, indicatoren) with the counts they are made of,
-  as JSON, from their one home (loaders/data/publicatie_maten.csv through vt_warehouse/publish/measures.py): the
-  kerncijfers model's columns and the indicatoren model's numerators and denominators.
+- `vt_maten(tabel)`: the published measures of a table (kerncijfers, indicatoren) with the counts they are made of
+  and whether the teller is a subset of the noemer, as JSON, from their one home (loaders/data/publicatie_maten.csv
+  through vt_warehouse/publish/measures.py): the kerncijfers model's columns and the indicatoren model's numerators
+  and denominators.
 """
 
 from __future__ import annotations
@@ -86,8 +87,14 @@ def layout_json() -> str:
 
 
 def maten_json(tabel: str) -> str:
-    """[{maat, teller, noemer}, ...] of a publication table, in publication order."""
-    return json.dumps([{"maat": m.naam, "teller": m.teller, "noemer": m.noemer} for m in maten() if m.tabel == tabel])
+    """[{maat, teller, noemer, aandeel}, ...] of a publication table, in publication order."""
+    return json.dumps(
+        [
+            {"maat": m.naam, "teller": m.teller, "noemer": m.noemer, "aandeel": m.is_aandeel}
+            for m in maten()
+            if m.tabel == tabel
+        ]
+    )
 
 
 def versions() -> str:
