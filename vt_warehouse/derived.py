@@ -200,11 +200,19 @@ def stale(root: Path = PROJECT_DIR, only: tuple[str, ...] = ()) -> list[Derived]
 
 
 def generate(root: Path = PROJECT_DIR, only: tuple[str, ...] = ()) -> list[Derived]:
-    """Write every stale derived file (of `only`, when given); the ones written."""
-    written = stale(root, only)
-    for d in written:
-        path = root / d.path
-        current = path.read_text(encoding="utf-8") if path.exists() else ""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(d.make(current), encoding="utf-8")
+    """Write every stale derived file (of `only`, when given); the ones written. Some are made from others (dbt's
+    page from the generated YAML), so after writing it looks again, with dbt's page made anew, until all are
+    current: one run leaves nothing stale."""
+    written: list[Derived] = []
+    for _ in FILES:  # each pass writes at least one file, or ends
+        todo = stale(root, only)
+        if not todo:
+            break
+        for d in todo:
+            path = root / d.path
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(d.make(current), encoding="utf-8")
+            written.extend([d] if d not in written else [])
+        _generated_docs.cache_clear()
     return written
