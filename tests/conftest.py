@@ -102,6 +102,11 @@ def run_dbt_cli(
     )
 
 
+# the layout versions as rule 9 names them, and one it does not know (the one after the newest)
+KNOWN_VERSIONS = ", ".join(sorted(layouts().versions))
+UNKNOWN_VERSION = f"{int(max(layouts().versions)) + 100:04d}"
+
+
 def record(code: str, vt_code: str = "VT05", versie: str = CURRENT_VERSION, **values: str) -> str:
     """One 120-character record of type `code` in layout version `versie`, fields given by layout name."""
     rt = layouts().versions[versie].record_types[code]
@@ -114,10 +119,11 @@ def record(code: str, vt_code: str = "VT05", versie: str = CURRENT_VERSION, **va
 def small_delivery(
     vt_code: str = "VT05", periode: str = "2020H1", nummer: str = "001", versie: str = CURRENT_VERSION
 ) -> list[str]:
-    """A valid delivery with every record type: 2 CA, 1 AD, 2 ME, 1 VB, 1 VV, 1 ON, 1 OV, 1 MO, 2 BT. In layout
-    0300 the meldingen have aanleiding 01 and 04."""
+    """A valid delivery with every record type: 2 CA, 1 AD, 2 ME, 1 VB, 1 VV, 1 ON, 1 OV, 1 MO, 2 BT. In a layout
+    with the field aanleiding (0300 on) the meldingen have aanleiding 01 and 04."""
     v = vt_code
-    extra = {"0300": [{"aanleiding": "01"}, {"aanleiding": "04"}]}.get(versie, [{}, {}])
+    melding = {f.name for f in layouts().versions[versie].record_types["ME"].fields}
+    extra = [{"aanleiding": "01"}, {"aanleiding": "04"}] if "aanleiding" in melding else [{}, {}]
 
     def record(code, vt_code, **values):
         return _record(code, vt_code, versie, **values)

@@ -14,7 +14,7 @@ from loaders.layout import default_layout, layouts
 from loaders.load import GELADEN, GEWEIGERD, ONGEWIJZIGD, load_files
 from loaders.pseudonym import hmac_hex
 from loaders.warehouse import Warehouse, create_raw_schema
-from tests.conftest import KEY, VALID_BSNS, run_vt, small_delivery, write_delivery
+from tests.conftest import KEY, KNOWN_VERSIONS, UNKNOWN_VERSION, VALID_BSNS, run_vt, small_delivery, write_delivery
 
 vt = partial(run_vt, check=False)  # these tests check exit codes themselves
 
@@ -258,14 +258,14 @@ def test_a_warehouse_made_before_a_layout_version_gains_its_columns(warehouse_en
 
 def test_unknown_layout_version_is_rejected_whole_by_vt_load(warehouse_env, tmp_path):
     lines = small_delivery()
-    lines[0] = lines[0][:20] + "0400" + lines[0][24:]
+    lines[0] = lines[0][:20] + UNKNOWN_VERSION + lines[0][24:]
     path = write_delivery(tmp_path, lines)
     proc = vt("load", str(path), home=warehouse_env)
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
         "VT05_2020H1_001.txt: rejected, nothing loaded",
-        "  rule 9 (the versie_bestandsdefinitie of the VL record is a known layout version): version '0400' is not "
-        "known (known: 0200, 0300); line 1 (1 line)",
+        "  rule 9 (the versie_bestandsdefinitie of the VL record is a known layout version): version "
+        f"'{UNKNOWN_VERSION}' is not known (known: {KNOWN_VERSIONS}); line 1 (1 line)",
     ]
     assert query("select count(*) from raw.leveringen") == [(0,)]
     assert query("select uitkomst, overtreden_regels from raw.laadlog") == [("geweigerd", "9")]

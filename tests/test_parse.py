@@ -9,7 +9,7 @@ import pytest
 
 from loaders.layout import CURRENT_VERSION, default_layout, layouts, parse_layouts, read_csv
 from loaders.parse import DeliveryRejected, iter_tables, parse_delivery, scan_delivery
-from tests.conftest import record, small_delivery
+from tests.conftest import KNOWN_VERSIONS, UNKNOWN_VERSION, record, small_delivery
 
 NAME = "VT05_2020H1_001.txt"
 
@@ -200,12 +200,12 @@ def test_each_layout_version_parses_its_own_fields():
 
 def test_rule9_unknown_layout_version_rejects_the_file_whole():
     lines = small_delivery()
-    lines[0] = lines[0][:20] + "0400" + lines[0][24:]
+    lines[0] = lines[0][:20] + UNKNOWN_VERSION + lines[0][24:]
     v = only(rejected(lines))
     assert (v.rule, v.lines) == (9, (1,))
     assert v.describe() == (
         "rule 9 (the versie_bestandsdefinitie of the VL record is a known layout version): "
-        "version '0400' is not known (known: 0200, 0300); line 1 (1 line)"
+        f"version '{UNKNOWN_VERSION}' is not known (known: {KNOWN_VERSIONS}); line 1 (1 line)"
     )
 
 

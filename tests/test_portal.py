@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 
-from tests.conftest import run_vt, small_delivery, write_delivery
+from tests.conftest import KNOWN_VERSIONS, UNKNOWN_VERSION, run_vt, small_delivery, write_delivery
 from vt_warehouse.portal import audit, totp
 from vt_warehouse.portal.accounts import Accounts
 
@@ -468,8 +468,8 @@ def test_a_file_wrong_as_a_whole_is_told_so_in_dutch(tmp_path):
     odd[0] = odd[0][:6] + "2020X1" + odd[0][12:]
     cases.append((odd, 6, "de verslagperiode '2020X1' in het VL-record is geen JJJJH1 of JJJJH2 vanaf 2019"))
     odd = list(lines)
-    odd[0] = odd[0][:20] + "0999" + odd[0][24:]
-    cases.append((odd, 9, "versie_bestandsdefinitie '0999' is onbekend (bekend: 0200, 0300)"))
+    odd[0] = odd[0][:20] + UNKNOWN_VERSION + odd[0][24:]
+    cases.append((odd, 9, f"versie_bestandsdefinitie '{UNKNOWN_VERSION}' is onbekend (bekend: {KNOWN_VERSIONS})"))
     for n, (content, rule, text) in enumerate(cases):
         path = tmp_path / f"f{n}"
         path.write_bytes(("\n".join(content) + "\n").encode("latin-1"))

@@ -19,7 +19,7 @@ import click
 import duckdb
 
 from loaders import referentie
-from loaders.layout import layouts
+from loaders.layout import CURRENT_VERSION, layouts
 from loaders.load import MTIME, load_files, loaded_per_half_year
 from loaders.periods import FIRST_YEAR, LAST_YEAR, Periode, periode_range
 from loaders.pseudonym import PseudonymKeyError, create_key, key_path, resolve_key
@@ -219,8 +219,8 @@ def _load(warehouse: Warehouse, files, received_at, redate: bool = False):
     default=str(NEW_LAYOUT_FROM),
     show_default=True,
     metavar="HALF-YEAR",
-    help="Write layout version 0300 (with ME.aanleiding) from this half-year on, "
-    "0200 before it; 'never' for 0200 throughout.",
+    help=f"Write the newest layout version ({layouts().newest.versie}) from this half-year on, "
+    f"{CURRENT_VERSION} before it; 'never' for {CURRENT_VERSION} throughout.",
 )
 @click.option(
     "--calibrate",

@@ -3,7 +3,7 @@
 Regions and gemeenten are those of each year in the project's reference data (2019-2024); a later year has
 none there, so the generator uses the latest earlier year's (the CLI says so). That is a choice for synthetic
 data only: the warehouse itself never defaults a missing year. From a configurable half-year on, files are
-written in the newest layout version (0300, with ME.aanleiding).
+written in the newest layout version of loaders/data/layout.csv (0300 adds ME.aanleiding).
 """
 
 from __future__ import annotations

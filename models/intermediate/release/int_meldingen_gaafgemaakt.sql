@@ -35,7 +35,7 @@ gaafgemaakt as (
         {{ code_gaaf('gecodeerd.anoniem', 'ME') }} as anoniem_gaaf,
         {{- flag_fields('ME', 'gecodeerd') }}
         {{ code_gaaf('gecodeerd.duur', 'ME') }} as duur_gaaf,
-        -- only in layout 0300: null for a melding delivered in 0200, onbekend (99) for a bad 0300 value
+        -- from layout 0300 on: null for a melding delivered in 0200, onbekend (99) for a bad later value
         case when gecodeerd.aanleiding_in_layout then {{ code_gaaf('gecodeerd.aanleiding', 'ME') }} end
             as aanleiding_gaaf,
         row_number() over (
