@@ -687,6 +687,42 @@ def dev_generate(check: bool, paths: tuple[str, ...]) -> None:
 
 
 @main.group(
+    help='The publication as open data for StatLine\'s clients (cbsodata, cbsodataR). docs/analyst.md, "Open data".'
+)
+def opendata() -> None:
+    pass
+
+
+@opendata.command(
+    "serve",
+    help="Serve the published tables of the frozen releases as a StatLine OData feed (read-only, no login; "
+    "bound to 127.0.0.1 unless --host says otherwise).",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8081, show_default=True, type=click.IntRange(1, 65535), help="Port.")
+@click.option(
+    "--page-size", default=10000, show_default=True, type=click.IntRange(1, 100000), help="Rows per response."
+)
+def opendata_serve(host: str, port: int, page_size: int) -> None:
+    import uvicorn
+
+    from vt_warehouse.opendata.server import create_app
+    from vt_warehouse.opendata.tables import catalog
+
+    warehouse = Warehouse.from_env()
+    tables, problems = catalog(warehouse.home)
+    for problem in problems:
+        click.echo(f"not served: {problem}", err=True)
+    if not tables:
+        raise click.ClickException(
+            f"no frozen, published release in {warehouse.home}: run `vt refresh` (or `make demo`) first"
+        )
+    click.echo(f"serving {', '.join(tables)} at http://{host}:{port}/ODataCatalog/Tables", err=True)
+    app = create_app(warehouse.home, page_size)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False, log_level="warning")
+
+
+@main.group(
     help="The organisations' portal: upload a delivery, see its verdict, fetch the own quality reports "
     '(password and TOTP). docs/operator.md, "The portal".'
 )
