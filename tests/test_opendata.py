@@ -63,8 +63,8 @@ def feed(refreshed_half_year, tmp_path_factory):
         yield home, server
 
 
-def tidy_rows(home: Path) -> list[dict]:
-    with (home / "publicatie" / RELEASE / f"tijdreeks_{RELEASE}.csv").open(encoding="utf-8", newline="") as f:
+def tidy_rows(home: Path, name: str = f"tijdreeks_{RELEASE}.csv") -> list[dict]:
+    with (home / "publicatie" / RELEASE / name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -84,6 +84,8 @@ def test_get_data_gives_exactly_the_tidy_csv_of_the_release(feed, table_id):
     where the page has one, None where it has only a symbol; the untyped set has the page's symbols."""
     home, server = feed
     tidy = tidy_rows(home)
+    page = tidy_rows(home, f"cijfers_{RELEASE}.csv")  # the release's own half-year, as on the page
+    assert page and all(r in tidy for r in page)
     data = cbsodata.get_data(table_id, catalog_url=server.url)
     regions = {r["Key"]: r["Title"] for r in cbsodata.get_meta(table_id, "RegioS", catalog_url=server.url)}
     periods = {p["Key"]: p["Title"] for p in cbsodata.get_meta(table_id, "Perioden", catalog_url=server.url)}

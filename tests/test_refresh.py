@@ -369,6 +369,7 @@ def test_history_backloaded_to_every_release_and_corrections_never_touch_a_froze
     before = {name: (home / "releases" / name / "manifest.json").read_text() for name in frozen}
     published = {p.relative_to(home): p.read_bytes() for p in sorted((home / "publicatie").rglob("*")) if p.is_file()}
     assert_series_of_every_publication(home, frozen)
+    assert_every_publication_is_served(home, frozen)
     # a correction for 2023H1 arrives after 2023V1 and 2023V2 were frozen
     correction = source / "VT01_2023H1_001.txt"
     text = correction.read_text().replace("VT01_2023H1_001", "").replace("2023H120230720", "2023H120240601")
@@ -401,6 +402,26 @@ def test_history_backloaded_to_every_release_and_corrections_never_touch_a_froze
         ("2023H1", "2023V3"),
         ("2023H2", "2023V3"),
     ]
+
+
+def assert_every_publication_is_served(home: Path, frozen: list[str]) -> None:
+    """The open-data feed has a table per frozen release (a row per region and half-year of its series, the
+    regions of each half-year as it had them), and the stable table is the release with the newest peildatum."""
+    from vt_warehouse.opendata.tables import RELEASE_ID, STABLE_ID, catalog, period_key
+
+    tables, problems = catalog(home)
+    assert problems == []
+    assert sorted(tables) == sorted([STABLE_ID, *(RELEASE_ID.format(release=r) for r in frozen)])
+    assert tables[STABLE_ID].release == "2023V2"
+    for release in frozen:
+        table = tables[RELEASE_ID.format(release=release)]
+        series = pd.read_csv(home / "publicatie" / release / f"tijdreeks_{release}.csv", keep_default_na=False)
+        pairs = sorted({(period_key(p), "NL01" if v == "NL" else v) for p, v in zip(series.periode, series.vt_code)})
+        assert sorted((r["Perioden"], r["RegioS"]) for r in table.rows) == pairs, release
+    regions = {r["Perioden"]: set() for r in tables[STABLE_ID].rows}
+    for r in tables[STABLE_ID].rows:
+        regions[r["Perioden"]].add(r["RegioS"])
+    assert "VT27" in regions["2023HJ01"] and "VT27" not in regions["2022HJ02"] and "VT16" not in regions["2023HJ01"]
 
 
 CSVW_PANDAS = {"string": "string", "decimal": "Float64", "boolean": "boolean"}

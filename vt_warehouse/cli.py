@@ -900,6 +900,10 @@ def demo(out: Path | None) -> None:
         f"quality reports: {home / 'kwaliteit'}/<delivery>/ (kwaliteitsrapport.html, overtredingen.csv, "
         "spiegelrapport.html)"
     )
+    click.echo(
+        f"open data: VT_HOME={home} .venv/bin/vt opendata serve, then in Python cbsodata.options.use_https = False; "
+        f"cbsodata.get_data('VT_kerncijfers_{DEMO_RELEASE}', catalog_url='127.0.0.1:8081')"
+    )
     _demo_portal(home, out)
     verdicts = {
         lid: json.loads((home / "kwaliteit" / lid / "kwaliteitsrapport.json").read_text(encoding="utf-8"))

@@ -42,7 +42,9 @@ def untyped(topic, cell) -> str:
     if symbool:
         return symbool
     number = typed(topic, cell)
-    return "." if number is None else (str(number) if topic.is_count else f"{number:.1f}")
+    if number is None:  # blank on the page: the region did not exist in that half-year
+        return ""
+    return str(number) if topic.is_count else f"{number:.1f}"
 
 
 def data_rows(table: Table, as_text: bool) -> list[dict]:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from vt_warehouse.kalender import CalendarError, get_release
 from vt_warehouse.publish.cells import ROUNDING_NOTE, SYMBOLS, TOTAAL, periode_label
 from vt_warehouse.publish.measures import Maat, eenheden, maten
 
@@ -195,12 +196,19 @@ def notes(manifest: dict) -> list[str]:
 
 
 def published_releases(home: Path) -> list[str]:
-    """The releases with a publication folder, oldest first (by year, then version)."""
+    """The releases of the calendar with a publication folder, oldest first: by peildatum (the order in which a
+    refresh freezes them, so the last has the newest series), then year and version."""
     folder = home / "publicatie"
     if not folder.is_dir():
         return []
-    found = [p.name for p in folder.iterdir() if p.is_dir() and RELEASE.match(p.name)]
-    return sorted(found, key=lambda n: (int(n[:4]), int(n[5:])))
+    found = []
+    for p in folder.iterdir():
+        if p.is_dir() and RELEASE.match(p.name):
+            try:
+                found.append((get_release(p.name).peildatum, int(p.name[:4]), int(p.name[5:]), p.name))
+            except CalendarError:
+                continue  # not a release of the calendar: nothing a refresh publishes
+    return [name for *_, name in sorted(found)]
 
 
 def catalog(home: Path) -> tuple[dict[str, Table], list[str]]:
