@@ -59,7 +59,7 @@ bench: $(VENV)/.installed
 # an uninterrupted one. About 15 minutes here.
 soak: $(VENV)/.installed
 	$(BIN)/python soak/soak_refresh.py --faults 8
-	VT_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_portal_fuzz.py
+	VT_FUZZ_EXAMPLES=2000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_portal_fuzz.py tests/test_opendata_fuzz.py
 
 # Every file made from a registry (the layout, the rules): vt_warehouse/derived.py; a test fails while one is stale.
 generate: $(VENV)/.installed

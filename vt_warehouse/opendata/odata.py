@@ -155,13 +155,26 @@ def entity_set(table: Table, name: str, base: str) -> list[dict]:
 # ---- $filter -----------------------------------------------------------------------------------------------------
 
 TOKEN = re.compile(r"\s*(?:(\()|(\))|(,)|'((?:[^']|'')*)'|(-?[0-9]+(?:\.[0-9]+)?)\b|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _kind(value) -> str | None:
+    """What can be ordered against what: numbers with numbers, text with text (not booleans, not null)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    return "number" if isinstance(value, int | float) else "text" if isinstance(value, str) else None
+
+
+def _ordered(test):
+    return lambda a, b: _kind(a) is not None and _kind(a) == _kind(b) and test(a, b)
+
+
 COMPARE = {
     "eq": lambda a, b: a == b,
     "ne": lambda a, b: a != b,
-    "gt": lambda a, b: a is not None and b is not None and a > b,
-    "ge": lambda a, b: a is not None and b is not None and a >= b,
-    "lt": lambda a, b: a is not None and b is not None and a < b,
-    "le": lambda a, b: a is not None and b is not None and a <= b,
+    "gt": _ordered(lambda a, b: a > b),
+    "ge": _ordered(lambda a, b: a >= b),
+    "lt": _ordered(lambda a, b: a < b),
+    "le": _ordered(lambda a, b: a <= b),
 }
 FUNCTIONS = {
     "substringof": lambda needle, hay: isinstance(hay, str) and isinstance(needle, str) and needle in hay,
