@@ -202,6 +202,33 @@ def test_only_frozen_published_untampered_releases_are_served(refreshed_half_yea
     assert proc.returncode == 1 and "no frozen, published release in" in proc.stderr
 
 
+def test_links_use_the_public_url_and_a_bad_one_is_refused(feed):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    home, _ = feed
+    client = TestClient(create_app(home, PAGE, "https://data.example.nl/vt"))
+    page = client.get(f"/ODataFeed/odata/{STABLE_ID}/TypedDataSet", headers={"Host": "evil.example"}).json()
+    assert page["odata.nextLink"].startswith(f"https://data.example.nl/vt/ODataFeed/odata/{STABLE_ID}/TypedDataSet?")
+    assert page["odata.nextLink"].endswith(f"$skip={PAGE}")  # cbsodataR reads the $skip at the end
+    first = client.get(f"/ODataFeed/odata/{STABLE_ID}/TypedDataSet", params={"$top": "10", "$select": "ID"}).json()
+    assert [r["ID"] for r in first["value"]] == list(range(PAGE)) and "$top=3" in first["odata.nextLink"]
+    rest = client.get(
+        first["odata.nextLink"].removeprefix("https://data.example.nl/vt")
+    ).json()  # (the proxy strips it)
+    assert [r["ID"] for r in rest["value"]] == list(range(PAGE, 10)) and "odata.nextLink" not in rest
+    service = client.get(f"/ODataApi/odata/{STABLE_ID}").json()["value"]
+    assert [s["url"] for s in service][0] == f"https://data.example.nl/vt/ODataApi/odata/{STABLE_ID}/TableInfos"
+    periods = client.get(f"/ODataApi/odata/{STABLE_ID}/Perioden").json()["value"]
+    assert [p["Key"] for p in periods if "trendbreuk" in p["Description"]] == ["2020HJ01"]
+    for bad in ("data.example.nl", "https://data.example.nl/", "javascript:alert(1)", "https://x/\nSet-Cookie: a"):
+        proc = run_vt("opendata", "serve", "--public-url", bad, home=home, check=False)
+        assert proc.returncode == 2 and "--public-url" in proc.stderr, bad
+
+
 def test_the_filter_subset_and_paging():
     rows = [{"ID": i, "RegioS": f"VT{i % 3:02d}", "Perioden": f"20{19 + i // 3}HJ01"} for i in range(9)]
     fields = set(rows[0])

@@ -703,11 +703,23 @@ def opendata() -> None:
 @click.option(
     "--page-size", default=10000, show_default=True, type=click.IntRange(1, 100000), help="Rows per response."
 )
-def opendata_serve(host: str, port: int, page_size: int) -> None:
+@click.option(
+    "--public-url",
+    metavar="URL",
+    default=None,
+    help="The address analysts reach the feed at (behind a proxy, e.g. https://data.example.nl/vt): the links in "
+    "its answers use it. Default: the address of each request.",
+)
+def opendata_serve(host: str, port: int, page_size: int, public_url: str | None) -> None:
     import uvicorn
 
-    from vt_warehouse.opendata.server import create_app
+    from vt_warehouse.opendata import server
     from vt_warehouse.opendata.tables import catalog
+
+    try:
+        base = server.public_url(public_url) if public_url is not None else None
+    except ValueError as e:
+        raise click.UsageError(f"--public-url: {e}") from None
 
     warehouse = Warehouse.from_env()
     tables, problems = catalog(warehouse.home)
@@ -718,7 +730,7 @@ def opendata_serve(host: str, port: int, page_size: int) -> None:
             f"no frozen, published release in {warehouse.home}: run `vt refresh` (or `make demo`) first"
         )
     click.echo(f"serving {', '.join(tables)} at http://{host}:{port}/ODataCatalog/Tables", err=True)
-    app = create_app(warehouse.home, page_size)
+    app = server.create_app(warehouse.home, page_size, base)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False, log_level="warning")
 
 

@@ -112,6 +112,7 @@ def table_info(table: Table, base: str) -> dict:
         "ShortTitle": "Veilig Thuis; kerncijfers per regio",
         "Identifier": table.identifier,
         "Summary": f"{summary} Cijfers van {which}: {table.release}.",
+        "Updated": table.modified,
         "Modified": table.modified,
         "MetaDataModified": table.modified,
         "ReasonDelivery": f"Release {table.release}",
@@ -138,7 +139,7 @@ def table_info(table: Table, base: str) -> dict:
 def entity_set(table: Table, name: str, base: str) -> list[dict]:
     if name == "TableInfos":
         info = table_info(table, base)
-        return [{k: v for k, v in info.items() if k not in ("ApiUrl", "FeedUrl")}]
+        return [{k: v for k, v in info.items() if k not in ("ApiUrl", "FeedUrl", "Updated")}]
     if name == "DataProperties":
         return data_properties(table)
     if name == "CategoryGroups":

@@ -7,6 +7,7 @@ calendar (a frozen release's table never changes; the newest and the catalog unt
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -44,7 +45,7 @@ def cache_control(table: Table | None, now: datetime) -> str:
 
 
 def json_response(body: dict, status: int = 200, cache: str = "no-store", modified: str = "") -> Response:
-    headers = {"Cache-Control": cache, "DataServiceVersion": "3.0"}
+    headers = {"Cache-Control": cache, "DataServiceVersion": "3.0", "Vary": "Host"}
     if modified:
         stamp = datetime.fromisoformat(modified).replace(tzinfo=UTC)
         headers["Last-Modified"] = stamp.strftime("%a, %d %b %Y %H:%M:%S GMT")
@@ -71,9 +72,21 @@ def publication_stamp(home: Path) -> tuple:
     return tuple(stamp)
 
 
+PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]{1,253}(:[0-9]{1,5})?(/[A-Za-z0-9._~-]{1,100}){0,10}\Z")
+
+
+def public_url(text: str) -> str:
+    """The address the feed is reached at (behind a proxy), checked: ValueError says what is wrong."""
+    if not PUBLIC_URL.match(text):
+        raise ValueError(
+            f"{text[:100]!r} is not an http(s) address such as https://data.example.nl/vt (no slash at the end)"
+        )
+    return text
+
+
 class Feed:
-    def __init__(self, home: Path, page_size: int = PAGE_SIZE):
-        self.home, self.page_size = home, page_size
+    def __init__(self, home: Path, page_size: int = PAGE_SIZE, base_url: str | None = None):
+        self.home, self.page_size, self.base_url = home, page_size, base_url
         self._cache: tuple[tuple, dict[str, Table]] | None = None
 
     def tables(self) -> dict[str, Table]:
@@ -94,9 +107,10 @@ class Feed:
             Route("/{service:str}/odata/{table_id:str}/{name:str}", self.entity, methods=get),
         ]
 
-    @staticmethod
-    def base(request: Request) -> str:
-        return str(request.base_url).rstrip("/")
+    def base(self, request: Request) -> str:
+        """The address in the answers' links: --public-url, else as the request reached the feed (then the answers
+        vary with the Host header, which they say)."""
+        return self.base_url or str(request.base_url).rstrip("/")
 
     async def catalog_tables(self, request: Request) -> Response:
         base = self.base(request)
@@ -157,7 +171,7 @@ async def not_found(request: Request, exc) -> Response:
     return error(status, "not found" if status == 404 else "only GET and HEAD")
 
 
-def create_app(home: Path, page_size: int = PAGE_SIZE):
-    feed = Feed(home, page_size)
+def create_app(home: Path, page_size: int = PAGE_SIZE, base_url: str | None = None):
+    feed = Feed(home, page_size, public_url(base_url) if base_url else None)
     app = Starlette(routes=feed.routes(), exception_handlers={404: not_found, 405: not_found})
     return SecurityHeaders(app, FEED_HEADERS)

@@ -161,7 +161,9 @@ def shape(identifier: str, release: str, modified: str, tidy: list[dict], manife
             {
                 "Key": period_key(periode),
                 "Title": f"{periode[:4]} {periode[5]}e halfjaar{mark}",
-                "Description": periode_label(periode, mark) + (f" (bron: {r['bron']})" if r["bron"] else ""),
+                "Description": periode_label(periode, mark)
+                + (f" (bron: {r['bron']})" if r["bron"] else "")
+                + ("; trendbreuk met het halfjaar ervoor, zie de Toelichting" if r.get("trendbreuk") == "true" else ""),
                 "Status": status,
             },
         )
