@@ -176,7 +176,12 @@ def test_headers_caching_and_no_write_route(feed):
 
 def test_only_frozen_published_untampered_releases_are_served(refreshed_half_year, tmp_path):
     home = private_copy(refreshed_half_year[0], tmp_path)
-    assert list(catalog(home)[0]) == [STABLE_ID, RELEASE_ID.format(release=RELEASE)]
+    assert catalog(home)[1] == []
+    (home / "publicatie" / "2099V9").mkdir()  # not of the calendar: named, never served
+    tables, problems = catalog(home)
+    assert list(tables) == [STABLE_ID, RELEASE_ID.format(release=RELEASE)]
+    assert problems == [f"{home / 'publicatie' / '2099V9'}: not a release of the calendar"]
+    (home / "publicatie" / "2099V9").rmdir()
     csv_file = home / "publicatie" / RELEASE / f"tijdreeks_{RELEASE}.csv"
     csv_file.chmod(0o644)
     csv_file.write_text(csv_file.read_text().replace(",voorlopig,", ",definitief,", 1))

@@ -93,7 +93,10 @@ class Feed:
         """The servable tables, read again when a publication folder changed (a new release)."""
         stamp = publication_stamp(self.home)
         if self._cache is None or self._cache[0] != stamp:
-            tables, _problems = catalog(self.home)
+            try:
+                tables, _problems = catalog(self.home)
+            except OSError:  # the publication folder cannot be read now: serve nothing rather than fail
+                tables = {}
             self._cache = (stamp, tables)
         return self._cache[1]
 

@@ -11,8 +11,8 @@ import csv
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -113,8 +113,12 @@ def load_table(home: Path, release: str, identifier: str | None = None) -> Table
     manifest = _json(folder / "manifest.json")
     name = f"tijdreeks_{release}.csv"
     verify_files(folder, manifest, [name])
-    build = _json(frozen).get("build") or {}
-    modified = str(build.get("gebouwd_op") or "").removesuffix("Z")
+    build = _json(frozen).get("build")
+    modified = str(build.get("gebouwd_op") or "") if isinstance(build, dict) else ""
+    try:
+        modified = datetime.strptime(modified, "%Y-%m-%dT%H:%M:%SZ").strftime("%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        raise NotPublished(f"{frozen}: no build time (build.gebouwd_op) to say when it was frozen") from None
     tidy = read_tidy(folder / name)
     return shape(identifier or RELEASE_ID.format(release=release), release, modified, tidy, manifest)
 
@@ -225,16 +229,18 @@ def catalog(home: Path) -> tuple[dict[str, Table], list[str]]:
             problems.append(str(e))
             continue
         tables[table.identifier] = table
+    folder = home / "publicatie"
+    others = (
+        sorted(set(p.name for p in folder.iterdir() if p.is_dir()) - set(published_releases(home)))
+        if folder.is_dir()
+        else []
+    )
+    problems += [f"{folder / name}: not a release of the calendar" for name in others]
     if tables:
-        newest = list(tables.values())[-1]
-        tables = {STABLE_ID: load_table(home, newest.release, STABLE_ID), **tables}
+        tables = {STABLE_ID: replace(list(tables.values())[-1], identifier=STABLE_ID), **tables}
     return tables, problems
 
 
 def unit(topic: Topic) -> str:
     e = eenheden()[topic.maat.eenheid]
     return "%" if e.factor == 100 else e.naam
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
