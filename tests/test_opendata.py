@@ -234,6 +234,33 @@ def test_links_use_the_public_url_and_a_bad_one_is_refused(feed):
         assert proc.returncode == 2 and "--public-url" in proc.stderr, bad
 
 
+def test_the_metadata_document_describes_every_entity_set(feed):
+    """The CSDL that model-first clients (Excel, Power BI) read: every set of the service document, with exactly
+    the properties its JSON rows have, topics typed as their DataProperties say."""
+    from xml.etree import ElementTree as ET
+
+    _, server = feed
+    base = f"http://{server.url}/ODataFeed/odata/{STABLE_ID}"
+    response = httpx.get(f"{base}/$metadata")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
+    edm = "{http://schemas.microsoft.com/ado/2009/11/edm}"
+    schema = ET.fromstring(response.text).find(f".//{edm}Schema")
+    types = {
+        e.get("Name"): {p.get("Name"): p.get("Type") for p in e.findall(f"{edm}Property")}
+        for e in schema.findall(f"{edm}EntityType")
+    }
+    sets = [s["name"] for s in httpx.get(f"{base}/").json()["value"]]
+    assert [s.get("Name") for s in schema.findall(f"{edm}EntityContainer/{edm}EntitySet")] == sets
+    for name in sets:
+        rows = httpx.get(f"{base}/{name}").json()["value"]
+        if rows:
+            assert set(types[name]) == {k for k in rows[0] if not k.startswith("odata.")}, name
+    props = {p["Key"]: p for p in httpx.get(f"{base}/DataProperties").json()["value"] if p["Type"] == "Topic"}
+    for key, p in props.items():
+        assert types["TypedDataSet"][key] == {"Long": "Edm.Int64", "Double": "Edm.Double"}[p["Datatype"]]
+        assert types["UntypedDataSet"][key] == "Edm.String"
+
+
 def test_the_filter_subset_and_paging():
     rows = [{"ID": i, "RegioS": f"VT{i % 3:02d}", "Perioden": f"20{19 + i // 3}HJ01"} for i in range(9)]
     fields = set(rows[0])

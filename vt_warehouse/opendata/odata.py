@@ -328,3 +328,66 @@ def query(rows: list[dict], params: dict[str, str], page_size: int) -> tuple[lis
             raise BadQuery(f"$select: no property {unknown[0][:40]!r} (known: {', '.join(sorted(known))})")
         chosen = [{n: r[n] for n in names} for r in chosen]
     return chosen, (page_end if page_end < end else None)
+
+
+# ---- $metadata ---------------------------------------------------------------------------------------------------
+
+EDMX = "http://schemas.microsoft.com/ado/2007/06/edmx"
+METADATA = "http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"
+EDM = "http://schemas.microsoft.com/ado/2009/11/edm"
+KEYS = {"RegioS": "Key", "Perioden": "Key"}  # the dimension sets are keyed by Key, the others by ID
+
+
+def _edm_type(values: list) -> str:
+    kinds = {type(v) for v in values if v is not None}
+    if kinds == {bool}:
+        return "Edm.Boolean"
+    if kinds and kinds <= {int}:
+        return "Edm.Int64"
+    if kinds and kinds <= {int, float}:
+        return "Edm.Double"
+    return "Edm.String"
+
+
+def metadata_document(table: Table, base: str) -> str:
+    """The service's CSDL (EDMX 1.0, OData v3): every entity set with its properties and their types, for
+    clients that read the model first (Excel, Power BI)."""
+    from xml.etree import ElementTree as ET
+
+    ET.register_namespace("edmx", EDMX)
+    ET.register_namespace("m", METADATA)
+    root = ET.Element(f"{{{EDMX}}}Edmx", {"Version": "1.0"})
+    services = ET.SubElement(
+        root,
+        f"{{{EDMX}}}DataServices",
+        {f"{{{METADATA}}}DataServiceVersion": "3.0", f"{{{METADATA}}}MaxDataServiceVersion": "3.0"},
+    )
+    schema = ET.SubElement(services, f"{{{EDM}}}Schema", {"Namespace": "Cbs.OData.WebAPI"})
+    container = ET.Element(
+        f"{{{EDM}}}EntityContainer", {"Name": "CbsODataContainer", f"{{{METADATA}}}IsDefaultEntityContainer": "true"}
+    )
+    topic_types = {t.key: "Edm.Int64" if t.is_count else "Edm.Double" for t in table.topics}
+    for name in SETS:
+        rows = entity_set(table, name, base)
+        columns = list(rows[0]) if rows else ["ID"]
+        columns = [c for c in columns if not c.startswith("odata.")]
+        if name == "CategoryGroups":
+            columns = ["ID", "DimensionKey", "Title", "Description", "ParentID"]
+        key = KEYS.get(name, "ID")
+        entity = ET.SubElement(schema, f"{{{EDM}}}EntityType", {"Name": name})
+        ET.SubElement(ET.SubElement(entity, f"{{{EDM}}}Key"), f"{{{EDM}}}PropertyRef", {"Name": key})
+        for column in columns:
+            kind = (
+                "Edm.String"
+                if name == "UntypedDataSet" and column not in ("ID",)
+                else _edm_type([r.get(column) for r in rows])
+            )
+            if name == "CategoryGroups":
+                kind = "Edm.Int64" if column in ("ID", "ParentID") else "Edm.String"
+            if name == "TypedDataSet" and column in topic_types:
+                kind = topic_types[column]
+            attrs = {"Name": column, "Type": kind, "Nullable": "false" if column == key else "true"}
+            ET.SubElement(entity, f"{{{EDM}}}Property", attrs)
+        ET.SubElement(container, f"{{{EDM}}}EntitySet", {"Name": name, "EntityType": f"Cbs.OData.WebAPI.{name}"})
+    schema.append(container)
+    return '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="unicode")

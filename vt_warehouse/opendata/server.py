@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from vt_warehouse.kalender import releases
-from vt_warehouse.opendata.odata import SETS, BadQuery, entity_set, query, table_info
+from vt_warehouse.opendata.odata import SETS, BadQuery, entity_set, metadata_document, query, table_info
 from vt_warehouse.opendata.tables import Table, catalog, published_releases
 from vt_warehouse.portal.app import HEADERS, SecurityHeaders
 
@@ -152,6 +152,10 @@ class Feed:
         if isinstance(table, Response):
             return table
         name = request.path_params["name"]
+        if name == "$metadata":
+            text = metadata_document(table, self.base(request))
+            headers = {"Cache-Control": cache_control(table, datetime.now(UTC)), "DataServiceVersion": "3.0"}
+            return Response(text, headers=headers, media_type="application/xml;charset=utf-8")
         if name not in SETS:
             return error(404, f"no entity set {name[:40]!r} (sets: {', '.join(SETS)})")
         url = f"{self.base(request)}/{request.path_params['service']}/odata/{table.identifier}"
