@@ -132,6 +132,7 @@ def test_filters_as_the_client_sends_them(feed):
         catalog_url=server.url,
     )
     assert len(both) == 2 and set(both[0]) == {"RegioS", "Perioden", "GestarteAdviezen_1"}
+    assert [r["RegioS"] for r in both] == [*name, "Nederland"]  # as the page names the total
     first_halves = cbsodata.get_data(table_id, filters="substringof('HJ01', Perioden)", catalog_url=server.url)
     assert len(first_halves) == sum(
         len({r["vt_code"] for r in tidy_rows(home) if r["periode"] == p}) for p in periods if p.endswith("H1")

@@ -171,7 +171,9 @@ def shape(identifier: str, release: str, modified: str, tidy: list[dict], manife
                 "Status": status,
             },
         )
-        names[vt] = r["vt_naam"]  # the newest half-year's name wins (the rows are in period order)
+        # the newest half-year's name wins (the rows are in period order); the tidy CSV's "Totaal" is Nederland on
+        # the page and in StatLine
+        names[vt] = "Nederland" if vt == TOTAAL else r["vt_naam"]
         row = cells.setdefault((periode, vt), {"RegioS": NEDERLAND if vt == TOTAAL else vt, "Perioden": periode})
         topic = by_naam.get(r["maat"])
         if topic is not None:
