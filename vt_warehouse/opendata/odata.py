@@ -274,19 +274,19 @@ def parse_filter(text: str, fields: set[str]) -> Callable[[dict], bool]:
             return lambda row: bool(compare(left(row), right(row)))
         return lambda row: left(row) is True
 
-    def conjunction(depth):
-        parts = [primary(depth)]
-        while peek() == ("name", "and"):
-            take()
-            parts.append(primary(depth))
-        return parts[0] if len(parts) == 1 else (lambda row: all(p(row) for p in parts))
+    def chain(word, inner, combine):
+        """`inner (word inner)*`: and binds closer than or."""
 
-    def expression(depth):
-        parts = [conjunction(depth)]
-        while peek() == ("name", "or"):
-            take()
-            parts.append(conjunction(depth))
-        return parts[0] if len(parts) == 1 else (lambda row: any(p(row) for p in parts))
+        def parse(depth):
+            parts = [inner(depth)]
+            while peek() == ("name", word):
+                take()
+                parts.append(inner(depth))
+            return parts[0] if len(parts) == 1 else (lambda row: combine(p(row) for p in parts))
+
+        return parse
+
+    expression = chain("or", chain("and", primary, all), any)
 
     if not toks:
         raise BadQuery("$filter is empty")
