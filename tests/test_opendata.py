@@ -208,14 +208,14 @@ def test_only_frozen_published_untampered_releases_are_served(refreshed_half_yea
     assert proc.returncode == 1 and "no frozen, published release in" in proc.stderr
 
 
-def test_links_use_the_public_url_and_a_bad_one_is_refused(feed):
+def test_links_use_the_public_url_and_a_bad_one_or_a_busy_port_is_refused(feed):
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from starlette.testclient import TestClient
 
-    home, _ = feed
+    home, server = feed
     client = TestClient(create_app(home, PAGE, "https://data.example.nl/vt"))
     page = client.get(f"/ODataFeed/odata/{STABLE_ID}/TypedDataSet", headers={"Host": "evil.example"}).json()
     assert page["odata.nextLink"].startswith(f"https://data.example.nl/vt/ODataFeed/odata/{STABLE_ID}/TypedDataSet?")
@@ -230,6 +230,8 @@ def test_links_use_the_public_url_and_a_bad_one_is_refused(feed):
     assert [s["url"] for s in service][0] == f"https://data.example.nl/vt/ODataApi/odata/{STABLE_ID}/TableInfos"
     periods = client.get(f"/ODataApi/odata/{STABLE_ID}/Perioden").json()["value"]
     assert [p["Key"] for p in periods if "trendbreuk" in p["Description"]] == ["2020HJ01"]
+    busy = run_vt("opendata", "serve", "--port", server.url.split(":")[1], home=home, check=False)  # in use
+    assert busy.returncode == 2 and f"cannot serve at 127.0.0.1:{server.url.split(':')[1]}: " in busy.stderr
     for bad in ("data.example.nl", "https://data.example.nl/", "javascript:alert(1)", "https://x/\nSet-Cookie: a"):
         proc = run_vt("opendata", "serve", "--public-url", bad, home=home, check=False)
         assert proc.returncode == 2 and "--public-url" in proc.stderr, bad

@@ -63,6 +63,21 @@ class ConfigError(click.ClickException):
     exit_code = EXIT_CONFIG
 
 
+def require_port(host: str, port: int) -> None:
+    """The address can be bound, or ConfigError (exit 2) saying why: uvicorn itself would exit 3, which `vt`
+    reserves for "another refresh is running"."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as e:
+        raise ConfigError(
+            f"cannot serve at {host}:{port}: {e.strerror or e} (choose another --port or --host)"
+        ) from None
+
+
 class FiniteFloat(click.FloatRange):
     """A FloatRange that also refuses nan and inf (which compare false with every bound)."""
 
@@ -729,6 +744,7 @@ def opendata_serve(host: str, port: int, page_size: int, public_url: str | None)
         raise click.ClickException(
             f"no frozen, published release in {warehouse.home}: run `vt refresh` (or `make demo`) first"
         )
+    require_port(host, port)
     click.echo(f"serving {', '.join(tables)} at http://{host}:{port}/ODataCatalog/Tables", err=True)
     app = server.create_app(warehouse.home, page_size, base)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, server_header=False, log_level="warning")
@@ -771,6 +787,7 @@ def portal_serve(inbox: Path, host: str, port: int, max_mb: int, insecure_cookie
     warehouse = Warehouse.from_env()
     warehouse.ensure()
     preflight(warehouse.home, inbox)  # a read-only $VT_HOME stops it here, with the operator's message
+    require_port(host, port)
     referentie.write_organisations(warehouse.home, _region_lists(warehouse))  # rule 10 at the portal's door
     from vt_warehouse.portal.worker import Intake
 
